@@ -1,0 +1,2 @@
+//! qsword-crawler (being built).
+pub mod extract;

@@ -1,0 +1,1 @@
+//! qsword-detector (being built).

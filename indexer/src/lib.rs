@@ -1,0 +1,1 @@
+//! qsword-indexer (being built).

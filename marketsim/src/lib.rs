@@ -1,0 +1,1 @@
+//! qsword-marketsim (being built).

@@ -1,0 +1,1 @@
+//! qsword-store (being built).
