@@ -1,1 +1,208 @@
-fn main() {}
+//! `qsword`: the command line. This binary is glue: it reads the configuration, opens the
+//! store, and drives the crates (crawler, indexer, detector, marketsim) in the order of the
+//! data flow. No crawling, indexing or detection logic lives here.
+
+mod alerts;
+mod config;
+mod demo;
+mod eval;
+mod pipeline;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "qsword", version, about = "E-commerce market surveillance: crawl, index, detect counterfeits, alert investigators")]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "qsword.toml")]
+    config: PathBuf,
+    /// Data directory (store, warc/, index/, outbox/, runs/); overrides `data_dir` in the config.
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the simulated marketplace on loopback, crawl it, index, detect, write alerts, summarise.
+    Demo(demo::DemoArgs),
+    /// Crawl the configured sites into the store (WARC evidence in data/warc/).
+    Crawl {
+        /// Stop after this many pages (overrides crawler.max_pages).
+        #[arg(long)]
+        max_pages: Option<usize>,
+    },
+    /// (Re)build the search index from the store.
+    Index,
+    /// Score listings: from the store, or JSONL in → JSONL out without a store.
+    Detect {
+        #[arg(long, requires = "output")]
+        input: Option<PathBuf>,
+        #[arg(long, requires = "input")]
+        output: Option<PathBuf>,
+    },
+    /// Search the index.
+    Search {
+        /// Words to search for (Chinese, English, model numbers).
+        query: Vec<String>,
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long)]
+        platform: Option<String>,
+        #[arg(long)]
+        min_price: Option<String>,
+        #[arg(long)]
+        max_price: Option<String>,
+        #[arg(long)]
+        min_risk: Option<f64>,
+        /// relevance | risk | price | -price
+        #[arg(long, default_value = "relevance")]
+        sort: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write alert digests for flagged listings not yet alerted (to the outbox).
+    Alerts,
+    /// Import listings from JSONL into the store (bad lines are reported by line and field).
+    Import {
+        file: PathBuf,
+        /// Stop at the first bad line instead of importing the good ones.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Export the store's listings as JSONL (to stdout or a file).
+    Export {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Serve the simulated marketplace (for trying the crawler by hand).
+    Marketsim(demo::MarketsimArgs),
+    /// Debugging: print the Listing extracted from a saved page.
+    Extract {
+        file: PathBuf,
+        #[arg(long)]
+        url: String,
+        /// Site file whose [rules] apply.
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
+    /// Debugging: price strings on stdin → JSON lines {"amount","currency"} on stdout
+    /// (currency is the ISO 4217 code of what the string itself says, else null).
+    ParsePrice,
+    /// Measure extraction on a corpus of real pages (../shared/corpus), beside other systems.
+    Eval {
+        #[arg(long, default_value = "../shared/corpus")]
+        corpus: PathBuf,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    // The config is read and checked before anything runs, whatever the command.
+    let explicit = std::env::args().any(|a| a == "--config" || a.starts_with("--config="));
+    let (cfg, cfg_path) = Config::load(&cli.config, explicit)?;
+    let data = cli
+        .data
+        .clone()
+        .or_else(|| cfg.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("qsword-data"));
+    let ctx = pipeline::Ctx { cfg, cfg_path, data };
+    match cli.command {
+        Command::Demo(args) => demo::run(&ctx, args),
+        Command::Crawl { max_pages } => {
+            let sites = ctx.cfg.load_sites(ctx.cfg_path.as_deref())?;
+            let mut crawler_cfg = ctx.cfg.crawler.clone();
+            if let Some(n) = max_pages {
+                crawler_cfg.max_pages = n;
+            }
+            let summary = pipeline::crawl(&ctx, &crawler_cfg, &sites)?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Index => {
+            let n = pipeline::index(&ctx)?;
+            println!("indexed {n} listings into {}", ctx.index_dir().display());
+            Ok(())
+        }
+        Command::Detect { input: Some(input), output: Some(output) } => {
+            let n = pipeline::detect_jsonl(&input, &output)?;
+            println!("scored {n} listings from {} into {}", input.display(), output.display());
+            Ok(())
+        }
+        Command::Detect { .. } => {
+            let s = pipeline::detect(&ctx)?;
+            println!("{s}");
+            Ok(())
+        }
+        Command::Search { query, brand, platform, min_price, max_price, min_risk, sort, limit, json } => {
+            pipeline::search(
+                &ctx,
+                pipeline::SearchArgs {
+                    query: query.join(" "),
+                    brand,
+                    platform,
+                    min_price,
+                    max_price,
+                    min_risk,
+                    sort,
+                    limit,
+                    json,
+                },
+            )
+        }
+        Command::Alerts => {
+            let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
+            println!("{s}");
+            Ok(())
+        }
+        Command::Import { file, strict } => pipeline::import(&ctx, &file, strict),
+        Command::Export { output } => pipeline::export(&ctx, output.as_deref()),
+        Command::Marketsim(args) => demo::marketsim(args),
+        Command::Extract { file, url, site } => {
+            let listing = pipeline::extract_file(&file, &url, site.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&listing)?);
+            Ok(())
+        }
+        Command::ParsePrice => parse_price(),
+        Command::Eval { corpus } => eval::run(&corpus),
+    }
+}
+
+fn parse_price(currency: &str) -> Result<()> {
+    let default: qsword_listing::Currency =
+        currency.parse().map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in stdin.lock().lines() {
+        let line = line.context("reading stdin")?;
+        let v = match qsword_crawler::extract::price::parse_price_default(&line, default) {
+            Some(p) => serde_json::json!({"amount": p.amount.to_string(), "currency": p.currency.as_str()}),
+            None => serde_json::json!({"amount": null, "currency": null}),
+        };
+        writeln!(out, "{v}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! `qsword.toml`: the operator's configuration. Every key is known; an unknown key or a value
+//! of the wrong type is refused with the file, line and key before anything runs.
+
+use anyhow::{Context, Result};
+use qsword_crawler::{CrawlerConfig, Site};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration file. Every section is optional; defaults suit one machine.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the store, WARC files, index, outbox and run reports live.
+    pub data_dir: Option<PathBuf>,
+    /// Folder of site files (`*.toml`, one site each); relative to the config file.
+    pub sites_dir: Option<PathBuf>,
+    pub crawler: CrawlerConfig,
+    pub detector: DetectorSection,
+    pub alerts: AlertsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorSection {
+    /// A listing whose risk reaches this becomes an alert.
+    pub alert_min_risk: f64,
+}
+
+impl Default for DetectorSection {
+    fn default() -> Self {
+        DetectorSection { alert_min_risk: 0.6 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// `From:` of the digests.
+    pub from: String,
+    /// Base URL of the web console, for links in the digests.
+    pub console_url: String,
+    /// Who gets a digest when no investigator's routing matches (or none is configured).
+    pub duty_address: String,
+    pub investigators: Vec<Investigator>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            from: "qsword <qsword@localhost>".into(),
+            console_url: "http://127.0.0.1:8080".into(),
+            duty_address: "duty-investigators@localhost".into(),
+            investigators: Vec::new(),
+        }
+    }
+}
+
+/// An investigator and what they cover. Empty lists mean "all".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Investigator {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub brands: Vec<String>,
+    #[serde(default)]
+    pub min_risk: Option<f64>,
+}
+
+impl Config {
+    /// Loads `path`; a missing file is an error only when the user named it explicitly.
+    pub fn load(path: &Path, explicit: bool) -> Result<(Config, Option<PathBuf>)> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let cfg = Self::parse(&text, path)?;
+                Ok((cfg, Some(path.to_path_buf())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                Ok((Config::default(), None))
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read config file {}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let cfg: Config = toml::from_str(text).map_err(|e| config_error(path, text, &e))?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let r = self.detector.alert_min_risk;
+        if !(0.0..=1.0).contains(&r) {
+            anyhow::bail!(
+                "{}: key `detector.alert_min_risk` is {r}; it must be between 0 and 1",
+                path.display()
+            );
+        }
+        for (i, inv) in self.alerts.investigators.iter().enumerate() {
+            if inv.email.parse::<lettre::Address>().is_err() {
+                anyhow::bail!(
+                    "{}: key `alerts.investigators[{i}].email` ({:?}) is not an email address",
+                    path.display(),
+                    inv.email
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads every site file of the sites folder, sorted by file name.
+    pub fn load_sites(&self, config_path: Option<&Path>) -> Result<Vec<Site>> {
+        let dir = match (&self.sites_dir, config_path.and_then(Path::parent)) {
+            (Some(d), Some(base)) if d.is_relative() => base.join(d),
+            (Some(d), _) => d.clone(),
+            (None, _) => PathBuf::from("seeds/sites"),
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read the sites folder {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| Site::from_toml_file(f).map_err(anyhow::Error::from))
+            .collect()
+    }
+}
+
+/// toml's message already carries "line N, column M" and the offending key; put the file first.
+fn config_error(path: &Path, _text: &str, e: &toml::de::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("qsword.toml"))
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_file_line_and_key() {
+        let err = parse("data_dir = \"x\"\n\n[crawler]\nconcurency = 4\n").unwrap_err().to_string();
+        assert!(err.starts_with("qsword.toml:"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("concurency"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_refused_with_line_and_key() {
+        let err = parse("[detector]\nalert_min_risk = \"high\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("alert_min_risk"), "{err}");
+    }
+
+    #[test]
+    fn bad_investigator_address_is_named() {
+        let err = parse("[[alerts.investigators]]\nname = \"Li\"\nemail = \"li at example\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alerts.investigators[0].email"), "{err}");
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.detector.alert_min_risk, 0.6);
+        assert!(!cfg.crawler.allow_loopback, "loopback must be refused by default");
+    }
+}

@@ -1,0 +1,202 @@
+//! `qsword demo` and `qsword marketsim`: the only code paths that reach the simulated
+//! marketplace. The demo runs the whole pipeline against it on loopback and prints a summary,
+//! including how the flags compare with the marketplace's ground truth.
+
+use crate::pipeline::{self, Ctx};
+use anyhow::{Context, Result};
+use qsword_crawler::Site;
+use qsword_marketsim::{MarketConfig, ServeOptions, TruthRecord};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Seed of the simulated marketplace (same seed, same shops and fakes).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Catalogue products (each offered ~15 times across the shops).
+    #[arg(long)]
+    products: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct MarketsimArgs {
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Simulated night: prices change, offers appear and are delisted from day to day.
+    #[arg(long, default_value_t = 0)]
+    day: u32,
+    #[arg(long)]
+    products: Option<usize>,
+    /// Port for every shop (each shop has its own loopback address); 0 picks free ports.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Write the ground truth (every product URL, true brand, price, marks, fake kinds) here.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Log every request as JSON lines to this file.
+    #[arg(long)]
+    request_log: Option<PathBuf>,
+    /// Write the ground truth and exit without serving.
+    #[arg(long)]
+    truth_only: bool,
+}
+
+/// The site files of the simulated shops, embedded so the demo runs from anywhere.
+const SHOP_SITES: &[(&str, &str)] = &[
+    ("tianmao-sim", include_str!("../seeds/sites/tianmao-sim.toml")),
+    ("jingdong-sim", include_str!("../seeds/sites/jingdong-sim.toml")),
+    ("pinduo-sim", include_str!("../seeds/sites/pinduo-sim.toml")),
+    ("suning-sim", include_str!("../seeds/sites/suning-sim.toml")),
+    ("gbk-mall-sim", include_str!("../seeds/sites/gbk-mall-sim.toml")),
+];
+
+fn market_config(seed: u64, day: u32, products: Option<usize>) -> MarketConfig {
+    let mut cfg = MarketConfig { seed, day, ..Default::default() };
+    if let Some(p) = products {
+        cfg.products = p;
+    }
+    cfg
+}
+
+/// Site definitions for the served shops: the embedded rules, the live base URL as seed.
+pub fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>> {
+    running
+        .shops()
+        .iter()
+        .map(|shop| {
+            let text = SHOP_SITES
+                .iter()
+                .find(|(name, _)| *name == shop.name)
+                .map(|(_, text)| *text)
+                .with_context(|| format!("no site file for simulated shop {}", shop.name))?;
+            let mut site: Site = toml::from_str(text)
+                .with_context(|| format!("seeds/sites/{}.toml", shop.name))?;
+            site.start_urls = vec![format!("{}/", shop.base_url)];
+            Ok(site)
+        })
+        .collect()
+}
+
+pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
+    prepare_demo_dir(&ctx.data)?;
+    let started = std::time::Instant::now();
+    let rt = tokio::runtime::Runtime::new()?;
+    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(args.seed, 0, args.products)));
+    let running = rt
+        .block_on(qsword_marketsim::serve(market, ServeOptions { port: 0, request_log: None }))
+        .context("starting the simulated marketplace on 127.0.0.2–127.0.0.6")?;
+    println!("simulated marketplace (seed {}):", args.seed);
+    for shop in running.shops() {
+        println!("  {:<14} {}", shop.name, shop.base_url);
+    }
+    let sites = shop_sites(&running)?;
+    // The demo crawls loopback on purpose; real configs refuse it.
+    let mut crawler_cfg = ctx.cfg.crawler.clone();
+    crawler_cfg.allow_loopback = true;
+
+    // The crawler runs its own runtime on this thread; the marketplace keeps serving from `rt`.
+    let crawl = std::thread::scope(|s| s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites)).join())
+        .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
+    println!("{crawl}");
+    let detect = pipeline::detect(ctx)?;
+    println!("{detect}");
+    let indexed = pipeline::index(ctx)?;
+    println!("indexed {indexed} listings");
+    let alerts = pipeline::alerts(ctx, &pipeline::run_id())?;
+    println!("{alerts}");
+
+    let truth = running.truth_with_urls();
+    let requests = running.requests();
+    rt.block_on(running.shutdown());
+    print_truth_comparison(ctx, &truth, ctx.cfg.detector.alert_min_risk)?;
+    let disallowed = requests
+        .iter()
+        .filter(|r| ["/cart", "/account", "/search"].iter().any(|p| r.path.starts_with(p)))
+        .count();
+    println!("requests to robots.txt-disallowed paths: {disallowed}");
+    println!("\ndone in {:.1}s. Data: {}", started.elapsed().as_secs_f64(), ctx.data.display());
+    println!("  store   {}", ctx.store_path().display());
+    println!("  WARC    {}", ctx.warc_dir().display());
+    println!("  index   {}", ctx.index_dir().display());
+    println!("  outbox  {}", ctx.outbox_dir().display());
+    let d = ctx.data.display();
+    println!("search it:\n  qsword --data {d} search 插座\n  qsword --data {d} search philips --sort risk");
+    Ok(())
+}
+
+/// The demo owns its data directory: it starts clean each time, but never wipes a directory
+/// it did not create (real data is not lost to a demo).
+fn prepare_demo_dir(data: &std::path::Path) -> Result<()> {
+    let marker = data.join("DEMO");
+    if data.exists() {
+        let empty = std::fs::read_dir(data)?.next().is_none();
+        if marker.exists() {
+            std::fs::remove_dir_all(data).with_context(|| format!("clearing {}", data.display()))?;
+        } else if !empty {
+            anyhow::bail!(
+                "{} holds data that is not from a demo; give the demo its own folder with --data",
+                data.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    std::fs::write(&marker, "created by `qsword demo`; the next demo clears this folder\n")?;
+    Ok(())
+}
+
+fn print_truth_comparison(ctx: &Ctx, truth: &[TruthRecord], min_risk: f64) -> Result<()> {
+    let store = ctx.open_store()?;
+    let stored: HashMap<String, (Option<f64>, qsword_listing::Listing)> = store
+        .listings()?
+        .into_iter()
+        .map(|s| (s.listing.url.clone(), (s.risk, s.listing)))
+        .collect();
+    let live: Vec<&TruthRecord> = truth.iter().filter(|t| !t.delisted).collect();
+    let (mut found, mut price_ok, mut tp, mut fp, mut fake) = (0, 0, 0, 0, 0);
+    for t in &live {
+        let url = t.url.as_deref().unwrap_or_default();
+        fake += t.fake as usize;
+        if let Some((risk, l)) = stored.get(url) {
+            found += 1;
+            price_ok += (l.price.as_ref() == Some(&t.price)) as usize;
+            let flagged = risk.is_some_and(|r| r >= min_risk);
+            tp += (flagged && t.fake) as usize;
+            fp += (flagged && !t.fake) as usize;
+        }
+    }
+    println!(
+        "against the ground truth: {found}/{} product pages stored, {price_ok} with the exact price; \
+         alerts caught {tp}/{fake} fakes with {fp} false alarms",
+        live.len()
+    );
+    Ok(())
+}
+
+pub fn marketsim(args: MarketsimArgs) -> Result<()> {
+    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(args.seed, args.day, args.products)));
+    if args.truth_only {
+        let path = args.truth.context("--truth-only needs --truth FILE")?;
+        qsword_marketsim::write_truth(&path, &market.truth())?;
+        println!("wrote the ground truth to {}", path.display());
+        return Ok(());
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let running = qsword_marketsim::serve(market, ServeOptions { port: args.port, request_log: args.request_log })
+            .await
+            .context("starting the simulated marketplace")?;
+        if let Some(path) = &args.truth {
+            qsword_marketsim::write_truth(path, &running.truth_with_urls())?;
+            println!("ground truth: {}", path.display());
+        }
+        for shop in running.shops() {
+            println!("{:<14} {}", shop.name, shop.base_url);
+        }
+        println!("serving; Ctrl-C stops");
+        tokio::signal::ctrl_c().await?;
+        running.shutdown().await;
+        anyhow::Ok(())
+    })
+}

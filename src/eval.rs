@@ -1,0 +1,181 @@
+//! `qsword eval --corpus DIR`: measures the extractor on real pages written by others, with the
+//! benchmark's own scoring, next to the commercial systems' published outputs.
+//!
+//! - `product-pages/`: Zyte's product-extraction benchmark (public half): price, SKU,
+//!   availability (and brand, reported apart) as precision/recall/F1 against Zyte, Diffbot
+//!   and extruct on the same pages.
+//!
+//! The corpus is read where it lies; nothing of it is copied into the repository.
+
+use anyhow::{Context, Result};
+use qsword_listing::{Decimal, Listing};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+/// Benchmark counts for one attribute of one system.
+#[derive(Debug, Default, Clone, Copy)]
+struct Score {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Score {
+    /// The benchmark's rule: a right prediction is a TP; a wrong one is a FP (and a FN when the
+    /// page has a true value); no prediction where there is a true value is a FN.
+    fn add(&mut self, predicted: Option<&str>, truth: &[String], same: impl Fn(&str, &str) -> bool) {
+        match predicted.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) if truth.iter().any(|t| same(p, t)) => self.tp += 1,
+            Some(_) => {
+                self.fp += 1;
+                self.fn_ += !truth.is_empty() as usize;
+            }
+            None => self.fn_ += !truth.is_empty() as usize,
+        }
+    }
+    fn f1(&self) -> (f64, f64, f64) {
+        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
+        let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
+        let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        (p, r, f)
+    }
+}
+
+fn same_decimal(a: &str, b: &str) -> bool {
+    match (Decimal::from_str(a.trim()), Decimal::from_str(b.trim())) {
+        (Ok(x), Ok(y)) => x.normalize() == y.normalize(),
+        _ => false,
+    }
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.trim() == b.trim()
+}
+
+fn same_text_folded(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+const ATTRIBUTES: [&str; 4] = ["price", "sku", "availability", "brand"];
+
+fn predictions_of(listing: Option<&Listing>) -> BTreeMap<&'static str, Option<String>> {
+    let mut m = BTreeMap::new();
+    m.insert("price", listing.and_then(|l| l.price.as_ref()).map(|p| p.amount.to_string()));
+    m.insert("sku", listing.and_then(|l| l.sku.clone()));
+    m.insert("availability", listing.and_then(|l| l.availability.clone()));
+    m.insert("brand", listing.and_then(|l| l.brand.clone()));
+    m
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        Value::String(s) => vec![s.clone()],
+        _ => vec![],
+    }
+}
+
+fn score_one(scores: &mut BTreeMap<&'static str, Score>, truth: &Value, predicted: &BTreeMap<&'static str, Option<String>>) {
+    for attr in ATTRIBUTES {
+        let t = strings(&truth[attr]);
+        let p = predicted.get(attr).cloned().flatten();
+        let s = scores.entry(attr).or_default();
+        match attr {
+            "price" => s.add(p.as_deref(), &t, same_decimal),
+            "sku" => s.add(p.as_deref(), &t, same_text),
+            // An empty prediction counts as InStock; every page has a true availability.
+            "availability" => {
+                let t = if t.is_empty() { vec!["InStock".to_string()] } else { t };
+                s.add(Some(p.as_deref().unwrap_or("InStock")), &t, same_text)
+            }
+            _ => s.add(p.as_deref(), &t, same_text_folded),
+        }
+    }
+}
+
+pub fn product_pages(dir: &Path) -> Result<()> {
+    let gt_path = dir.join("ground-truth.json");
+    let gt: BTreeMap<String, Value> = serde_json::from_str(
+        &std::fs::read_to_string(&gt_path).with_context(|| format!("reading {}", gt_path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", gt_path.display()))?;
+    let mut systems: BTreeMap<String, BTreeMap<&'static str, Score>> = BTreeMap::new();
+    let others: Vec<(String, BTreeMap<String, Value>)> = ["Zyte", "Diffbot", "extruct"]
+        .iter()
+        .filter_map(|name| {
+            let p = dir.join("output").join(format!("{name}.json"));
+            let text = std::fs::read_to_string(p).ok()?;
+            Some((name.to_string(), serde_json::from_str(&text).ok()?))
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut misses = Vec::new();
+    for (id, truth) in &gt {
+        let path = dir.join("html").join(format!("{id}.html.gz"));
+        let mut body = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?)
+            .read_to_end(&mut body)
+            .with_context(|| format!("decompressing {}", path.display()))?;
+        let url = truth["url"].as_str().unwrap_or("http://unknown.invalid/");
+        let url = url::Url::parse(url).with_context(|| format!("{id}: url {url:?}"))?;
+        let page = qsword_crawler::extract::decode_html(&body, None);
+        let listing = qsword_crawler::extract::extract_listing(&page, &url, None);
+        let ours = predictions_of(listing.as_ref());
+        let t_price = strings(&truth["price"]);
+        if !t_price.is_empty() && !ours["price"].as_deref().is_some_and(|p| t_price.iter().any(|t| same_decimal(p, t))) {
+            misses.push(format!("  {} price: got {:?}, want {:?}", url.host_str().unwrap_or("?"), ours["price"], t_price));
+        }
+        score_one(systems.entry("qsword".into()).or_default(), truth, &ours);
+        for (name, out) in &others {
+            let o = &out.get(id).cloned().unwrap_or(Value::Null);
+            let p: BTreeMap<&'static str, Option<String>> =
+                ATTRIBUTES.iter().map(|a| (*a, o[*a].as_str().map(String::from))).collect();
+            score_one(systems.entry(name.clone()).or_default(), truth, &p);
+        }
+    }
+    let elapsed = started.elapsed();
+    println!("product pages: {} pages from {} ({:.0} ms for qsword's extraction, all pages)", gt.len(), dir.display(), elapsed.as_secs_f64() * 1e3);
+    println!("  {:<13} {:<10} {:>9} {:>9} {:>9}", "attribute", "system", "precision", "recall", "F1");
+    for attr in ATTRIBUTES {
+        for (name, scores) in &systems {
+            let (p, r, f) = scores.get(attr).copied().unwrap_or_default().f1();
+            println!("  {attr:<13} {name:<10} {p:>9.3} {r:>9.3} {f:>9.3}");
+        }
+    }
+    if !misses.is_empty() {
+        println!("  qsword's price misses ({}):", misses.len());
+        for m in &misses {
+            println!("{m}");
+        }
+    }
+    Ok(())
+}
+
+pub fn run(corpus: &Path) -> Result<()> {
+    if !corpus.is_dir() {
+        anyhow::bail!("--corpus {}: not a folder", corpus.display());
+    }
+    product_pages(&corpus.join("product-pages"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn benchmark_scoring_rules() {
+        let mut s = Score::default();
+        s.add(Some("119.010"), &["119.01".into()], same_decimal); // TP
+        s.add(Some("5"), &["6".into()], same_decimal); // FP + FN
+        s.add(None, &["7".into()], same_decimal); // FN
+        s.add(Some("8"), &[], same_decimal); // FP only
+        s.add(None, &[], same_decimal); // nothing
+        assert_eq!((s.tp, s.fp, s.fn_), (1, 2, 2));
+        let (p, r, _) = s.f1();
+        assert!((p - 1.0 / 3.0).abs() < 1e-9 && (r - 1.0 / 3.0).abs() < 1e-9);
+    }
+}

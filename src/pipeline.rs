@@ -1,0 +1,414 @@
+//! The stages of the data flow, each one a function over the data directory:
+//! crawl → store, store → detect → store, store → index, store → alerts → outbox.
+//! `demo` and (later) `nightly` chain them.
+
+use crate::alerts::{self, AlertFlag, AlertItem};
+use crate::config::Config;
+use anyhow::{Context, Result};
+use qsword_crawler::{CrawlEvent, CrawlerConfig, Site};
+use qsword_detector::Detector;
+use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
+use qsword_listing::catalogue::Catalogue;
+use qsword_listing::{Decimal, Listing};
+use qsword_store::{ListingCapture, Store, WarcLocation};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// What every command needs: the configuration and where the data lives.
+pub struct Ctx {
+    pub cfg: Config,
+    pub cfg_path: Option<PathBuf>,
+    pub data: PathBuf,
+}
+
+impl Ctx {
+    pub fn store_path(&self) -> PathBuf {
+        self.data.join("qsword.sqlite")
+    }
+    pub fn warc_dir(&self) -> PathBuf {
+        self.data.join("warc")
+    }
+    pub fn index_dir(&self) -> PathBuf {
+        self.data.join("index")
+    }
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data.join("outbox")
+    }
+    pub fn open_store(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("creating the data directory {}", self.data.display()))?;
+        Store::open(&self.store_path())
+            .with_context(|| format!("opening the store {}", self.store_path().display()))
+    }
+}
+
+/// A run's id: its start time, which also names its outbox files.
+pub fn run_id() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// crawl
+
+#[derive(Debug, Default)]
+pub struct CrawlSummary {
+    pub pages: usize,
+    pub errors: usize,
+    pub listings_new: usize,
+    pub listings_changed: usize,
+    pub listings_unchanged: usize,
+    pub elapsed_s: f64,
+}
+
+impl fmt::Display for CrawlSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged",
+            self.pages,
+            self.elapsed_s,
+            self.errors,
+            self.listings_new,
+            self.listings_changed,
+            self.listings_unchanged
+        )
+    }
+}
+
+/// Crawls `sites`, writing every fetch and listing to the store as it arrives.
+pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<CrawlSummary> {
+    let store = ctx.open_store()?;
+    let catalogue = Catalogue::embedded();
+    let warc_dir = ctx.warc_dir();
+    std::fs::create_dir_all(&warc_dir).with_context(|| format!("creating {}", warc_dir.display()))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let started = std::time::Instant::now();
+    let mut summary = CrawlSummary::default();
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let cfg = crawler_cfg.clone();
+        let sites = sites.to_vec();
+        let crawl = tokio::spawn(async move { qsword_crawler::crawl(&cfg, &sites, &warc_dir, tx).await });
+        // The store is written on this thread, one transaction per event, while the crawl runs.
+        while let Some(event) = rx.recv().await {
+            match event {
+                CrawlEvent::Fetched(f) => {
+                    summary.pages += 1;
+                    if f.error.is_some() || f.status.is_none_or(|s| s >= 400) {
+                        summary.errors += 1;
+                    }
+                    store.record_fetch(&fetch_row(&f))?;
+                }
+                CrawlEvent::Listing { mut listing, warc } => {
+                    if listing.category.is_none() {
+                        listing.category = catalogue.categorize(&listing).map(|c| c.slug.clone());
+                    }
+                    let capture = ListingCapture {
+                        fetched_at: listing.fetched_at.unwrap_or_else(chrono::Utc::now),
+                        content_digest: Some(warc.payload_digest.clone()),
+                        warc: Some(WarcLocation {
+                            file: warc.file.display().to_string(),
+                            record_id: warc.record_id.clone(),
+                            offset: warc.offset,
+                        }),
+                    };
+                    match store.upsert_listing(&listing, &capture)?.change {
+                        qsword_store::Change::New => summary.listings_new += 1,
+                        qsword_store::Change::Changed { .. } => summary.listings_changed += 1,
+                        qsword_store::Change::Unchanged => summary.listings_unchanged += 1,
+                    }
+                }
+            }
+        }
+        crawl.await.context("the crawler task failed")??;
+        anyhow::Ok(())
+    })?;
+    summary.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
+    qsword_store::FetchRow {
+        url: f.url.clone(),
+        fetched_at: f.fetched_at,
+        status: f.status,
+        etag: f.etag.clone(),
+        last_modified: f.last_modified.clone(),
+        content_digest: f.content_digest.clone(),
+        warc: f.warc.as_ref().map(|w| WarcLocation {
+            file: w.file.display().to_string(),
+            record_id: w.record_id.clone(),
+            offset: w.offset,
+        }),
+        error: f.error.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// detect
+
+#[derive(Debug, Default)]
+pub struct DetectSummary {
+    pub listings: usize,
+    pub flagged: usize,
+    pub by_signal: BTreeMap<String, usize>,
+}
+
+impl fmt::Display for DetectSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scored {} listings: {} flagged", self.listings, self.flagged)?;
+        if !self.by_signal.is_empty() {
+            let parts: Vec<String> = self.by_signal.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            write!(f, " (flags by signal: {})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn detector() -> Detector {
+    Detector::new(Catalogue::embedded(), Default::default())
+}
+
+/// Scores every live listing in the store and saves the assessments.
+pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
+    let mut store = ctx.open_store()?;
+    let stored: Vec<_> = store.listings()?.into_iter().filter(|s| s.delisted_at.is_none()).collect();
+    let listings: Vec<Listing> = stored.iter().map(|s| s.listing.clone()).collect();
+    let assessments = detector().detect(&listings);
+    let mut summary = DetectSummary { listings: listings.len(), ..Default::default() };
+    let mut rows = Vec::with_capacity(stored.len());
+    for (s, a) in stored.iter().zip(&assessments) {
+        if !a.flags.is_empty() {
+            summary.flagged += 1;
+        }
+        for f in &a.flags {
+            *summary.by_signal.entry(f.signal.to_string()).or_default() += 1;
+        }
+        rows.push((s.id, a.risk, serde_json::to_string(&a.flags)?));
+    }
+    store.save_assessments(&rows)?;
+    Ok(summary)
+}
+
+/// `detect --input --output`: JSONL in, DESIGN-format scores out, no store involved.
+pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
+    let file = std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
+    let report = qsword_listing::read_jsonl(BufReader::new(file), false)
+        .with_context(|| format!("reading {}", input.display()))?;
+    for e in &report.errors {
+        eprintln!("{}: {e}", input.display());
+    }
+    let listings: Vec<Listing> = report.listings.into_iter().map(|(_, l)| l).collect();
+    let assessments = detector().detect(&listings);
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?,
+    );
+    for a in &assessments {
+        serde_json::to_writer(&mut out, a)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+    }
+    std::io::Write::flush(&mut out)?;
+    Ok(assessments.len())
+}
+
+// ---------------------------------------------------------------------------------------------
+// index and search
+
+/// Rebuilds the index view of the store (upsert by listing id: re-running never duplicates).
+pub fn index(ctx: &Ctx) -> Result<usize> {
+    let store = ctx.open_store()?;
+    let index = ListingIndex::open_or_create(&ctx.index_dir())
+        .with_context(|| format!("opening the index {}", ctx.index_dir().display()))?;
+    let mut writer = index.writer(100_000_000)?;
+    let stored = store.listings()?;
+    for s in &stored {
+        writer.upsert(&IndexDoc {
+            id: s.id as u64,
+            listing: s.listing.clone(),
+            risk: s.risk,
+            delisted: s.delisted_at.is_some(),
+            last_seen: Some(s.last_seen),
+        })?;
+    }
+    writer.commit()?;
+    Ok(stored.len())
+}
+
+pub struct SearchArgs {
+    pub query: String,
+    pub brand: Option<String>,
+    pub platform: Option<String>,
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub min_risk: Option<f64>,
+    pub sort: String,
+    pub limit: usize,
+    pub json: bool,
+}
+
+fn decimal_arg(name: &str, v: Option<String>) -> Result<Option<Decimal>> {
+    v.map(|s| Decimal::from_str(&s).map_err(|_| anyhow::anyhow!("{name} {s:?} is not a number")))
+        .transpose()
+}
+
+pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
+    let dir = ctx.index_dir();
+    if !dir.exists() {
+        anyhow::bail!("no index at {}: run `qsword index` (or `qsword demo`) first", dir.display());
+    }
+    let index = ListingIndex::open_or_create(&dir)?;
+    let sort = match args.sort.as_str() {
+        "relevance" => Sort::Relevance,
+        "risk" => Sort::RiskDesc,
+        "price" => Sort::PriceAsc,
+        "-price" => Sort::PriceDesc,
+        other => anyhow::bail!("--sort {other:?}: use relevance, risk, price or -price"),
+    };
+    let req = SearchRequest {
+        query: args.query,
+        brand: args.brand,
+        platform: args.platform,
+        min_price: decimal_arg("--min-price", args.min_price)?,
+        max_price: decimal_arg("--max-price", args.max_price)?,
+        min_risk: args.min_risk,
+        sort,
+        limit: args.limit,
+        ..Default::default()
+    };
+    let results = index.search(&req)?;
+    if args.json {
+        for h in &results.hits {
+            println!("{}", serde_json::to_string(h)?);
+        }
+        return Ok(());
+    }
+    println!("{} listings match (showing {})", results.total, results.hits.len());
+    for h in &results.hits {
+        let price = h.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+        let risk = h.risk.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into());
+        println!(
+            "{:>6}  risk {:>4}  {:>10}  {:<14}  {}\n        {}",
+            h.id,
+            risk,
+            price,
+            h.platform.as_deref().unwrap_or("-"),
+            h.title,
+            h.url
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// alerts
+
+#[derive(Debug, Default)]
+pub struct AlertSummary {
+    pub alerts: usize,
+    pub digests: Vec<PathBuf>,
+}
+
+impl fmt::Display for AlertSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} new alerts in {} digests", self.alerts, self.digests.len())?;
+        for d in &self.digests {
+            write!(f, "\n  {}", d.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns assessed listings at or above the alert threshold, not yet alerted, into alerts, and
+/// writes one digest per recipient into the outbox.
+pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
+    let mut store = ctx.open_store()?;
+    let min = ctx.cfg.detector.alert_min_risk;
+    let candidates = store.unalerted_assessments(min)?;
+    let items: Vec<AlertItem> = candidates
+        .iter()
+        .map(|(s, flags_json)| {
+            let flags: Vec<qsword_detector::Flag> = serde_json::from_str(flags_json).unwrap_or_default();
+            let l = &s.listing;
+            AlertItem {
+                listing_id: s.id,
+                url: l.url.clone(),
+                title: l.title.clone(),
+                price: l.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                platform: l.platform.clone().unwrap_or_default(),
+                seller: l.seller.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+                category: l.category.clone(),
+                brand: l.brand.clone(),
+                risk: s.risk.unwrap_or(0.0),
+                flags: flags
+                    .iter()
+                    .map(|f| AlertFlag { signal: f.signal.to_string(), score: f.score, reason: f.reason.clone() })
+                    .collect(),
+                evidence: s
+                    .warc
+                    .as_ref()
+                    .map(|w| format!("{} record {} (offset {})", w.file, w.record_id, w.offset))
+                    .unwrap_or_else(|| "no capture (imported)".into()),
+            }
+        })
+        .collect();
+    let mut summary = AlertSummary { alerts: items.len(), ..Default::default() };
+    for (n, digest) in alerts::route(&ctx.cfg.alerts, &items).iter().enumerate() {
+        let message = alerts::render(&ctx.cfg.alerts, digest, run_id)?;
+        let name = format!("{run_id}-{n:02}");
+        let path = alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
+        let ids: Vec<i64> = digest.items.iter().map(|i| i.listing_id).collect();
+        store.record_digest(&ids, &digest.address, &path.display().to_string())?;
+        summary.digests.push(path);
+    }
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------------------------
+// import / export / extract
+
+pub fn import(ctx: &Ctx, file: &Path, strict: bool) -> Result<()> {
+    let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let report = qsword_listing::read_jsonl(BufReader::new(f), strict)
+        .with_context(|| format!("reading {}", file.display()))?;
+    for e in &report.errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    if strict && !report.errors.is_empty() {
+        anyhow::bail!("{}: stopped at the first bad line (--strict); nothing imported", file.display());
+    }
+    let mut store = ctx.open_store()?;
+    let listings: Vec<Listing> = report.listings.into_iter().map(|(_, l)| l).collect();
+    let counts = store.import_listings(&listings)?;
+    println!(
+        "imported {} listings from {} ({} bad lines skipped)",
+        counts.imported(),
+        file.display(),
+        report.errors.len()
+    );
+    Ok(())
+}
+
+pub fn export(ctx: &Ctx, output: Option<&Path>) -> Result<()> {
+    let store = ctx.open_store()?;
+    let listings: Vec<Listing> = store.listings()?.into_iter().map(|s| s.listing).collect();
+    match output {
+        Some(p) => {
+            let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            qsword_listing::write_jsonl(std::io::BufWriter::new(f), &listings)?;
+        }
+        None => qsword_listing::write_jsonl(std::io::stdout().lock(), &listings)?,
+    }
+    Ok(())
+}
+
+pub fn extract_file(file: &Path, url: &str, site: Option<&Path>) -> Result<Listing> {
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let url = url::Url::parse(url).with_context(|| format!("--url {url:?}"))?;
+    let site = site.map(Site::from_toml_file).transpose()?;
+    let page = qsword_crawler::extract::decode_html(&body, None);
+    qsword_crawler::extract::extract_listing(&page, &url, site.as_ref().and_then(|s| s.rules.as_ref()))
+        .with_context(|| format!("{}: no product found on the page", file.display()))
+}

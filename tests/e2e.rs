@@ -1,0 +1,239 @@
+//! End-to-end tests of the `qsword` binary: real HTTP on loopback against the simulated
+//! marketplace, a real SQLite store, a real tantivy index, the real CLI.
+
+use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions, TruthRecord};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+fn qsword(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(args)
+        .env("QSWORD_LOG", "warn")
+        .output()
+        .expect("the qsword binary runs")
+}
+
+fn ok(out: Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "qsword failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A config folder whose sites are the simulated shops at their live addresses.
+fn write_config(dir: &Path, running: &RunningMarket) {
+    let sites = dir.join("sites");
+    std::fs::create_dir_all(&sites).unwrap();
+    for shop in running.shops() {
+        let text = std::fs::read_to_string(repo().join(format!("seeds/sites/{}.toml", shop.name))).unwrap();
+        let mut table: toml::Table = toml::from_str(&text).unwrap();
+        table.insert("start_urls".into(), toml::Value::Array(vec![format!("{}/", shop.base_url).into()]));
+        std::fs::write(sites.join(format!("{}.toml", shop.name)), toml::to_string(&table).unwrap()).unwrap();
+    }
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "data_dir = \"data\"\nsites_dir = \"sites\"\n\n[crawler]\n# the simulated marketplace lives on loopback\nallow_loopback = true\n",
+    )
+    .unwrap();
+}
+
+fn start_market(rt: &tokio::runtime::Runtime, products: usize) -> RunningMarket {
+    let cfg = MarketConfig { seed: 11, day: 0, products, ..Default::default() };
+    let market = Arc::new(Market::generate(&cfg));
+    rt.block_on(qsword_marketsim::serve(market, ServeOptions { port: 0, request_log: None }))
+        .expect("the simulated marketplace starts on 127.0.0.2–6")
+}
+
+fn read_listings(path: &Path) -> HashMap<String, serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["url"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn crawl_store_index_search_detect_against_ground_truth() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = start_market(&rt, 12);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_config(dir, &running);
+
+    let out = ok(qsword(dir, &["crawl"]));
+    assert!(out.contains("crawled"), "{out}");
+    ok(qsword(dir, &["export", "--output", "listings.jsonl"]));
+    let stored = read_listings(&dir.join("listings.jsonl"));
+
+    // Every live product page is stored, with the title, price and brand the page shows.
+    let truth: Vec<TruthRecord> = running.truth_with_urls().into_iter().filter(|t| !t.delisted).collect();
+    assert!(truth.len() >= 100, "the marketplace should offer a realistic number of listings");
+    let mut wrong = Vec::new();
+    for t in &truth {
+        let url = t.url.as_deref().unwrap();
+        let Some(l) = stored.get(url) else {
+            wrong.push(format!("{url}: not stored"));
+            continue;
+        };
+        let price = serde_json::to_value(&t.price).unwrap();
+        if l["title"] != t.title.as_str() {
+            wrong.push(format!("{url}: title {} != {:?}", l["title"], t.title));
+        }
+        if l["price"] != price {
+            wrong.push(format!("{url}: price {} != {price}", l["price"]));
+        }
+        if l["brand"] != t.brand.as_str() {
+            wrong.push(format!("{url}: brand {} != {:?}", l["brand"], t.brand));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} listings differ from the ground truth:\n{}", wrong.len(), truth.len(), wrong.join("\n"));
+
+    // robots.txt: Disallow paths were never requested, and robots.txt was read on every host.
+    let requests = running.requests();
+    let forbidden: Vec<_> = requests
+        .iter()
+        .filter(|r| ["/cart", "/account", "/search"].iter().any(|p| r.path.starts_with(p)))
+        .map(|r| format!("{} {}", r.host, r.path))
+        .collect();
+    assert!(forbidden.is_empty(), "requested disallowed paths: {forbidden:?}");
+    for shop in running.shops() {
+        let host = shop.base_url.trim_start_matches("http://");
+        assert!(
+            requests.iter().any(|r| r.host == host && r.path == "/robots.txt"),
+            "robots.txt of {host} was never fetched"
+        );
+    }
+
+    // Detect, index, search by a Chinese word and by an English word.
+    let detect = ok(qsword(dir, &["detect"]));
+    assert!(detect.contains("flagged"), "{detect}");
+    ok(qsword(dir, &["index"]));
+    let zh = ok(qsword(dir, &["search", "插座", "--json"]));
+    let hits: Vec<serde_json::Value> = zh.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!hits.is_empty(), "no hit for 插座");
+    assert!(hits.iter().all(|h| h["title"].as_str().unwrap().contains("插座")), "{zh}");
+    let en = ok(qsword(dir, &["search", "philips", "--json"]));
+    assert!(!en.trim().is_empty(), "no hit for philips");
+
+    rt.block_on(running.shutdown());
+}
+
+#[test]
+fn fakes_are_flagged_and_alerts_written_to_the_outbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("demo-data");
+    let out = ok(qsword(tmp.path(), &["demo", "--data", data.to_str().unwrap(), "--products", "12"]));
+    let number_before = |word: &str| -> usize {
+        // "crawled 412 pages", "scored 180 listings: 23 flagged", "5 new alerts"
+        out.split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[1].trim_end_matches([',', ':', ')']) == word)
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or_else(|| panic!("no count before {word:?} in:\n{out}"))
+    };
+    assert!(number_before("pages") > 0, "{out}");
+    assert!(number_before("flagged") > 0, "{out}");
+    assert!(number_before("new") > 0, "{out}");
+    assert!(out.contains("requests to robots.txt-disallowed paths: 0"), "{out}");
+    let eml: Vec<_> = std::fs::read_dir(data.join("outbox"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert!(!eml.is_empty(), "no digest in the outbox");
+    let raw = std::fs::read_to_string(&eml[0]).unwrap();
+    assert!(raw.contains("Subject: [qsword]"), "{raw}");
+
+    // A second demo run reuses its own folder, but a folder of real data is never wiped.
+    let real = tmp.path().join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::write(real.join("qsword.sqlite"), b"precious").unwrap();
+    let refused = qsword(tmp.path(), &["demo", "--data", real.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert_eq!(std::fs::read(real.join("qsword.sqlite")).unwrap(), b"precious");
+}
+
+#[test]
+fn bad_jsonl_import_names_line_and_field_and_keeps_the_good_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = r#"{"url":"https://shop.example/item/1","title":"公牛 插座 GN-H3","price":{"amount":"39.90","currency":"CNY"}}"#;
+    let bad_currency = r#"{"url":"https://shop.example/item/2","title":"x","price":{"amount":"9.9","currency":"rmb"}}"#;
+    let no_title = r#"{"url":"https://shop.example/item/3"}"#;
+    let good2 = r#"{"url":"https://shop.example/item/4","title":"Philips HD9252"}"#;
+    std::fs::write(dir.join("in.jsonl"), format!("{good}\n{bad_currency}\n{no_title}\n{good2}\n")).unwrap();
+
+    let out = qsword(dir, &["--data", "d", "import", "in.jsonl"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("in.jsonl: line 2: field `price.currency`"), "{stderr}");
+    assert!(stderr.contains("in.jsonl: line 3: field `title`"), "{stderr}");
+    let stdout = ok(out);
+    assert!(stdout.contains("imported 2 listings"), "{stdout}");
+    ok(qsword(dir, &["--data", "d", "export", "--output", "out.jsonl"]));
+    let urls: Vec<String> = read_listings(&dir.join("out.jsonl")).into_keys().collect();
+    assert_eq!(urls.len(), 2);
+
+    // --strict imports nothing from a file with a bad line.
+    let strict = qsword(dir, &["--data", "d2", "import", "--strict", "in.jsonl"]);
+    assert!(!strict.status.success());
+}
+
+#[test]
+fn broken_config_is_refused_with_file_line_and_key_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("qsword.toml"), "data_dir = \"data\"\n\n[crawler]\nmax_pages = \"many\"\n").unwrap();
+    let out = qsword(dir, &["crawl"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("qsword.toml") && err.contains("line 4") && err.contains("max_pages"), "{err}");
+    assert!(!dir.join("data").exists(), "nothing may run before the config is valid");
+
+    std::fs::write(dir.join("qsword.toml"), "data_dir = \"data\"\ncrawl_speed = 3\n").unwrap();
+    let out = qsword(dir, &["crawl"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("line 2") && err.contains("crawl_speed"), "{err}");
+}
+
+#[test]
+fn detect_jsonl_in_jsonl_out_without_a_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut lines = Vec::new();
+    for (i, price) in ["299.00", "289.00", "305.00", "310.00", "295.00", "279.00", "299.00", "89.00"].iter().enumerate() {
+        lines.push(format!(
+            r#"{{"url":"https://shop{i}.example/item/{i}","title":"飞利浦 空气炸锅 HD9252 4.1L","brand":"Philips","model":"HD9252","price":{{"amount":"{price}","currency":"CNY"}}}}"#
+        ));
+    }
+    std::fs::write(dir.join("in.jsonl"), lines.join("\n")).unwrap();
+    ok(qsword(dir, &["detect", "--input", "in.jsonl", "--output", "scores.jsonl"]));
+    let scores: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("scores.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(scores.len(), 8);
+    let cheap = &scores[7];
+    assert_eq!(cheap["url"], "https://shop7.example/item/7");
+    assert!(cheap["risk"].as_f64().unwrap() > 0.5, "{cheap}");
+    let flag = &cheap["flags"][0];
+    assert_eq!(flag["signal"], "price");
+    assert!(flag["reason"].as_str().unwrap().contains("median"), "{flag}");
+    assert!(scores[..7].iter().all(|s| s["flags"].as_array().unwrap().is_empty()), "genuine offers flagged");
+}
