@@ -220,20 +220,29 @@ pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
 /// Rebuilds the index view of the store (upsert by listing id: re-running never duplicates).
 pub fn index(ctx: &Ctx) -> Result<usize> {
     let store = ctx.open_store()?;
-    let index = ListingIndex::open_or_create(&ctx.index_dir())
-        .with_context(|| format!("opening the index {}", ctx.index_dir().display()))?;
+    let dir = ctx.index_dir();
+    let index = match ListingIndex::open_or_create(&dir) {
+        // The index is a view of the store: a schema from another version is rebuilt.
+        Err(qsword_indexer::IndexError::SchemaMismatch { .. }) => {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing the old index {}", dir.display()))?;
+            ListingIndex::open_or_create(&dir)?
+        }
+        other => other.with_context(|| format!("opening the index {}", dir.display()))?,
+    };
     let mut writer = index.writer(100_000_000)?;
     let stored = store.listings()?;
     for s in &stored {
         writer.upsert(&IndexDoc {
-            id: s.id as u64,
-            listing: s.listing.clone(),
+            id: s.id.0 as u64,
+            listing: &s.listing,
             risk: s.risk,
             delisted: s.delisted_at.is_some(),
             last_seen: Some(s.last_seen),
         })?;
     }
     writer.commit()?;
+    // Waits for merges, so segments don't pile up over nightly runs.
+    writer.finish()?;
     Ok(stored.len())
 }
 
@@ -333,7 +342,7 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
             let flags: Vec<qsword_detector::Flag> = serde_json::from_str(flags_json).unwrap_or_default();
             let l = &s.listing;
             AlertItem {
-                listing_id: s.id,
+                listing_id: s.id.0,
                 url: l.url.clone(),
                 title: l.title.clone(),
                 price: l.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
@@ -359,7 +368,8 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
         let message = alerts::render(&ctx.cfg.alerts, digest, run_id)?;
         let name = format!("{run_id}-{n:02}");
         let path = alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
-        let ids: Vec<i64> = digest.items.iter().map(|i| i.listing_id).collect();
+        let ids: Vec<qsword_store::ListingId> =
+            digest.items.iter().map(|i| qsword_store::ListingId(i.listing_id)).collect();
         store.record_digest(&ids, &digest.address, &path.display().to_string())?;
         summary.digests.push(path);
     }

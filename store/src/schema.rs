@@ -1,0 +1,184 @@
+//! The schema and its versioned migrations.
+//!
+//! The schema version is SQLite's `PRAGMA user_version`. [`MIGRATIONS`] is append-only:
+//! migration *i* (0-based) takes a store from version *i* to *i + 1*, in one transaction
+//! together with the version bump, so a crash leaves the store at a version it really has.
+//! Never edit a migration that has shipped; add a new one.
+
+use crate::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+
+/// Ordered migrations; the store's current version is `MIGRATIONS.len()`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the walking skeleton's tables.
+    r#"
+-- Latest state of every listing ever seen. The whole Listing JSON is kept (nothing, not even
+-- unknown `extra` fields, is lost); the other columns exist to be queried.
+CREATE TABLE listings (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL UNIQUE CHECK (length(trim(url)) > 0),
+    platform        TEXT,
+    title           TEXT NOT NULL,
+    brand           TEXT,
+    price_amount    TEXT,          -- decimal string, exactly as parsed ("0.10"); never REAL
+    currency        TEXT,          -- ISO 4217
+    seller_name     TEXT,
+    category        TEXT,
+    listing_json    TEXT NOT NULL,
+    content_digest  TEXT,
+    warc_file       TEXT,
+    warc_record_id  TEXT,
+    warc_offset     INTEGER,
+    first_seen      TEXT NOT NULL, -- RFC 3339 UTC
+    last_seen       TEXT NOT NULL,
+    delisted_at     TEXT,
+    risk            REAL           -- latest detector score in [0, 1]; a score, not money
+);
+CREATE INDEX listings_platform ON listings(platform);
+CREATE INDEX listings_brand ON listings(brand);
+CREATE INDEX listings_risk ON listings(risk);
+
+-- One row per meaningful change of a listing (the first sighting included): price history.
+CREATE TABLE listing_versions (
+    id              INTEGER PRIMARY KEY,
+    listing_id      INTEGER NOT NULL REFERENCES listings(id),
+    fetched_at      TEXT NOT NULL,
+    price_amount    TEXT,
+    currency        TEXT,
+    listing_json    TEXT NOT NULL,
+    content_digest  TEXT,
+    warc_file       TEXT,
+    warc_record_id  TEXT,
+    warc_offset     INTEGER
+);
+CREATE INDEX listing_versions_by_listing ON listing_versions(listing_id, fetched_at);
+
+-- Every fetch attempt, for conditional GET (ETag/Last-Modified) and the run reports.
+CREATE TABLE fetches (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL,
+    fetched_at      TEXT NOT NULL,
+    status          INTEGER,       -- HTTP status; NULL when no response arrived
+    etag            TEXT,
+    last_modified   TEXT,
+    content_digest  TEXT,
+    warc_file       TEXT,
+    warc_record_id  TEXT,
+    warc_offset     INTEGER,
+    error           TEXT
+);
+CREATE INDEX fetches_by_url ON fetches(url, fetched_at);
+
+-- The crawl frontier lives here, not in memory, so a crawl can resume after kill -9.
+CREATE TABLE frontier (
+    id              INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL UNIQUE,
+    host            TEXT NOT NULL,
+    depth           INTEGER NOT NULL DEFAULT 0,
+    state           TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'in-flight', 'done', 'failed')),
+    priority        INTEGER NOT NULL DEFAULT 0,
+    next_fetch_at   TEXT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    discovered_at   TEXT NOT NULL
+);
+-- "The next URL of this host": highest priority first, then first discovered.
+CREATE INDEX frontier_next_per_host ON frontier(host, state, priority DESC, id);
+CREATE INDEX frontier_next_any ON frontier(state, priority DESC, id);
+
+-- Detector output, one row per listing per detection run.
+CREATE TABLE assessments (
+    id              INTEGER PRIMARY KEY,
+    listing_id      INTEGER NOT NULL REFERENCES listings(id),
+    risk            REAL NOT NULL,
+    flags_json      TEXT NOT NULL,
+    detected_at     TEXT NOT NULL
+);
+CREATE INDEX assessments_by_listing ON assessments(listing_id, detected_at);
+
+-- Mail waiting to go out (or gone). An alert and its outbox row are written together.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,  -- e.g. 'digest'
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    eml_path        TEXT,
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    sent_at         TEXT
+);
+CREATE INDEX outbox_pending ON outbox(sent_at, id);
+
+CREATE TABLE alerts (
+    id              INTEGER PRIMARY KEY,
+    listing_id      INTEGER NOT NULL REFERENCES listings(id),
+    risk            REAL NOT NULL,
+    signals         TEXT NOT NULL,  -- JSON array of signal names, e.g. ["price","brand"]
+    created_at      TEXT NOT NULL,
+    digest_id       INTEGER REFERENCES outbox(id)  -- the outbox message that carries it
+);
+CREATE INDEX alerts_by_listing ON alerts(listing_id, created_at);
+
+-- Staff decisions on flagged listings; append-only, so it is also the audit trail.
+CREATE TABLE labels (
+    id              INTEGER PRIMARY KEY,
+    listing_id      INTEGER NOT NULL REFERENCES listings(id),
+    decision        TEXT NOT NULL CHECK (decision IN ('confirm', 'dismiss')),
+    note            TEXT,
+    who             TEXT NOT NULL,
+    decided_at      TEXT NOT NULL
+);
+CREATE INDEX labels_by_listing ON labels(listing_id, decided_at);
+
+-- One row per crawl/nightly/detect run, with its JSON report.
+CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    status          TEXT NOT NULL DEFAULT 'running',
+    report_json     TEXT
+);
+"#,
+];
+
+/// The schema version this binary writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings `conn` up to [`current_version`], refusing a store newer than this binary.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    let supported = current_version();
+    if found > supported {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = i as i64 + 1;
+        let fail = |source| StoreError::Migration {
+            path: path.to_owned(),
+            version,
+            source,
+        };
+        let tx = conn.transaction().map_err(fail)?;
+        tx.execute_batch(sql).map_err(fail)?;
+        // user_version lives in the file header and is covered by the transaction.
+        tx.pragma_update(None, "user_version", version)
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+    }
+    Ok(())
+}
