@@ -95,6 +95,9 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     // The demo crawls loopback on purpose; real configs refuse it.
     let mut crawler_cfg = ctx.cfg.crawler.clone();
     crawler_cfg.allow_loopback = true;
+    // The shops ask for a 50 ms Crawl-delay in robots.txt; the crawler only ever raises its
+    // own delay to a site's, so the demo starts from a short one instead of the 1 s default.
+    crawler_cfg.default_delay_ms = crawler_cfg.default_delay_ms.min(20);
 
     // The crawler runs its own runtime on this thread; the marketplace keeps serving from `rt`.
     let crawl = std::thread::scope(|s| s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites)).join())

@@ -135,7 +135,7 @@ fn run(cli: Cli) -> Result<()> {
             let sites = ctx.cfg.load_sites(ctx.cfg_path.as_deref())?;
             let mut crawler_cfg = ctx.cfg.crawler.clone();
             if let Some(n) = max_pages {
-                crawler_cfg.max_pages = n;
+                crawler_cfg.max_pages = n as u64;
             }
             let summary = pipeline::crawl(&ctx, &crawler_cfg, &sites)?;
             println!("{summary}");
@@ -190,19 +190,24 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn parse_price(currency: &str) -> Result<()> {
-    let default: qsword_listing::Currency =
-        currency.parse().map_err(|e| anyhow::anyhow!("--currency: {e}"))?;
+fn parse_price() -> Result<()> {
+    use qsword_crawler::extract::price::{parse_price, PriceHint};
+    // No page around the string: only what the string itself says counts.
+    let hint = PriceHint::none();
     let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.lock().lines() {
         let line = line.context("reading stdin")?;
-        let v = match qsword_crawler::extract::price::parse_price_default(&line, default) {
-            Some(p) => serde_json::json!({"amount": p.amount.to_string(), "currency": p.currency.as_str()}),
+        let v = match parse_price(&line, &hint) {
+            Some(p) => serde_json::json!({
+                "amount": p.amount.to_string(),
+                // The ISO code where the symbol is unambiguous, else the symbol as printed.
+                "currency": p.currency.map(|c| c.to_string()).or(p.currency_text),
+            }),
             None => serde_json::json!({"amount": null, "currency": null}),
         };
         writeln!(out, "{v}")?;
     }
+    out.flush()?;
     Ok(())
 }

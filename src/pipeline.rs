@@ -80,7 +80,7 @@ impl fmt::Display for CrawlSummary {
 
 /// Crawls `sites`, writing every fetch and listing to the store as it arrives.
 pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<CrawlSummary> {
-    let store = ctx.open_store()?;
+    let mut store = ctx.open_store()?;
     let catalogue = Catalogue::embedded();
     let warc_dir = ctx.warc_dir();
     std::fs::create_dir_all(&warc_dir).with_context(|| format!("creating {}", warc_dir.display()))?;
@@ -169,7 +169,7 @@ impl fmt::Display for DetectSummary {
 }
 
 fn detector() -> Detector {
-    Detector::new(Catalogue::embedded(), Default::default())
+    Detector::embedded()
 }
 
 /// Scores every live listing in the store and saves the assessments.
@@ -194,24 +194,17 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
 }
 
 /// `detect --input --output`: JSONL in, DESIGN-format scores out, no store involved.
+/// Bad lines are reported by line and field on stderr and skipped.
 pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
     let file = std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
-    let report = qsword_listing::read_jsonl(BufReader::new(file), false)
-        .with_context(|| format!("reading {}", input.display()))?;
-    for e in &report.errors {
+    let out = std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
+    let summary = detector()
+        .detect_jsonl(BufReader::new(file), std::io::BufWriter::new(out), false)
+        .with_context(|| format!("scoring {} into {}", input.display(), output.display()))?;
+    for e in &summary.errors {
         eprintln!("{}: {e}", input.display());
     }
-    let listings: Vec<Listing> = report.listings.into_iter().map(|(_, l)| l).collect();
-    let assessments = detector().detect(&listings);
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?,
-    );
-    for a in &assessments {
-        serde_json::to_writer(&mut out, a)?;
-        std::io::Write::write_all(&mut out, b"\n")?;
-    }
-    std::io::Write::flush(&mut out)?;
-    Ok(assessments.len())
+    Ok(summary.assessed)
 }
 
 // ---------------------------------------------------------------------------------------------

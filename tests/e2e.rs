@@ -43,7 +43,7 @@ fn write_config(dir: &Path, running: &RunningMarket) {
     }
     std::fs::write(
         dir.join("qsword.toml"),
-        "data_dir = \"data\"\nsites_dir = \"sites\"\n\n[crawler]\n# the simulated marketplace lives on loopback\nallow_loopback = true\n",
+        "data_dir = \"data\"\nsites_dir = \"sites\"\n\n[crawler]\n# the simulated marketplace lives on loopback\nallow_loopback = true\ndefault_delay_ms = 20\n",
     )
     .unwrap();
 }

@@ -1,1 +1,147 @@
-//! qsword-detector (being built).
+//! qsword's counterfeit detector: turns [`Listing`]s into [`Assessment`]s — a risk in [0, 1] and
+//! the [`Flag`]s behind it, each with a sentence an investigator can read and the numbers it
+//! rests on, in the DESIGN output format.
+//!
+//! Signals (a module each):
+//! - [`price`]: far below the median of the same product's offers ([`group`] finds them),
+//!   by a robust modified z-score on log price; silent for groups under 5 offers; the brand's
+//!   official stores damped, since their low prices are clearances.
+//! - [`brand`]: look-alike names of protected brands (公午/公牛, Phi1ips, ＰＨＩＬＩＰＳ), never
+//!   for "适用于曼牌" accessories or for real brands.
+//! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
+//!   impossible or mismatched certificate number; table-driven from `seeds/`.
+//! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
+//!
+//! Risk combines the flags' scores as independent evidence, `1 - Π(1 - score)`
+//! ([`combine_risk`]). The catalogues come from [`qsword_listing::catalogue`].
+//!
+//! Not here: network I/O, storage, alerting, and (yet) the linfa models and label training of
+//! issue 6; this crate takes listings and returns assessments, nothing else.
+//!
+//! ```
+//! use qsword_detector::{Detector, DetectorConfig, Signal};
+//! use qsword_listing::{catalogue::Catalogue, Listing, Price};
+//!
+//! let detector = Detector::new(Catalogue::embedded(), DetectorConfig::default()).unwrap();
+//! let mut listings: Vec<Listing> = (0..15)
+//!     .map(|i| {
+//!         let mut l = Listing::new(format!("https://shop.example/{i}"), "飞利浦 空气炸锅 HD9252");
+//!         l.price = Some(Price::new(&format!("{}", 290 + i), "CNY").unwrap());
+//!         l.description = Some("3C认证 一级能效".into()); // CCC, which appliances need
+//!         l
+//!     })
+//!     .collect();
+//! listings[0].price = Some(Price::new("89.00", "CNY").unwrap());
+//! let assessments = detector.detect(&listings);
+//! let flag = &assessments[0].flags[0];
+//! assert_eq!(flag.signal, Signal::Price);
+//! assert_eq!(flag.reason, "¥89 is 70% below the median ¥297 of 15 offers of Philips HD9252");
+//! assert!(assessments[0].risk >= flag.score);
+//! assert!(assessments[1].flags.is_empty() && assessments[1].risk == 0.0);
+//! ```
+
+mod assessment;
+pub mod brand;
+mod config;
+pub mod cue;
+pub mod group;
+mod jsonl;
+pub mod mark;
+pub mod price;
+
+pub use assessment::{combine_risk, Assessment, Flag, Signal};
+pub use config::DetectorConfig;
+pub use group::PriceGroup;
+pub use jsonl::DetectSummary;
+
+use brand::BrandMatcher;
+use mark::MarkChecker;
+use qsword_listing::catalogue::Catalogue;
+use qsword_listing::Listing;
+
+/// Why a detector could not be built from its catalogue.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorError {
+    #[error("mark rule `{scheme}` (marks.toml): pattern {pattern:?} is not a valid regular expression: {source}")]
+    MarkPattern {
+        scheme: String,
+        pattern: String,
+        source: Box<regex::Error>,
+    },
+}
+
+/// The detector: catalogues and thresholds, prepared once, applied to any batch of listings.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    catalogue: Catalogue,
+    cfg: DetectorConfig,
+    brands: BrandMatcher,
+    marks: MarkChecker,
+}
+
+impl Detector {
+    /// Prepares the catalogue (compiles mark patterns, indexes brand names). Fails only on a
+    /// mark rule whose pattern does not compile.
+    pub fn new(catalogue: Catalogue, cfg: DetectorConfig) -> Result<Detector, DetectorError> {
+        let marks = MarkChecker::new(&catalogue)?;
+        let brands = BrandMatcher::new(&catalogue);
+        Ok(Detector {
+            catalogue,
+            cfg,
+            brands,
+            marks,
+        })
+    }
+
+    /// The detector with the catalogues compiled in from `seeds/` and the default thresholds.
+    pub fn embedded() -> Detector {
+        Detector::new(Catalogue::embedded(), DetectorConfig::default())
+            .expect("the mark patterns in seeds/marks.toml compile (checked by the tests)")
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn config(&self) -> &DetectorConfig {
+        &self.cfg
+    }
+
+    /// Assesses a batch: exactly one [`Assessment`] per listing, in the same order. Prices are
+    /// judged against the other listings of the batch, so pass a whole night's (or a whole
+    /// file's) listings at once; a listing without price, brand or category is still assessed
+    /// on the signals it allows.
+    pub fn detect(&self, listings: &[Listing]) -> Vec<Assessment> {
+        let variants: Vec<_> = listings.iter().map(|l| self.brands.variant_in(l)).collect();
+        let mut flags: Vec<Vec<Flag>> = vec![Vec::new(); listings.len()];
+
+        // Imitations are grouped with the genuine product, so that their prices meet.
+        let groups = group::price_groups(&self.catalogue, listings, |i| {
+            let listing = &listings[i];
+            match self.catalogue.brand_of(listing) {
+                Some(b) => Some((b, b.display_name().to_string())),
+                None => variants[i]
+                    .as_ref()
+                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+            }
+        });
+        for (i, flag) in price::price_flags(&self.cfg, &self.catalogue, &groups, listings) {
+            flags[i].push(flag);
+        }
+
+        for (i, listing) in listings.iter().enumerate() {
+            if let Some(v) = &variants[i] {
+                flags[i].push(self.brands.flag(&self.catalogue, v));
+            }
+            let category = self.catalogue.categorize(listing);
+            flags[i].extend(self.marks.flags(&self.cfg, category, listing));
+            flags[i].extend(cue::cue_flag(&self.catalogue, listing));
+        }
+
+        listings
+            .iter()
+            .zip(flags)
+            .map(|(l, flags)| Assessment::from_flags(l.url.clone(), flags))
+            .collect()
+    }
+}

@@ -15,6 +15,7 @@
 //! assert_eq!(listing.extra["shipping_days"], 2);
 //! ```
 
+pub mod catalogue;
 mod jsonl;
 mod price;
 

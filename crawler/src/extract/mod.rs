@@ -1,10 +1,63 @@
 //! Extraction: a fetched product page (raw bytes + headers) → a [`Listing`].
 //!
-//! (Interface fixed; being built.)
+//! Two steps. [`decode_html`] turns bytes into text (BOM, Content-Type header, `<meta>`,
+//! else detection; GBK read as GB18030). [`extract_listing`] then reads the page in layers,
+//! from the most to the least trustworthy, each filling only the fields the layers above left
+//! empty:
+//!
+//! 1. schema.org JSON-LD ([`jsonld`]), tolerant of the broken JSON found in the wild;
+//! 2. schema.org microdata ([`microdata`]);
+//! 3. OpenGraph / `product:` meta tags ([`opengraph`]);
+//! 4. embedded JSON state objects in scripts, found by shape ([`state`]);
+//! 5. per-site CSS rules from `seeds/sites/*.toml` ([`SiteRules`], [`rules`]);
+//! 6. heuristics for pages with none of the above ([`heuristics`]).
+//!
+//! Where each field came from is recorded in `listing.extra["field_sources"]`
+//! (`{"price": "json-ld", "brand": "specs", …}`), and the charset evidence in
+//! `listing.extra["charset"]`. Certification marks ([`marks`]) are read from the spec table
+//! and the text; prices go through [`price::parse_price`].
+//!
+//! It is not a fetcher (no I/O here) and does not judge listings (that is the detector's job):
+//! a malformed certificate number is kept exactly as printed, because it is evidence.
+//!
+//! ```
+//! use qsword_crawler::extract::{decode_html, extract_listing};
+//! let html = r#"<html lang="zh-CN"><script type="application/ld+json">
+//!   {"@type": "Product", "name": "公牛 插座 GN-H3050", "brand": {"@type": "Brand", "name": "公牛"},
+//!    "offers": {"@type": "Offer", "price": "39.90", "priceCurrency": "CNY"}}</script></html>"#;
+//! let page = decode_html(html.as_bytes(), Some("text/html; charset=utf-8"));
+//! let url = url::Url::parse("https://shop.example/item/1.html").unwrap();
+//! let listing = extract_listing(&page, &url, None).unwrap();
+//! assert_eq!(listing.brand.as_deref(), Some("公牛"));
+//! assert_eq!(listing.price.unwrap().to_string(), "¥39.90");
+//! assert_eq!(listing.extra["field_sources"]["price"], "json-ld");
+//! ```
 
-use qsword_listing::Listing;
+pub mod charset;
+pub mod heuristics;
+pub mod jsonld;
+pub mod lenient_json;
+pub mod marks;
+pub mod microdata;
+pub mod opengraph;
+pub mod price;
+pub mod rules;
+pub mod state;
+
+#[cfg(test)]
+mod eval;
+#[cfg(test)]
+mod tests;
+
+use price::PriceHint;
+use qsword_listing::{Listing, Mark, Price, Seller};
+use rust_decimal::Decimal;
+use scraper::{Html, Selector};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use url::Url;
+
+pub use charset::CharsetSource;
 
 /// Per-site extraction rules from `seeds/sites/*.toml` (`[rules]` table): CSS selectors for
 /// pages with no structured data. Each value is a CSS selector; the text of the first match is
@@ -33,18 +86,339 @@ pub struct SiteRules {
 pub struct DecodedPage {
     pub html: String,
     pub encoding: &'static encoding_rs::Encoding,
+    /// What decided the encoding (BOM, header, meta tag, detection).
+    pub charset_source: CharsetSource,
 }
 
-/// Decodes an HTML body: charset from the Content-Type header, then BOM, then `<meta>`, then
-/// detection (chardetng), so GBK pages with the charset only in a meta tag come out right.
+/// Decodes an HTML body: charset from the BOM, then the Content-Type header, then `<meta>`,
+/// then detection (chardetng), so GBK pages with the charset only in a meta tag come out right.
+/// Invalid byte sequences become U+FFFD; decoding never fails.
 pub fn decode_html(body: &[u8], content_type: Option<&str>) -> DecodedPage {
-    let _ = content_type;
-    let (html, encoding, _) = encoding_rs::UTF_8.decode(body);
-    DecodedPage { html: html.into_owned(), encoding }
+    let (encoding, charset_source) = charset::sniff(body, content_type);
+    // `decode` strips a BOM itself and would switch encodings on one; we already honoured it.
+    let (html, _, _) = encoding.decode(body);
+    DecodedPage {
+        html: html.into_owned(),
+        encoding,
+        charset_source,
+    }
 }
 
-/// Reads a product page into a Listing; `None` when the page holds no product.
-pub fn extract_listing(page: &DecodedPage, url: &Url, rules: Option<&SiteRules>) -> Option<Listing> {
-    let _ = (page, url, rules);
-    None
+/// Pages larger than this are cut before parsing (a bound on time and memory per page).
+pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a product page into a Listing; `None` when the page holds no product (no title, or
+/// neither a price nor any product identifier).
+pub fn extract_listing(
+    page: &DecodedPage,
+    url: &Url,
+    rules: Option<&SiteRules>,
+) -> Option<Listing> {
+    let mut html = page.html.as_str();
+    if html.len() > MAX_HTML_BYTES {
+        let mut cut = MAX_HTML_BYTES;
+        while !html.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        html = &html[..cut];
+    }
+    let doc = Html::parse_document(html);
+    let hint = page_hint(&doc, url);
+
+    let mut layers: Vec<(&'static str, Found)> = vec![
+        ("json-ld", jsonld::extract(&doc, &hint)),
+        ("microdata", microdata::extract(&doc, &hint)),
+        ("opengraph", opengraph::extract(&doc, &hint)),
+        ("state", state::extract(&doc, &hint)),
+    ];
+    if let Some(rules) = rules {
+        layers.push(("rules", rules::extract(&doc, rules, url, &hint)));
+    }
+    layers.push(("heuristics", heuristics::extract(&doc, &hint)));
+
+    let mut merged = Merged::default();
+    for (source, found) in layers {
+        merged.fill(source, found);
+    }
+    merged.finish(url, &doc, page)
+}
+
+/// Language and country of the page, for ambiguous currency symbols.
+fn page_hint(doc: &Html, url: &Url) -> PriceHint {
+    let sel = Selector::parse("html").expect("static selector");
+    let lang = doc.select(&sel).next().and_then(|e| e.value().attr("lang"));
+    let mut hint = PriceHint::for_page(url, lang);
+    if hint.language.is_none() && hint.default_currency.is_none() {
+        // No declared language: a page whose title is Chinese is a Chinese shop.
+        let title_sel = Selector::parse("title, h1").expect("static selector");
+        let title: String = doc.select(&title_sel).flat_map(|e| e.text()).collect();
+        if title
+            .chars()
+            .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+        {
+            hint.language = Some("zh".into());
+            hint.default_currency = Some(qsword_listing::Currency::CNY);
+        }
+    }
+    hint
+}
+
+/// What one layer read off the page; every field optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub title: Option<String>,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub gtin: Option<String>,
+    pub sku: Option<String>,
+    pub mpn: Option<String>,
+    pub category_path: Vec<String>,
+    pub price: Option<Price>,
+    /// Upper end when the page shows a price range.
+    pub price_high: Option<Decimal>,
+    pub list_price: Option<Price>,
+    pub availability: Option<String>,
+    pub seller: Option<Seller>,
+    pub description: Option<String>,
+    pub specs: BTreeMap<String, String>,
+    pub images: Vec<String>,
+    /// Marks stated in structured data (e.g. schema.org `hasCertification`).
+    pub marks: Vec<Mark>,
+}
+
+/// Layers merged field by field, remembering the source of each.
+#[derive(Default)]
+struct Merged {
+    found: Found,
+    sources: BTreeMap<&'static str, &'static str>,
+}
+
+impl Merged {
+    fn fill(&mut self, source: &'static str, f: Found) {
+        macro_rules! opt {
+            ($($field:ident),*) => {$(
+                if self.found.$field.is_none() {
+                    if let Some(v) = f.$field {
+                        self.found.$field = Some(v);
+                        self.sources.insert(stringify!($field), source);
+                    }
+                }
+            )*};
+        }
+        macro_rules! vec {
+            ($($field:ident),*) => {$(
+                if self.found.$field.is_empty() && !f.$field.is_empty() {
+                    self.found.$field = f.$field;
+                    self.sources.insert(stringify!($field), source);
+                }
+            )*};
+        }
+        let had_price = self.found.price.is_some();
+        opt!(
+            title,
+            brand,
+            model,
+            gtin,
+            sku,
+            mpn,
+            price,
+            list_price,
+            availability,
+            seller,
+            description
+        );
+        if !had_price && self.found.price.is_some() {
+            self.found.price_high = f.price_high;
+        }
+        vec![category_path, images];
+        // Spec rows are additive: structured properties and the visible table complement
+        // each other; the first layer's value wins for a key.
+        if !f.specs.is_empty() {
+            self.sources.entry("specs").or_insert(source);
+            for (k, v) in f.specs {
+                self.found.specs.entry(k).or_insert(v);
+            }
+        }
+        self.found.marks.extend(f.marks);
+    }
+
+    fn finish(mut self, url: &Url, doc: &Html, page: &DecodedPage) -> Option<Listing> {
+        let f = &mut self.found;
+        if f.brand.is_none() {
+            if let Some(b) = spec_value(&f.specs, &["品牌", "Brand", "brand", "品牌名称"]) {
+                f.brand = Some(b);
+                self.sources.insert("brand", "specs");
+            }
+        }
+        if f.model.is_none() {
+            if let Some(m) = spec_value(
+                &f.specs,
+                &["型号", "Model", "model", "产品型号", "规格型号"],
+            ) {
+                f.model = Some(m);
+                self.sources.insert("model", "specs");
+            }
+        }
+        let title = f.title.take().filter(|t| !t.trim().is_empty())?;
+        let identified = f.price.is_some() || f.sku.is_some() || f.gtin.is_some();
+        if !identified {
+            return None;
+        }
+        if f.sku.is_none() {
+            // Shops put the product id in the URL (`/item/42.html`, `/dp/B01GOH7PKA`,
+            // `?pid=260591`); it does not make a page a product page, so it comes after the
+            // check above.
+            if let Some(id) = heuristics::product_id_from_url(url) {
+                f.sku = Some(id);
+                self.sources.insert("sku", "url");
+            }
+        }
+        let text = heuristics::visible_text(doc);
+        let mut found_marks = std::mem::take(&mut f.marks);
+        found_marks.extend(marks::from_specs(&f.specs));
+        if let Some(d) = &f.description {
+            found_marks.extend(marks::from_text(d, "text"));
+        }
+        found_marks.extend(marks::from_text(&title, "text"));
+        found_marks.extend(marks::from_text(&text, "text"));
+        found_marks.extend(marks::from_image_alts(doc));
+        let marks = marks::dedup(found_marks);
+
+        let mut extra = BTreeMap::new();
+        extra.insert(
+            "field_sources".to_string(),
+            serde_json::to_value(&self.sources).ok()?,
+        );
+        extra.insert(
+            "charset".to_string(),
+            serde_json::json!({
+                "encoding": page.encoding.name(),
+                "source": page.charset_source.as_str(),
+            }),
+        );
+        if let (Some(high), Some(p)) = (f.price_high, &f.price) {
+            extra.insert(
+                "price_range".to_string(),
+                serde_json::json!({"low": p.amount.to_string(), "high": high.to_string()}),
+            );
+        }
+        let mut f = self.found;
+        // "Home" is where every breadcrumb starts; it is no category.
+        const HOME: &[&str] = &[
+            "首页",
+            "主页",
+            "home",
+            "首頁",
+            "startseite",
+            "accueil",
+            "inicio",
+        ];
+        if f.category_path
+            .first()
+            .is_some_and(|c| HOME.contains(&c.to_lowercase().as_str()))
+        {
+            f.category_path.remove(0);
+        }
+        // Relative links (`/img/1.jpg`, `/seller/17`) made absolute; a seller without an id
+        // gets the last segment of its page's path, as the shops' seller URLs carry it.
+        let absolute = |link: &str| {
+            url.join(link)
+                .map_or_else(|_| link.to_string(), |u| u.to_string())
+        };
+        f.images = f.images.iter().map(|i| absolute(i)).collect();
+        if let Some(seller) = f.seller.as_mut() {
+            seller.url = seller.url.as_deref().map(absolute);
+            if seller.id.is_none() {
+                seller.id = seller.url.as_deref().and_then(rules::seller_id_from_url);
+            }
+        }
+        Some(Listing {
+            url: url.to_string(),
+            platform: None,
+            title: title.trim().to_string(),
+            brand: f.brand,
+            model: f.model,
+            gtin: f.gtin,
+            sku: f.sku,
+            mpn: f.mpn,
+            category: None,
+            category_path: f.category_path,
+            price: f.price,
+            list_price: f.list_price,
+            availability: f.availability,
+            seller: f.seller,
+            marks,
+            description: f.description,
+            specs: f.specs,
+            images: f.images,
+            fetched_at: None,
+            extra,
+        })
+    }
+}
+
+fn spec_value(specs: &BTreeMap<String, String>, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|k| specs.get(*k))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Collapses runs of whitespace and trims; `None` when nothing is left.
+pub(crate) fn clean(text: &str) -> Option<String> {
+    let s = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!s.is_empty()).then_some(s)
+}
+
+/// Text of an element, whitespace collapsed.
+pub(crate) fn element_text(e: scraper::ElementRef<'_>) -> Option<String> {
+    clean(&e.text().collect::<String>())
+}
+
+/// A structured-data price (`"39.90"`, `39.9`, `"1,299.00"`) with a currency hint.
+pub(crate) fn structured_price(
+    amount: &str,
+    currency: Option<&str>,
+    hint: &PriceHint,
+) -> Option<(Price, Option<Decimal>)> {
+    let mut hint = hint.clone();
+    if let Some(c) = currency.and_then(|c| c.trim().to_ascii_uppercase().parse().ok()) {
+        hint.default_currency = Some(c);
+    }
+    let amount = amount.trim();
+    // A zero price in structured data is a placeholder ("price on request"), not an offer.
+    if amount.parse::<Decimal>().is_ok_and(|d| d.is_zero()) {
+        return None;
+    }
+    // schema.org prices use a dot for decimals: read them as plain decimals first.
+    if let Ok(d) = amount.parse::<Decimal>() {
+        return Some((
+            Price {
+                amount: d,
+                currency: hint.default_currency?,
+            },
+            None,
+        ));
+    }
+    let parsed = price::parse_price(amount, &hint)?;
+    Some((parsed.to_price()?, parsed.range_high))
+}
+
+/// schema.org availability URL or name → the bare name (`InStock`).
+pub(crate) fn availability_name(value: &str) -> Option<String> {
+    let name = value.trim().rsplit('/').next()?.trim();
+    let lower = name.to_ascii_lowercase().replace([' ', '_', '-'], "");
+    let canonical = match lower.as_str() {
+        "instock" | "in" | "available" | "有货" | "现货" => "InStock",
+        "outofstock" | "out" | "soldout" | "unavailable" | "无货" | "缺货" => "OutOfStock",
+        "preorder" => "PreOrder",
+        "backorder" => "BackOrder",
+        "discontinued" => "Discontinued",
+        "limitedavailability" => "LimitedAvailability",
+        "onlineonly" => "OnlineOnly",
+        "instoreonly" => "InStoreOnly",
+        "soldoutonline" => "OutOfStock",
+        _ => return clean(name),
+    };
+    Some(canonical.to_string())
 }

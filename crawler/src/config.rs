@@ -1,0 +1,234 @@
+//! What to crawl ([`Site`], one file per shop in `seeds/sites/`) and how politely
+//! ([`CrawlerConfig`], the `[crawler]` table of `qsword.toml`).
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::extract::SiteRules;
+
+/// One shop to crawl, as written in `seeds/sites/<name>.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Operator-facing name, e.g. `suning-sim`.
+    pub name: String,
+    /// Platform recorded on every [`qsword_listing::Listing`] found on this site.
+    pub platform: String,
+    /// Where the crawl starts. Their hosts are the site's hosts: links elsewhere are not followed.
+    #[serde(default)]
+    pub start_urls: Vec<String>,
+    /// Regex on the URL path that marks a product page (`'/item/\d+\.html$'`). Without it every
+    /// HTML page is offered to extraction.
+    #[serde(default)]
+    pub product_url: Option<String>,
+    /// Regexes on path-and-query; when any is given, a link must match one (or `product_url`).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Regexes on path-and-query; a link matching any is never followed.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Link depth from the start URLs (which are depth 0); unlimited when absent.
+    #[serde(default)]
+    pub max_depth: Option<u32>,
+    /// CSS selector rules for shops without structured data.
+    #[serde(default)]
+    pub rules: Option<SiteRules>,
+    /// Minimum time between two requests to one host of this site (robots Crawl-delay may raise it).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+}
+
+/// A site file that could not be read or does not describe a valid [`Site`].
+#[derive(Debug, thiserror::Error)]
+pub enum SiteConfigError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Toml {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("site {site}: {field} pattern {pattern:?} is not a valid regex: {source}")]
+    Regex {
+        site: String,
+        field: &'static str,
+        pattern: String,
+        source: regex::Error,
+    },
+    #[error("site {site}: start URL {url:?} is not an absolute http(s) URL: {reason}")]
+    StartUrl {
+        site: String,
+        url: String,
+        reason: String,
+    },
+}
+
+impl Site {
+    /// Reads and validates a site file; errors name the file, line and column.
+    pub fn from_toml_file(path: &Path) -> Result<Site, SiteConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SiteConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let site: Site = toml::from_str(&text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+            SiteConfigError::Toml {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().to_owned(),
+            }
+        })?;
+        site.compile()?;
+        Ok(site)
+    }
+
+    /// Compiles the site's patterns and parses its start URLs, naming the field at fault.
+    pub(crate) fn compile(&self) -> Result<CompiledSite, SiteConfigError> {
+        let re = |field: &'static str, p: &str| {
+            Regex::new(p).map_err(|source| SiteConfigError::Regex {
+                site: self.name.clone(),
+                field,
+                pattern: p.to_owned(),
+                source,
+            })
+        };
+        let mut start_urls = Vec::new();
+        for u in &self.start_urls {
+            let bad = |reason: String| SiteConfigError::StartUrl {
+                site: self.name.clone(),
+                url: u.clone(),
+                reason,
+            };
+            let url = url::Url::parse(u).map_err(|e| bad(e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(bad(
+                    "only http and https URLs with a host are crawled".into()
+                ));
+            }
+            start_urls.push(url);
+        }
+        Ok(CompiledSite {
+            product_url: self
+                .product_url
+                .as_deref()
+                .map(|p| re("product_url", p))
+                .transpose()?,
+            include: self
+                .include
+                .iter()
+                .map(|p| re("include", p))
+                .collect::<Result<_, _>>()?,
+            exclude: self
+                .exclude
+                .iter()
+                .map(|p| re("exclude", p))
+                .collect::<Result<_, _>>()?,
+            hosts: start_urls.iter().map(crate::canon::host_key).collect(),
+            start_urls,
+        })
+    }
+}
+
+/// A [`Site`] with its patterns compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledSite {
+    pub product_url: Option<Regex>,
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    /// `scheme://host:port` of each start URL.
+    pub hosts: Vec<String>,
+    pub start_urls: Vec<url::Url>,
+}
+
+impl CompiledSite {
+    pub fn is_product(&self, url: &url::Url) -> bool {
+        self.product_url
+            .as_ref()
+            .is_some_and(|re| re.is_match(url.path()))
+    }
+
+    /// Whether a link found on this site may be followed (host, include and exclude rules).
+    pub fn follows(&self, url: &url::Url) -> bool {
+        if !self.hosts.contains(&crate::canon::host_key(url)) {
+            return false;
+        }
+        let pq = match url.query() {
+            Some(q) => format!("{}?{}", url.path(), q),
+            None => url.path().to_owned(),
+        };
+        if self.exclude.iter().any(|re| re.is_match(&pq)) {
+            return false;
+        }
+        self.include.is_empty()
+            || self.is_product(url)
+            || self.include.iter().any(|re| re.is_match(&pq))
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// How the crawler behaves on every site: identity, politeness, limits and address safety.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrawlerConfig {
+    /// Sent on every request and matched against robots.txt groups; names qsword and a contact.
+    pub user_agent: String,
+    /// Requests in flight at once over all hosts (each host still gets one at a time).
+    pub concurrency: usize,
+    /// Pages fetched per run at most (robots.txt fetches not counted).
+    pub max_pages: u64,
+    /// Delay between two requests to one host when the site sets none.
+    pub default_delay_ms: u64,
+    /// Cap on a robots.txt Crawl-delay, so one host cannot stall the nightly run (capping is logged).
+    pub max_crawl_delay_ms: u64,
+    /// Connect and read timeout of one request.
+    pub timeout_ms: u64,
+    /// Largest body read (compressed, and again after decompression); larger ones are cut and reported.
+    pub max_body_bytes: u64,
+    /// Redirect hops followed per URL.
+    pub max_redirects: u32,
+    /// Extra attempts for transient failures (connect errors, 5xx, 429).
+    pub retries: u32,
+    /// First retry backoff; doubled each attempt, with jitter.
+    pub retry_backoff_ms: u64,
+    /// Longest 429/503 Retry-After honoured before the retry is given up on.
+    pub max_retry_after_ms: u64,
+    /// Allow loopback targets (127.0.0.0/8, ::1): the demo and tests crawl a local marketplace.
+    pub allow_loopback: bool,
+    /// Allow private, link-local and carrier-grade NAT targets (10/8, 172.16/12, 192.168/16, fc00::/7, 169.254/16, fe80::/10).
+    pub allow_private: bool,
+}
+
+impl Default for CrawlerConfig {
+    fn default() -> Self {
+        CrawlerConfig {
+            user_agent: "qsword/0.1 (+https://github.com/qsword/qsword; market surveillance)"
+                .into(),
+            concurrency: 16,
+            max_pages: 100_000,
+            default_delay_ms: 1_000,
+            max_crawl_delay_ms: 10_000,
+            timeout_ms: 30_000,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            retries: 2,
+            retry_backoff_ms: 500,
+            max_retry_after_ms: 60_000,
+            allow_loopback: false,
+            allow_private: false,
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The last layer, for pages with no structured data and no site rules: the `<h1>` as title,
+//! the first prominent price after it (an element whose class, id or itemprop says "price"
+//! and whose text parses as one; struck-through ones are list prices), breadcrumbs by class,
+//! and spec tables/definition lists by class.
+
+use super::price::{parse_price, ParsedPrice, PriceHint};
+use super::rules::spec_row;
+use super::{clean, element_text, Found};
+use qsword_listing::Price;
+use regex::Regex;
+use scraper::{ElementRef, Html, Node, Selector};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use url::Url;
+
+/// Cap on the visible text handed to the mark scanner (bounds time on huge pages).
+const MAX_TEXT_CHARS: usize = 400_000;
+
+/// The heuristics layer.
+pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
+    let title = first_text(doc, "h1").or_else(|| first_text(doc, "title"));
+    let (price, list_price) = prices(doc, hint);
+    Found {
+        title,
+        price: price.as_ref().and_then(ParsedPrice::to_price),
+        price_high: price.as_ref().and_then(|p| p.range_high),
+        list_price: list_price.or_else(|| {
+            let p = price.as_ref()?;
+            Some(Price {
+                amount: p.list_price?,
+                currency: p.currency?,
+            })
+        }),
+        category_path: breadcrumbs(doc),
+        specs: spec_tables(doc),
+        ..Found::default()
+    }
+}
+
+fn first_text(doc: &Html, css: &str) -> Option<String> {
+    let sel = Selector::parse(css).ok()?;
+    doc.select(&sel).find_map(element_text)
+}
+
+fn marker(e: &ElementRef<'_>) -> String {
+    let v = e.value();
+    format!(
+        "{} {} {}",
+        v.attr("class").unwrap_or(""),
+        v.attr("id").unwrap_or(""),
+        v.attr("itemprop").unwrap_or("")
+    )
+    .to_ascii_lowercase()
+}
+
+fn is_struck(e: &ElementRef<'_>, mark: &str) -> bool {
+    matches!(e.value().name(), "del" | "s" | "strike")
+        || [
+            "old", "orig", "was", "list", "market", "strike", "regular", "before", "line",
+        ]
+        .iter()
+        .any(|w| mark.contains(w))
+}
+
+/// The first price-marked element after the `<h1>` (or anywhere, if none follows it) whose text
+/// holds a price with a currency; and the first struck-through one as the list price.
+fn prices(doc: &Html, hint: &PriceHint) -> (Option<ParsedPrice>, Option<Price>) {
+    let mut seen_h1 = false;
+    let mut before_h1: Option<ParsedPrice> = None;
+    let mut paid: Option<ParsedPrice> = None;
+    let mut list: Option<Price> = None;
+    for node in doc.root_element().descendants().take(200_000) {
+        let Some(e) = ElementRef::wrap(node) else {
+            continue;
+        };
+        if e.value().name() == "h1" {
+            seen_h1 = true;
+            continue;
+        }
+        let mark = marker(&e);
+        let struck_tag = matches!(e.value().name(), "del" | "s" | "strike");
+        if !mark.contains("price") && !mark.contains("jiage") && !struck_tag {
+            continue;
+        }
+        let text: String = e.text().take(20).collect();
+        if text.len() > 200 {
+            continue; // a container, not a price
+        }
+        let Some(parsed) = parse_price(&text, hint) else {
+            continue;
+        };
+        if parsed.currency_text.is_none() && parsed.currency.is_none() {
+            continue;
+        }
+        if is_struck(&e, &mark) {
+            if list.is_none() {
+                list = parsed.to_price();
+            }
+        } else if seen_h1 && paid.is_none() {
+            paid = Some(parsed);
+        } else if before_h1.is_none() {
+            before_h1 = Some(parsed);
+        }
+        if paid.is_some() && list.is_some() {
+            break;
+        }
+    }
+    (paid.or(before_h1), list)
+}
+
+fn breadcrumbs(doc: &Html) -> Vec<String> {
+    let sel = Selector::parse(
+        "[class*=breadcrumb], [id*=breadcrumb], [class*=crumb], [class*=Breadcrumb], nav[aria-label*=readcrumb]",
+    )
+    .expect("static selector");
+    let links = Selector::parse("a, li").expect("static selector");
+    for container in doc.select(&sel) {
+        let mut items: Vec<String> = Vec::new();
+        for e in container.select(&links) {
+            if let Some(t) = element_text(e) {
+                if items.last() != Some(&t) && t.chars().count() < 60 {
+                    items.push(t);
+                }
+            }
+        }
+        // `li > a` yields both the li and the a: keep distinct texts only.
+        items.dedup();
+        let mut unique = Vec::new();
+        for t in items {
+            if !unique.contains(&t) {
+                unique.push(t);
+            }
+        }
+        if !unique.is_empty() {
+            return unique;
+        }
+    }
+    vec![]
+}
+
+fn spec_tables(doc: &Html) -> BTreeMap<String, String> {
+    let sel = Selector::parse(
+        "table[class*=spec] tr, table[class*=param] tr, table[class*=attr] tr, table[id*=spec] tr, \
+         dl[class*=spec], dl[class*=param], table[class*=detail] tr, [class*=spec] table tr, \
+         [class*=param] table tr",
+    )
+    .expect("static selector");
+    let dt = Selector::parse("dt").expect("static selector");
+    let mut out = BTreeMap::new();
+    for row in doc.select(&sel).take(500) {
+        if row.value().name() == "dl" {
+            for term in row.select(&dt) {
+                let value = term
+                    .next_siblings()
+                    .filter_map(ElementRef::wrap)
+                    .find(|s| s.value().name() == "dd")
+                    .and_then(element_text);
+                if let (Some(k), Some(v)) = (element_text(term), value) {
+                    out.entry(k.trim_end_matches([':', '：']).to_string())
+                        .or_insert(v);
+                }
+            }
+        } else if let Some((k, v)) = spec_row(row) {
+            out.entry(k).or_insert(v);
+        }
+    }
+    out
+}
+
+/// The page's visible text (no scripts or styles), whitespace collapsed, bounded in size.
+pub fn visible_text(doc: &Html) -> String {
+    let mut out = String::new();
+    for node in doc.root_element().descendants() {
+        if let Node::Text(t) = node.value() {
+            let hidden = node
+                .parent()
+                .and_then(|p| p.value().as_element().map(|e| e.name().to_string()))
+                .is_some_and(|n| {
+                    matches!(n.as_str(), "script" | "style" | "noscript" | "template")
+                });
+            if !hidden {
+                out.push_str(t);
+                out.push(' ');
+                if out.len() > MAX_TEXT_CHARS {
+                    break;
+                }
+            }
+        }
+    }
+    clean(&out).unwrap_or_default()
+}
+
+static AMAZON_ASIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})(?:[/?]|$)").expect("static regex")
+});
+static EBAY_ITEM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"/itm/(?:[^/]+/)?(\d{9,})(?:[/?]|$)").expect("static regex"));
+static TRAILING_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:.*[-_.])?[pP]?([A-Za-z]?\d{5,})$").expect("static regex"));
+
+/// The product id a URL carries: Amazon ASINs, eBay item numbers, `pid`/`productId`/`sku`
+/// query parameters, or a numeric last path segment (`/item/42.html`, `/Prod/101693/`,
+/// `taller-tr-1047-1609583`).
+pub fn product_id_from_url(url: &Url) -> Option<String> {
+    let path = url.path();
+    if let Some(c) = AMAZON_ASIN
+        .captures(path)
+        .or_else(|| EBAY_ITEM.captures(path))
+    {
+        return Some(c[1].to_string());
+    }
+    const KEYS: &[&str] = &[
+        "pid",
+        "productid",
+        "product_id",
+        "itemid",
+        "item_id",
+        "goodsid",
+        "goods_id",
+        "sku",
+        "skuid",
+        "id",
+    ];
+    for (k, v) in url.query_pairs() {
+        let ok = !v.is_empty()
+            && v.len() <= 40
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok
+            && v.chars().any(|c| c.is_ascii_digit())
+            && KEYS.contains(&k.to_ascii_lowercase().as_str())
+        {
+            return Some(v.into_owned());
+        }
+    }
+    let last = url.path_segments()?.rfind(|s| !s.is_empty())?;
+    let stem = last.split('.').next().unwrap_or(last);
+    if !stem.is_empty() && stem.len() <= 24 && stem.chars().all(|c| c.is_ascii_digit()) {
+        return Some(stem.to_string());
+    }
+    TRAILING_ID.captures(stem).map(|c| c[1].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::product_id_from_url;
+    use url::Url;
+
+    fn id(u: &str) -> Option<String> {
+        product_id_from_url(&Url::parse(u).unwrap())
+    }
+
+    #[test]
+    fn product_ids_in_urls() {
+        assert_eq!(
+            id("http://127.0.0.2:8080/item/1001.html").as_deref(),
+            Some("1001")
+        );
+        assert_eq!(
+            id("https://www.amazon.com/dp/B01GOH7PKA").as_deref(),
+            Some("B01GOH7PKA")
+        );
+        assert_eq!(
+            id("https://www.ebay.ca/itm/123808916008").as_deref(),
+            Some("123808916008")
+        );
+        assert_eq!(
+            id("https://shop.example/store/1?pid=260591").as_deref(),
+            Some("260591")
+        );
+        assert_eq!(
+            id("https://shop.example/pots/taller-tr-1047-1609583").as_deref(),
+            Some("1609583")
+        );
+        assert_eq!(id("https://shop.example/category/toys?page=2"), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! schema.org microdata (`itemscope`/`itemtype`/`itemprop`) → the same JSON shape as JSON-LD,
+//! so one mapping ([`super::jsonld::product_fields`]) serves both.
+//!
+//! Property values follow the HTML spec: `content` attribute, `meta@content`,
+//! `a/link@href`, `img@src`, `time@datetime`, `data/meter@value`, else the element's text.
+//! Nested `itemscope` elements (offers, seller, brand) become nested objects.
+
+use super::jsonld::{is_type, nodes, product_fields};
+use super::price::PriceHint;
+use super::{clean, Found};
+use scraper::{ElementRef, Html, Selector};
+use serde_json::{Map, Value};
+
+/// How deep nested items are followed (a bound for hostile pages).
+const MAX_DEPTH: usize = 16;
+
+/// Every top-level microdata item on the page, as JSON.
+pub fn items(doc: &Html) -> Vec<Value> {
+    let sel = Selector::parse("[itemscope]").expect("static selector");
+    doc.select(&sel)
+        // Top-level: not itself a property of another item.
+        .filter(|e| e.value().attr("itemprop").is_none())
+        .take(200)
+        .map(|e| item(e, 0))
+        .collect()
+}
+
+fn item(scope: ElementRef<'_>, depth: usize) -> Value {
+    let mut map = Map::new();
+    if let Some(t) = scope.value().attr("itemtype") {
+        let types: Vec<Value> = t
+            .split_whitespace()
+            .map(|s| Value::String(s.into()))
+            .collect();
+        map.insert(
+            "@type".into(),
+            if types.len() == 1 {
+                types[0].clone()
+            } else {
+                Value::Array(types)
+            },
+        );
+    }
+    properties(scope, depth, &mut map);
+    Value::Object(map)
+}
+
+/// Walks the children of an item's element, stopping at nested items (whose properties are
+/// their own).
+fn properties(el: ElementRef<'_>, depth: usize, map: &mut Map<String, Value>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for child in el.children().filter_map(ElementRef::wrap) {
+        let v = child.value();
+        if let Some(props) = v.attr("itemprop") {
+            let value = if v.attr("itemscope").is_some() {
+                item(child, depth + 1)
+            } else {
+                value_of(child)
+            };
+            for name in props.split_whitespace() {
+                // `itemprop="http://schema.org/price"` is allowed too.
+                let name = name.rsplit('/').next().unwrap_or(name).to_string();
+                match map.get_mut(&name) {
+                    None => {
+                        map.insert(name, value.clone());
+                    }
+                    Some(Value::Array(a)) => a.push(value.clone()),
+                    Some(existing) => {
+                        let first = existing.take();
+                        *existing = Value::Array(vec![first, value.clone()]);
+                    }
+                }
+            }
+        }
+        if v.attr("itemscope").is_none() {
+            properties(child, depth + 1, map);
+        }
+    }
+}
+
+fn value_of(e: ElementRef<'_>) -> Value {
+    let v = e.value();
+    let attr = |a: &str| v.attr(a).map(|s| Value::String(s.trim().to_string()));
+    if let Some(c) = attr("content") {
+        return c;
+    }
+    let by_tag = match v.name() {
+        "meta" => attr("content"),
+        "a" | "link" | "area" => attr("href"),
+        "img" | "audio" | "video" | "source" | "iframe" | "embed" | "track" => attr("src"),
+        "object" => attr("data"),
+        "data" | "meter" => attr("value"),
+        "time" => attr("datetime"),
+        _ => None,
+    };
+    by_tag
+        .unwrap_or_else(|| Value::String(clean(&e.text().collect::<String>()).unwrap_or_default()))
+}
+
+/// The microdata layer.
+pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
+    let items = items(doc);
+    let all: Vec<&Value> = items.iter().flat_map(nodes).collect();
+    let product = all
+        .iter()
+        .filter(|n| {
+            is_type(
+                n,
+                &[
+                    "Product",
+                    "IndividualProduct",
+                    "ProductModel",
+                    "ProductGroup",
+                ],
+            )
+        })
+        .max_by_key(|n| {
+            (
+                n.get("offers").is_some(),
+                n.as_object().map_or(0, |m| m.len()),
+            )
+        });
+    let mut found = product.map(|p| product_fields(p, hint)).unwrap_or_default();
+    if let Some(crumbs) = all.iter().find(|n| is_type(n, &["BreadcrumbList"])) {
+        let names: Vec<String> = match crumbs.get("itemListElement") {
+            Some(Value::Array(els)) => els.iter().filter_map(super::jsonld::text_of).collect(),
+            Some(el) => super::jsonld::text_of(el).into_iter().collect(),
+            None => vec![],
+        };
+        if !names.is_empty() {
+            found.category_path = names;
+        }
+    }
+    found
+}

@@ -1,0 +1,373 @@
+//! One fixture per page style of the simulated marketplace (JSON-LD, microdata, embedded
+//! state, plain HTML with site rules, the same in GBK), plus broken JSON-LD from the wild.
+
+use super::*;
+use qsword_listing::Listing;
+
+fn url() -> Url {
+    Url::parse("http://127.0.0.2:8080/item/1001.html").unwrap()
+}
+
+fn read(html: &str, rules: Option<&SiteRules>) -> Listing {
+    let page = decode_html(html.as_bytes(), Some("text/html; charset=utf-8"));
+    extract_listing(&page, &url(), rules).expect("a product page yields a listing")
+}
+
+fn source(l: &Listing, field: &str) -> String {
+    l.extra["field_sources"][field]
+        .as_str()
+        .unwrap_or("none")
+        .to_string()
+}
+
+fn price(l: &Listing) -> String {
+    let p = l.price.as_ref().expect("a price");
+    format!("{} {}", p.amount, p.currency)
+}
+
+const JSONLD_PAGE: &str = r#"<!doctype html><html lang="zh-CN"><head><title>公牛插座</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product",
+ "name": "公牛 GN-H3050 新国标插座 五孔",
+ "brand": {"@type": "Brand", "name": "公牛"},
+ "sku": "1001", "gtin13": "6921200000012", "mpn": "GN-H3050", "model": "GN-H3050",
+ "image": ["http://127.0.0.2:8080/img/1001-1.jpg", "http://127.0.0.2:8080/img/1001-2.jpg"],
+ "description": "新国标 儿童保护门",
+ "category": "电工电料 > 插座",
+ "offers": {"@type": "Offer", "price": "39.90", "priceCurrency": "CNY",
+            "availability": "https://schema.org/InStock",
+            "priceSpecification": {"@type": "UnitPriceSpecification",
+              "priceType": "https://schema.org/ListPrice", "price": "59.00", "priceCurrency": "CNY"},
+            "seller": {"@type": "Organization", "name": "公牛官方旗舰店",
+                       "url": "http://127.0.0.2:8080/seller/17"}}}
+</script>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": [
+  {"@type": "ListItem", "position": 2, "name": "插座"},
+  {"@type": "ListItem", "position": 1, "name": "电工电料"}]}
+</script></head>
+<body><nav class="breadcrumb"><a href="/">首页</a> &gt; <a href="/category/x">电工电料</a></nav>
+<h1 class="tm-title">公牛 GN-H3050 新国标插座 五孔</h1>
+<div class="tm-price-panel">价格 <span class="tm-price">¥39.90</span> <del class="tm-orig">¥59.00</del></div>
+<div class="desc">公牛插座，型号GN-H3050。已通过3C认证。官方正品，全国联保。</div>
+<div class="recommend"><h3>看了又看</h3><ul><li><a href="/item/7.html">公牛 插座 GN-B3040</a>
+<span class="rec-price">¥25.90</span></li></ul></div>
+<table class="specs"><tr><th>3C证书编号</th><td>2021010701234567</td></tr>
+<tr><th>额定电流</th><td>10A</td></tr></table></body></html>"#;
+
+#[test]
+fn extract_jsonld_shop_page() {
+    let l = read(JSONLD_PAGE, None);
+    assert_eq!(l.title, "公牛 GN-H3050 新国标插座 五孔");
+    assert_eq!(l.brand.as_deref(), Some("公牛"));
+    assert_eq!(price(&l), "39.90 CNY");
+    assert_eq!(l.gtin.as_deref(), Some("6921200000012"));
+    assert_eq!(l.model.as_deref(), Some("GN-H3050"));
+    assert_eq!(l.availability.as_deref(), Some("InStock"));
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "59.00");
+    assert_eq!(source(&l, "list_price"), "json-ld");
+    let seller = l.seller.as_ref().unwrap();
+    assert_eq!(seller.name, "公牛官方旗舰店");
+    assert_eq!(
+        seller.url.as_deref(),
+        Some("http://127.0.0.2:8080/seller/17")
+    );
+    // The BreadcrumbList wins over the `category` string, and is ordered by position.
+    assert_eq!(l.category_path, vec!["电工电料", "插座"]);
+    assert_eq!(l.images.len(), 2);
+    assert_eq!(l.specs["额定电流"], "10A");
+    let ccc = l.mark("CCC").expect("the spec row's certificate");
+    assert_eq!(
+        (ccc.number.as_deref(), ccc.source.as_deref()),
+        (Some("2021010701234567"), Some("specs"))
+    );
+    assert_eq!(source(&l, "price"), "json-ld");
+    assert_eq!(source(&l, "title"), "json-ld");
+    assert_eq!(l.extra["charset"]["source"], "header");
+}
+
+const MICRODATA_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>美的 MB-FB40S 电饭煲 4L - jingdong-sim</title></head><body>
+<header class="site-header"><a class="logo" href="/">jingdong-sim</a></header><main>
+<div class="crumb"><a href="/">首页</a> &gt; <a href="/category/household-appliances">家用电器</a> &gt; <a href="/category/household-appliances">厨房电器</a></div>
+<div class="product-intro" itemscope itemtype="https://schema.org/Product">
+<img itemprop="image" src="/img/2002.jpg" alt="3C认证标志">
+<h1 class="sku-name" itemprop="name">美的 MB-FB40S 电饭煲 4L</h1>
+<div class="p-parameter">品牌：<span itemprop="brand">美的</span> 型号：<span itemprop="model">MB-FB40S</span><meta itemprop="sku" content="2002"><meta itemprop="gtin13" content="6901234567892"></div>
+<div class="summary-price" itemprop="offers" itemscope itemtype="https://schema.org/Offer">京东价 <span class="p-price">¥<span itemprop="price" content="299.00">299.00</span></span><meta itemprop="priceCurrency" content="CNY"> <del class="jd-orig">¥399.00</del><link itemprop="availability" href="https://schema.org/OutOfStock"> 有货<div class="shop-name" itemprop="seller" itemscope itemtype="https://schema.org/Organization">店铺：<a itemprop="url" href="/seller/55"><span itemprop="name">美的京东自营</span></a></div></div>
+<div class="promo"><span class="tag">促销</span>满299减30</div>
+<table class="specs"><tr><th>品牌</th><td>美的</td></tr><tr><th>CCC证书编号</th><td>2019011606223344</td></tr>
+<tr><th>容量</th><td>4L</td></tr></table>
+<div class="detail" itemprop="description">智能预约 <b>不粘内胆</b></div>
+</div>
+<div class="recommend"><h3>看了又看</h3><ul><li><a href="/item/9.html">美的 电饭煲 MB-3</a> <span class="rec-price">¥199.00</span></li></ul></div>
+</main></body></html>"#;
+
+#[test]
+fn extract_microdata_shop_page() {
+    let l = read(MICRODATA_PAGE, None);
+    assert_eq!(l.title, "美的 MB-FB40S 电饭煲 4L");
+    assert_eq!(l.brand.as_deref(), Some("美的"));
+    assert_eq!(l.model.as_deref(), Some("MB-FB40S"));
+    assert_eq!(l.sku.as_deref(), Some("2002"));
+    assert_eq!(price(&l), "299.00 CNY");
+    assert_eq!(l.availability.as_deref(), Some("OutOfStock"));
+    let seller = l.seller.as_ref().unwrap();
+    assert_eq!(seller.name, "美的京东自营");
+    assert_eq!(
+        seller.url.as_deref(),
+        Some("http://127.0.0.2:8080/seller/55")
+    );
+    assert_eq!(seller.id.as_deref(), Some("55"));
+    assert_eq!(l.gtin.as_deref(), Some("6901234567892"));
+    // The breadcrumb by class, without its "home" link; the list price from the <del>.
+    assert_eq!(l.category_path, vec!["家用电器", "厨房电器"]);
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "399.00");
+    assert_eq!(l.description.as_deref(), Some("智能预约 不粘内胆"));
+    assert_eq!(
+        l.mark("CCC").unwrap().number.as_deref(),
+        Some("2019011606223344")
+    );
+    assert_eq!(l.specs["容量"], "4L");
+    assert_eq!(l.images, vec!["http://127.0.0.2:8080/img/2002.jpg"]);
+    assert_eq!(
+        l.marks.len(),
+        1,
+        "the alt-text claim is subsumed by the numbered one"
+    );
+    assert_eq!(source(&l, "price"), "microdata");
+    assert_eq!(source(&l, "specs"), "heuristics");
+}
+
+const STATE_PAGE: &str = r#"<!doctype html><html lang="zh-CN"><head><title>拼多多</title></head>
+<body><div id="app"></div>
+<script>window.__INITIAL_STATE__ = {"user": {"name": "guest"}, "goods": {"goodsId": "3003",
+ "goodsName": "正泰 NXB-63 空气开关 2P 32A", "brandName": "正泰", "modelNo": "NXB-63",
+ "minGroupPrice": "39.90", "marketPrice": "59.00", "currency": "CNY",
+ "mall": {"mallName": "正泰电工专营店", "mallId": "m-88"},
+ "props": [{"name": "3C证书编号", "value": "2020010307654321"}, {"name": "极数", "value": "2P"}],
+ "images": ["http://127.0.0.4/img/3003.jpg"], "catPath": ["电工电料", "断路器"],
+ "desc": "家用 空开 CCC认证"}};
+</script></body></html>"#;
+
+#[test]
+fn extract_embedded_state_page() {
+    let l = read(STATE_PAGE, None);
+    assert_eq!(l.title, "正泰 NXB-63 空气开关 2P 32A");
+    assert_eq!(l.brand.as_deref(), Some("正泰"));
+    assert_eq!(l.model.as_deref(), Some("NXB-63"));
+    assert_eq!(l.sku.as_deref(), Some("3003"));
+    assert_eq!(price(&l), "39.90 CNY");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "59.00");
+    let seller = l.seller.as_ref().unwrap();
+    assert_eq!(
+        (seller.name.as_str(), seller.id.as_deref()),
+        ("正泰电工专营店", Some("m-88"))
+    );
+    assert_eq!(l.category_path, vec!["电工电料", "断路器"]);
+    assert_eq!(l.specs["极数"], "2P");
+    assert_eq!(l.marks.len(), 1, "{:?}", l.marks);
+    assert_eq!(
+        l.mark("CCC").unwrap().number.as_deref(),
+        Some("2020010307654321")
+    );
+    assert_eq!(source(&l, "price"), "state");
+}
+
+const PLAIN_PAGE: &str = r#"<!doctype html><html><head>
+<meta http-equiv="Content-Type" content="text/html; charset=gbk"><title>苏宁</title></head><body>
+<div class="crumbs"><a href="/category/appliances">家用电器</a><a href="/category/kitchen">厨房电器</a></div>
+<h1 class="goods-title">飞利浦 HD9252 空气炸锅 4.1L</h1>
+<span class="goods-brand">飞利浦</span> <span class="goods-model">HD9252</span>
+<em class="goods-price">¥299.00</em> <del class="goods-orig">¥399.00</del>
+<a class="goods-seller" href="/seller/981">飞利浦苏宁自营</a>
+<div class="goods-desc">无油低脂 3C认证</div>
+<table class="goods-specs"><tr><td>功率</td><td>1400W</td></tr>
+<tr><td>CCC认证</td><td>2021O10701234567</td></tr></table>
+<a href="/cart/add?id=4004">加入购物车</a></body></html>"#;
+
+fn plain_rules() -> SiteRules {
+    let toml = r#"
+        title = "h1.goods-title"
+        price = "em.goods-price"
+        list_price = "del.goods-orig"
+        brand = "span.goods-brand"
+        model = "span.goods-model"
+        seller = "a.goods-seller"
+        seller_url = "a.goods-seller@href"
+        category_path = "div.crumbs a"
+        description = "div.goods-desc"
+        specs = "table.goods-specs tr"
+    "#;
+    let rules: SiteRules = toml::from_str(toml).unwrap();
+    rules.validate().unwrap();
+    rules
+}
+
+fn check_plain(l: &Listing) {
+    assert_eq!(l.title, "飞利浦 HD9252 空气炸锅 4.1L");
+    assert_eq!(l.brand.as_deref(), Some("飞利浦"));
+    assert_eq!(l.model.as_deref(), Some("HD9252"));
+    assert_eq!(price(l), "299.00 CNY");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "399.00");
+    let seller = l.seller.as_ref().unwrap();
+    assert_eq!(seller.name, "飞利浦苏宁自营");
+    assert_eq!(seller.id.as_deref(), Some("981"));
+    assert_eq!(
+        seller.url.as_deref(),
+        Some("http://127.0.0.2:8080/seller/981")
+    );
+    assert_eq!(l.category_path, vec!["家用电器", "厨房电器"]);
+    assert_eq!(l.description.as_deref(), Some("无油低脂 3C认证"));
+    assert_eq!(l.specs["功率"], "1400W");
+    // The malformed number (letter O) is kept as printed, not "fixed".
+    assert_eq!(
+        l.mark("CCC").unwrap().number.as_deref(),
+        Some("2021O10701234567")
+    );
+    assert_eq!(source(l, "price"), "rules");
+}
+
+#[test]
+fn extract_plain_page_with_site_rules() {
+    check_plain(&read(PLAIN_PAGE, Some(&plain_rules())));
+}
+
+#[test]
+fn extract_gbk_page_with_charset_only_in_meta() {
+    // `¥` (U+00A5) is not in GBK: the encoder writes `&#165;`, as GBK shops' tools do.
+    let (bytes, _, _) = encoding_rs::GBK.encode(PLAIN_PAGE);
+    let page = decode_html(&bytes, Some("text/html"));
+    assert_eq!(page.charset_source, CharsetSource::Meta);
+    assert_eq!(page.encoding, encoding_rs::GB18030);
+    let l = extract_listing(&page, &url(), Some(&plain_rules())).unwrap();
+    check_plain(&l);
+    assert_eq!(l.extra["charset"]["encoding"], "gb18030");
+}
+
+#[test]
+fn extract_plain_page_without_rules_falls_back_to_heuristics() {
+    let l = read(PLAIN_PAGE, None);
+    assert_eq!(l.title, "飞利浦 HD9252 空气炸锅 4.1L");
+    assert_eq!(price(&l), "299.00 CNY");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "399.00");
+    assert_eq!(l.category_path, vec!["家用电器", "厨房电器"]);
+    assert_eq!(source(&l, "price"), "heuristics");
+}
+
+#[test]
+fn extract_higher_layers_win_and_lower_ones_fill_gaps() {
+    // JSON-LD has no brand; OpenGraph has a different title and a brand.
+    let html = r#"<html lang="en"><head>
+    <meta property="og:type" content="product"><meta property="og:title" content="OG title">
+    <meta property="product:brand" content="Stanley">
+    <meta property="product:price:amount" content="12.50"><meta property="product:price:currency" content="USD">
+    <script type="application/ld+json">{"@type": "Product", "name": "LD title",
+      "offers": {"@type": "AggregateOffer", "lowPrice": "9.99", "highPrice": "19.99", "priceCurrency": "USD"}}</script>
+    </head><body><h1>H1 title</h1></body></html>"#;
+    let l = read(html, None);
+    assert_eq!(l.title, "LD title");
+    assert_eq!(price(&l), "9.99 USD");
+    assert_eq!(l.extra["price_range"]["high"], "19.99");
+    assert_eq!(l.brand.as_deref(), Some("Stanley"));
+    assert_eq!(source(&l, "brand"), "opengraph");
+}
+
+#[test]
+fn extract_broken_jsonld_graph_and_arrays() {
+    let html = "<html><script type=\"application/ld+json\">\n// generated\n[{\"@context\": \"https://schema.org\", \"@graph\": [\
+      {\"@type\": \"WebPage\", \"name\": \"page\"},\
+      {\"@type\": [\"Product\"], \"name\": \"Castrol EDGE 5W-30\nFully Synthetic\", \"brand\": \"Castrol\",\
+       \"offers\": [{\"@type\": \"Offer\", \"price\": 45, \"priceCurrency\": \"GBP\",},],},\
+    ]}]</script><body></body></html>";
+    let l = read(html, None);
+    assert_eq!(l.title, "Castrol EDGE 5W-30 Fully Synthetic");
+    assert_eq!(l.brand.as_deref(), Some("Castrol"));
+    assert_eq!(price(&l), "45 GBP");
+}
+
+#[test]
+fn extract_gives_nothing_for_a_page_without_a_product() {
+    let page = decode_html(
+        b"<html><body><h1>About us</h1><p>We sell things.</p></body></html>",
+        None,
+    );
+    assert!(extract_listing(&page, &url(), None).is_none());
+}
+
+#[test]
+fn extract_survives_hostile_input() {
+    let deep = "<div>".repeat(20_000) + "<h1>x</h1>";
+    let page = decode_html(deep.as_bytes(), None);
+    let _ = extract_listing(&page, &url(), None);
+    let bytes: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let page = decode_html(&bytes, None);
+    let _ = extract_listing(&page, &url(), None);
+    let bomb = format!(
+        "<script type=\"application/ld+json\">{}</script>",
+        "[".repeat(50_000)
+    );
+    let _ = extract_listing(&decode_html(bomb.as_bytes(), None), &url(), None);
+}
+
+/// extruct's broken-JSON-LD samples: each `.html` must yield the JSON of its `.jsonld`.
+#[test]
+fn extract_jsonld_in_the_wild_samples() {
+    let dir = std::path::Path::new("/work/shared/corpus/extruct-samples/jsonld-in-the-wild");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("!!! SKIPPED: {} not found", dir.display());
+        return;
+    };
+    let mut checked = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("html") {
+            continue;
+        }
+        let html = std::fs::read(&path).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path.with_extension("jsonld")).unwrap()).unwrap();
+        let doc = scraper::Html::parse_document(&decode_html(&html, None).html);
+        let got = jsonld::blocks(&doc);
+        let want = match want {
+            serde_json::Value::Array(a) => a,
+            other => vec![other],
+        };
+        assert_eq!(got, want, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} samples found");
+}
+
+#[test]
+fn extract_opengraph_and_microdata_samples() {
+    let dir = std::path::Path::new("/work/shared/corpus/extruct-samples");
+    let gunzip = |name: &str| -> Option<Vec<u8>> {
+        use std::io::Read;
+        let f = std::fs::File::open(dir.join(name)).ok()?;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(f).read_to_end(&mut out).ok()?;
+        Some(out)
+    };
+    let (Some(og), Some(md)) = (
+        gunzip("opengraph_ns_product_test.html.gz"),
+        gunzip("microdata-with-description.html.gz"),
+    ) else {
+        eprintln!(
+            "!!! SKIPPED: extruct samples not found in {}",
+            dir.display()
+        );
+        return;
+    };
+    let u = Url::parse("https://www.fye.com/x.html").unwrap();
+    let l = extract_listing(&decode_html(&og, None), &u, None).unwrap();
+    assert_eq!(price(&l), "17.99 USD");
+    assert_eq!(l.availability.as_deref(), Some("InStock"));
+    let u = Url::parse("https://www.monsterpetsupplies.co.uk/cat/x").unwrap();
+    let l = extract_listing(&decode_html(&md, None), &u, None).unwrap();
+    assert_eq!(source(&l, "price"), "microdata");
+    assert_eq!(l.price.as_ref().unwrap().currency.as_str(), "GBP");
+    assert_eq!(l.price.as_ref().unwrap().amount.to_string(), "5.29");
+}

@@ -1,0 +1,592 @@
+//! The crawler against tiny axum servers on loopback, judged by what the servers saw.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use qsword_crawler::{
+    crawl, read_record, sha1_base32, CrawlEvent, CrawlReport, CrawlerConfig, FetchRecord, Site,
+};
+
+type Log = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// A shop on one loopback address: every request is logged (arrival time, path?query) and
+/// answered by `pages`.
+struct Shop {
+    addr: SocketAddr,
+    log: Log,
+}
+
+impl Shop {
+    async fn start(ip: &str, pages: impl Fn(&str) -> Response + Send + Sync + 'static) -> Shop {
+        let log: Log = Arc::default();
+        let pages = Arc::new(pages);
+        let l = log.clone();
+        let app = axum::Router::new().fallback(move |uri: Uri| {
+            let (l, pages) = (l.clone(), pages.clone());
+            async move {
+                let pq = uri
+                    .path_and_query()
+                    .map_or("/".to_owned(), |p| p.to_string());
+                l.lock().unwrap().push((Instant::now(), pq.clone()));
+                pages(&pq)
+            }
+        });
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Shop { addr, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn requests(&self) -> Vec<(Instant, String)> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.requests().into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+fn html(body: &str) -> Response {
+    (
+        [("content-type", "text/html; charset=utf-8")],
+        format!("<!doctype html><html><body>{body}</body></html>"),
+    )
+        .into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+fn test_config() -> CrawlerConfig {
+    CrawlerConfig {
+        allow_loopback: true,
+        default_delay_ms: 0,
+        timeout_ms: 5_000,
+        retry_backoff_ms: 10,
+        ..Default::default()
+    }
+}
+
+fn site(start_urls: Vec<String>) -> Site {
+    Site {
+        name: "test-shop".into(),
+        platform: "test-shop".into(),
+        start_urls,
+        ..Default::default()
+    }
+}
+
+/// Runs a crawl and collects its fetch records.
+async fn run(
+    cfg: &CrawlerConfig,
+    sites: &[Site],
+) -> (CrawlReport, Vec<FetchRecord>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let collector = tokio::spawn(async move {
+        let mut fetched = Vec::new();
+        while let Some(ev) = rx.recv().await {
+            if let CrawlEvent::Fetched(f) = ev {
+                fetched.push(f);
+            }
+        }
+        fetched
+    });
+    let report = crawl(cfg, sites, dir.path(), tx).await.unwrap();
+    (report, collector.await.unwrap(), dir)
+}
+
+fn min_gap(reqs: &[(Instant, String)]) -> Duration {
+    reqs.windows(2)
+        .map(|w| w[1].0.duration_since(w[0].0))
+        .min()
+        .unwrap_or(Duration::MAX)
+}
+
+fn polite_shop_pages(path: &str) -> Response {
+    match path {
+        "/robots.txt" => "User-agent: *\nDisallow: /private\nCrawl-delay: 0.2\n".into_response(),
+        "/" => html(
+            r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/p3">3</a><a href="/p4">4</a>
+               <a href="/private/x">secret</a>"#,
+        ),
+        p if p.starts_with("/p") => html(r#"<a href="/">home</a><a href="/private/y">cart</a>"#),
+        _ => not_found(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_disallow_and_crawl_delay_hold_per_host_while_hosts_run_concurrently() {
+    let a = Shop::start("127.0.0.1", polite_shop_pages).await;
+    let b = Shop::start("127.0.0.2", polite_shop_pages).await;
+    let cfg = test_config();
+    let (report, _, _dir) = run(&cfg, &[site(vec![a.url("/"), b.url("/")])]).await;
+
+    for shop in [&a, &b] {
+        let reqs = shop.requests();
+        let paths = shop.paths();
+        assert_eq!(paths[0], "/robots.txt", "robots.txt is fetched first");
+        assert!(
+            !paths.iter().any(|p| p.starts_with("/private")),
+            "disallowed path requested: {paths:?}"
+        );
+        assert_eq!(paths.len(), 6, "robots + home + 4 products: {paths:?}");
+        // Crawl-delay 0.2 s, measured at the server; 10 ms of slack for server-side scheduling jitter.
+        let gap = min_gap(&reqs);
+        assert!(
+            gap >= Duration::from_millis(190),
+            "two requests {gap:?} apart"
+        );
+    }
+    assert_eq!(
+        report.robots_disallowed, 4,
+        "two /private links per host were skipped"
+    );
+    assert_eq!(report.pages_fetched, 10);
+    for h in report.hosts.values() {
+        assert_eq!(h.effective_delay_ms, 200);
+        assert_eq!(h.robots, "parsed");
+    }
+    // Concurrency: the second host started before the first one finished.
+    let (a_reqs, b_reqs) = (a.requests(), b.requests());
+    assert!(b_reqs[0].0 < a_reqs.last().unwrap().0 && a_reqs[0].0 < b_reqs.last().unwrap().0);
+}
+
+#[tokio::test]
+async fn crawl_delay_is_capped_and_site_delay_wins_when_larger() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => "User-agent: qsword\nCrawl-delay: 30\n".into_response(),
+        "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a>"#),
+        _ => html("product"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        max_crawl_delay_ms: 150,
+        ..test_config()
+    };
+    let mut s = site(vec![shop.url("/")]);
+    s.delay_ms = Some(250);
+    let (report, _, _dir) = run(&cfg, &[s]).await;
+    let h = report.hosts.values().next().unwrap();
+    assert_eq!(h.crawl_delay_capped_from_ms, Some(30_000));
+    assert_eq!(
+        h.effective_delay_ms, 250,
+        "site delay 250 > capped Crawl-delay 150"
+    );
+    assert_eq!(shop.paths().len(), 4);
+    assert!(min_gap(&shop.requests()) >= Duration::from_millis(240));
+}
+
+#[tokio::test]
+async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() {
+    let other = Shop::start("127.0.0.3", |_| html("elsewhere")).await;
+    let other_url = other.url("/");
+    let shop = Shop::start("127.0.0.1", move |p| match p {
+        "/" => html(&format!(
+            r#"<a href="/a?b=2&a=1#reviews">a</a><a href="/a?a=1&b=2&utm_source=mail">a</a>
+               <a href="/a?spm=x.y&b=2&a=1&scm=1">a</a><a href="/skip/me">skip</a>
+               <a href="{other_url}">other shop</a><a href="/d1">deep</a>"#
+        )),
+        "/d1" => html(r#"<a href="/d2">deeper</a><a href="/a?a=1&b=2">a</a>"#),
+        "/d2" => html(r#"<a href="/d3">deepest</a>"#),
+        "/robots.txt" => not_found(),
+        _ => html("page"),
+    })
+    .await;
+    let mut s = site(vec![shop.url("/")]);
+    s.exclude = vec!["^/skip/".into()];
+    s.max_depth = Some(2);
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    let mut paths = shop.paths();
+    paths.sort();
+    assert_eq!(paths, ["/", "/a?a=1&b=2", "/d1", "/d2", "/robots.txt"]);
+    assert!(
+        other.paths().is_empty(),
+        "another host was crawled: {:?}",
+        other.paths()
+    );
+    assert_eq!(
+        report.hosts.values().next().unwrap().robots,
+        "allow-all (status 404)"
+    );
+}
+
+#[tokio::test]
+async fn loopback_is_refused_unless_allowed() {
+    let shop = Shop::start("127.0.0.1", |_| html("hello")).await;
+    let cfg = CrawlerConfig {
+        allow_loopback: false,
+        ..test_config()
+    };
+    let (report, fetched, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    assert!(
+        shop.paths().is_empty(),
+        "server was contacted: {:?}",
+        shop.paths()
+    );
+    assert_eq!(report.pages_fetched, 0);
+    assert!(
+        report.refused.iter().all(|r| r.contains("loopback")),
+        "{:?}",
+        report.refused
+    );
+    assert_eq!(
+        report.refused.len(),
+        1,
+        "robots.txt refused; the page is then disallowed"
+    );
+    assert_eq!(report.robots_disallowed, 1);
+    assert!(fetched.is_empty());
+    // The same check is what guards every page URL and redirect hop.
+    let policy = qsword_crawler::AddressPolicy::default();
+    let err = policy
+        .check_url(&url::Url::parse(&shop.url("/")).unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.contains("loopback"), "{err}");
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_cut_recorded_and_not_parsed() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/" => html(&format!(
+            "{}<a href=\"/hidden\">x</a>",
+            "y".repeat(64 * 1024)
+        )),
+        "/robots.txt" => not_found(),
+        _ => html("hidden"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        max_body_bytes: 8 * 1024,
+        ..test_config()
+    };
+    let (report, fetched, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    assert!(!shop.paths().contains(&"/hidden".to_owned()));
+    let home = fetched.iter().find(|f| f.url == shop.url("/")).unwrap();
+    assert!(
+        home.error.as_deref().unwrap().contains("max_body_bytes"),
+        "{home:?}"
+    );
+    assert_eq!(report.errors_by_host.values().sum::<u64>(), 1);
+    let rec = read_record(home.warc.as_ref().unwrap()).unwrap();
+    assert_eq!(rec.warc_header("WARC-Truncated"), Some("length"));
+    assert_eq!(rec.payload.len(), 8 * 1024);
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried_and_others_are_not() {
+    let hits: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let n = {
+            let mut h = hits.lock().unwrap();
+            let n = h.entry(p.to_owned()).or_default();
+            *n += 1;
+            *n
+        };
+        match (p, n) {
+            ("/", _) => html(r#"<a href="/flaky">f</a><a href="/gone">g</a><a href="/busy">b</a>"#),
+            ("/flaky", 1 | 2) => (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response(),
+            ("/busy", 1) => {
+                let mut h = HeaderMap::new();
+                h.insert("retry-after", HeaderValue::from_static("1"));
+                (StatusCode::TOO_MANY_REQUESTS, h, "slow down").into_response()
+            }
+            ("/gone", _) | ("/robots.txt", _) => not_found(),
+            _ => html("ok"),
+        }
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        retries: 3,
+        ..test_config()
+    };
+    let (report, fetched, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    let paths = shop.paths();
+    let count = |p: &str| paths.iter().filter(|x| *x == p).count();
+    assert_eq!(count("/flaky"), 3, "503, 503, then 200");
+    assert_eq!(count("/gone"), 1, "404 is an answer, not retried");
+    assert_eq!(count("/busy"), 2);
+    let busy: Vec<Instant> = shop
+        .requests()
+        .into_iter()
+        .filter(|(_, p)| p == "/busy")
+        .map(|(t, _)| t)
+        .collect();
+    assert!(
+        busy[1].duration_since(busy[0]) >= Duration::from_millis(950),
+        "Retry-After: 1 not honoured"
+    );
+    let flaky = fetched.iter().find(|f| f.url.ends_with("/flaky")).unwrap();
+    assert_eq!(flaky.status, Some(200));
+    assert!(flaky.error.is_none());
+    assert!(
+        report.errors_by_host.is_empty(),
+        "{:?}",
+        report.errors_by_host
+    );
+}
+
+#[tokio::test]
+async fn warc_records_read_back_with_correct_digests_and_raw_gzip() {
+    let home = r#"<!doctype html><html><body>商品 <a href="/gz">gz</a></body></html>"#;
+    let gz_page = r#"<html><body><a href="/after-gz">next</a></body></html>"#;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(gz_page.as_bytes()).unwrap();
+    let gz_bytes = enc.finish().unwrap();
+    let gz_sent = gz_bytes.clone();
+    let shop = Shop::start("127.0.0.1", move |p| match p {
+        "/" => (
+            [
+                ("content-type", "text/html; charset=utf-8"),
+                ("etag", "\"v1\""),
+            ],
+            home,
+        )
+            .into_response(),
+        "/gz" => (
+            [("content-type", "text/html"), ("content-encoding", "gzip")],
+            gz_sent.clone(),
+        )
+            .into_response(),
+        "/robots.txt" => not_found(),
+        _ => html("after"),
+    })
+    .await;
+    let (report, fetched, _dir) = run(&test_config(), &[site(vec![shop.url("/")])]).await;
+    assert!(
+        shop.paths().contains(&"/after-gz".to_owned()),
+        "links inside a gzip body are followed"
+    );
+    assert_eq!(fetched.len(), 3);
+
+    let root = fetched.iter().find(|f| f.url == shop.url("/")).unwrap();
+    assert_eq!(root.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        root.warc.as_ref().unwrap().payload_digest,
+        sha1_base32(home.as_bytes())
+    );
+    let rec = read_record(root.warc.as_ref().unwrap()).unwrap();
+    assert_eq!(rec.payload, home.as_bytes());
+    assert_eq!(rec.http_status, Some(200));
+    assert_eq!(rec.warc_header("WARC-Type"), Some("response"));
+    assert_eq!(
+        rec.warc_header("WARC-Target-URI"),
+        Some(shop.url("/").as_str())
+    );
+    assert_eq!(
+        rec.warc_header("WARC-Payload-Digest"),
+        Some(sha1_base32(home.as_bytes()).as_str())
+    );
+    assert_eq!(
+        root.content_digest.as_deref(),
+        Some(sha1_base32(home.as_bytes()).as_str())
+    );
+    assert!(rec
+        .warc_header("WARC-Record-ID")
+        .unwrap()
+        .starts_with("<urn:uuid:"));
+
+    let gz = fetched.iter().find(|f| f.url.ends_with("/gz")).unwrap();
+    let rec = read_record(gz.warc.as_ref().unwrap()).unwrap();
+    assert_eq!(rec.payload, gz_bytes, "the WARC keeps the bytes as sent");
+    assert_eq!(rec.http_header("content-encoding"), Some("gzip"));
+    assert_eq!(rec.decoded_payload().unwrap(), gz_page.as_bytes());
+
+    // A standard WARC reader parses the whole file: warcinfo + (response, request) per fetch
+    // (3 pages + robots.txt), and each block digest matches its block.
+    let path = report.warc_file.unwrap();
+    let records: Vec<_> = warc::WarcReader::from_path_gzip(&path)
+        .unwrap()
+        .iter_records()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 1 + 2 * 4);
+    for r in &records[1..] {
+        let digest = r.header(warc::WarcHeader::BlockDigest).unwrap();
+        assert_eq!(digest, sha1_base32(r.body()));
+    }
+}
+
+#[test]
+fn site_files_name_the_line_of_a_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("suning-sim.toml");
+    std::fs::write(
+        &good,
+        "name = \"suning-sim\"\nplatform = \"suning-sim\"\nstart_urls = []\nproduct_url = '/item/\\d+\\.html$'\n\n[rules]\ntitle = \"h1.goods-title\"\nprice = \"em.goods-price\"\n",
+    )
+    .unwrap();
+    let s = Site::from_toml_file(&good).unwrap();
+    assert_eq!(s.rules.unwrap().title.as_deref(), Some("h1.goods-title"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nplatform = \"x\"\n\nstart_url = []\n").unwrap();
+    let e = Site::from_toml_file(&bad).unwrap_err().to_string();
+    assert!(e.contains("bad.toml:4:"), "{e}");
+    assert!(e.contains("start_url"), "{e}");
+
+    std::fs::write(&bad, "name = \"x\"\nplatform = \"x\"\ninclude = [\"(\"]\n").unwrap();
+    let e = Site::from_toml_file(&bad).unwrap_err().to_string();
+    assert!(e.contains("site x: include pattern \"(\""), "{e}");
+}
+
+#[tokio::test]
+async fn product_pages_become_listings_with_platform_canonical_url_and_evidence() {
+    let jsonld = r#"<html><head><script type="application/ld+json">
+      {"@type": "Product", "name": "公牛 插座 GN-H3050", "brand": {"@type": "Brand", "name": "公牛"},
+       "offers": {"@type": "Offer", "price": "39.90", "priceCurrency": "CNY"}}</script></head>
+      <body><a href="/item/2.html">next</a></body></html>"#;
+    let (gbk_page, _, _) = encoding_rs::GBK.encode(
+        r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"></head>
+        <body><h1 class="goods-title">美的 电饭煲 MB-FB40</h1><em class="goods-price">¥199.00</em></body></html>"#,
+    );
+    let gbk_page = gbk_page.into_owned();
+    let shop = Shop::start("127.0.0.1", move |p| match p {
+        "/" => {
+            html(r#"<a href="/item/1.html?utm_source=feed#top">1</a><a href="/about">about</a>"#)
+        }
+        "/item/1.html" | "/about" => {
+            ([("content-type", "text/html; charset=utf-8")], jsonld).into_response()
+        }
+        "/item/2.html" => ([("content-type", "text/html")], gbk_page.clone()).into_response(),
+        _ => not_found(),
+    })
+    .await;
+    let mut s = site(vec![shop.url("/")]);
+    s.platform = "gbk-mall-sim".into();
+    s.product_url = Some(r"/item/\d+\.html$".into());
+    s.rules = Some(qsword_crawler::extract::SiteRules {
+        title: Some("h1.goods-title".into()),
+        price: Some("em.goods-price".into()),
+        ..Default::default()
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let collector = tokio::spawn(async move {
+        let mut listings = Vec::new();
+        while let Some(ev) = rx.recv().await {
+            if let CrawlEvent::Listing { listing, warc } = ev {
+                listings.push((listing, warc));
+            }
+        }
+        listings
+    });
+    let report = crawl(&test_config(), &[s], dir.path(), tx).await.unwrap();
+    let mut listings = collector.await.unwrap();
+    listings.sort_by(|a, b| a.0.url.cmp(&b.0.url));
+
+    assert_eq!(
+        report.listings, 2,
+        "/about has a Product too but is not a product URL"
+    );
+    assert_eq!(listings.len(), 2);
+    let (one, warc) = &listings[0];
+    assert_eq!(
+        one.url,
+        shop.url("/item/1.html"),
+        "canonical: tracking and fragment gone"
+    );
+    assert_eq!(one.platform.as_deref(), Some("gbk-mall-sim"));
+    assert_eq!(one.brand.as_deref(), Some("公牛"));
+    assert!(one.fetched_at.is_some());
+    assert_eq!(
+        read_record(warc).unwrap().warc_header("WARC-Target-URI"),
+        Some(shop.url("/item/1.html").as_str())
+    );
+    let (two, _) = &listings[1];
+    assert_eq!(
+        two.title, "美的 电饭煲 MB-FB40",
+        "GBK page decoded through the crawler"
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_followed_once_and_loops_stop() {
+    let shop = Shop::start("127.0.0.1", |p| {
+        let moved = |to: &'static str| {
+            (StatusCode::MOVED_PERMANENTLY, [("location", to)], "").into_response()
+        };
+        match p {
+            "/" => html(r#"<a href="/old">o</a><a href="/new">n</a><a href="/loop1">l</a>"#),
+            "/old" => moved("/new"),
+            "/loop1" => moved("/loop2"),
+            "/loop2" => moved("/loop1"),
+            "/new" => html("new home of the page"),
+            _ => not_found(),
+        }
+    })
+    .await;
+    let (_, fetched, _dir) = run(&test_config(), &[site(vec![shop.url("/")])]).await;
+    let paths = shop.paths();
+    for p in ["/old", "/new", "/loop1", "/loop2"] {
+        assert_eq!(
+            paths.iter().filter(|x| *x == p).count(),
+            1,
+            "{p} in {paths:?}"
+        );
+    }
+    let old = fetched.iter().find(|f| f.url.ends_with("/old")).unwrap();
+    assert_eq!(
+        (old.status, old.final_url.clone()),
+        (Some(301), shop.url("/new"))
+    );
+}
+
+#[tokio::test]
+async fn names_resolving_to_loopback_and_private_literals_are_refused_without_traffic() {
+    let shop = Shop::start("127.0.0.1", |_| html("hello")).await;
+    let by_name = format!("http://localhost:{}/", shop.addr.port());
+    let cfg = CrawlerConfig {
+        allow_loopback: false,
+        ..test_config()
+    };
+    let (report, _, _dir) = run(&cfg, &[site(vec![by_name, "http://10.0.0.1:9/".into()])]).await;
+    assert!(shop.paths().is_empty());
+    assert_eq!(report.refused.len(), 2, "{:?}", report.refused);
+    assert!(report
+        .refused
+        .iter()
+        .any(|r| r.contains("localhost") && r.contains("loopback")));
+    assert!(report
+        .refused
+        .iter()
+        .any(|r| r.contains("10.0.0.1") && r.contains("private")));
+}
+
+#[tokio::test]
+async fn max_pages_bounds_the_run() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => not_found(),
+        _ => html(
+            &(0..20)
+                .map(|i| format!("<a href=\"/p{i}\">{i}</a>"))
+                .collect::<String>(),
+        ),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        max_pages: 3,
+        ..test_config()
+    };
+    let (report, fetched, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    assert_eq!(report.pages_fetched, 3);
+    assert_eq!(fetched.len(), 3);
+    assert_eq!(
+        shop.paths().len(),
+        4,
+        "robots.txt + 3 pages: {:?}",
+        shop.paths()
+    );
+}

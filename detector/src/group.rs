@@ -1,0 +1,262 @@
+//! Product groups: offers of the same product across sellers and platforms, so that a price can
+//! be compared with the prices of the *same thing*.
+//!
+//! A listing is keyed by (brand, normalised model) when both are known, else by its normalised
+//! title tokens, and always by currency: prices in different currencies are never compared
+//! (qsword holds no exchange rates). Issue 6 adds GTIN keys, title similarity and category
+//! groups as the fallback for small groups.
+
+use qsword_listing::catalogue::{find_word, fold, Brand, Catalogue};
+use qsword_listing::{Currency, Listing};
+use std::collections::BTreeMap;
+
+/// Offers of one product in one currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceGroup {
+    /// Stable key, e.g. `brand:philips/model:HD9252/CNY` or `title:4.1l 空气炸锅/CNY`.
+    pub key: String,
+    /// What investigators read: `Philips HD9252`, or the title tokens.
+    pub label: String,
+    /// The brand the group is of, when known.
+    pub brand_id: Option<String>,
+    pub currency: Currency,
+    /// Indices into the slice of listings the groups were built from.
+    pub members: Vec<usize>,
+}
+
+/// Words that say nothing about which product it is, removed before title tokens are compared.
+const NOISE_WORDS: &[&str] = &[
+    "官方正品",
+    "正品保证",
+    "正品",
+    "官方",
+    "旗舰店",
+    "自营",
+    "包邮",
+    "特价",
+    "新款",
+    "热销",
+    "爆款",
+    "促销",
+    "限时",
+    "现货",
+    "清仓",
+    "秒杀",
+    "官网",
+    "同款",
+    "free shipping",
+    "official",
+    "genuine",
+    "original",
+    "authentic",
+    "new",
+    "hot",
+    "sale",
+];
+
+/// Groups the priced listings. `brand_for(i)` gives the brand listing `i` is of or imitates
+/// (imitations are compared with the genuine product's prices), and the text it was written as.
+pub fn price_groups<'c>(
+    catalogue: &'c Catalogue,
+    listings: &[Listing],
+    brand_for: impl Fn(usize) -> Option<(&'c Brand, String)>,
+) -> Vec<PriceGroup> {
+    let mut groups: BTreeMap<String, PriceGroup> = BTreeMap::new();
+    for (i, listing) in listings.iter().enumerate() {
+        let Some(price) = &listing.price else {
+            continue;
+        };
+        let brand = brand_for(i);
+        let model = listing
+            .model
+            .as_deref()
+            .or(listing.mpn.as_deref())
+            .map(normalise_model)
+            .filter(|m| !m.is_empty())
+            .or_else(|| model_in_title(&listing.title));
+        let (key, label) = match (&brand, model) {
+            (Some((b, _)), Some(model)) => (
+                format!("brand:{}/model:{model}", b.id),
+                format!("{} {model}", b.display_name()),
+            ),
+            _ => {
+                let mut title = fold(&listing.title);
+                if let Some((b, written)) = &brand {
+                    for name in b.names().map(fold).chain([fold(written)]) {
+                        title = remove_word(&title, &name);
+                    }
+                }
+                let tokens = title_tokens(catalogue, &title);
+                if tokens.is_empty() {
+                    continue;
+                }
+                let tokens = tokens.join(" ");
+                match &brand {
+                    Some((b, _)) => (
+                        format!("brand:{}/title:{tokens}", b.id),
+                        format!("{} {tokens}", b.display_name()),
+                    ),
+                    None => (format!("title:{tokens}"), tokens),
+                }
+            }
+        };
+        let key = format!("{key}/{}", price.currency);
+        groups
+            .entry(key.clone())
+            .or_insert_with(|| PriceGroup {
+                key,
+                label,
+                brand_id: brand.as_ref().map(|(b, _)| b.id.clone()),
+                currency: price.currency,
+                members: Vec::new(),
+            })
+            .members
+            .push(i);
+    }
+    groups.into_values().collect()
+}
+
+/// Model numbers compare without case, spaces or punctuation: `HD-9252`, `hd 9252`, `HD9252`.
+pub fn normalise_model(model: &str) -> String {
+    fold(model)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// The first token of the title that looks like a model number: ASCII letters and digits (and
+/// hyphens) with at least one of each, that is not a quantity such as `4.1L`, `1400W`, `20000mAh`.
+pub fn model_in_title(title: &str) -> Option<String> {
+    let folded = fold(title);
+    folded
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .map(|t| t.trim_matches(|c| c == '-' || c == '.'))
+        .filter(|t| t.len() >= 4)
+        .filter(|t| {
+            t.chars().any(|c| c.is_ascii_alphabetic()) && t.chars().any(|c| c.is_ascii_digit())
+        })
+        .find(|t| !is_quantity(t))
+        .map(normalise_model)
+}
+
+fn is_quantity(token: &str) -> bool {
+    let unit_start = token
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(token.len());
+    let (number, unit) = token.split_at(unit_start);
+    const UNITS: &[&str] = &[
+        "l", "ml", "w", "kw", "v", "a", "ma", "mah", "wh", "kg", "g", "m", "mm", "cm", "mm2", "hz",
+        "p", "t", "pcs",
+    ];
+    !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && UNITS.contains(&unit)
+}
+
+/// Sorted, de-duplicated tokens of a folded title without noise words and cue words.
+pub fn title_tokens(catalogue: &Catalogue, folded_title: &str) -> Vec<String> {
+    let mut title = folded_title.to_string();
+    for word in NOISE_WORDS
+        .iter()
+        .map(|w| w.to_string())
+        .chain(catalogue.cues.iter().map(|c| fold(&c.word)))
+    {
+        title = remove_word(&title, &word);
+    }
+    let mut tokens: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut current_cjk = false;
+    for c in title.chars() {
+        let cjk = is_cjk(c);
+        let word = cjk || c.is_alphanumeric() || c == '.';
+        // A token ends at a separator or where Chinese meets Latin ("炸锅hd9252").
+        if !current.is_empty() && (!word || cjk != current_cjk) {
+            tokens.push(std::mem::take(&mut current));
+        }
+        if word {
+            current.push(c);
+            current_cjk = cjk;
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens.retain(|t| t.trim_matches('.').chars().count() > 0);
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+/// `text` with every whole-word occurrence of `word` (see [`find_word`]) replaced by a space.
+fn remove_word(text: &str, word: &str) -> String {
+    if word.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in find_word(text, word).collect::<Vec<_>>() {
+        if at < last {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push(' ');
+        last = at + word.len();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_numbers_are_found_and_quantities_are_not() {
+        assert_eq!(
+            model_in_title("飞利浦 空气炸锅 4.1L 1400W HD9252/81").as_deref(),
+            Some("HD9252")
+        );
+        assert_eq!(model_in_title("充电宝 20000mAh 快充"), None);
+        assert_eq!(normalise_model("hd-9252"), "HD9252");
+    }
+
+    #[test]
+    fn offers_of_one_product_share_a_group_whatever_the_wording() {
+        let c = Catalogue::embedded();
+        let philips = c.brand("philips").unwrap();
+        let mut listings = vec![
+            Listing::new("a", "飞利浦 空气炸锅 HD9252 包邮"),
+            Listing::new("b", "【正品】Philips air fryer hd-9252"),
+            Listing::new("c", "飞利浦 空气炸锅 HD9252"),
+            Listing::new("d", "空气炸锅 家用 大容量"),
+        ];
+        for l in &mut listings {
+            l.price = Some(qsword_listing::Price::new("299.00", "CNY").unwrap());
+        }
+        listings[2].price = Some(qsword_listing::Price::new("39.00", "USD").unwrap());
+        let groups = price_groups(&c, &listings, |i| {
+            (i < 3).then(|| (philips, "飞利浦".to_string()))
+        });
+        let key_of = |i: usize| {
+            groups
+                .iter()
+                .find(|g| g.members.contains(&i))
+                .unwrap()
+                .key
+                .clone()
+        };
+        assert_eq!(key_of(0), "brand:philips/model:HD9252/CNY");
+        assert_eq!(key_of(1), key_of(0));
+        assert_eq!(
+            key_of(2),
+            "brand:philips/model:HD9252/USD",
+            "currencies are never mixed"
+        );
+        assert_eq!(key_of(3), "title:大容量 家用 空气炸锅/CNY");
+    }
+}
