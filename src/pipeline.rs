@@ -40,7 +40,7 @@ impl Ctx {
     pub fn open_store(&self) -> Result<Store> {
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("creating the data directory {}", self.data.display()))?;
-        Store::open(&self.store_path())
+        Store::open(self.store_path())
             .with_context(|| format!("opening the store {}", self.store_path().display()))
     }
 }

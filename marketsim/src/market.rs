@@ -370,7 +370,8 @@ impl Market {
         next_id[shop] += rng.gen_range(1..=997);
         let item_id = next_id[shop];
         let sellers = &self.sellers[shop];
-        let compat_ok = matches!(t.category, "auto-filters" | "chargers-power-banks");
+        // Third-party replacements exist for filters and chargers, not for power banks.
+        let compat_ok = t.category == "auto-filters" || t.sub == "充电器";
         let roll: f64 = rng.gen();
         let role = if official {
             Role::Genuine

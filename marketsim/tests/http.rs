@@ -210,7 +210,10 @@ async fn the_gbk_shop_sends_gbk_with_the_charset_only_in_a_meta_tag() {
         .decode_without_bom_handling_and_without_replacement(&bytes)
         .expect("decodes as GBK");
     assert!(text.contains("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\">"));
-    assert_eq!(unesc(between(&text, "<h1 class=\"goods-title\">", "</h1>")), r.title);
+    assert_eq!(
+        unesc(between(&text, "<h1 class=\"goods-title\">", "</h1>")),
+        r.title
+    );
     assert!(text.contains("店铺"));
     running.shutdown().await;
 }

@@ -239,6 +239,11 @@ fn extract_product_pages_benchmark() {
                     .map(|l| l.extra["field_sources"]["price"].clone())
             );
             println!(
+                "  currency want {:?} got {:?}",
+                get("currency"),
+                p.map(|p| p.currency.to_string())
+            );
+            println!(
                 "  availability want {:?} got {:?}",
                 get("availability"),
                 l.as_ref().and_then(|l| l.availability.clone())

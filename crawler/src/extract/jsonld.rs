@@ -240,11 +240,13 @@ fn offer_fields(offers: &Value, hint: &PriceHint, f: &mut Found) {
                 offer_fields(nested, hint, f);
             }
         }
-        if f.availability.is_none() {
-            f.availability = offer
-                .get("availability")
-                .and_then(text_of)
-                .and_then(|a| availability_name(&a));
+        // Several offers (sizes, colours): the product is in stock if any of them is.
+        let this = offer
+            .get("availability")
+            .and_then(text_of)
+            .and_then(|a| availability_name(&a));
+        if f.availability.is_none() || (this.as_deref() == Some("InStock") && list.len() > 1) {
+            f.availability = this.or(f.availability.take());
         }
         if f.seller.is_none() {
             f.seller = offer.get("seller").and_then(seller_of);

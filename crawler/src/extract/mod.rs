@@ -382,7 +382,13 @@ pub(crate) fn structured_price(
     hint: &PriceHint,
 ) -> Option<(Price, Option<Decimal>)> {
     let mut hint = hint.clone();
-    if let Some(c) = currency.and_then(|c| c.trim().to_ascii_uppercase().parse().ok()) {
+    // Obsolete or informal codes still published in structured data.
+    let currency = currency.map(|c| match c.trim().to_ascii_uppercase().as_str() {
+        "RUR" => "RUB".to_string(),
+        "RMB" => "CNY".to_string(),
+        other => other.to_string(),
+    });
+    if let Some(c) = currency.and_then(|c| c.parse().ok()) {
         hint.default_currency = Some(c);
     }
     let amount = amount.trim();

@@ -551,6 +551,8 @@ const TOKENS: &[(&str, Token)] = &[
     ("₵", Token::Iso("GHS")),
     ("₼", Token::Iso("AZN")),
     ("₸", Token::Iso("KZT")),
+    ("тг", Token::Iso("KZT")),
+    ("тг.", Token::Iso("KZT")),
     ("₾", Token::Iso("GEL")),
     ("ლ", Token::Iso("GEL")),
     ("lari", Token::Iso("GEL")),
