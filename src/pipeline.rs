@@ -51,6 +51,45 @@ pub fn run_id() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// progress
+
+/// Progress of a long job: a spinner on a terminal, a log line every few hundred steps otherwise
+/// (cron mails and journald keep no spinners).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    stage: &'static str,
+    steps: std::cell::Cell<u64>,
+}
+
+impl Progress {
+    fn new(stage: &'static str) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress { bar, stage, steps: std::cell::Cell::new(0) }
+    }
+
+    fn tick(&self, message: impl FnOnce() -> String) {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("{}: {}", self.stage, message())),
+            None if n % 250 == 0 => tracing::info!(stage = self.stage, "{}", message()),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // crawl
 
 #[derive(Debug, Default)]
@@ -87,6 +126,7 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
     let rt = tokio::runtime::Runtime::new()?;
     let started = std::time::Instant::now();
     let mut summary = CrawlSummary::default();
+    let progress = Progress::new("crawl");
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let cfg = crawler_cfg.clone();
@@ -97,6 +137,9 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
             match event {
                 CrawlEvent::Fetched(f) => {
                     summary.pages += 1;
+                    progress.tick(|| {
+                        format!("{} pages, {} listings: {}", summary.pages, summary.listings_new, f.url)
+                    });
                     if f.error.is_some() || f.status.is_none_or(|s| s >= 400) {
                         summary.errors += 1;
                     }
@@ -126,6 +169,7 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
         crawl.await.context("the crawler task failed")??;
         anyhow::Ok(())
     })?;
+    progress.finish();
     summary.elapsed_s = started.elapsed().as_secs_f64();
     Ok(summary)
 }

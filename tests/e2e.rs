@@ -235,5 +235,10 @@ fn detect_jsonl_in_jsonl_out_without_a_store() {
     let flag = &cheap["flags"][0];
     assert_eq!(flag["signal"], "price");
     assert!(flag["reason"].as_str().unwrap().contains("median"), "{flag}");
-    assert!(scores[..7].iter().all(|s| s["flags"].as_array().unwrap().is_empty()), "genuine offers flagged");
+    // No certification number is given, so the mark signal may speak; the price signal must
+    // leave the genuine ±5% offers alone.
+    for s in &scores[..7] {
+        let price_flags = s["flags"].as_array().unwrap().iter().filter(|f| f["signal"] == "price").count();
+        assert_eq!(price_flags, 0, "genuine offer flagged on price: {s}");
+    }
 }

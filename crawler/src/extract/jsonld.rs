@@ -8,7 +8,7 @@
 
 use super::lenient_json;
 use super::price::PriceHint;
-use super::{availability_name, clean, structured_price, Found};
+use super::{availability_name, clean, structured_price, Anchor, Found};
 use qsword_listing::{Mark, Seller};
 use scraper::{Html, Selector};
 use serde_json::Value;
@@ -83,17 +83,13 @@ const PRODUCT_TYPES: &[&str] = &[
 ];
 
 /// The JSON-LD layer.
-pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
+pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
     let blocks = blocks(doc);
     let all: Vec<&Value> = blocks.iter().flat_map(nodes).collect();
-    // The product with the most to say (pages also list related products).
-    let product = all
-        .iter()
-        .filter(|n| is_type(n, PRODUCT_TYPES))
-        .max_by_key(|n| {
-            let has_offer = n.get("offers").is_some() as usize;
-            (has_offer, n.as_object().map_or(0, |m| m.len()))
-        });
+    let product = main_product(
+        all.iter().copied().filter(|n| is_type(n, PRODUCT_TYPES)),
+        anchor,
+    );
     let mut found = product.map(|p| product_fields(p, hint)).unwrap_or_default();
     if product.is_none() {
         // Some shops publish only an Offer whose itemOffered is the product.
@@ -114,6 +110,40 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
         }
     }
     found
+}
+
+/// The page's own product among several (pages also carry related products): the one whose
+/// name is the page's `<h1>` or whose URL is the page's, else one with offers, else the first.
+pub fn main_product<'a>(
+    candidates: impl Iterator<Item = &'a Value>,
+    anchor: &Anchor,
+) -> Option<&'a Value> {
+    let norm = |s: &str| s.split_whitespace().collect::<String>().to_lowercase();
+    let h1 = anchor.h1.as_deref().map(norm).filter(|h| !h.is_empty());
+    candidates
+        .enumerate()
+        .max_by_key(|(i, n)| {
+            let name = n.get("name").and_then(text_of).map(|t| norm(&t));
+            let title_score = match (&name, &h1) {
+                (Some(n), Some(h)) if n == h => 4,
+                (Some(n), Some(h))
+                    if !n.is_empty() && (n.contains(h.as_str()) || h.contains(n.as_str())) =>
+                {
+                    2
+                }
+                _ => 0,
+            };
+            let url_score = ["url", "@id"].iter().any(|k| {
+                n.get(*k).and_then(Value::as_str).is_some_and(|u| {
+                    url::Url::parse(u)
+                        .map_or(false, |u| u.path() == anchor.path && anchor.path.len() > 1)
+                })
+            }) as usize
+                * 2;
+            let offers = n.get("offers").is_some() as usize;
+            (title_score + url_score + offers, std::cmp::Reverse(*i))
+        })
+        .map(|(_, n)| n)
 }
 
 /// A string value, or the `name`/`@value` of an object, or the first of an array.

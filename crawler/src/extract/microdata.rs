@@ -5,9 +5,9 @@
 //! `a/link@href`, `img@src`, `time@datetime`, `data/meter@value`, else the element's text.
 //! Nested `itemscope` elements (offers, seller, brand) become nested objects.
 
-use super::jsonld::{is_type, nodes, product_fields};
+use super::jsonld::{is_type, main_product, nodes, product_fields};
 use super::price::PriceHint;
-use super::{clean, Found};
+use super::{clean, Anchor, Found};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Map, Value};
 
@@ -100,12 +100,11 @@ fn value_of(e: ElementRef<'_>) -> Value {
 }
 
 /// The microdata layer.
-pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
+pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
     let items = items(doc);
     let all: Vec<&Value> = items.iter().flat_map(nodes).collect();
-    let product = all
-        .iter()
-        .filter(|n| {
+    let product = main_product(
+        all.iter().copied().filter(|n| {
             is_type(
                 n,
                 &[
@@ -115,13 +114,9 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
                     "ProductGroup",
                 ],
             )
-        })
-        .max_by_key(|n| {
-            (
-                n.get("offers").is_some(),
-                n.as_object().map_or(0, |m| m.len()),
-            )
-        });
+        }),
+        anchor,
+    );
     let mut found = product.map(|p| product_fields(p, hint)).unwrap_or_default();
     if let Some(crumbs) = all.iter().find(|n| is_type(n, &["BreadcrumbList"])) {
         let names: Vec<String> = match crumbs.get("itemListElement") {

@@ -124,10 +124,16 @@ pub fn extract_listing(
     }
     let doc = Html::parse_document(html);
     let hint = page_hint(&doc, url);
+    let anchor = Anchor {
+        h1: Selector::parse("h1")
+            .ok()
+            .and_then(|h1| doc.select(&h1).find_map(element_text)),
+        path: url.path().to_string(),
+    };
 
     let mut layers: Vec<(&'static str, Found)> = vec![
-        ("json-ld", jsonld::extract(&doc, &hint)),
-        ("microdata", microdata::extract(&doc, &hint)),
+        ("json-ld", jsonld::extract(&doc, &hint, &anchor)),
+        ("microdata", microdata::extract(&doc, &hint, &anchor)),
         ("opengraph", opengraph::extract(&doc, &hint)),
         ("state", state::extract(&doc, &hint)),
     ];
@@ -161,6 +167,15 @@ fn page_hint(doc: &Html, url: &Url) -> PriceHint {
         }
     }
     hint
+}
+
+/// What identifies the page's own product among others on the page.
+#[derive(Debug, Clone, Default)]
+pub struct Anchor {
+    /// The page's first `<h1>`.
+    pub h1: Option<String>,
+    /// The page URL's path.
+    pub path: String,
 }
 
 /// What one layer read off the page; every field optional.
