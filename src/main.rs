@@ -3,6 +3,7 @@
 //! data flow. No crawling, indexing or detection logic lives here.
 
 mod alerts;
+mod bench;
 mod config;
 mod demo;
 mod eval;
@@ -97,6 +98,8 @@ enum Command {
     /// Debugging: price strings on stdin → JSON lines {"amount","currency"} on stdout
     /// (currency is the ISO 4217 code of what the string itself says, else null).
     ParsePrice,
+    /// Benchmark the pipeline on a larger simulated marketplace: throughput, latency, memory.
+    Bench(bench::BenchArgs),
     /// Measure extraction on a corpus of real pages (../shared/corpus), beside other systems.
     Eval {
         #[arg(long, default_value = "../shared/corpus")]
@@ -186,6 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::ParsePrice => parse_price(),
+        Command::Bench(args) => bench::run(&ctx, args),
         Command::Eval { corpus } => eval::run(&corpus),
     }
 }

@@ -100,6 +100,8 @@ pub struct CrawlSummary {
     pub listings_changed: usize,
     pub listings_unchanged: usize,
     pub elapsed_s: f64,
+    /// Response time of every answered request, in microseconds (for benchmarks).
+    pub response_us: Vec<u64>,
 }
 
 impl fmt::Display for CrawlSummary {
@@ -137,6 +139,7 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
             match event {
                 CrawlEvent::Fetched(f) => {
                     summary.pages += 1;
+                    summary.response_us.extend(f.response_us);
                     progress.tick(|| {
                         format!("{} pages, {} listings: {}", summary.pages, summary.listings_new, f.url)
                     });

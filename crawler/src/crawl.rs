@@ -43,6 +43,9 @@ pub struct FetchRecord {
     pub content_digest: Option<String>,
     pub warc: Option<WarcRef>,
     pub fetched_at: DateTime<Utc>,
+    /// Response time of the answered request (send to last body byte), in microseconds;
+    /// `None` when no response came.
+    pub response_us: Option<u64>,
     /// Why the fetch is not usable (refused address, transport error, body over the limit, …).
     pub error: Option<String>,
 }
@@ -515,6 +518,7 @@ fn error_record(url: &Url, error: String) -> FetchRecord {
         content_digest: None,
         warc: None,
         fetched_at: Utc::now(),
+        response_us: None,
         error: Some(error),
     }
 }
@@ -563,6 +567,7 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
             content_digest: Some(sha1_base32(&r.body)),
             warc: Some(a.warc.clone()),
             fetched_at: r.date,
+            response_us: Some(r.elapsed.as_micros() as u64),
             error: None,
         };
         let mut body = None;

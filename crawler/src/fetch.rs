@@ -22,6 +22,8 @@ pub(crate) struct RawResponse {
     pub headers: HeaderMap,
     pub ip: Option<IpAddr>,
     pub date: DateTime<Utc>,
+    /// From sending the request to the last byte of the body.
+    pub elapsed: std::time::Duration,
     pub request_head: Vec<u8>,
     pub response_head: Vec<u8>,
     /// Body as sent (still content-encoded), at most `max_body_bytes`.
@@ -91,6 +93,7 @@ impl Fetcher {
             message: format!("{url}: {}", error_chain(&e)),
         };
         let date = Utc::now();
+        let started = std::time::Instant::now();
         let mut resp = self
             .client
             .get(url.clone())
@@ -139,6 +142,7 @@ impl Fetcher {
             headers,
             ip,
             date,
+            elapsed: started.elapsed(),
             request_head,
             response_head,
             body,

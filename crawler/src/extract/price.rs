@@ -268,7 +268,8 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
         }
     }
     if number.wan {
-        amount *= Decimal::from(10_000);
+        // `1.2万` is 12000, not 12000.0.
+        amount = (amount * Decimal::from(10_000)).normalize();
     }
     let list_price = list_idx.filter(|&i| i != chosen).map(|i| {
         numbers[i].value

@@ -371,3 +371,27 @@ fn extract_opengraph_and_microdata_samples() {
     assert_eq!(l.price.as_ref().unwrap().currency.as_str(), "GBP");
     assert_eq!(l.price.as_ref().unwrap().amount.to_string(), "5.29");
 }
+
+#[test]
+fn extract_next_data_state_and_marks_in_the_description() {
+    let html = r#"<html lang="zh-CN"><head><title>史丹利复合肥</title></head><body><div id="__next"></div>
+    <script id="__NEXT_DATA__" type="application/json">{"props": {"pageProps": {"product": {
+      "productId": "5005", "title": "史丹利 复合肥 40kg 硫酸钾型", "brand": {"name": "史丹利"},
+      "salePrice": {"amount": "1.2万", "currency": "CNY"},
+      "description": "肥料登记证: 鲁农肥(2019)准字1234号。生产许可证: XK13-001-00012。"}}}}</script>
+    </body></html>"#;
+    let l = read(html, None);
+    assert_eq!(l.title, "史丹利 复合肥 40kg 硫酸钾型");
+    assert_eq!(l.brand.as_deref(), Some("史丹利"));
+    assert_eq!(l.sku.as_deref(), Some("5005"));
+    assert_eq!(price(&l), "12000 CNY");
+    assert_eq!(
+        l.mark(marks::FERTILIZER).unwrap().number.as_deref(),
+        Some("鲁农肥(2019)准字1234号")
+    );
+    assert_eq!(
+        l.mark("XK").unwrap().number.as_deref(),
+        Some("XK13-001-00012")
+    );
+    assert_eq!(source(&l, "price"), "state");
+}
