@@ -98,6 +98,15 @@ enum Command {
     /// Debugging: price strings on stdin → JSON lines {"amount","currency"} on stdout
     /// (currency is the ISO 4217 code of what the string itself says, else null).
     ParsePrice,
+    /// Debugging: which URLs a robots.txt file lets an agent fetch (`allowed URL` / `disallowed URL`).
+    Robots {
+        robots_file: PathBuf,
+        /// The crawler's User-Agent (rules match its product token, e.g. `qsword`).
+        #[arg(long, default_value = "qsword")]
+        agent: String,
+        #[arg(required = true)]
+        urls: Vec<String>,
+    },
     /// Benchmark the pipeline on a larger simulated marketplace: throughput, latency, memory.
     Bench(bench::BenchArgs),
     /// Measure extraction on a corpus of real pages (../shared/corpus), beside other systems.
@@ -189,6 +198,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::ParsePrice => parse_price(),
+        Command::Robots { robots_file, agent, urls } => robots(&robots_file, &agent, &urls),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Eval { corpus } => eval::run(&corpus),
     }
@@ -213,5 +223,23 @@ fn parse_price() -> Result<()> {
         writeln!(out, "{v}")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+fn robots(file: &std::path::Path, agent: &str, urls: &[String]) -> Result<()> {
+    use qsword_crawler::robots::RobotsPolicy;
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let (policy, parsed) = RobotsPolicy::parse(agent, &body);
+    if let Err(e) = parsed {
+        eprintln!("{}: unparsable ({e}); RFC 9309 treats that as allow-all", file.display());
+    }
+    for u in urls {
+        let url = url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URL"))?;
+        let verdict = if policy.allows(&url) { "allowed" } else { "disallowed" };
+        println!("{verdict} {u}");
+    }
+    if let Some(d) = policy.crawl_delay() {
+        eprintln!("crawl-delay {d}s");
+    }
     Ok(())
 }

@@ -25,6 +25,7 @@ use crate::fetch::{
     RawResponse,
 };
 use crate::links::extract_links;
+use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
 
 /// One HTTP response (or failed attempt) of the crawl, for the store's fetch history.
@@ -145,29 +146,13 @@ struct Shared {
     notify: Notify,
 }
 
-enum Robots {
-    AllowAll,
-    DisallowAll,
-    Parsed(Box<texting_robots::Robot>),
-}
-
-impl Robots {
-    fn allows(&self, url: &Url) -> bool {
-        match self {
-            Robots::AllowAll => true,
-            Robots::DisallowAll => false,
-            Robots::Parsed(r) => r.allowed(url.as_str()),
-        }
-    }
-}
-
 /// One host's politeness state, owned by its task.
 struct Host {
     key: String,
     delay: Duration,
     limiter: Option<DefaultDirectRateLimiter>,
     last_sent: Option<Instant>,
-    robots: Robots,
+    robots: RobotsPolicy,
 }
 
 impl Host {
@@ -260,7 +245,7 @@ async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
         delay: Duration::ZERO,
         limiter: None,
         last_sent: None,
-        robots: Robots::DisallowAll,
+        robots: RobotsPolicy::DisallowAll,
     };
     host.set_delay(Duration::from_millis(delay_ms));
     let (robots, outcome, crawl_delay) = fetch_robots(&sh, &mut host).await;
@@ -423,12 +408,12 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
 }
 
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
-async fn fetch_robots(sh: &Shared, host: &mut Host) -> (Robots, String, Option<f32>) {
+async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>) {
     let mut url = match Url::parse(&host.key).and_then(|u| u.join("/robots.txt")) {
         Ok(u) => u,
         Err(e) => {
             return (
-                Robots::DisallowAll,
+                RobotsPolicy::DisallowAll,
                 format!("disallow-all (bad host: {e})"),
                 None,
             )
@@ -437,11 +422,11 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (Robots, String, Option<f
     for _ in 0..=sh.cfg.max_redirects {
         if let Err(why) = sh.policy.check_url(&url).await {
             refused(sh, &host.key, &url, &why);
-            return (Robots::DisallowAll, format!("disallow-all ({why})"), None);
+            return (RobotsPolicy::DisallowAll, format!("disallow-all ({why})"), None);
         }
         let a = match fetch_with_retries(sh, host, &url).await {
             Ok(a) => a,
-            Err(e) => return (Robots::DisallowAll, format!("disallow-all ({e})"), None),
+            Err(e) => return (RobotsPolicy::DisallowAll, format!("disallow-all ({e})"), None),
         };
         let status = a.resp.status;
         if status.is_redirection() {
@@ -458,33 +443,32 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (Robots, String, Option<f
             )
             .map(|(b, _)| b)
             .unwrap_or_default();
-            let token = sh.cfg.user_agent.split('/').next().unwrap_or("qsword");
-            return match texting_robots::Robot::new(token, &body) {
-                Ok(r) => {
-                    let delay = r.delay;
-                    (Robots::Parsed(Box::new(r)), "parsed".into(), delay)
+            return match RobotsPolicy::parse(&sh.cfg.user_agent, &body) {
+                (policy, Ok(())) => {
+                    let delay = policy.crawl_delay();
+                    (policy, "parsed".into(), delay)
                 }
-                Err(e) => {
+                (policy, Err(e)) => {
                     tracing::warn!(host = %host.key, "robots.txt unparsable, allowing all: {e}");
-                    (Robots::AllowAll, "allow-all (unparsable)".into(), None)
+                    (policy, "allow-all (unparsable)".into(), None)
                 }
             };
         }
         if status.is_client_error() {
             return (
-                Robots::AllowAll,
+                RobotsPolicy::AllowAll,
                 format!("allow-all (status {})", status.as_u16()),
                 None,
             );
         }
         return (
-            Robots::DisallowAll,
+            RobotsPolicy::DisallowAll,
             format!("disallow-all (status {})", status.as_u16()),
             None,
         );
     }
     (
-        Robots::DisallowAll,
+        RobotsPolicy::DisallowAll,
         "disallow-all (too many redirects)".into(),
         None,
     )

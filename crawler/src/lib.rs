@@ -36,6 +36,7 @@ pub mod evidence;
 pub mod extract;
 mod fetch;
 pub mod links;
+pub mod robots;
 pub mod safety;
 
 pub use canon::canonicalize;

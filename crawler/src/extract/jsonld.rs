@@ -136,7 +136,7 @@ pub fn main_product<'a>(
             let url_score = ["url", "@id"].iter().any(|k| {
                 n.get(*k).and_then(Value::as_str).is_some_and(|u| {
                     url::Url::parse(u)
-                        .map_or(false, |u| u.path() == anchor.path && anchor.path.len() > 1)
+                        .is_ok_and(|u| u.path() == anchor.path && anchor.path.len() > 1)
                 })
             }) as usize
                 * 2;

@@ -12,10 +12,18 @@
 //! 5. per-site CSS rules from `seeds/sites/*.toml` ([`SiteRules`], [`rules`]);
 //! 6. heuristics for pages with none of the above ([`heuristics`]).
 //!
+//! Then: brand/model from the spec rows `品牌`/`型号`/`Brand` when no layer gave one (source
+//! `specs`), and the product id in the URL as SKU (`/item/42.html`, `/dp/ASIN`, `?pid=…`;
+//! source `url`). When a page carries several products (related items), the one whose name is
+//! the page's `<h1>` or whose URL is the page's is the listing ([`Anchor`]).
+//!
 //! Where each field came from is recorded in `listing.extra["field_sources"]`
 //! (`{"price": "json-ld", "brand": "specs", …}`), and the charset evidence in
 //! `listing.extra["charset"]`. Certification marks ([`marks`]) are read from the spec table
 //! and the text; prices go through [`price::parse_price`].
+//!
+//! Measurements on the shared corpus (price strings, real product pages) run as tests and
+//! print their figures: `cargo test -p qsword-crawler extract_ -- --nocapture`.
 //!
 //! It is not a fetcher (no I/O here) and does not judge listings (that is the detector's job):
 //! a malformed certificate number is kept exactly as printed, because it is evidence.
