@@ -117,8 +117,12 @@ pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result
         .map(|i| {
             let mut v = serde_json::to_value(i).expect("AlertItem serialises");
             v["risk"] = format!("{:.2}", i.risk).into();
-            v["console_link"] =
-                format!("{}/listing/{}", cfg.console_url.trim_end_matches('/'), i.listing_id).into();
+            v["console_link"] = format!(
+                "{}/listing/{}",
+                cfg.console_url.trim_end_matches('/'),
+                i.listing_id
+            )
+            .into();
             for f in v["flags"].as_array_mut().into_iter().flatten() {
                 let s = f["score"].as_f64().unwrap_or(0.0);
                 f["score"] = format!("{s:.2}").into();
@@ -133,14 +137,25 @@ pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result
     };
     let html = env.get_template("digest.html")?.render(&ctx)?;
     let text = env.get_template("digest.txt")?.render(&ctx)?;
-    Ok(RenderedDigest { subject, text, html })
+    Ok(RenderedDigest {
+        subject,
+        text,
+        html,
+    })
 }
 
 /// Renders the digest as a multipart/alternative message (UTF-8; non-ASCII names and subjects
 /// become RFC 2047 encoded words).
 pub fn render(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result<Message> {
-    let RenderedDigest { subject, text, html } = render_parts(cfg, digest, run_id)?;
-    let from: Mailbox = cfg.from.parse().with_context(|| format!("alerts.from {:?}", cfg.from))?;
+    let RenderedDigest {
+        subject,
+        text,
+        html,
+    } = render_parts(cfg, digest, run_id)?;
+    let from: Mailbox = cfg
+        .from
+        .parse()
+        .with_context(|| format!("alerts.from {:?}", cfg.from))?;
     let to: Mailbox = format!("{} <{}>", digest.recipient_name, digest.address)
         .parse()
         .or_else(|_| digest.address.parse())
@@ -151,8 +166,16 @@ pub fn render(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result<Messa
         .subject(subject)
         .multipart(
             MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
         )?;
     Ok(message)
 }
@@ -163,7 +186,8 @@ pub fn write_eml(outbox: &Path, name: &str, message: &Message) -> Result<PathBuf
     std::fs::create_dir_all(outbox).with_context(|| format!("creating {}", outbox.display()))?;
     let path = outbox.join(format!("{name}.eml"));
     let tmp = outbox.join(format!(".{name}.eml.tmp"));
-    std::fs::write(&tmp, message.formatted()).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, message.formatted())
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
@@ -183,7 +207,11 @@ mod tests {
             category: Some(category.into()),
             brand: None,
             risk,
-            flags: vec![AlertFlag { signal: "price".into(), score: 0.9, reason: "far below".into() }],
+            flags: vec![AlertFlag {
+                signal: "price".into(),
+                score: 0.9,
+                reason: "far below".into(),
+            }],
             evidence: "warc/x.warc.gz#urn:uuid:1".into(),
         }
     }
@@ -202,7 +230,10 @@ mod tests {
     #[test]
     fn routing_by_category_and_nothing_dropped() {
         let cfg = AlertsConfig {
-            investigators: vec![investigator("li", &["toys"]), investigator("wang", &["wire-cable"])],
+            investigators: vec![
+                investigator("li", &["toys"]),
+                investigator("wang", &["wire-cable"]),
+            ],
             ..Default::default()
         };
         let items = vec![
@@ -211,8 +242,15 @@ mod tests {
             item(3, "化肥", 0.8, "a", "fertilizers"),
         ];
         let d = route(&cfg, &items);
-        let who: Vec<(&str, Vec<i64>)> =
-            d.iter().map(|d| (d.address.as_str(), d.items.iter().map(|i| i.listing_id).collect())).collect();
+        let who: Vec<(&str, Vec<i64>)> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.address.as_str(),
+                    d.items.iter().map(|i| i.listing_id).collect(),
+                )
+            })
+            .collect();
         assert_eq!(
             who,
             vec![
@@ -226,27 +264,48 @@ mod tests {
     #[test]
     fn hostile_titles_are_escaped_in_html() {
         let cfg = AlertsConfig::default();
-        let items = vec![item(7, "<script>alert(1)</script> 公牛插座\"><img src=x>", 0.95, "a", "toys")];
+        let items = vec![item(
+            7,
+            "<script>alert(1)</script> 公牛插座\"><img src=x>",
+            0.95,
+            "a",
+            "toys",
+        )];
         let d = route(&cfg, &items);
         let parts = render_parts(&cfg, &d[0], "2026-11-24T02:00").unwrap();
         assert!(!parts.html.contains("<script>alert(1)"), "{}", parts.html);
         assert!(!parts.html.contains("<img src=x>"), "{}", parts.html);
-        assert!(parts.html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; 公牛插座"), "{}", parts.html);
+        assert!(
+            parts
+                .html
+                .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; 公牛插座"),
+            "{}",
+            parts.html
+        );
         // The plain-text part is shown as text by mail clients: it keeps the title verbatim.
         assert!(parts.text.contains("<script>alert(1)</script> 公牛插座"));
-        assert_eq!(parts.subject, "[qsword] 1 flagged listing (1 high risk) — run 2026-11-24T02:00");
+        assert_eq!(
+            parts.subject,
+            "[qsword] 1 flagged listing (1 high risk) — run 2026-11-24T02:00"
+        );
     }
 
     #[test]
     fn message_is_multipart_with_an_encoded_chinese_recipient() {
         let cfg = AlertsConfig {
-            investigators: vec![Investigator { name: "李明".into(), ..investigator("li", &[]) }],
+            investigators: vec![Investigator {
+                name: "李明".into(),
+                ..investigator("li", &[])
+            }],
             ..Default::default()
         };
         let items = vec![item(1, "公牛插座", 0.7, "a", "toys")];
         let msg = render(&cfg, &route(&cfg, &items)[0], "r1").unwrap();
         let raw = String::from_utf8(msg.formatted()).unwrap();
         assert!(raw.contains("multipart/alternative"), "{raw}");
-        assert!(raw.contains("To: =?utf-8?b?"), "non-ASCII name must be an encoded word:\n{raw}");
+        assert!(
+            raw.contains("To: =?utf-8?b?"),
+            "non-ASCII name must be an encoded word:\n{raw}"
+        );
     }
 }

@@ -59,19 +59,29 @@ fn rate(n: usize, d: Duration) -> f64 {
 
 pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
     let tmp = std::env::temp_dir().join(format!("qsword-bench-{}", std::process::id()));
-    let ctx = Ctx { cfg: base.cfg.clone(), cfg_path: None, data: tmp.clone() };
+    let ctx = Ctx {
+        cfg: base.cfg.clone(),
+        cfg_path: None,
+        data: tmp.clone(),
+    };
     let result = run_in(&ctx, &args);
     let _ = std::fs::remove_dir_all(&tmp);
     result
 }
 
 fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
-    let build = if cfg!(debug_assertions) { "debug build: use --release for real figures" } else { "release build" };
+    let build = if cfg!(debug_assertions) {
+        "debug build: use --release for real figures"
+    } else {
+        "release build"
+    };
     println!(
         "qsword bench: {} products, per-host delay {} ms, {} cores ({build})",
         args.products,
         args.delay_ms,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
     let rt = tokio::runtime::Runtime::new()?;
     let t = Instant::now();
@@ -81,7 +91,11 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         crawl_delay: args.delay_ms as f64 / 1000.0,
         ..Default::default()
     }));
-    println!("  generate   {:>8} offers in {:.2}s", market.truth().len(), t.elapsed().as_secs_f64());
+    println!(
+        "  generate   {:>8} offers in {:.2}s",
+        market.truth().len(),
+        t.elapsed().as_secs_f64()
+    );
     let running = rt
         .block_on(qsword_marketsim::serve(market, ServeOptions::default()))
         .context("starting the simulated marketplace")?;
@@ -91,8 +105,11 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
     crawler_cfg.default_delay_ms = args.delay_ms;
     crawler_cfg.max_pages = u64::MAX;
 
-    let crawl = std::thread::scope(|s| s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites)).join())
-        .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
+    let crawl = std::thread::scope(|s| {
+        s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites))
+            .join()
+    })
+    .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
     let crawl_time = Duration::from_secs_f64(crawl.elapsed_s);
     println!(
         "  crawl      {:>8} pages in {:.2}s = {:.0} pages/s over 5 hosts ({} listings stored, {} errors)",
@@ -104,7 +121,13 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
     );
     println!(
         "  fetch      response time {}",
-        percentiles_ms(crawl.response_us.iter().map(|&us| us as f64 / 1000.0).collect())
+        percentiles_ms(
+            crawl
+                .response_us
+                .iter()
+                .map(|&us| us as f64 / 1000.0)
+                .collect()
+        )
     );
     rt.block_on(running.shutdown());
 
@@ -136,8 +159,15 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         SearchRequest::new("插座"),
         SearchRequest::new("空气炸锅"),
         SearchRequest::new("philips"),
-        SearchRequest { brand: Some("公牛".into()), max_price: Some(30.into()), ..SearchRequest::new("插座") },
-        SearchRequest { sort: Sort::RiskDesc, ..SearchRequest::new("") },
+        SearchRequest {
+            brand: Some("公牛".into()),
+            max_price: Some(30.into()),
+            ..SearchRequest::new("插座")
+        },
+        SearchRequest {
+            sort: Sort::RiskDesc,
+            ..SearchRequest::new("")
+        },
         SearchRequest::new("HD9252"),
     ];
     let mut times = Vec::with_capacity(args.queries);
@@ -149,7 +179,9 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
     }
     println!("  search     {}", percentiles_ms(times));
     match peak_rss_mib() {
-        Some(m) => println!("  memory     peak RSS {m:.0} MiB (whole process: marketplace, crawler, store, index)"),
+        Some(m) => println!(
+            "  memory     peak RSS {m:.0} MiB (whole process: marketplace, crawler, store, index)"
+        ),
         None => println!("  memory     peak RSS unavailable (no /proc/self/status)"),
     }
     Ok(())

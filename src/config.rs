@@ -28,7 +28,9 @@ pub struct DetectorSection {
 
 impl Default for DetectorSection {
     fn default() -> Self {
-        DetectorSection { alert_min_risk: 0.6 }
+        DetectorSection {
+            alert_min_risk: 0.6,
+        }
     }
 }
 
@@ -147,7 +149,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_file_line_and_key() {
-        let err = parse("data_dir = \"x\"\n\n[crawler]\nconcurency = 4\n").unwrap_err().to_string();
+        let err = parse("data_dir = \"x\"\n\n[crawler]\nconcurency = 4\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("qsword.toml:"), "{err}");
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("concurency"), "{err}");
@@ -155,7 +159,9 @@ mod tests {
 
     #[test]
     fn wrong_type_is_refused_with_line_and_key() {
-        let err = parse("[detector]\nalert_min_risk = \"high\"\n").unwrap_err().to_string();
+        let err = parse("[detector]\nalert_min_risk = \"high\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("alert_min_risk"), "{err}");
     }
@@ -172,6 +178,9 @@ mod tests {
     fn empty_file_gives_defaults() {
         let cfg = parse("").unwrap();
         assert_eq!(cfg.detector.alert_min_risk, 0.6);
-        assert!(!cfg.crawler.allow_loopback, "loopback must be refused by default");
+        assert!(
+            !cfg.crawler.allow_loopback,
+            "loopback must be refused by default"
+        );
     }
 }

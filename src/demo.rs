@@ -45,15 +45,28 @@ pub struct MarketsimArgs {
 
 /// The site files of the simulated shops, embedded so the demo runs from anywhere.
 const SHOP_SITES: &[(&str, &str)] = &[
-    ("tianmao-sim", include_str!("../seeds/sites/tianmao-sim.toml")),
-    ("jingdong-sim", include_str!("../seeds/sites/jingdong-sim.toml")),
+    (
+        "tianmao-sim",
+        include_str!("../seeds/sites/tianmao-sim.toml"),
+    ),
+    (
+        "jingdong-sim",
+        include_str!("../seeds/sites/jingdong-sim.toml"),
+    ),
     ("pinduo-sim", include_str!("../seeds/sites/pinduo-sim.toml")),
     ("suning-sim", include_str!("../seeds/sites/suning-sim.toml")),
-    ("gbk-mall-sim", include_str!("../seeds/sites/gbk-mall-sim.toml")),
+    (
+        "gbk-mall-sim",
+        include_str!("../seeds/sites/gbk-mall-sim.toml"),
+    ),
 ];
 
 fn market_config(seed: u64, day: u32, products: Option<usize>) -> MarketConfig {
-    let mut cfg = MarketConfig { seed, day, ..Default::default() };
+    let mut cfg = MarketConfig {
+        seed,
+        day,
+        ..Default::default()
+    };
     if let Some(p) = products {
         cfg.products = p;
     }
@@ -71,8 +84,8 @@ pub fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>
                 .find(|(name, _)| *name == shop.name)
                 .map(|(_, text)| *text)
                 .with_context(|| format!("no site file for simulated shop {}", shop.name))?;
-            let mut site: Site = toml::from_str(text)
-                .with_context(|| format!("seeds/sites/{}.toml", shop.name))?;
+            let mut site: Site =
+                toml::from_str(text).with_context(|| format!("seeds/sites/{}.toml", shop.name))?;
             site.start_urls = vec![format!("{}/", shop.base_url)];
             Ok(site)
         })
@@ -83,9 +96,19 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     prepare_demo_dir(&ctx.data)?;
     let started = std::time::Instant::now();
     let rt = tokio::runtime::Runtime::new()?;
-    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(args.seed, 0, args.products)));
+    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(
+        args.seed,
+        0,
+        args.products,
+    )));
     let running = rt
-        .block_on(qsword_marketsim::serve(market, ServeOptions { port: 0, request_log: None }))
+        .block_on(qsword_marketsim::serve(
+            market,
+            ServeOptions {
+                port: 0,
+                request_log: None,
+            },
+        ))
         .context("starting the simulated marketplace on 127.0.0.2–127.0.0.6")?;
     println!("simulated marketplace (seed {}):", args.seed);
     for shop in running.shops() {
@@ -100,8 +123,11 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     crawler_cfg.default_delay_ms = crawler_cfg.default_delay_ms.min(20);
 
     // The crawler runs its own runtime on this thread; the marketplace keeps serving from `rt`.
-    let crawl = std::thread::scope(|s| s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites)).join())
-        .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
+    let crawl = std::thread::scope(|s| {
+        s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites))
+            .join()
+    })
+    .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
     println!("{crawl}");
     let detect = pipeline::detect(ctx)?;
     println!("{detect}");
@@ -116,10 +142,18 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     print_truth_comparison(ctx, &truth, ctx.cfg.detector.alert_min_risk)?;
     let disallowed = requests
         .iter()
-        .filter(|r| ["/cart", "/account", "/search"].iter().any(|p| r.path.starts_with(p)))
+        .filter(|r| {
+            ["/cart", "/account", "/search"]
+                .iter()
+                .any(|p| r.path.starts_with(p))
+        })
         .count();
     println!("requests to robots.txt-disallowed paths: {disallowed}");
-    println!("\ndone in {:.1}s. Data: {}", started.elapsed().as_secs_f64(), ctx.data.display());
+    println!(
+        "\ndone in {:.1}s. Data: {}",
+        started.elapsed().as_secs_f64(),
+        ctx.data.display()
+    );
     println!("  store   {}", ctx.store_path().display());
     println!("  WARC    {}", ctx.warc_dir().display());
     println!("  index   {}", ctx.index_dir().display());
@@ -136,7 +170,8 @@ fn prepare_demo_dir(data: &std::path::Path) -> Result<()> {
     if data.exists() {
         let empty = std::fs::read_dir(data)?.next().is_none();
         if marker.exists() {
-            std::fs::remove_dir_all(data).with_context(|| format!("clearing {}", data.display()))?;
+            std::fs::remove_dir_all(data)
+                .with_context(|| format!("clearing {}", data.display()))?;
         } else if !empty {
             anyhow::bail!(
                 "{} holds data that is not from a demo; give the demo its own folder with --data",
@@ -145,7 +180,10 @@ fn prepare_demo_dir(data: &std::path::Path) -> Result<()> {
         }
     }
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    std::fs::write(&marker, "created by `qsword demo`; the next demo clears this folder\n")?;
+    std::fs::write(
+        &marker,
+        "created by `qsword demo`; the next demo clears this folder\n",
+    )?;
     Ok(())
 }
 
@@ -178,7 +216,11 @@ fn print_truth_comparison(ctx: &Ctx, truth: &[TruthRecord], min_risk: f64) -> Re
 }
 
 pub fn marketsim(args: MarketsimArgs) -> Result<()> {
-    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(args.seed, args.day, args.products)));
+    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(
+        args.seed,
+        args.day,
+        args.products,
+    )));
     if args.truth_only {
         let path = args.truth.context("--truth-only needs --truth FILE")?;
         qsword_marketsim::write_truth(&path, &market.truth())?;
@@ -187,9 +229,15 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
     }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let running = qsword_marketsim::serve(market, ServeOptions { port: args.port, request_log: args.request_log })
-            .await
-            .context("starting the simulated marketplace")?;
+        let running = qsword_marketsim::serve(
+            market,
+            ServeOptions {
+                port: args.port,
+                request_log: args.request_log,
+            },
+        )
+        .await
+        .context("starting the simulated marketplace")?;
         if let Some(path) = &args.truth {
             qsword_marketsim::write_truth(path, &running.truth_with_urls())?;
             println!("ground truth: {}", path.display());

@@ -16,7 +16,11 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "qsword", version, about = "E-commerce market surveillance: crawl, index, detect counterfeits, alert investigators")]
+#[command(
+    name = "qsword",
+    version,
+    about = "E-commerce market surveillance: crawl, index, detect counterfeits, alert investigators"
+)]
 struct Cli {
     /// Configuration file.
     #[arg(long, global = true, default_value = "qsword.toml")]
@@ -120,7 +124,7 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -140,7 +144,11 @@ fn run(cli: Cli) -> Result<()> {
         .clone()
         .or_else(|| cfg.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from("qsword-data"));
-    let ctx = pipeline::Ctx { cfg, cfg_path, data };
+    let ctx = pipeline::Ctx {
+        cfg,
+        cfg_path,
+        data,
+    };
     match cli.command {
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Crawl { max_pages } => {
@@ -158,9 +166,16 @@ fn run(cli: Cli) -> Result<()> {
             println!("indexed {n} listings into {}", ctx.index_dir().display());
             Ok(())
         }
-        Command::Detect { input: Some(input), output: Some(output) } => {
+        Command::Detect {
+            input: Some(input),
+            output: Some(output),
+        } => {
             let n = pipeline::detect_jsonl(&input, &output)?;
-            println!("scored {n} listings from {} into {}", input.display(), output.display());
+            println!(
+                "scored {n} listings from {} into {}",
+                input.display(),
+                output.display()
+            );
             Ok(())
         }
         Command::Detect { .. } => {
@@ -168,22 +183,30 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
-        Command::Search { query, brand, platform, min_price, max_price, min_risk, sort, limit, json } => {
-            pipeline::search(
-                &ctx,
-                pipeline::SearchArgs {
-                    query: query.join(" "),
-                    brand,
-                    platform,
-                    min_price,
-                    max_price,
-                    min_risk,
-                    sort,
-                    limit,
-                    json,
-                },
-            )
-        }
+        Command::Search {
+            query,
+            brand,
+            platform,
+            min_price,
+            max_price,
+            min_risk,
+            sort,
+            limit,
+            json,
+        } => pipeline::search(
+            &ctx,
+            pipeline::SearchArgs {
+                query: query.join(" "),
+                brand,
+                platform,
+                min_price,
+                max_price,
+                min_risk,
+                sort,
+                limit,
+                json,
+            },
+        ),
         Command::Alerts => {
             let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
             println!("{s}");
@@ -198,7 +221,11 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::ParsePrice => parse_price(),
-        Command::Robots { robots_file, agent, urls } => robots(&robots_file, &agent, &urls),
+        Command::Robots {
+            robots_file,
+            agent,
+            urls,
+        } => robots(&robots_file, &agent, &urls),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Eval { corpus } => eval::run(&corpus),
     }
@@ -231,11 +258,18 @@ fn robots(file: &std::path::Path, agent: &str, urls: &[String]) -> Result<()> {
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let (policy, parsed) = RobotsPolicy::parse(agent, &body);
     if let Err(e) = parsed {
-        eprintln!("{}: unparsable ({e}); RFC 9309 treats that as allow-all", file.display());
+        eprintln!(
+            "{}: unparsable ({e}); RFC 9309 treats that as allow-all",
+            file.display()
+        );
     }
     for u in urls {
         let url = url::Url::parse(u).with_context(|| format!("{u:?} is not an absolute URL"))?;
-        let verdict = if policy.allows(&url) { "allowed" } else { "disallowed" };
+        let verdict = if policy.allows(&url) {
+            "allowed"
+        } else {
+            "disallowed"
+        };
         println!("{verdict} {u}");
     }
     if let Some(d) = policy.crawl_delay() {

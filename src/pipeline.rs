@@ -69,7 +69,11 @@ impl Progress {
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
-        Progress { bar, stage, steps: std::cell::Cell::new(0) }
+        Progress {
+            bar,
+            stage,
+            steps: std::cell::Cell::new(0),
+        }
     }
 
     fn tick(&self, message: impl FnOnce() -> String) {
@@ -124,7 +128,8 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
     let mut store = ctx.open_store()?;
     let catalogue = Catalogue::embedded();
     let warc_dir = ctx.warc_dir();
-    std::fs::create_dir_all(&warc_dir).with_context(|| format!("creating {}", warc_dir.display()))?;
+    std::fs::create_dir_all(&warc_dir)
+        .with_context(|| format!("creating {}", warc_dir.display()))?;
     let rt = tokio::runtime::Runtime::new()?;
     let started = std::time::Instant::now();
     let mut summary = CrawlSummary::default();
@@ -133,7 +138,8 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let cfg = crawler_cfg.clone();
         let sites = sites.to_vec();
-        let crawl = tokio::spawn(async move { qsword_crawler::crawl(&cfg, &sites, &warc_dir, tx).await });
+        let crawl =
+            tokio::spawn(async move { qsword_crawler::crawl(&cfg, &sites, &warc_dir, tx).await });
         // The store is written on this thread, one transaction per event, while the crawl runs.
         while let Some(event) = rx.recv().await {
             match event {
@@ -141,7 +147,10 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
                     summary.pages += 1;
                     summary.response_us.extend(f.response_us);
                     progress.tick(|| {
-                        format!("{} pages, {} listings: {}", summary.pages, summary.listings_new, f.url)
+                        format!(
+                            "{} pages, {} listings: {}",
+                            summary.pages, summary.listings_new, f.url
+                        )
                     });
                     if f.error.is_some() || f.status.is_none_or(|s| s >= 400) {
                         summary.errors += 1;
@@ -206,9 +215,17 @@ pub struct DetectSummary {
 
 impl fmt::Display for DetectSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "scored {} listings: {} flagged", self.listings, self.flagged)?;
+        write!(
+            f,
+            "scored {} listings: {} flagged",
+            self.listings, self.flagged
+        )?;
         if !self.by_signal.is_empty() {
-            let parts: Vec<String> = self.by_signal.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            let parts: Vec<String> = self
+                .by_signal
+                .iter()
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect();
             write!(f, " (flags by signal: {})", parts.join(", "))?;
         }
         Ok(())
@@ -222,10 +239,17 @@ fn detector() -> Detector {
 /// Scores every live listing in the store and saves the assessments.
 pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
     let mut store = ctx.open_store()?;
-    let stored: Vec<_> = store.listings()?.into_iter().filter(|s| s.delisted_at.is_none()).collect();
+    let stored: Vec<_> = store
+        .listings()?
+        .into_iter()
+        .filter(|s| s.delisted_at.is_none())
+        .collect();
     let listings: Vec<Listing> = stored.iter().map(|s| s.listing.clone()).collect();
     let assessments = detector().detect(&listings);
-    let mut summary = DetectSummary { listings: listings.len(), ..Default::default() };
+    let mut summary = DetectSummary {
+        listings: listings.len(),
+        ..Default::default()
+    };
     let mut rows = Vec::with_capacity(stored.len());
     for (s, a) in stored.iter().zip(&assessments) {
         if !a.flags.is_empty() {
@@ -243,8 +267,10 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
 /// `detect --input --output`: JSONL in, DESIGN-format scores out, no store involved.
 /// Bad lines are reported by line and field on stderr and skipped.
 pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
-    let file = std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
-    let out = std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
+    let file =
+        std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
+    let out =
+        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
     let summary = detector()
         .detect_jsonl(BufReader::new(file), std::io::BufWriter::new(out), false)
         .with_context(|| format!("scoring {} into {}", input.display(), output.display()))?;
@@ -264,7 +290,8 @@ pub fn index(ctx: &Ctx) -> Result<usize> {
     let index = match ListingIndex::open_or_create(&dir) {
         // The index is a view of the store: a schema from another version is rebuilt.
         Err(qsword_indexer::IndexError::SchemaMismatch { .. }) => {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("removing the old index {}", dir.display()))?;
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("removing the old index {}", dir.display()))?;
             ListingIndex::open_or_create(&dir)?
         }
         other => other.with_context(|| format!("opening the index {}", dir.display()))?,
@@ -306,7 +333,10 @@ fn decimal_arg(name: &str, v: Option<String>) -> Result<Option<Decimal>> {
 pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     let dir = ctx.index_dir();
     if !dir.exists() {
-        anyhow::bail!("no index at {}: run `qsword index` (or `qsword demo`) first", dir.display());
+        anyhow::bail!(
+            "no index at {}: run `qsword index` (or `qsword demo`) first",
+            dir.display()
+        );
     }
     let index = ListingIndex::open_or_create(&dir)?;
     let sort = match args.sort.as_str() {
@@ -334,10 +364,21 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         }
         return Ok(());
     }
-    println!("{} listings match (showing {})", results.total, results.hits.len());
+    println!(
+        "{} listings match (showing {})",
+        results.total,
+        results.hits.len()
+    );
     for h in &results.hits {
-        let price = h.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into());
-        let risk = h.risk.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into());
+        let price = h
+            .price
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into());
+        let risk = h
+            .risk
+            .map(|r| format!("{r:.2}"))
+            .unwrap_or_else(|| "-".into());
         println!(
             "{:>6}  risk {:>4}  {:>10}  {:<14}  {}\n        {}",
             h.id,
@@ -362,7 +403,12 @@ pub struct AlertSummary {
 
 impl fmt::Display for AlertSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} new alerts in {} digests", self.alerts, self.digests.len())?;
+        write!(
+            f,
+            "{} new alerts in {} digests",
+            self.alerts,
+            self.digests.len()
+        )?;
         for d in &self.digests {
             write!(f, "\n  {}", d.display())?;
         }
@@ -379,21 +425,34 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
     let items: Vec<AlertItem> = candidates
         .iter()
         .map(|(s, flags_json)| {
-            let flags: Vec<qsword_detector::Flag> = serde_json::from_str(flags_json).unwrap_or_default();
+            let flags: Vec<qsword_detector::Flag> =
+                serde_json::from_str(flags_json).unwrap_or_default();
             let l = &s.listing;
             AlertItem {
                 listing_id: s.id.0,
                 url: l.url.clone(),
                 title: l.title.clone(),
-                price: l.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                price: l
+                    .price
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 platform: l.platform.clone().unwrap_or_default(),
-                seller: l.seller.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+                seller: l
+                    .seller
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
                 category: l.category.clone(),
                 brand: l.brand.clone(),
                 risk: s.risk.unwrap_or(0.0),
                 flags: flags
                     .iter()
-                    .map(|f| AlertFlag { signal: f.signal.to_string(), score: f.score, reason: f.reason.clone() })
+                    .map(|f| AlertFlag {
+                        signal: f.signal.to_string(),
+                        score: f.score,
+                        reason: f.reason.clone(),
+                    })
                     .collect(),
                 evidence: s
                     .warc
@@ -403,13 +462,19 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
             }
         })
         .collect();
-    let mut summary = AlertSummary { alerts: items.len(), ..Default::default() };
+    let mut summary = AlertSummary {
+        alerts: items.len(),
+        ..Default::default()
+    };
     for (n, digest) in alerts::route(&ctx.cfg.alerts, &items).iter().enumerate() {
         let message = alerts::render(&ctx.cfg.alerts, digest, run_id)?;
         let name = format!("{run_id}-{n:02}");
         let path = alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
-        let ids: Vec<qsword_store::ListingId> =
-            digest.items.iter().map(|i| qsword_store::ListingId(i.listing_id)).collect();
+        let ids: Vec<qsword_store::ListingId> = digest
+            .items
+            .iter()
+            .map(|i| qsword_store::ListingId(i.listing_id))
+            .collect();
         store.record_digest(&ids, &digest.address, &path.display().to_string())?;
         summary.digests.push(path);
     }
@@ -427,7 +492,10 @@ pub fn import(ctx: &Ctx, file: &Path, strict: bool) -> Result<()> {
         eprintln!("{}: {e}", file.display());
     }
     if strict && !report.errors.is_empty() {
-        anyhow::bail!("{}: stopped at the first bad line (--strict); nothing imported", file.display());
+        anyhow::bail!(
+            "{}: stopped at the first bad line (--strict); nothing imported",
+            file.display()
+        );
     }
     let mut store = ctx.open_store()?;
     let listings: Vec<Listing> = report.listings.into_iter().map(|(_, l)| l).collect();
@@ -446,7 +514,8 @@ pub fn export(ctx: &Ctx, output: Option<&Path>) -> Result<()> {
     let listings: Vec<Listing> = store.listings()?.into_iter().map(|s| s.listing).collect();
     match output {
         Some(p) => {
-            let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            let f =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
             qsword_listing::write_jsonl(std::io::BufWriter::new(f), &listings)?;
         }
         None => qsword_listing::write_jsonl(std::io::stdout().lock(), &listings)?,
@@ -459,6 +528,10 @@ pub fn extract_file(file: &Path, url: &str, site: Option<&Path>) -> Result<Listi
     let url = url::Url::parse(url).with_context(|| format!("--url {url:?}"))?;
     let site = site.map(Site::from_toml_file).transpose()?;
     let page = qsword_crawler::extract::decode_html(&body, None);
-    qsword_crawler::extract::extract_listing(&page, &url, site.as_ref().and_then(|s| s.rules.as_ref()))
-        .with_context(|| format!("{}: no product found on the page", file.display()))
+    qsword_crawler::extract::extract_listing(
+        &page,
+        &url,
+        site.as_ref().and_then(|s| s.rules.as_ref()),
+    )
+    .with_context(|| format!("{}: no product found on the page", file.display()))
 }

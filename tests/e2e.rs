@@ -36,10 +36,18 @@ fn write_config(dir: &Path, running: &RunningMarket) {
     let sites = dir.join("sites");
     std::fs::create_dir_all(&sites).unwrap();
     for shop in running.shops() {
-        let text = std::fs::read_to_string(repo().join(format!("seeds/sites/{}.toml", shop.name))).unwrap();
+        let text = std::fs::read_to_string(repo().join(format!("seeds/sites/{}.toml", shop.name)))
+            .unwrap();
         let mut table: toml::Table = toml::from_str(&text).unwrap();
-        table.insert("start_urls".into(), toml::Value::Array(vec![format!("{}/", shop.base_url).into()]));
-        std::fs::write(sites.join(format!("{}.toml", shop.name)), toml::to_string(&table).unwrap()).unwrap();
+        table.insert(
+            "start_urls".into(),
+            toml::Value::Array(vec![format!("{}/", shop.base_url).into()]),
+        );
+        std::fs::write(
+            sites.join(format!("{}.toml", shop.name)),
+            toml::to_string(&table).unwrap(),
+        )
+        .unwrap();
     }
     std::fs::write(
         dir.join("qsword.toml"),
@@ -49,10 +57,21 @@ fn write_config(dir: &Path, running: &RunningMarket) {
 }
 
 fn start_market(rt: &tokio::runtime::Runtime, products: usize) -> RunningMarket {
-    let cfg = MarketConfig { seed: 11, day: 0, products, ..Default::default() };
+    let cfg = MarketConfig {
+        seed: 11,
+        day: 0,
+        products,
+        ..Default::default()
+    };
     let market = Arc::new(Market::generate(&cfg));
-    rt.block_on(qsword_marketsim::serve(market, ServeOptions { port: 0, request_log: None }))
-        .expect("the simulated marketplace starts on 127.0.0.2–6")
+    rt.block_on(qsword_marketsim::serve(
+        market,
+        ServeOptions {
+            port: 0,
+            request_log: None,
+        },
+    ))
+    .expect("the simulated marketplace starts on 127.0.0.2–6")
 }
 
 fn read_listings(path: &Path) -> HashMap<String, serde_json::Value> {
@@ -80,8 +99,15 @@ fn crawl_store_index_search_detect_against_ground_truth() {
     let stored = read_listings(&dir.join("listings.jsonl"));
 
     // Every live product page is stored, with the title, price and brand the page shows.
-    let truth: Vec<TruthRecord> = running.truth_with_urls().into_iter().filter(|t| !t.delisted).collect();
-    assert!(truth.len() >= 100, "the marketplace should offer a realistic number of listings");
+    let truth: Vec<TruthRecord> = running
+        .truth_with_urls()
+        .into_iter()
+        .filter(|t| !t.delisted)
+        .collect();
+    assert!(
+        truth.len() >= 100,
+        "the marketplace should offer a realistic number of listings"
+    );
     let mut wrong = Vec::new();
     for t in &truth {
         let url = t.url.as_deref().unwrap();
@@ -100,20 +126,35 @@ fn crawl_store_index_search_detect_against_ground_truth() {
             wrong.push(format!("{url}: brand {} != {:?}", l["brand"], t.brand));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} listings differ from the ground truth:\n{}", wrong.len(), truth.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} listings differ from the ground truth:\n{}",
+        wrong.len(),
+        truth.len(),
+        wrong.join("\n")
+    );
 
     // robots.txt: Disallow paths were never requested, and robots.txt was read on every host.
     let requests = running.requests();
     let forbidden: Vec<_> = requests
         .iter()
-        .filter(|r| ["/cart", "/account", "/search"].iter().any(|p| r.path.starts_with(p)))
+        .filter(|r| {
+            ["/cart", "/account", "/search"]
+                .iter()
+                .any(|p| r.path.starts_with(p))
+        })
         .map(|r| format!("{} {}", r.host, r.path))
         .collect();
-    assert!(forbidden.is_empty(), "requested disallowed paths: {forbidden:?}");
+    assert!(
+        forbidden.is_empty(),
+        "requested disallowed paths: {forbidden:?}"
+    );
     for shop in running.shops() {
         let host = shop.base_url.trim_start_matches("http://");
         assert!(
-            requests.iter().any(|r| r.host == host && r.path == "/robots.txt"),
+            requests
+                .iter()
+                .any(|r| r.host == host && r.path == "/robots.txt"),
             "robots.txt of {host} was never fetched"
         );
     }
@@ -123,9 +164,16 @@ fn crawl_store_index_search_detect_against_ground_truth() {
     assert!(detect.contains("flagged"), "{detect}");
     ok(qsword(dir, &["index"]));
     let zh = ok(qsword(dir, &["search", "插座", "--json"]));
-    let hits: Vec<serde_json::Value> = zh.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hits: Vec<serde_json::Value> = zh
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(!hits.is_empty(), "no hit for 插座");
-    assert!(hits.iter().all(|h| h["title"].as_str().unwrap().contains("插座")), "{zh}");
+    assert!(
+        hits.iter()
+            .all(|h| h["title"].as_str().unwrap().contains("插座")),
+        "{zh}"
+    );
     let en = ok(qsword(dir, &["search", "philips", "--json"]));
     assert!(!en.trim().is_empty(), "no hit for philips");
 
@@ -136,7 +184,10 @@ fn crawl_store_index_search_detect_against_ground_truth() {
 fn fakes_are_flagged_and_alerts_written_to_the_outbox() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo-data");
-    let out = ok(qsword(tmp.path(), &["demo", "--data", data.to_str().unwrap(), "--products", "12"]));
+    let out = ok(qsword(
+        tmp.path(),
+        &["demo", "--data", data.to_str().unwrap(), "--products", "12"],
+    ));
     let number_before = |word: &str| -> usize {
         // "crawled 412 pages", "scored 180 listings: 23 flagged", "5 new alerts"
         out.split_whitespace()
@@ -149,7 +200,10 @@ fn fakes_are_flagged_and_alerts_written_to_the_outbox() {
     assert!(number_before("pages") > 0, "{out}");
     assert!(number_before("flagged") > 0, "{out}");
     assert!(number_before("new") > 0, "{out}");
-    assert!(out.contains("requests to robots.txt-disallowed paths: 0"), "{out}");
+    assert!(
+        out.contains("requests to robots.txt-disallowed paths: 0"),
+        "{out}"
+    );
     let eml: Vec<_> = std::fs::read_dir(data.join("outbox"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -165,7 +219,10 @@ fn fakes_are_flagged_and_alerts_written_to_the_outbox() {
     std::fs::write(real.join("qsword.sqlite"), b"precious").unwrap();
     let refused = qsword(tmp.path(), &["demo", "--data", real.to_str().unwrap()]);
     assert!(!refused.status.success());
-    assert_eq!(std::fs::read(real.join("qsword.sqlite")).unwrap(), b"precious");
+    assert_eq!(
+        std::fs::read(real.join("qsword.sqlite")).unwrap(),
+        b"precious"
+    );
 }
 
 #[test]
@@ -176,15 +233,28 @@ fn bad_jsonl_import_names_line_and_field_and_keeps_the_good_lines() {
     let bad_currency = r#"{"url":"https://shop.example/item/2","title":"x","price":{"amount":"9.9","currency":"rmb"}}"#;
     let no_title = r#"{"url":"https://shop.example/item/3"}"#;
     let good2 = r#"{"url":"https://shop.example/item/4","title":"Philips HD9252"}"#;
-    std::fs::write(dir.join("in.jsonl"), format!("{good}\n{bad_currency}\n{no_title}\n{good2}\n")).unwrap();
+    std::fs::write(
+        dir.join("in.jsonl"),
+        format!("{good}\n{bad_currency}\n{no_title}\n{good2}\n"),
+    )
+    .unwrap();
 
     let out = qsword(dir, &["--data", "d", "import", "in.jsonl"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("in.jsonl: line 2: field `price.currency`"), "{stderr}");
-    assert!(stderr.contains("in.jsonl: line 3: field `title`"), "{stderr}");
+    assert!(
+        stderr.contains("in.jsonl: line 2: field `price.currency`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("in.jsonl: line 3: field `title`"),
+        "{stderr}"
+    );
     let stdout = ok(out);
     assert!(stdout.contains("imported 2 listings"), "{stdout}");
-    ok(qsword(dir, &["--data", "d", "export", "--output", "out.jsonl"]));
+    ok(qsword(
+        dir,
+        &["--data", "d", "export", "--output", "out.jsonl"],
+    ));
     let urls: Vec<String> = read_listings(&dir.join("out.jsonl")).into_keys().collect();
     assert_eq!(urls.len(), 2);
 
@@ -197,18 +267,35 @@ fn bad_jsonl_import_names_line_and_field_and_keeps_the_good_lines() {
 fn broken_config_is_refused_with_file_line_and_key_before_anything_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::write(dir.join("qsword.toml"), "data_dir = \"data\"\n\n[crawler]\nmax_pages = \"many\"\n").unwrap();
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "data_dir = \"data\"\n\n[crawler]\nmax_pages = \"many\"\n",
+    )
+    .unwrap();
     let out = qsword(dir, &["crawl"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("qsword.toml") && err.contains("line 4") && err.contains("max_pages"), "{err}");
-    assert!(!dir.join("data").exists(), "nothing may run before the config is valid");
+    assert!(
+        err.contains("qsword.toml") && err.contains("line 4") && err.contains("max_pages"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "nothing may run before the config is valid"
+    );
 
-    std::fs::write(dir.join("qsword.toml"), "data_dir = \"data\"\ncrawl_speed = 3\n").unwrap();
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "data_dir = \"data\"\ncrawl_speed = 3\n",
+    )
+    .unwrap();
     let out = qsword(dir, &["crawl"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("line 2") && err.contains("crawl_speed"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("crawl_speed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -216,13 +303,21 @@ fn detect_jsonl_in_jsonl_out_without_a_store() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut lines = Vec::new();
-    for (i, price) in ["299.00", "289.00", "305.00", "310.00", "295.00", "279.00", "299.00", "89.00"].iter().enumerate() {
+    for (i, price) in [
+        "299.00", "289.00", "305.00", "310.00", "295.00", "279.00", "299.00", "89.00",
+    ]
+    .iter()
+    .enumerate()
+    {
         lines.push(format!(
             r#"{{"url":"https://shop{i}.example/item/{i}","title":"飞利浦 空气炸锅 HD9252 4.1L","brand":"Philips","model":"HD9252","price":{{"amount":"{price}","currency":"CNY"}}}}"#
         ));
     }
     std::fs::write(dir.join("in.jsonl"), lines.join("\n")).unwrap();
-    ok(qsword(dir, &["detect", "--input", "in.jsonl", "--output", "scores.jsonl"]));
+    ok(qsword(
+        dir,
+        &["detect", "--input", "in.jsonl", "--output", "scores.jsonl"],
+    ));
     let scores: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("scores.jsonl"))
         .unwrap()
         .lines()
@@ -234,11 +329,19 @@ fn detect_jsonl_in_jsonl_out_without_a_store() {
     assert!(cheap["risk"].as_f64().unwrap() > 0.5, "{cheap}");
     let flag = &cheap["flags"][0];
     assert_eq!(flag["signal"], "price");
-    assert!(flag["reason"].as_str().unwrap().contains("median"), "{flag}");
+    assert!(
+        flag["reason"].as_str().unwrap().contains("median"),
+        "{flag}"
+    );
     // No certification number is given, so the mark signal may speak; the price signal must
     // leave the genuine ±5% offers alone.
     for s in &scores[..7] {
-        let price_flags = s["flags"].as_array().unwrap().iter().filter(|f| f["signal"] == "price").count();
+        let price_flags = s["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["signal"] == "price")
+            .count();
         assert_eq!(price_flags, 0, "genuine offer flagged on price: {s}");
     }
 }

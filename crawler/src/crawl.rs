@@ -422,11 +422,21 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
     for _ in 0..=sh.cfg.max_redirects {
         if let Err(why) = sh.policy.check_url(&url).await {
             refused(sh, &host.key, &url, &why);
-            return (RobotsPolicy::DisallowAll, format!("disallow-all ({why})"), None);
+            return (
+                RobotsPolicy::DisallowAll,
+                format!("disallow-all ({why})"),
+                None,
+            );
         }
         let a = match fetch_with_retries(sh, host, &url).await {
             Ok(a) => a,
-            Err(e) => return (RobotsPolicy::DisallowAll, format!("disallow-all ({e})"), None),
+            Err(e) => {
+                return (
+                    RobotsPolicy::DisallowAll,
+                    format!("disallow-all ({e})"),
+                    None,
+                )
+            }
         };
         let status = a.resp.status;
         if status.is_redirection() {

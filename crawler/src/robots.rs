@@ -51,7 +51,8 @@ mod tests {
 
     #[test]
     fn groups_match_the_product_token_and_unparsable_allows_all() {
-        let body = b"User-agent: qsword\nDisallow: /cart\nCrawl-delay: 2\n\nUser-agent: *\nDisallow: /\n";
+        let body =
+            b"User-agent: qsword\nDisallow: /cart\nCrawl-delay: 2\n\nUser-agent: *\nDisallow: /\n";
         let (p, ok) = RobotsPolicy::parse("qsword/0.1 (+https://x.example)", body);
         assert!(ok.is_ok());
         assert!(p.allows(&Url::parse("http://s.example/item/1.html").unwrap()));

@@ -58,9 +58,17 @@ fn parse_line(text: &str, line: usize) -> Result<Listing, RecordError> {
             (".", Some(name)) => name.to_string(),
             _ => path,
         };
-        RecordError { line, field, message: strip_position(&message) }
+        RecordError {
+            line,
+            field,
+            message: strip_position(&message),
+        }
     })?;
-    listing.validate().map_err(|(field, message)| RecordError { line, field: field.into(), message })?;
+    listing.validate().map_err(|(field, message)| RecordError {
+        line,
+        field: field.into(),
+        message,
+    })?;
     Ok(listing)
 }
 
@@ -84,7 +92,10 @@ pub fn write_listing_line<W: Write>(mut w: W, listing: &Listing) -> io::Result<(
 }
 
 /// Writes listings as JSON Lines.
-pub fn write_jsonl<'a, W: Write>(mut w: W, listings: impl IntoIterator<Item = &'a Listing>) -> io::Result<()> {
+pub fn write_jsonl<'a, W: Write>(
+    mut w: W,
+    listings: impl IntoIterator<Item = &'a Listing>,
+) -> io::Result<()> {
     for l in listings {
         write_listing_line(&mut w, l)?;
     }
@@ -106,10 +117,24 @@ mod tests {
             r#"{"url":"https://a.example/4","title":"x","price":{"amount":12.5,"currency":"CNY"}}"#,
         );
         let r = read_jsonl(input.as_bytes(), false).unwrap();
-        assert_eq!(r.listings.iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![1, 6]);
-        let where_: Vec<(usize, &str)> = r.errors.iter().map(|e| (e.line, e.field.as_str())).collect();
-        assert_eq!(where_, vec![(3, "price.currency"), (4, "title"), (5, "price.amount")]);
-        assert!(r.errors[0].to_string().contains("ISO 4217"), "{}", r.errors[0]);
+        assert_eq!(
+            r.listings.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            vec![1, 6]
+        );
+        let where_: Vec<(usize, &str)> = r
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            where_,
+            vec![(3, "price.currency"), (4, "title"), (5, "price.amount")]
+        );
+        assert!(
+            r.errors[0].to_string().contains("ISO 4217"),
+            "{}",
+            r.errors[0]
+        );
     }
 
     #[test]

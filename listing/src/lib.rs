@@ -105,18 +105,27 @@ pub struct Mark {
 impl Listing {
     /// A listing with just the two required fields.
     pub fn new(url: impl Into<String>, title: impl Into<String>) -> Self {
-        Listing { url: url.into(), title: title.into(), ..Default::default() }
+        Listing {
+            url: url.into(),
+            title: title.into(),
+            ..Default::default()
+        }
     }
 
     /// The first mark of `scheme` (case-insensitive), if the listing claims one.
     pub fn mark(&self, scheme: &str) -> Option<&Mark> {
-        self.marks.iter().find(|m| m.scheme.eq_ignore_ascii_case(scheme))
+        self.marks
+            .iter()
+            .find(|m| m.scheme.eq_ignore_ascii_case(scheme))
     }
 
     /// Checks what serde cannot: required fields are non-empty.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.url.trim().is_empty() {
-            return Err(("url", "is empty; a listing needs the URL of its page".into()));
+            return Err((
+                "url",
+                "is empty; a listing needs the URL of its page".into(),
+            ));
         }
         if self.title.trim().is_empty() {
             return Err(("title", "is empty; a listing needs a title".into()));

@@ -18,7 +18,10 @@ impl Price {
     pub fn new(amount: &str, currency: &str) -> Result<Self, CurrencyError> {
         let amount = Decimal::from_str(amount)
             .map_err(|_| CurrencyError(format!("amount {amount:?} is not a decimal number")))?;
-        Ok(Price { amount, currency: currency.parse()? })
+        Ok(Price {
+            amount,
+            currency: currency.parse()?,
+        })
     }
 }
 
@@ -95,7 +98,10 @@ mod tests {
     #[test]
     fn amount_keeps_its_scale_and_round_trips_as_a_string() {
         let p: Price = serde_json::from_str(r#"{"amount":"299.00","currency":"CNY"}"#).unwrap();
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"amount":"299.00","currency":"CNY"}"#);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"amount":"299.00","currency":"CNY"}"#
+        );
         assert_eq!(p.to_string(), "¥299.00");
     }
 

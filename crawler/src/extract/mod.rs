@@ -53,8 +53,6 @@ pub mod rules;
 pub mod state;
 
 #[cfg(test)]
-mod eval;
-#[cfg(test)]
 mod tests;
 
 use price::PriceHint;
