@@ -142,11 +142,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     print_truth_comparison(ctx, &truth, ctx.cfg.detector.alert_min_risk)?;
     let disallowed = requests
         .iter()
-        .filter(|r| {
-            ["/cart", "/account", "/search"]
-                .iter()
-                .any(|p| r.path.starts_with(p))
-        })
+        .filter(|r| qsword_marketsim::is_disallowed(&r.path))
         .count();
     println!("requests to robots.txt-disallowed paths: {disallowed}");
     println!(

@@ -144,6 +144,9 @@ fn run(cli: Cli) -> Result<()> {
         .clone()
         .or_else(|| cfg.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from("qsword-data"));
+    // Absolute, so paths recorded in the store and reports hold from any working directory.
+    let data =
+        std::path::absolute(&data).with_context(|| format!("data directory {}", data.display()))?;
     let ctx = pipeline::Ctx {
         cfg,
         cfg_path,

@@ -47,7 +47,8 @@ impl Ctx {
 
 /// A run's id: its start time, which also names its outbox files.
 pub fn run_id() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+    // Milliseconds: two runs in one second must not overwrite each other's digests.
+    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +104,8 @@ pub struct CrawlSummary {
     pub listings_new: usize,
     pub listings_changed: usize,
     pub listings_unchanged: usize,
+    /// Listings whose pages answered 404/410 in this crawl.
+    pub delisted: usize,
     pub elapsed_s: f64,
     /// Response time of every answered request, in microseconds (for benchmarks).
     pub response_us: Vec<u64>,
@@ -112,29 +115,43 @@ impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged",
+            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged, {} delisted",
             self.pages,
             self.elapsed_s,
             self.errors,
             self.listings_new,
             self.listings_changed,
-            self.listings_unchanged
+            self.listings_unchanged,
+            self.delisted
         )
     }
 }
 
-/// Crawls `sites`, writing every fetch and listing to the store as it arrives.
+impl CrawlSummary {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "pages": self.pages, "errors": self.errors, "listings_new": self.listings_new,
+            "listings_changed": self.listings_changed, "listings_unchanged": self.listings_unchanged,
+            "delisted": self.delisted, "elapsed_s": self.elapsed_s,
+        })
+    }
+}
+
+/// Crawls `sites`, writing every fetch and listing to the store as it arrives, and the run's
+/// report to `runs/`.
 pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<CrawlSummary> {
     let mut store = ctx.open_store()?;
     let catalogue = Catalogue::embedded();
     let warc_dir = ctx.warc_dir();
     std::fs::create_dir_all(&warc_dir)
         .with_context(|| format!("creating {}", warc_dir.display()))?;
+    let run_id = run_id();
+    let run = store.begin_run("crawl", chrono::Utc::now())?;
     let rt = tokio::runtime::Runtime::new()?;
     let started = std::time::Instant::now();
     let mut summary = CrawlSummary::default();
     let progress = Progress::new("crawl");
-    rt.block_on(async {
+    let outcome = rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
         let cfg = crawler_cfg.clone();
         let sites = sites.to_vec();
@@ -155,7 +172,17 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
                     if f.error.is_some() || f.status.is_none_or(|s| s >= 400) {
                         summary.errors += 1;
                     }
-                    store.record_fetch(&fetch_row(&f))?;
+                    // 404 and 410 say the offer is gone: the listing is kept, with its history,
+                    // marked delisted in the same transaction as the fetch that saw it.
+                    let gone = matches!(f.status, Some(404 | 410));
+                    let delisted = store.write(|tx| {
+                        tx.record_fetch(&fetch_row(&f))?;
+                        if gone {
+                            return tx.mark_delisted(&f.url, f.fetched_at);
+                        }
+                        Ok(false)
+                    })?;
+                    summary.delisted += delisted as usize;
                 }
                 CrawlEvent::Listing { mut listing, warc } => {
                     if listing.category.is_none() {
@@ -164,26 +191,66 @@ pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<C
                     let capture = ListingCapture {
                         fetched_at: listing.fetched_at.unwrap_or_else(chrono::Utc::now),
                         content_digest: Some(warc.payload_digest.clone()),
-                        warc: Some(WarcLocation {
-                            file: warc.file.display().to_string(),
-                            record_id: warc.record_id.clone(),
-                            offset: warc.offset,
-                        }),
+                        warc: Some(warc_location(&warc)),
                     };
-                    match store.upsert_listing(&listing, &capture)?.change {
-                        qsword_store::Change::New => summary.listings_new += 1,
-                        qsword_store::Change::Changed { .. } => summary.listings_changed += 1,
-                        qsword_store::Change::Unchanged => summary.listings_unchanged += 1,
+                    match store.upsert_listing(&listing, &capture) {
+                        Ok(o) => match o.change {
+                            qsword_store::Change::New => summary.listings_new += 1,
+                            qsword_store::Change::Changed { .. } => summary.listings_changed += 1,
+                            qsword_store::Change::Unchanged => summary.listings_unchanged += 1,
+                        },
+                        // One bad page must not stop a night's crawl; the store refuses it
+                        // with the URL and field, and the run goes on.
+                        Err(e @ qsword_store::StoreError::InvalidListing { .. }) => {
+                            tracing::warn!("{e}");
+                            summary.errors += 1;
+                        }
+                        Err(e) => return Err(e.into()),
                     }
                 }
             }
         }
-        crawl.await.context("the crawler task failed")??;
-        anyhow::Ok(())
-    })?;
+        crawl
+            .await
+            .context("the crawler task failed")?
+            .map_err(anyhow::Error::from)
+    });
     progress.finish();
     summary.elapsed_s = started.elapsed().as_secs_f64();
+    let (status, report) = match &outcome {
+        Ok(report) => ("ok", serde_json::to_value(report)?),
+        Err(e) => ("failed", serde_json::json!({ "error": format!("{e:#}") })),
+    };
+    let report = serde_json::json!({
+        "run": run_id, "kind": "crawl", "status": status, "summary": summary.to_json(), "crawler": report,
+    });
+    store.finish_run(run, status, &report, chrono::Utc::now())?;
+    write_run_report(ctx, &format!("{run_id}-crawl"), &report)?;
+    outcome?;
     Ok(summary)
+}
+
+/// Writes a run's JSON report to `runs/NAME.json`, for the operator and the scheduler.
+pub fn write_run_report(ctx: &Ctx, name: &str, report: &serde_json::Value) -> Result<PathBuf> {
+    let dir = ctx.data.join("runs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The store keeps WARC file names relative to `warc/`, so a data directory can be moved.
+fn warc_location(w: &qsword_crawler::WarcRef) -> WarcLocation {
+    WarcLocation {
+        file: w
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        record_id: w.record_id.clone(),
+        offset: w.offset,
+    }
 }
 
 fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
@@ -194,11 +261,7 @@ fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
         etag: f.etag.clone(),
         last_modified: f.last_modified.clone(),
         content_digest: f.content_digest.clone(),
-        warc: f.warc.as_ref().map(|w| WarcLocation {
-            file: w.file.display().to_string(),
-            record_id: w.record_id.clone(),
-            offset: w.offset,
-        }),
+        warc: f.warc.as_ref().map(warc_location),
         error: f.error.clone(),
     }
 }
@@ -457,7 +520,15 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
                 evidence: s
                     .warc
                     .as_ref()
-                    .map(|w| format!("{} record {} (offset {})", w.file, w.record_id, w.offset))
+                    .map(|w| {
+                        format!(
+                            "warc/{} record {} (offset {}), payload {}",
+                            w.file,
+                            w.record_id,
+                            w.offset,
+                            s.content_digest.as_deref().unwrap_or("-")
+                        )
+                    })
                     .unwrap_or_else(|| "no capture (imported)".into()),
             }
         })
@@ -469,13 +540,16 @@ pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
     for (n, digest) in alerts::route(&ctx.cfg.alerts, &items).iter().enumerate() {
         let message = alerts::render(&ctx.cfg.alerts, digest, run_id)?;
         let name = format!("{run_id}-{n:02}");
-        let path = alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
+        let path = ctx.outbox_dir().join(format!("{name}.eml"));
         let ids: Vec<qsword_store::ListingId> = digest
             .items
             .iter()
             .map(|i| qsword_store::ListingId(i.listing_id))
             .collect();
+        // Alerts are recorded before the file exists: a crash in between loses one .eml (the
+        // outbox row says which) rather than mailing the same alerts again on the next run.
         store.record_digest(&ids, &digest.address, &path.display().to_string())?;
+        alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
         summary.digests.push(path);
     }
     Ok(summary)

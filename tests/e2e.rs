@@ -138,24 +138,31 @@ fn crawl_store_index_search_detect_against_ground_truth() {
     let requests = running.requests();
     let forbidden: Vec<_> = requests
         .iter()
-        .filter(|r| {
-            ["/cart", "/account", "/search"]
-                .iter()
-                .any(|p| r.path.starts_with(p))
-        })
+        .filter(|r| qsword_marketsim::is_disallowed(&r.path))
         .map(|r| format!("{} {}", r.host, r.path))
         .collect();
     assert!(
         forbidden.is_empty(),
         "requested disallowed paths: {forbidden:?}"
     );
+    // robots.txt comes first on every host, and no host ever sees two requests closer than its
+    // Crawl-delay (50 ms; the config's 20 ms default is raised to it). Times are the server's.
+    let crawl_delay_us = (MarketConfig::default().crawl_delay * 1e6) as u64;
     for shop in running.shops() {
         let host = shop.base_url.trim_start_matches("http://");
+        let mine: Vec<_> = requests.iter().filter(|r| r.host == host).collect();
+        assert_eq!(
+            mine.first().map(|r| r.path.as_str()),
+            Some("/robots.txt"),
+            "{host}: first request"
+        );
+        let mut at: Vec<u64> = mine.iter().map(|r| r.at_us).collect();
+        at.sort_unstable();
+        let closest = at.windows(2).map(|w| w[1] - w[0]).min().unwrap();
+        // 2 ms of slack for when the server stamps a request, never for the crawler.
         assert!(
-            requests
-                .iter()
-                .any(|r| r.host == host && r.path == "/robots.txt"),
-            "robots.txt of {host} was never fetched"
+            closest + 2_000 >= crawl_delay_us,
+            "{host}: two requests {closest} µs apart, Crawl-delay is {crawl_delay_us} µs"
         );
     }
 

@@ -77,7 +77,21 @@ fn median_amount(amounts: &mut [Decimal]) -> Decimal {
     if n % 2 == 1 {
         amounts[n / 2]
     } else {
-        (amounts[n / 2 - 1] + amounts[n / 2]) / Decimal::TWO
+        // Halve before adding: two amounts near Decimal::MAX (hostile pages) must not overflow.
+        amounts[n / 2 - 1] / Decimal::TWO + amounts[n / 2] / Decimal::TWO
+    }
+}
+
+#[cfg(test)]
+mod median_tests {
+    use super::*;
+
+    #[test]
+    fn median_of_huge_amounts_does_not_overflow() {
+        let mut v = vec![Decimal::MAX, Decimal::MAX];
+        assert_eq!(median_amount(&mut v), Decimal::MAX);
+        let mut v = vec![Decimal::new(29900, 2), Decimal::new(30100, 2)];
+        assert_eq!(median_amount(&mut v), Decimal::new(300, 0));
     }
 }
 

@@ -25,16 +25,27 @@ pub struct JsonlReport {
 /// Reads listings from JSON Lines. Blank lines are skipped. With `strict`, stops at the first
 /// bad record (the report then holds the good ones before it and that one error).
 /// I/O errors end the read and are returned as such: they are not the data's fault.
-pub fn read_jsonl<R: BufRead>(reader: R, strict: bool) -> io::Result<JsonlReport> {
+pub fn read_jsonl<R: BufRead>(mut reader: R, strict: bool) -> io::Result<JsonlReport> {
     let mut report = JsonlReport::default();
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let line = line?;
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
         }
-        match parse_line(text, line_no) {
+        line_no += 1;
+        // A line that is not UTF-8 is that line's fault, not the stream's: report and go on.
+        let parsed = match std::str::from_utf8(&buf) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => parse_line(line.trim(), line_no),
+            Err(e) => Err(RecordError {
+                line: line_no,
+                field: ".".into(),
+                message: format!("not UTF-8 (invalid byte at column {})", e.valid_up_to() + 1),
+            }),
+        };
+        match parsed {
             Ok(listing) => report.listings.push((line_no, listing)),
             Err(e) => {
                 report.errors.push(e);
@@ -135,6 +146,18 @@ mod tests {
             "{}",
             r.errors[0]
         );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_reported_and_skipped() {
+        let mut input = format!("{GOOD}\n").into_bytes();
+        input.extend_from_slice(b"{\"url\":\"u\",\"title\":\"\xff\xfe\"}\n");
+        input.extend_from_slice(format!("{GOOD}\n").as_bytes());
+        let r = read_jsonl(&input[..], false).unwrap();
+        assert_eq!(r.listings.len(), 2);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].line, 2);
+        assert!(r.errors[0].message.contains("not UTF-8"), "{}", r.errors[0]);
     }
 
     #[test]

@@ -59,3 +59,12 @@ pub use market::{Charset, Market, MarketConfig, PageStyle, ShopSpec};
 pub use pages::Page;
 pub use server::{serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop};
 pub use truth::{read_truth, write_truth, TruthRecord};
+
+/// The path prefixes every shop's robots.txt disallows. Product pages link into them, so a
+/// crawl that requests any of them has ignored robots.txt.
+pub const DISALLOWED_PATHS: &[&str] = &["/cart", "/account", "/search"];
+
+/// Whether a requested path (with its query) falls under [`DISALLOWED_PATHS`].
+pub fn is_disallowed(path: &str) -> bool {
+    DISALLOWED_PATHS.iter().any(|p| path.starts_with(p))
+}

@@ -173,7 +173,17 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
             version,
             source,
         };
-        let tx = conn.transaction().map_err(fail)?;
+        // IMMEDIATE takes the write lock before reading the version, so two processes opening
+        // a fresh store cannot both apply the same migration; the loser sees it done and skips.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let now: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(fail)?;
+        if now >= version {
+            continue;
+        }
         tx.execute_batch(sql).map_err(fail)?;
         // user_version lives in the file header and is covered by the transaction.
         tx.pragma_update(None, "user_version", version)

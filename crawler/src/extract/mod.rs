@@ -22,8 +22,8 @@
 //! `listing.extra["charset"]`. Certification marks ([`marks`]) are read from the spec table
 //! and the text; prices go through [`price::parse_price`].
 //!
-//! Measurements on the shared corpus (price strings, real product pages) run as tests and
-//! print their figures: `cargo test -p qsword-crawler extract_ -- --nocapture`.
+//! Measurements on the shared corpus (price strings, real product pages) are the binary's
+//! `qsword eval` command, not tests of this crate: the corpus lives outside the repository.
 //!
 //! It is not a fetcher (no I/O here) and does not judge listings (that is the detector's job):
 //! a malformed certificate number is kept exactly as printed, because it is evidence.
@@ -386,8 +386,34 @@ fn spec_value(specs: &BTreeMap<String, String>, keys: &[&str]) -> Option<String>
 }
 
 /// Collapses runs of whitespace and trims; `None` when nothing is left.
+///
+/// Crawled text ends up in terminals, e-mails and reports, so what could disguise it is
+/// dropped: terminal escape sequences (`ESC [ … m`), other C0/C1 control characters, and the
+/// bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) that can make a
+/// title read differently from what it says.
 pub(crate) fn clean(text: &str) -> Option<String> {
-    let s = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut kept = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // A CSI sequence: `ESC [`, parameter and intermediate bytes, one final byte.
+            if chars.next_if_eq(&'[').is_some() {
+                while chars
+                    .next_if(|d| ('\u{20}'..='\u{3f}').contains(d))
+                    .is_some()
+                {}
+                chars.next_if(|d| ('\u{40}'..='\u{7e}').contains(d));
+            }
+            continue;
+        }
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        // Whitespace controls (tab, newline, NEL…) are folded below like any space.
+        if bidi || (c.is_control() && !c.is_whitespace()) {
+            continue;
+        }
+        kept.push(c);
+    }
+    let s = kept.split_whitespace().collect::<Vec<_>>().join(" ");
     (!s.is_empty()).then_some(s)
 }
 

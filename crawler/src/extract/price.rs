@@ -2,8 +2,8 @@
 //!
 //! Handles grouping and decimal separators of every convention (`1,299.00`, `1.299,00`,
 //! `1 299,-`, `1'299.50`), currency symbols and words before or after the number (`¥`, `￥`,
-//! `元`, `Kč`, `руб.`, `US$`, `EUR`), full-width digits, `万` (×10 000), ranges (`89-129`: the
-//! lower bound, range kept) and Chinese promotion wording (`券后价 ¥79 原价 ¥99`: the price the
+//! `元`, `Kč`, `руб.`, `US$`, `EUR`), full-width digits, `万` (×10 000) and `亿` (×10⁸), ranges
+//! (`89-129`: the lower bound, range kept; `1-2万` is 10 000–20 000) and Chinese promotion wording (`券后价 ¥79 原价 ¥99`: the price the
 //! buyer pays, the list price kept). Amounts never pass through a float.
 //!
 //! Ambiguous symbols (`$`, `¥`, `kr`, `руб`, `Rs`) are resolved from a [`PriceHint`] (page
@@ -208,9 +208,25 @@ const LIST_WORDS: &[&str] = &[
 ];
 const FREE_WORDS: &[&str] = &["free", "gratis", "免费", "gratuit", "kostenlos"];
 
-/// Parses one price string. Returns `None` when it holds no price.
+/// Characters of a price string that are read. A price as printed is short (`券后价 ¥79 原价
+/// ¥99`, a range with a currency on each side); anything longer is a paragraph passed by
+/// mistake or hostile input, and the scan tries every currency token at every position and
+/// pairs every number with every currency, so an uncapped 200 KB string took seconds.
+pub const MAX_PRICE_CHARS: usize = 512;
+
+/// The first [`MAX_PRICE_CHARS`] characters of `text`, trimmed.
+fn capped(text: &str) -> &str {
+    let text = text.trim();
+    match text.char_indices().nth(MAX_PRICE_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}
+
+/// Parses one price string (only its first [`MAX_PRICE_CHARS`] characters). Returns `None`
+/// when it holds no price, or only amounts too large to represent.
 pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
-    let norm = normalize(text);
+    let norm = normalize(capped(text));
     let lower = norm.to_lowercase();
     let chars: Vec<char> = norm.chars().collect();
     let numbers = find_numbers(&chars);
@@ -238,7 +254,7 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
     // When some number carries a currency, only those are prices (`Buy Now - 2 Litre $60`).
     let priced: Vec<bool> = numbers
         .iter()
-        .map(|n| nearest_currency(n, &currencies, &chars, 2).is_some())
+        .map(|n| nearest_currency(n, &currencies, 2).is_some())
         .collect();
     let any_priced = priced.iter().any(|p| *p);
     let eligible = |i: usize| !any_priced || priced[i];
@@ -254,7 +270,7 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
             candidates
                 .iter()
                 .copied()
-                .find(|&i| nearest_currency(&numbers[i], &currencies, &chars, 2).is_some())
+                .find(|&i| nearest_currency(&numbers[i], &currencies, 2).is_some())
                 .or_else(|| candidates.first().copied())
         })
         .unwrap_or(0);
@@ -263,24 +279,23 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
     let mut amount = number.value;
     let mut range_high = None;
     if let Some(next) = numbers.get(chosen + 1) {
-        if is_range_between(&chars, number, next, &currencies) && next.value >= number.value {
-            range_high = Some(next.value);
+        if is_range_between(&chars, number, next, &currencies) {
+            // `1-2万`: the unit printed after the upper bound applies to both.
+            if number.unit.is_none() {
+                if let Some(low) = next.unit.and_then(|u| scale(number.value, u)) {
+                    if low <= next.value {
+                        amount = low;
+                    }
+                }
+            }
+            if next.value >= amount {
+                range_high = Some(next.value);
+            }
         }
     }
-    if number.wan {
-        // `1.2万` is 12000, not 12000.0.
-        amount = (amount * Decimal::from(10_000)).normalize();
-    }
-    let list_price = list_idx.filter(|&i| i != chosen).map(|i| {
-        numbers[i].value
-            * if numbers[i].wan {
-                Decimal::from(10_000)
-            } else {
-                Decimal::ONE
-            }
-    });
+    let list_price = list_idx.filter(|&i| i != chosen).map(|i| numbers[i].value);
 
-    let found = nearest_currency(number, &currencies, &chars, usize::MAX);
+    let found = nearest_currency(number, &currencies, usize::MAX);
     let (currency, currency_text) = match found {
         Some(c) => (resolve(c.token, hint), Some(c.text.clone())),
         None => (hint.default_currency, None),
@@ -312,10 +327,19 @@ fn normalize(text: &str) -> String {
 #[derive(Debug)]
 struct Number {
     start: usize,
+    /// After the digits, and after the unit when there is one.
     end: usize,
+    /// The amount, its unit applied (`1.2万` is 12000).
     value: Decimal,
-    /// Followed by `万` (×10 000).
-    wan: bool,
+    /// The Chinese unit printed after the digits: `万` (×10⁴) or `亿` (×10⁸).
+    unit: Option<u64>,
+}
+
+/// `value × unit`, normalised (`1.2万` is 12000, not 12000.0); `None` when it overflows.
+fn scale(value: Decimal, unit: u64) -> Option<Decimal> {
+    value
+        .checked_mul(Decimal::from(unit))
+        .map(|d| d.normalize())
 }
 
 fn is_sep(c: char) -> bool {
@@ -373,16 +397,30 @@ fn find_numbers(chars: &[char]) -> Vec<Number> {
             i = j;
             continue;
         }
-        let wan = next == Some('万');
-        if let Some(value) = to_decimal(&raw) {
+        let unit = match next {
+            Some('万') => Some(10_000),
+            Some('亿') => Some(100_000_000),
+            _ => None,
+        };
+        let end = match unit {
+            // The unit belongs to the number: `3.5万元` has its currency right after it.
+            Some(_) => j + chars[j..].iter().take_while(|c| **c == ' ').count() + 1,
+            None => j,
+        };
+        // An amount too large for a Decimal, before or after its unit, is no candidate.
+        let value = to_decimal(&raw).and_then(|v| match unit {
+            Some(u) => scale(v, u),
+            None => Some(v),
+        });
+        if let Some(value) = value {
             out.push(Number {
                 start,
-                end: j,
+                end,
                 value,
-                wan,
+                unit,
             });
         }
-        i = j;
+        i = end;
     }
     out
 }
@@ -669,7 +707,6 @@ fn gap(a_end: usize, b_start: usize) -> usize {
 fn nearest_currency<'a>(
     n: &Number,
     found: &'a [FoundCurrency],
-    chars: &[char],
     max: usize,
 ) -> Option<&'a FoundCurrency> {
     let distance = |c: &FoundCurrency| {
@@ -678,13 +715,6 @@ fn nearest_currency<'a>(
         } else {
             gap(n.end, c.start)
         };
-        // `万元`: the unit sits between the number and the currency.
-        let between: String = if c.end <= n.start {
-            chars[c.end..n.start].iter().collect()
-        } else {
-            chars[n.end..c.start].iter().collect()
-        };
-        let d = if between.trim() == "万" { 0 } else { d };
         if c.weak && d > 1 {
             usize::MAX
         } else {
@@ -775,7 +805,7 @@ fn resolve(token: Token, hint: &PriceHint) -> Option<Currency> {
 
 /// The ISO code a printed currency (`"€"`, `"руб."`) stands for under `hint`, if known.
 pub fn currency_for_symbol(symbol: &str, hint: &PriceHint) -> Option<Currency> {
-    let chars: Vec<char> = normalize(symbol.trim()).chars().collect();
+    let chars: Vec<char> = normalize(capped(symbol)).chars().collect();
     let found = find_currencies(&chars);
     match found.as_slice() {
         [one] if one.start == 0 && one.end == chars.len() => resolve(one.token, hint),
@@ -888,5 +918,50 @@ mod tests {
             parse_price("Free!", &PriceHint::none()).unwrap().amount,
             Decimal::ZERO
         );
+    }
+
+    #[test]
+    fn huge_amounts_are_dropped_not_panicked_on() {
+        let max_wan = "¥79228162514264337593543950335万";
+        assert_eq!(parse_price(max_wan, &cn()), None);
+        assert_eq!(parse_price("99999999999999999999999亿元", &cn()), None);
+        // The huge list price is dropped; the price paid is still read.
+        let r = parse_price(&format!("券后价 ¥99 原价 {max_wan}"), &cn()).unwrap();
+        assert_eq!((r.amount, r.list_price), (Decimal::from(99), None));
+    }
+
+    #[test]
+    fn yi_is_a_hundred_million_and_ranges_keep_their_unit() {
+        assert_eq!(
+            p("１０亿元", &PriceHint::none()),
+            ("1000000000".into(), Some("CNY".into()))
+        );
+        assert_eq!(p("¥2.5 亿", &cn()), ("250000000".into(), Some("CNY".into())));
+        let r = parse_price("¥1万-2万", &cn()).unwrap();
+        assert_eq!(
+            (r.amount, r.range_high),
+            (Decimal::from(10_000), Some(Decimal::from(20_000)))
+        );
+        let r = parse_price("1.5-2万元", &PriceHint::none()).unwrap();
+        assert_eq!(
+            (r.amount, r.range_high),
+            (Decimal::from(15_000), Some(Decimal::from(20_000)))
+        );
+        let r = parse_price("原价 1.5万 券后价 1.2万", &cn()).unwrap();
+        assert_eq!(
+            (r.amount, r.list_price),
+            (Decimal::from(12_000), Some(Decimal::from(15_000)))
+        );
+    }
+
+    #[test]
+    fn only_the_start_of_a_long_string_is_read() {
+        // 5 MB: without the cap this scan takes minutes; with it, the first price is read.
+        let long = "¥39.90 ".repeat(5 * 1024 * 1024 / 8);
+        let r = parse_price(&long, &cn()).unwrap();
+        assert_eq!((r.amount.to_string(), r.currency), ("39.90".into(), Some(Currency::CNY)));
+        let junk = "x".repeat(5 * 1024 * 1024) + "¥39.90";
+        assert_eq!(parse_price(&junk, &cn()), None, "the price is past the cap");
+        assert_eq!(currency_for_symbol(&"€".repeat(1 << 20), &cn()), None);
     }
 }

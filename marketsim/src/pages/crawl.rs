@@ -6,11 +6,16 @@ use crate::market::{item_path, Market};
 use std::fmt::Write;
 
 pub(super) fn robots(m: &Market, base_url: &str) -> String {
-    format!(
-        "# robots.txt for the simulated shop\nUser-agent: *\nDisallow: /cart\nDisallow: /account\nDisallow: /search\n\
-         Crawl-delay: {}\n\nSitemap: {base_url}/sitemap.xml\n",
+    let mut s = String::from("# robots.txt for the simulated shop\nUser-agent: *\n");
+    for path in crate::DISALLOWED_PATHS {
+        let _ = writeln!(s, "Disallow: {path}");
+    }
+    let _ = write!(
+        s,
+        "Crawl-delay: {}\n\nSitemap: {base_url}/sitemap.xml\n",
         m.cfg.crawl_delay
-    )
+    );
+    s
 }
 
 pub(super) fn sitemap_index(base_url: &str) -> String {
