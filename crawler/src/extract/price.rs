@@ -274,6 +274,18 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
                 .or_else(|| candidates.first().copied())
         })
         .unwrap_or(0);
+    // `89-129元`: the currency printed after the upper bound covers the range; the price is
+    // its lower bound.
+    let chosen = match chosen.checked_sub(1) {
+        Some(low)
+            if paid.is_none()
+                && Some(low) != list_idx
+                && is_range_between(&chars, &numbers[low], &numbers[chosen], &currencies) =>
+        {
+            low
+        }
+        _ => chosen,
+    };
     let number = &numbers[chosen];
 
     let mut amount = number.value;
@@ -941,6 +953,11 @@ mod tests {
         assert_eq!(
             (r.amount, r.range_high),
             (Decimal::from(10_000), Some(Decimal::from(20_000)))
+        );
+        let r = parse_price("89-129元", &PriceHint::none()).unwrap();
+        assert_eq!(
+            (r.amount, r.range_high, r.currency),
+            (Decimal::from(89), Some(Decimal::from(129)), Some(Currency::CNY))
         );
         let r = parse_price("1.5-2万元", &PriceHint::none()).unwrap();
         assert_eq!(
