@@ -127,14 +127,7 @@ fn score_one(
 
 /// Case- and width-folded, trimmed.
 fn fold(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
+    qsword_listing::text::fold(s.trim())
 }
 
 const AMBIGUOUS: &[&str] = &[

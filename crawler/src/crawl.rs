@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -73,8 +73,12 @@ pub struct HostReport {
     pub effective_delay_ms: u64,
     /// robots.txt outcome: `parsed`, `allow-all (status N)`, `disallow-all (…)`.
     pub robots: String,
-    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped.
+    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
+    /// (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
+    /// Why the host's crawl stopped early (its task panicked); its queued URLs were abandoned
+    /// and counted in `errors_by_host`.
+    pub failure: Option<String>,
 }
 
 /// The run report (written to `runs/` by the binary).
@@ -128,6 +132,8 @@ struct Job {
 struct State {
     seen: HashSet<String>,
     queues: HashMap<String, VecDeque<Job>>,
+    /// Hosts whose task panicked: nothing is queued for them any more.
+    abandoned: HashSet<String>,
     in_flight: usize,
     dispatched: u64,
     stop: Option<CrawlError>,
@@ -153,6 +159,67 @@ struct Host {
     limiter: Option<DefaultDirectRateLimiter>,
     last_sent: Option<Instant>,
     robots: RobotsPolicy,
+}
+
+impl Shared {
+    /// The crawl state. A panicking host task may have poisoned the lock; the state is still
+    /// consistent enough to finish the crawl and report (counters and queues only).
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One more unusable fetch for `host`.
+    fn count_error(&self, host: &str) {
+        *self
+            .state()
+            .report
+            .errors_by_host
+            .entry(host.to_owned())
+            .or_default() += 1;
+    }
+}
+
+/// Marks one dispatched job finished when dropped — also when `process` panics — so that the
+/// other host tasks, waiting for `in_flight` to reach zero, are not left waiting forever.
+struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.state().in_flight -= 1;
+        self.0.notify.notify_waiters();
+    }
+}
+
+/// Abandons a host whose task panics: its queued URLs are dropped (and counted as errors) and
+/// the host is reported as failed, so the rest of the crawl finishes without it.
+struct AbandonOnPanic<'a> {
+    sh: &'a Shared,
+    key: &'a str,
+}
+
+impl Drop for AbandonOnPanic<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let mut st = self.sh.state();
+        let abandoned = st.queues.remove(self.key).map_or(0, |q| q.len() as u64);
+        st.abandoned.insert(self.key.to_owned());
+        *st.report
+            .errors_by_host
+            .entry(self.key.to_owned())
+            .or_default() += abandoned + 1;
+        st.report
+            .hosts
+            .entry(self.key.to_owned())
+            .or_default()
+            .failure
+            .get_or_insert_with(|| {
+                format!("host task panicked; {abandoned} queued URLs abandoned")
+            });
+        drop(st);
+        self.sh.notify.notify_waiters();
+    }
 }
 
 impl Host {
@@ -223,14 +290,36 @@ pub async fn crawl(
     });
     let tasks: Vec<_> = host_delays
         .into_iter()
-        .map(|(key, delay)| tokio::spawn(run_host(shared.clone(), key, delay)))
+        .map(|(key, delay)| {
+            (
+                key.clone(),
+                tokio::spawn(run_host(shared.clone(), key, delay)),
+            )
+        })
         .collect();
-    for t in tasks {
+    for (key, t) in tasks {
         if let Err(e) = t.await {
-            tracing::error!("host task failed: {e}");
+            let why = match e.try_into_panic() {
+                Ok(p) => {
+                    let msg = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    format!("host task panicked: {msg}")
+                }
+                Err(e) => format!("host task failed: {e}"),
+            };
+            tracing::error!(host = %key, "{why}");
+            let mut st = shared.state();
+            let hr = st.report.hosts.entry(key).or_default();
+            hr.failure = Some(match hr.failure.take() {
+                Some(abandoned) => format!("{why} ({abandoned})"),
+                None => why,
+            });
         }
     }
-    let mut st = shared.state.lock().unwrap();
+    let mut st = shared.state();
     if let Some(e) = st.stop.take() {
         return Err(e);
     }
@@ -240,6 +329,7 @@ pub async fn crawl(
 }
 
 async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
+    let _abandon = AbandonOnPanic { sh: &sh, key: &key };
     let mut host = Host {
         key: key.clone(),
         delay: Duration::ZERO,
@@ -251,12 +341,22 @@ async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
     let (robots, outcome, crawl_delay) = fetch_robots(&sh, &mut host).await;
     host.robots = robots;
     let mut capped_from = None;
-    if let Some(cd) = crawl_delay {
-        let asked = Duration::from_secs_f32(cd.max(0.0));
+    // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
+    // represent is capped like any long delay; NaN and negative delays are ignored.
+    let asked = crawl_delay.and_then(|cd| match Duration::try_from_secs_f32(cd) {
+        Ok(d) => Some(d),
+        Err(_) if cd > 0.0 => Some(Duration::MAX),
+        Err(_) => {
+            tracing::warn!(host = %key, crawl_delay = cd, "robots.txt Crawl-delay ignored");
+            None
+        }
+    });
+    if let Some(asked) = asked {
         let cap = Duration::from_millis(sh.cfg.max_crawl_delay_ms);
         if asked > cap {
-            tracing::warn!(host = %key, asked_ms = asked.as_millis() as u64, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
-            capped_from = Some(asked.as_millis() as u64);
+            let asked_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX);
+            tracing::warn!(host = %key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
+            capped_from = Some(asked_ms);
         }
         let effective = asked.min(cap).max(host.delay);
         if effective != host.delay {
@@ -264,18 +364,15 @@ async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
         }
     }
     {
-        let mut st = sh.state.lock().unwrap();
+        let mut st = sh.state();
         let hr = st.report.hosts.entry(key.clone()).or_default();
         hr.effective_delay_ms = host.delay.as_millis() as u64;
         hr.robots = outcome;
         hr.crawl_delay_capped_from_ms = capped_from;
     }
     while let Some(job) = next_job(&sh, &host).await {
+        let _done = InFlight(&sh);
         process(&sh, &mut host, job).await;
-        let mut st = sh.state.lock().unwrap();
-        st.in_flight -= 1;
-        drop(st);
-        sh.notify.notify_waiters();
     }
 }
 
@@ -287,7 +384,7 @@ async fn next_job(sh: &Shared, host: &Host) -> Option<Job> {
         tokio::pin!(notified);
         notified.as_mut().enable();
         {
-            let mut guard = sh.state.lock().unwrap();
+            let mut guard = sh.state();
             let st = &mut *guard;
             if st.stop.is_some() {
                 return None;
@@ -336,9 +433,7 @@ async fn send(
         }
     }
     host.last_sent = Some(Instant::now());
-    sh.state
-        .lock()
-        .unwrap()
+    sh.state()
         .report
         .hosts
         .entry(host.key.clone())
@@ -384,7 +479,7 @@ async fn fetch_with_retries(sh: &Shared, host: &mut Host, url: &Url) -> Result<A
 }
 
 fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, String> {
-    let mut w = sh.warc.lock().unwrap();
+    let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
     let r = w.write_exchange(&Exchange {
         url: url.as_str(),
         ip: resp.ip,
@@ -394,7 +489,7 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         payload: &resp.body,
         truncated: resp.truncated,
     });
-    sh.state.lock().unwrap().report.bytes += resp.body.len() as u64;
+    sh.state().report.bytes += resp.body.len() as u64;
     r.map_err(|source| {
         let e = CrawlError::WarcWrite {
             file: w.path().to_owned(),
@@ -402,7 +497,7 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         };
         let msg = e.to_string();
         // Evidence that cannot be written makes the whole run worthless: stop.
-        sh.state.lock().unwrap().stop.get_or_insert(e);
+        sh.state().stop.get_or_insert(e);
         msg
     })
 }
@@ -486,18 +581,15 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
 
 fn refused(sh: &Shared, key: &str, url: &Url, why: &str) {
     tracing::warn!(%url, "{why}");
-    let mut st = sh.state.lock().unwrap();
+    let mut st = sh.state();
     st.report.refused.push(format!("{url}: {why}"));
-    *st.report.errors_by_host.entry(key.to_owned()).or_default() += 1;
+    drop(st);
+    sh.count_error(key);
 }
 
 async fn emit(sh: &Shared, ev: CrawlEvent) {
     if sh.events.send(ev).await.is_err() {
-        sh.state
-            .lock()
-            .unwrap()
-            .stop
-            .get_or_insert(CrawlError::EventsClosed);
+        sh.state().stop.get_or_insert(CrawlError::EventsClosed);
     }
 }
 
@@ -532,18 +624,12 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
         let a = match fetch_with_retries(sh, host, &url).await {
             Ok(a) => a,
             Err(e) => {
-                *sh.state
-                    .lock()
-                    .unwrap()
-                    .report
-                    .errors_by_host
-                    .entry(host.key.clone())
-                    .or_default() += 1;
+                sh.count_error(&host.key);
                 emit(sh, CrawlEvent::Fetched(error_record(&url, e))).await;
                 return;
             }
         };
-        sh.state.lock().unwrap().report.pages_fetched += 1;
+        sh.state().report.pages_fetched += 1;
         let r = &a.resp;
         let location = r
             .status
@@ -593,13 +679,7 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
             }
         }
         if record.error.is_some() {
-            *sh.state
-                .lock()
-                .unwrap()
-                .report
-                .errors_by_host
-                .entry(host.key.clone())
-                .or_default() += 1;
+            sh.count_error(&host.key);
         }
         emit(sh, CrawlEvent::Fetched(record)).await;
 
@@ -611,14 +691,14 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
                 && !chain.contains(&canon)
                 && site.follows(&next)
             {
-                let fresh = sh.state.lock().unwrap().seen.insert(canon.clone());
+                let fresh = sh.state().seen.insert(canon.clone());
                 if fresh && host.robots.allows(&next) {
                     chain.push(canon);
                     url = next;
                     continue;
                 }
                 if fresh {
-                    sh.state.lock().unwrap().report.robots_disallowed += 1;
+                    sh.state().report.robots_disallowed += 1;
                 }
             } else if !same_host {
                 // Another host is served by its own task, under its own politeness.
@@ -642,7 +722,7 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
                 listing.platform = Some(sh.sites[job.site].0.platform.clone());
                 listing.url = canonicalize(&url).to_string();
                 listing.fetched_at = Some(r.date);
-                sh.state.lock().unwrap().report.listings += 1;
+                sh.state().report.listings += 1;
                 emit(
                     sh,
                     CrawlEvent::Listing {
@@ -660,13 +740,16 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
 /// Adds the site's unseen links to their hosts' queues.
 fn enqueue(sh: &Shared, site: usize, depth: u32, links: Vec<Url>) {
     let compiled = &sh.sites[site].1;
-    let mut st = sh.state.lock().unwrap();
+    let mut st = sh.state();
     let mut added = false;
     for link in links {
         if !compiled.follows(&link) {
             continue;
         }
         let canon = canonicalize(&link);
+        if st.abandoned.contains(&host_key(&canon)) {
+            continue;
+        }
         if st.seen.insert(canon.to_string()) {
             // Fetch the canonical form: same page, and the fragment is never sent anyway.
             st.queues

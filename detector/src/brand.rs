@@ -11,6 +11,7 @@
 
 use crate::assessment::{round3, Flag, Signal};
 use qsword_listing::catalogue::{fold, follows_compatibility_marker, Brand, Catalogue};
+use qsword_listing::text::is_han;
 use qsword_listing::Listing;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -272,7 +273,7 @@ impl BrandMatcher {
                         skeleton,
                         letters,
                     });
-                } else if name.chars().count() >= 2 && name.chars().all(is_cjk) {
+                } else if name.chars().count() >= 2 && name.chars().all(is_han) {
                     m.chinese.push((i, name.chars().collect()));
                 }
             }
@@ -374,7 +375,7 @@ impl BrandMatcher {
             // A four-character name survives two swaps (远东电缆 → 运东电揽), a shorter one one.
             let allowed = if len >= 4 { 2 } else { 1 };
             for window in chars.windows(len) {
-                if !window.iter().all(|&(_, c)| is_cjk(c)) {
+                if !window.iter().all(|&(_, c)| is_han(c)) {
                     continue;
                 }
                 let swaps: Vec<(char, char)> = window
@@ -517,10 +518,6 @@ fn skeleton(s: &str) -> String {
         })
         .collect();
     mapped.replace("rn", "m").replace("vv", "w")
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 #[cfg(test)]

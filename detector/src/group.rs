@@ -7,6 +7,7 @@
 //! groups as the fallback for small groups.
 
 use qsword_listing::catalogue::{find_word, fold, Brand, Catalogue};
+use qsword_listing::text::is_han;
 use qsword_listing::{Currency, Listing};
 use std::collections::BTreeMap;
 
@@ -168,7 +169,7 @@ pub fn title_tokens(catalogue: &Catalogue, folded_title: &str) -> Vec<String> {
     let mut current = String::new();
     let mut current_cjk = false;
     for c in title.chars() {
-        let cjk = is_cjk(c);
+        let cjk = is_han(c);
         let word = cjk || c.is_alphanumeric() || c == '.';
         // A token ends at a separator or where Chinese meets Latin ("炸锅hd9252").
         if !current.is_empty() && (!word || cjk != current_cjk) {
@@ -205,10 +206,6 @@ fn remove_word(text: &str, word: &str) -> String {
     }
     out.push_str(&text[last..]);
     out
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 #[cfg(test)]

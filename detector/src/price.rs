@@ -77,8 +77,12 @@ fn median_amount(amounts: &mut [Decimal]) -> Decimal {
     if n % 2 == 1 {
         amounts[n / 2]
     } else {
-        // Halve before adding: two amounts near Decimal::MAX (hostile pages) must not overflow.
-        amounts[n / 2 - 1] / Decimal::TWO + amounts[n / 2] / Decimal::TWO
+        // Amounts near Decimal::MAX (hostile pages) overflow a + b; the lower middle amount is
+        // then as good a median as any.
+        let (a, b) = (amounts[n / 2 - 1], amounts[n / 2]);
+        a.checked_add(b)
+            .and_then(|sum| sum.checked_div(Decimal::TWO))
+            .unwrap_or(a)
     }
 }
 

@@ -155,17 +155,7 @@ fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
     }
 }
 
-/// Han ideographs (with extensions and compatibility forms), kana and Hangul syllables.
-pub fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{3040}'..='\u{30FF}'     // Hiragana, Katakana
-        | '\u{3400}'..='\u{4DBF}'   // CJK Extension A
-        | '\u{4E00}'..='\u{9FFF}'   // CJK Unified Ideographs
-        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
-        | '\u{F900}'..='\u{FAFF}'   // CJK Compatibility Ideographs
-        | '\u{20000}'..='\u{2FA1F}' // Extensions B–F, compatibility supplement
-    )
-}
+pub use qsword_listing::text::is_cjk;
 
 /// Converts byte offsets to character indexes for offsets that arrive mostly in increasing
 /// order (jieba's search mode steps back only within one word), in linear time overall.

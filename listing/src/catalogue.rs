@@ -452,18 +452,7 @@ impl Catalogue {
     }
 }
 
-/// Case- and width-folding for matching names: full-width ASCII (ＰＨＩＬＩＰＳ, １:１) becomes
-/// half-width, the ideographic space a space, and letters lower case. Chinese is unchanged.
-pub fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::text::fold;
 
 /// [`fold`] without allocating when nothing changes, as for most catalogue words (lower-case
 /// Latin, Chinese): matching folds every keyword of every category for every listing.

@@ -18,6 +18,7 @@
 pub mod catalogue;
 mod jsonl;
 mod price;
+pub mod text;
 
 pub use jsonl::{read_jsonl, write_jsonl, write_listing_line, JsonlReport, RecordError};
 pub use price::{Currency, CurrencyError, Price};

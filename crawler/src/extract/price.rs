@@ -948,7 +948,10 @@ mod tests {
             p("１０亿元", &PriceHint::none()),
             ("1000000000".into(), Some("CNY".into()))
         );
-        assert_eq!(p("¥2.5 亿", &cn()), ("250000000".into(), Some("CNY".into())));
+        assert_eq!(
+            p("¥2.5 亿", &cn()),
+            ("250000000".into(), Some("CNY".into()))
+        );
         let r = parse_price("¥1万-2万", &cn()).unwrap();
         assert_eq!(
             (r.amount, r.range_high),
@@ -957,7 +960,11 @@ mod tests {
         let r = parse_price("89-129元", &PriceHint::none()).unwrap();
         assert_eq!(
             (r.amount, r.range_high, r.currency),
-            (Decimal::from(89), Some(Decimal::from(129)), Some(Currency::CNY))
+            (
+                Decimal::from(89),
+                Some(Decimal::from(129)),
+                Some(Currency::CNY)
+            )
         );
         let r = parse_price("1.5-2万元", &PriceHint::none()).unwrap();
         assert_eq!(
@@ -976,7 +983,10 @@ mod tests {
         // 5 MB: without the cap this scan takes minutes; with it, the first price is read.
         let long = "¥39.90 ".repeat(5 * 1024 * 1024 / 8);
         let r = parse_price(&long, &cn()).unwrap();
-        assert_eq!((r.amount.to_string(), r.currency), ("39.90".into(), Some(Currency::CNY)));
+        assert_eq!(
+            (r.amount.to_string(), r.currency),
+            ("39.90".into(), Some(Currency::CNY))
+        );
         let junk = "x".repeat(5 * 1024 * 1024) + "¥39.90";
         assert_eq!(parse_price(&junk, &cn()), None, "the price is past the cap");
         assert_eq!(currency_for_symbol(&"€".repeat(1 << 20), &cn()), None);
