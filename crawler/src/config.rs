@@ -194,8 +194,11 @@ pub struct CrawlerConfig {
     pub default_delay_ms: u64,
     /// Cap on a robots.txt Crawl-delay, so one host cannot stall the nightly run (capping is logged).
     pub max_crawl_delay_ms: u64,
-    /// Connect and read timeout of one request.
+    /// Connect timeout, and longest wait for the next bytes of a response, of one request.
     pub timeout_ms: u64,
+    /// Longest time one request may take in all, body included: a server trickling a byte
+    /// at a time stays under `timeout_ms` forever but not under this.
+    pub total_timeout_ms: u64,
     /// Largest body read (compressed, and again after decompression); larger ones are cut and reported.
     pub max_body_bytes: u64,
     /// Redirect hops followed per URL.
@@ -208,7 +211,9 @@ pub struct CrawlerConfig {
     pub max_retry_after_ms: u64,
     /// Allow loopback targets (127.0.0.0/8, ::1): the demo and tests crawl a local marketplace.
     pub allow_loopback: bool,
-    /// Allow private, link-local and carrier-grade NAT targets (10/8, 172.16/12, 192.168/16, fc00::/7, 169.254/16, fe80::/10).
+    /// Allow private, link-local and carrier-grade NAT targets (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, 198.18/15, fc00::/7, fec0::/10, 64:ff9b:1::/48, 169.254/16, fe80::/10), also
+    /// when carried inside IPv6 (`::ffff:10.0.0.1`, NAT64, 6to4).
     pub allow_private: bool,
 }
 
@@ -222,6 +227,7 @@ impl Default for CrawlerConfig {
             default_delay_ms: 1_000,
             max_crawl_delay_ms: 10_000,
             timeout_ms: 30_000,
+            total_timeout_ms: 60_000,
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             retries: 2,

@@ -157,7 +157,8 @@ struct Host {
     key: String,
     delay: Duration,
     limiter: Option<DefaultDirectRateLimiter>,
-    last_sent: Option<Instant>,
+    /// When the last exchange with this host ended (response read, or the attempt failed).
+    last_done: Option<Instant>,
     robots: RobotsPolicy,
 }
 
@@ -214,9 +215,7 @@ impl Drop for AbandonOnPanic<'_> {
             .entry(self.key.to_owned())
             .or_default()
             .failure
-            .get_or_insert_with(|| {
-                format!("host task panicked; {abandoned} queued URLs abandoned")
-            });
+            .get_or_insert_with(|| format!("{abandoned} queued URLs abandoned"));
         drop(st);
         self.sh.notify.notify_waiters();
     }
@@ -314,7 +313,7 @@ pub async fn crawl(
             let mut st = shared.state();
             let hr = st.report.hosts.entry(key).or_default();
             hr.failure = Some(match hr.failure.take() {
-                Some(abandoned) => format!("{why} ({abandoned})"),
+                Some(abandoned) => format!("{why}; {abandoned}"),
                 None => why,
             });
         }
@@ -334,7 +333,7 @@ async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
         key: key.clone(),
         delay: Duration::ZERO,
         limiter: None,
-        last_sent: None,
+        last_done: None,
         robots: RobotsPolicy::DisallowAll,
     };
     host.set_delay(Duration::from_millis(delay_ms));
@@ -426,20 +425,25 @@ async fn send(
         l.until_ready().await;
     }
     let _permit = sh.permits.acquire().await.expect("semaphore never closed");
-    if let Some(last) = host.last_sent {
+    if let Some(last) = host.last_done {
         let due = last + host.delay;
         if due > Instant::now() {
             tokio::time::sleep_until(due.into()).await;
         }
     }
-    host.last_sent = Some(Instant::now());
     sh.state()
         .report
         .hosts
         .entry(host.key.clone())
         .or_default()
         .requests += 1;
-    sh.fetcher.get(url).await
+    let answer = sh.fetcher.get(url).await;
+    // The delay runs from the end of the exchange, not from the send: a request that waited
+    // on a new connection (or a slow server) reaches the host late, and spacing from the send
+    // would let the next one arrive sooner than the delay. The host sees at least the delay
+    // between one response and the next request, as Heritrix does.
+    host.last_done = Some(Instant::now());
+    answer
 }
 
 /// A response with its WARC record, or why there is none.
@@ -766,5 +770,92 @@ fn enqueue(sh: &Shared, site: usize, depth: u32, links: Vec<Url>) {
     drop(st);
     if added {
         sh.notify.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "http://a.example:80";
+    const B: &str = "http://b.example:80";
+
+    fn host(key: &str) -> Host {
+        Host {
+            key: key.into(),
+            delay: Duration::ZERO,
+            limiter: None,
+            last_done: None,
+            robots: RobotsPolicy::AllowAll,
+        }
+    }
+
+    /// A panic while processing a page (an extraction bug on a hostile page, say) must not
+    /// leave the other hosts waiting for it forever: its queue is abandoned, the job counted
+    /// as finished, and the host reported as failed.
+    #[tokio::test]
+    async fn a_panicking_host_is_abandoned_and_the_others_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = CrawlerConfig::default();
+        let (events, _rx) = mpsc::channel(4);
+        let mut state = State::default();
+        let queue = (1..=3)
+            .map(|i| Job {
+                url: Url::parse(&format!("{A}/item/{i}.html")).unwrap(),
+                site: 0,
+                depth: 0,
+            })
+            .collect();
+        state.queues.insert(A.into(), queue);
+        let sh = Arc::new(Shared {
+            fetcher: Fetcher::new(&cfg, AddressPolicy::default()).unwrap(),
+            sites: vec![(Site::default(), Site::default().compile().unwrap())],
+            policy: AddressPolicy::default(),
+            warc: Mutex::new(WarcWriter::create(dir.path(), "test").unwrap()),
+            events,
+            permits: Semaphore::new(1),
+            state: Mutex::new(state),
+            notify: Notify::new(),
+            cfg,
+        });
+        // Host B has nothing queued: it waits until the crawl is over.
+        let b = tokio::spawn({
+            let sh = sh.clone();
+            async move { next_job(&sh, &host(B)).await.is_none() }
+        });
+        // Host A takes a page, and processing it panics (what `run_host` holds around `process`).
+        let a = tokio::spawn({
+            let sh = sh.clone();
+            async move {
+                let _abandon = AbandonOnPanic { sh: &sh, key: A };
+                let job = next_job(&sh, &host(A)).await.unwrap();
+                let _done = InFlight(&sh);
+                panic!("extraction bug on {}", job.url);
+            }
+        });
+        assert!(a.await.unwrap_err().is_panic());
+        let b_done = tokio::time::timeout(Duration::from_secs(10), b)
+            .await
+            .expect("host B was left waiting for the panicked host");
+        assert!(b_done.unwrap(), "the crawl is over for host B");
+
+        let st = sh.state();
+        assert_eq!(st.in_flight, 0);
+        assert!(st.queues.get(A).is_none_or(|q| q.is_empty()));
+        assert_eq!(
+            st.report.errors_by_host[A], 3,
+            "the panicked page + 2 abandoned"
+        );
+        let failure = st.report.hosts[A].failure.as_deref().unwrap();
+        assert!(failure.contains("2 queued URLs abandoned"), "{failure}");
+        drop(st);
+        // Links found later for the abandoned host are not queued for nobody to fetch.
+        enqueue(
+            &sh,
+            0,
+            1,
+            vec![Url::parse(&format!("{A}/item/9.html")).unwrap()],
+        );
+        assert!(sh.state().queues.get(A).is_none_or(|q| q.is_empty()));
     }
 }

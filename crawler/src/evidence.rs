@@ -5,6 +5,8 @@
 //!
 //! Header names are recorded lower-case (as the HTTP library hands them over; HTTP header
 //! names are case-insensitive) and the reason phrase is the standard one for the status code.
+//! The body is recorded de-chunked, so `Transfer-Encoding` is recorded renamed to
+//! `X-Crawler-Transfer-Encoding` (as warcprox and wget do): readers must not de-chunk it again.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};

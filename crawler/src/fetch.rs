@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use reqwest::header::{HeaderMap, ACCEPT, ACCEPT_ENCODING, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{
+    HeaderMap, ACCEPT, ACCEPT_ENCODING, RETRY_AFTER, TRANSFER_ENCODING, USER_AGENT,
+};
 use reqwest::{StatusCode, Version};
 use url::Url;
 
@@ -64,6 +66,8 @@ impl Fetcher {
             .no_proxy()
             .connect_timeout(timeout)
             .read_timeout(timeout)
+            // Applies from sending to the end of the body.
+            .timeout(Duration::from_millis(cfg.total_timeout_ms))
             .dns_resolver(resolver(policy))
             .build()?;
         Ok(Fetcher {
@@ -118,7 +122,15 @@ impl Fetcher {
         )
         .into_bytes();
         for (k, v) in resp.headers() {
-            response_head.extend_from_slice(k.as_str().as_bytes());
+            // The body is recorded de-chunked: a WARC reader that saw `transfer-encoding:
+            // chunked` would de-chunk it again. Renamed as warcprox and wget do.
+            // (`content-encoding` stays: the body is recorded still encoded.)
+            let name = if k == TRANSFER_ENCODING {
+                "X-Crawler-Transfer-Encoding"
+            } else {
+                k.as_str()
+            };
+            response_head.extend_from_slice(name.as_bytes());
             response_head.extend_from_slice(b": ");
             response_head.extend_from_slice(v.as_bytes());
             response_head.extend_from_slice(b"\r\n");

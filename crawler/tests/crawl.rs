@@ -590,3 +590,159 @@ async fn max_pages_bounds_the_run() {
         shop.paths()
     );
 }
+
+#[tokio::test]
+async fn infinite_or_nonsense_crawl_delays_neither_panic_nor_hang() {
+    let robots = |delay: &'static str| {
+        move |p: &str| match p {
+            "/robots.txt" => format!("User-agent: *\nCrawl-delay: {delay}\n").into_response(),
+            "/" => html(r#"<a href="/p1">1</a>"#),
+            _ => html("product"),
+        }
+    };
+    let inf = Shop::start("127.0.0.1", robots("inf")).await;
+    let huge = Shop::start("127.0.0.2", robots("1e40")).await;
+    let nan = Shop::start("127.0.0.3", robots("NaN")).await;
+    let cfg = CrawlerConfig {
+        max_crawl_delay_ms: 50,
+        ..test_config()
+    };
+    let s = site(vec![inf.url("/"), huge.url("/"), nan.url("/")]);
+    let (report, _, _dir) = tokio::time::timeout(Duration::from_secs(30), run(&cfg, &[s]))
+        .await
+        .expect("the crawl hung");
+    assert_eq!(report.pages_fetched, 6, "{report:?}");
+    for shop in [&inf, &huge] {
+        let h = &report.hosts[&format!("http://{}", shop.addr)];
+        assert_eq!(h.effective_delay_ms, 50, "capped at max_crawl_delay_ms");
+        assert_eq!(h.crawl_delay_capped_from_ms, Some(u64::MAX));
+        assert!(min_gap(&shop.requests()) >= Duration::from_millis(45));
+    }
+    let h = &report.hosts[&format!("http://{}", nan.addr)];
+    assert_eq!(
+        (h.effective_delay_ms, h.crawl_delay_capped_from_ms),
+        (0, None)
+    );
+    assert!(report.hosts.values().all(|h| h.failure.is_none()));
+}
+
+/// A hand-written HTTP/1.1 server for answers axum would not give: `respond(path, stream)`
+/// writes the whole response.
+async fn raw_server<F, Fut>(respond: F) -> SocketAddr
+where
+    F: Fn(String, tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let respond = Arc::new(respond);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let respond = respond.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                respond(path, stream).await;
+            });
+        }
+    });
+    addr
+}
+
+const RAW_404: &[u8] = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+#[tokio::test]
+async fn a_chunked_response_is_recorded_without_its_transfer_encoding() {
+    use tokio::io::AsyncWriteExt;
+    let addr = raw_server(|path, mut s| async move {
+        let answer: &[u8] = if path == "/robots.txt" {
+            RAW_404
+        } else {
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n\
+              6\r\n<html>\r\n7\r\n</html>\r\n0\r\n\r\n"
+        };
+        let _ = s.write_all(answer).await;
+        let _ = s.shutdown().await;
+    })
+    .await;
+    let (report, fetched, _dir) =
+        run(&test_config(), &[site(vec![format!("http://{addr}/")])]).await;
+    let home = fetched
+        .iter()
+        .find(|f| f.url == format!("http://{addr}/"))
+        .unwrap();
+    let rec = read_record(home.warc.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        rec.payload, b"<html></html>",
+        "the payload is recorded de-chunked"
+    );
+    assert_eq!(rec.http_header("transfer-encoding"), None);
+    assert_eq!(
+        rec.http_header("x-crawler-transfer-encoding"),
+        Some("chunked")
+    );
+    assert_eq!(rec.http_header("content-type"), Some("text/html"));
+    // A standard WARC reader gets the same block.
+    let records: Vec<_> = warc::WarcReader::from_path_gzip(report.warc_file.unwrap())
+        .unwrap()
+        .iter_records()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let body = String::from_utf8_lossy(records[3].body()).into_owned();
+    assert!(
+        !body.to_ascii_lowercase().contains("\r\ntransfer-encoding:"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_trickling_bytes_is_cut_off_by_the_total_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let addr = raw_server(|path, mut s| async move {
+        if path == "/robots.txt" {
+            let _ = s.write_all(RAW_404).await;
+            return;
+        }
+        let head = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 1000\r\n\r\n";
+        if s.write_all(head).await.is_err() {
+            return;
+        }
+        // One byte every 50 ms: never idle for the read timeout, done in 50 s.
+        for _ in 0..1000 {
+            if s.write_all(b"x").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        total_timeout_ms: 500,
+        retries: 0,
+        ..test_config()
+    };
+    let started = Instant::now();
+    let (report, fetched, _dir) = tokio::time::timeout(
+        Duration::from_secs(20),
+        run(&cfg, &[site(vec![format!("http://{addr}/")])]),
+    )
+    .await
+    .expect("the request was not cut off");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let home = &fetched[0];
+    assert_eq!(home.status, None);
+    assert!(
+        home.error.as_deref().unwrap().contains("timed out"),
+        "{home:?}"
+    );
+    assert_eq!(report.errors_by_host.values().sum::<u64>(), 1);
+}

@@ -227,6 +227,9 @@ async fn answer(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    // Stamped on arrival, before rendering: the log measures the spacing a crawler's requests
+    // reach the shop with, which a slow page render must not shrink.
+    let at_us = s.log.started.elapsed().as_micros() as u64;
     let response = if method == Method::GET || method == Method::HEAD {
         let page = s.market.page(s.shop, &s.base_url, uri.path(), uri.query());
         respond(page, &headers)
@@ -250,7 +253,7 @@ async fn answer(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        at_us: s.log.started.elapsed().as_micros() as u64,
+        at_us,
     });
     response
 }

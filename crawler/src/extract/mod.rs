@@ -164,10 +164,7 @@ fn page_hint(doc: &Html, url: &Url) -> PriceHint {
         // No declared language: a page whose title is Chinese is a Chinese shop.
         let title_sel = Selector::parse("title, h1").expect("static selector");
         let title: String = doc.select(&title_sel).flat_map(|e| e.text()).collect();
-        if title
-            .chars()
-            .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
-        {
+        if title.chars().any(qsword_listing::text::is_han) {
             hint.language = Some("zh".into());
             hint.default_currency = Some(qsword_listing::Currency::CNY);
         }

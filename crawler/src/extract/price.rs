@@ -325,13 +325,12 @@ pub fn parse_price(text: &str, hint: &PriceHint) -> Option<ParsedPrice> {
 fn normalize(text: &str) -> String {
     text.chars()
         .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{FFE5}' => '¥',
             '\u{FFE0}' => '¢',
             '\u{FFE1}' => '£',
             '\u{3000}' | '\u{A0}' | '\u{202F}' | '\u{2009}' | '\u{2007}' | '\u{200A}' => ' ',
             '\u{3002}' => '.',
-            _ => c,
+            _ => qsword_listing::text::fold_width(c),
         })
         .collect()
 }
