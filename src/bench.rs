@@ -130,6 +130,9 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
         )
     );
     rt.block_on(running.shutdown());
+    if let Some(m) = peak_rss_mib() {
+        println!("  memory     peak RSS after the crawl {m:.0} MiB");
+    }
 
     let t = Instant::now();
     let detect = pipeline::detect(ctx)?;

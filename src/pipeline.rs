@@ -302,26 +302,28 @@ fn detector() -> Detector {
 /// Scores every live listing in the store and saves the assessments.
 pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
     let mut store = ctx.open_store()?;
-    let stored: Vec<_> = store
+    // Prices are compared across the whole batch, so the live listings are held at once; each
+    // only once (moved out of the stored rows, not cloned).
+    let (ids, listings): (Vec<qsword_store::ListingId>, Vec<Listing>) = store
         .listings()?
         .into_iter()
         .filter(|s| s.delisted_at.is_none())
-        .collect();
-    let listings: Vec<Listing> = stored.iter().map(|s| s.listing.clone()).collect();
+        .map(|s| (s.id, s.listing))
+        .unzip();
     let assessments = detector().detect(&listings);
     let mut summary = DetectSummary {
         listings: listings.len(),
         ..Default::default()
     };
-    let mut rows = Vec::with_capacity(stored.len());
-    for (s, a) in stored.iter().zip(&assessments) {
+    let mut rows = Vec::with_capacity(ids.len());
+    for (id, a) in ids.iter().zip(&assessments) {
         if !a.flags.is_empty() {
             summary.flagged += 1;
         }
         for f in &a.flags {
             *summary.by_signal.entry(f.signal.to_string()).or_default() += 1;
         }
-        rows.push((s.id, a.risk, serde_json::to_string(&a.flags)?));
+        rows.push((*id, a.risk, serde_json::to_string(&a.flags)?));
     }
     store.save_assessments(&rows)?;
     Ok(summary)
@@ -360,20 +362,29 @@ pub fn index(ctx: &Ctx) -> Result<usize> {
         other => other.with_context(|| format!("opening the index {}", dir.display()))?,
     };
     let mut writer = index.writer(100_000_000)?;
-    let stored = store.listings()?;
-    for s in &stored {
-        writer.upsert(&IndexDoc {
-            id: s.id.0 as u64,
-            listing: &s.listing,
-            risk: s.risk,
-            delisted: s.delisted_at.is_some(),
-            last_seen: Some(s.last_seen),
-        })?;
+    // Streamed from the store: a rebuild holds one listing at a time, not the whole store.
+    let mut failed = None;
+    let n = store.for_each_listing(|s| {
+        if failed.is_none() {
+            failed = writer
+                .upsert(&IndexDoc {
+                    id: s.id.0 as u64,
+                    listing: &s.listing,
+                    risk: s.risk,
+                    delisted: s.delisted_at.is_some(),
+                    last_seen: Some(s.last_seen),
+                })
+                .err();
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
     }
     writer.commit()?;
     // Waits for merges, so segments don't pile up over nightly runs.
     writer.finish()?;
-    Ok(stored.len())
+    Ok(n as usize)
 }
 
 pub struct SearchArgs {
