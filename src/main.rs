@@ -52,28 +52,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Search the index.
-    Search {
-        /// Words to search for (Chinese, English, model numbers).
-        query: Vec<String>,
-        #[arg(long)]
-        brand: Option<String>,
-        #[arg(long)]
-        platform: Option<String>,
-        #[arg(long)]
-        min_price: Option<String>,
-        #[arg(long)]
-        max_price: Option<String>,
-        #[arg(long)]
-        min_risk: Option<f64>,
-        /// relevance | risk | price | -price
-        #[arg(long, default_value = "relevance")]
-        sort: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// Print JSON lines instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Search(pipeline::SearchArgs),
     /// Write alert digests for flagged listings not yet alerted (to the outbox).
     Alerts,
     /// Import listings from JSONL into the store (bad lines are reported by line and field).
@@ -186,30 +165,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
-        Command::Search {
-            query,
-            brand,
-            platform,
-            min_price,
-            max_price,
-            min_risk,
-            sort,
-            limit,
-            json,
-        } => pipeline::search(
-            &ctx,
-            pipeline::SearchArgs {
-                query: query.join(" "),
-                brand,
-                platform,
-                min_price,
-                max_price,
-                min_risk,
-                sort,
-                limit,
-                json,
-            },
-        ),
+        Command::Search(args) => pipeline::search(&ctx, args),
         Command::Alerts => {
             let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
             println!("{s}");

@@ -387,15 +387,27 @@ pub fn index(ctx: &Ctx) -> Result<usize> {
     Ok(n as usize)
 }
 
+#[derive(clap::Args)]
 pub struct SearchArgs {
-    pub query: String,
+    /// Words to search for (Chinese, English, model numbers).
+    pub query: Vec<String>,
+    #[arg(long)]
     pub brand: Option<String>,
+    #[arg(long)]
     pub platform: Option<String>,
+    #[arg(long)]
     pub min_price: Option<String>,
+    #[arg(long)]
     pub max_price: Option<String>,
+    #[arg(long)]
     pub min_risk: Option<f64>,
+    /// relevance | risk | price | -price
+    #[arg(long, default_value = "relevance")]
     pub sort: String,
+    #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -421,7 +433,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         other => anyhow::bail!("--sort {other:?}: use relevance, risk, price or -price"),
     };
     let req = SearchRequest {
-        query: args.query,
+        query: args.query.join(" "),
         brand: args.brand,
         platform: args.platform,
         min_price: decimal_arg("--min-price", args.min_price)?,

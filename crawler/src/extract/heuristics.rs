@@ -24,13 +24,7 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
         title,
         price: price.as_ref().and_then(ParsedPrice::to_price),
         price_high: price.as_ref().and_then(|p| p.range_high),
-        list_price: list_price.or_else(|| {
-            let p = price.as_ref()?;
-            Some(Price {
-                amount: p.list_price?,
-                currency: p.currency?,
-            })
-        }),
+        list_price: list_price.or_else(|| price.as_ref()?.to_list_price()),
         category_path: breadcrumbs(doc),
         specs: spec_tables(doc),
         ..Found::default()

@@ -171,6 +171,14 @@ impl ParsedPrice {
             currency: self.currency?,
         })
     }
+
+    /// The list price printed inside the same string (`券后 ¥79 原价 ¥99`), in its currency.
+    pub fn to_list_price(&self) -> Option<Price> {
+        Some(Price {
+            amount: self.list_price?,
+            currency: self.currency?,
+        })
+    }
 }
 
 /// Words before a number that mark the price a buyer pays.

@@ -4,7 +4,7 @@
 
 use super::price::{parse_price, PriceHint};
 use super::{availability_name, clean, element_text, Found, SiteRules};
-use qsword_listing::{Price, Seller};
+use qsword_listing::Seller;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
@@ -135,13 +135,7 @@ pub fn extract(doc: &Html, rules: &SiteRules, url: &Url, hint: &PriceHint) -> Fo
         sku: first("sku", &rules.sku),
         price: price.as_ref().and_then(|p| p.to_price()),
         price_high: price.as_ref().and_then(|p| p.range_high),
-        list_price: list_price.or_else(|| {
-            let p = price.as_ref()?;
-            Some(Price {
-                amount: p.list_price?,
-                currency: p.currency?,
-            })
-        }),
+        list_price: list_price.or_else(|| price.as_ref()?.to_list_price()),
         availability: first("availability", &rules.availability)
             .and_then(|a| availability_name(&a)),
         seller,
