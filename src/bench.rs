@@ -2,7 +2,7 @@
 //! throughput per stage, latency percentiles (fetch response times, search queries) and the
 //! process's peak memory. Figures, not assertions: speed is measured here, never in tests.
 
-use crate::demo::shop_sites;
+use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
 use anyhow::{Context, Result};
 use qsword_indexer::{ListingIndex, SearchRequest, Sort};
@@ -99,17 +99,10 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
     let running = rt
         .block_on(qsword_marketsim::serve(market, ServeOptions::default()))
         .context("starting the simulated marketplace")?;
-    let sites = shop_sites(&running)?;
     let mut crawler_cfg = ctx.cfg.crawler.clone();
-    crawler_cfg.allow_loopback = true;
     crawler_cfg.default_delay_ms = args.delay_ms;
     crawler_cfg.max_pages = u64::MAX;
-
-    let crawl = std::thread::scope(|s| {
-        s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites))
-            .join()
-    })
-    .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
+    let crawl = crawl_market(ctx, &running, crawler_cfg)?;
     let crawl_time = Duration::from_secs_f64(crawl.elapsed_s);
     println!(
         "  crawl      {:>8} pages in {:.2}s = {:.0} pages/s over 5 hosts ({} listings stored, {} errors)",

@@ -74,7 +74,7 @@ fn market_config(seed: u64, day: u32, products: Option<usize>) -> MarketConfig {
 }
 
 /// Site definitions for the served shops: the embedded rules, the live base URL as seed.
-pub fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>> {
+fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>> {
     running
         .shops()
         .iter()
@@ -92,6 +92,19 @@ pub fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>
         .collect()
 }
 
+/// Crawls the served shops into the store. Loopback is allowed here on purpose (the shops live
+/// there); real configs refuse it. The crawl runs its own runtime on this thread while the
+/// marketplace keeps serving from its runtime's worker threads.
+pub fn crawl_market(
+    ctx: &Ctx,
+    running: &qsword_marketsim::RunningMarket,
+    mut crawler_cfg: qsword_crawler::CrawlerConfig,
+) -> Result<pipeline::CrawlSummary> {
+    let sites = shop_sites(running)?;
+    crawler_cfg.allow_loopback = true;
+    pipeline::crawl(ctx, &crawler_cfg, &sites)
+}
+
 pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     prepare_demo_dir(&ctx.data)?;
     let started = std::time::Instant::now();
@@ -102,32 +115,17 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         args.products,
     )));
     let running = rt
-        .block_on(qsword_marketsim::serve(
-            market,
-            ServeOptions {
-                port: 0,
-                request_log: None,
-            },
-        ))
+        .block_on(qsword_marketsim::serve(market, ServeOptions::default()))
         .context("starting the simulated marketplace on 127.0.0.2–127.0.0.6")?;
     println!("simulated marketplace (seed {}):", args.seed);
     for shop in running.shops() {
         println!("  {:<14} {}", shop.name, shop.base_url);
     }
-    let sites = shop_sites(&running)?;
-    // The demo crawls loopback on purpose; real configs refuse it.
     let mut crawler_cfg = ctx.cfg.crawler.clone();
-    crawler_cfg.allow_loopback = true;
     // The shops ask for a 50 ms Crawl-delay in robots.txt; the crawler only ever raises its
     // own delay to a site's, so the demo starts from a short one instead of the 1 s default.
     crawler_cfg.default_delay_ms = crawler_cfg.default_delay_ms.min(20);
-
-    // The crawler runs its own runtime on this thread; the marketplace keeps serving from `rt`.
-    let crawl = std::thread::scope(|s| {
-        s.spawn(|| pipeline::crawl(ctx, &crawler_cfg, &sites))
-            .join()
-    })
-    .map_err(|_| anyhow::anyhow!("the crawl panicked"))??;
+    let crawl = crawl_market(ctx, &running, crawler_cfg)?;
     println!("{crawl}");
     let detect = pipeline::detect(ctx)?;
     println!("{detect}");

@@ -233,69 +233,56 @@ impl Transaction<'_> {
             .optional()
             .doing(|| format!("looking up listing {url}"))?;
 
-        let (id, change) = match existing {
-            None => {
-                conn.execute(
-                    "INSERT INTO listings (url, platform, title, brand, price_amount, currency,
-                         seller_name, category, listing_json, content_digest, warc_file,
-                         warc_record_id, warc_offset, first_seen, last_seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
-                    params![
-                        url,
-                        listing.platform,
-                        listing.title,
-                        listing.brand,
-                        amount,
-                        currency,
-                        listing.seller.as_ref().map(|s| &s.name),
-                        listing.category,
-                        json,
-                        capture.content_digest,
-                        warc_file,
-                        warc_record,
-                        warc_offset,
-                        at,
-                    ],
-                )
-                .doing(|| format!("inserting listing {url}"))?;
-                (conn.last_insert_rowid(), Change::New)
-            }
+        let change = match existing {
+            None => Change::New,
             Some((id, old_json, delisted_at)) => {
                 let old = decode_listing(&old_json, "listings", id)?;
-                let change = if Meaning::of(&old) != Meaning::of(listing) || delisted_at.is_some() {
+                if Meaning::of(&old) != Meaning::of(listing) || delisted_at.is_some() {
                     Change::Changed {
                         old_price: old.price,
                     }
                 } else {
                     Change::Unchanged
-                };
-                conn.execute(
-                    "UPDATE listings SET platform = ?2, title = ?3, brand = ?4, price_amount = ?5,
-                         currency = ?6, seller_name = ?7, category = ?8, listing_json = ?9,
-                         content_digest = ?10, warc_file = ?11, warc_record_id = ?12,
-                         warc_offset = ?13, last_seen = ?14, delisted_at = NULL
-                     WHERE id = ?1",
-                    params![
-                        id,
-                        listing.platform,
-                        listing.title,
-                        listing.brand,
-                        amount,
-                        currency,
-                        listing.seller.as_ref().map(|s| &s.name),
-                        listing.category,
-                        json,
-                        capture.content_digest,
-                        warc_file,
-                        warc_record,
-                        warc_offset,
-                        at,
-                    ],
-                )
-                .doing(|| format!("updating listing {url}"))?;
-                (id, change)
+                }
             }
         };
+        // One statement for new and known URLs: first_seen is written only on insert, and a
+        // listing seen again is live again.
+        let id: i64 = conn
+            .query_row(
+                "INSERT INTO listings (url, platform, title, brand, price_amount, currency,
+                     seller_name, category, listing_json, content_digest, warc_file,
+                     warc_record_id, warc_offset, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+                 ON CONFLICT(url) DO UPDATE SET platform = excluded.platform,
+                     title = excluded.title, brand = excluded.brand,
+                     price_amount = excluded.price_amount, currency = excluded.currency,
+                     seller_name = excluded.seller_name, category = excluded.category,
+                     listing_json = excluded.listing_json,
+                     content_digest = excluded.content_digest, warc_file = excluded.warc_file,
+                     warc_record_id = excluded.warc_record_id,
+                     warc_offset = excluded.warc_offset, last_seen = excluded.last_seen,
+                     delisted_at = NULL
+                 RETURNING id",
+                params![
+                    url,
+                    listing.platform,
+                    listing.title,
+                    listing.brand,
+                    amount,
+                    currency,
+                    listing.seller.as_ref().map(|s| &s.name),
+                    listing.category,
+                    json,
+                    capture.content_digest,
+                    warc_file,
+                    warc_record,
+                    warc_offset,
+                    at,
+                ],
+                |r| r.get(0),
+            )
+            .doing(|| format!("storing listing {url}"))?;
 
         if change != Change::Unchanged {
             conn.execute(
