@@ -102,7 +102,7 @@ pub fn crawl_market(
 ) -> Result<pipeline::CrawlSummary> {
     let sites = shop_sites(running)?;
     crawler_cfg.allow_loopback = true;
-    pipeline::crawl(ctx, &crawler_cfg, &sites)
+    pipeline::crawl(ctx, &crawler_cfg, &sites, false)
 }
 
 pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
@@ -228,6 +228,7 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
             ServeOptions {
                 port: args.port,
                 request_log: args.request_log,
+                ..Default::default()
             },
         )
         .await

@@ -7,6 +7,7 @@ mod bench;
 mod config;
 mod demo;
 mod eval;
+mod frontier;
 mod pipeline;
 
 use anyhow::{Context, Result};
@@ -41,6 +42,20 @@ enum Command {
         /// Stop after this many pages (overrides crawler.max_pages).
         #[arg(long)]
         max_pages: Option<usize>,
+        /// Finish what an interrupted crawl left queued, without queueing the recrawl schedule.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Write the evidence of a page back out: the HTTP response as captured in the WARC.
+    Evidence {
+        /// The page's URL (a listing's URL, or any fetched URL).
+        url: String,
+        /// Only the body, with its content-encoding undone (e.g. the HTML to open in a browser).
+        #[arg(long)]
+        body: bool,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// (Re)build the search index from the store.
     Index,
@@ -133,15 +148,18 @@ fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         Command::Demo(args) => demo::run(&ctx, args),
-        Command::Crawl { max_pages } => {
+        Command::Crawl { max_pages, resume } => {
             let sites = ctx.cfg.load_sites(ctx.cfg_path.as_deref())?;
             let mut crawler_cfg = ctx.cfg.crawler.clone();
             if let Some(n) = max_pages {
                 crawler_cfg.max_pages = n as u64;
             }
-            let summary = pipeline::crawl(&ctx, &crawler_cfg, &sites)?;
+            let summary = pipeline::crawl(&ctx, &crawler_cfg, &sites, resume)?;
             println!("{summary}");
             Ok(())
+        }
+        Command::Evidence { url, body, output } => {
+            pipeline::evidence(&ctx, &url, body, output.as_deref())
         }
         Command::Index => {
             let n = pipeline::index(&ctx)?;

@@ -5,12 +5,11 @@
 use crate::alerts::{self, AlertFlag, AlertItem};
 use crate::config::Config;
 use anyhow::{Context, Result};
-use qsword_crawler::{CrawlEvent, CrawlerConfig, Site};
+use qsword_crawler::{CrawlerConfig, Site};
 use qsword_detector::Detector;
 use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
-use qsword_listing::catalogue::Catalogue;
 use qsword_listing::{Decimal, Listing};
-use qsword_store::{ListingCapture, Store, WarcLocation};
+use qsword_store::Store;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufReader;
@@ -56,14 +55,14 @@ pub fn run_id() -> String {
 
 /// Progress of a long job: a spinner on a terminal, a log line every few hundred steps otherwise
 /// (cron mails and journald keep no spinners).
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     stage: &'static str,
     steps: std::cell::Cell<u64>,
 }
 
 impl Progress {
-    fn new(stage: &'static str) -> Self {
+    pub(crate) fn new(stage: &'static str) -> Self {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
@@ -77,17 +76,21 @@ impl Progress {
         }
     }
 
-    fn tick(&self, message: impl FnOnce() -> String) {
-        let n = self.steps.get() + 1;
-        self.steps.set(n);
+    /// `n` more steps at once; off a terminal, a log line every thousand or so.
+    pub(crate) fn tick_by(&self, n: u64, message: impl FnOnce() -> String) {
+        let before = self.steps.get();
+        let after = before + n;
+        self.steps.set(after);
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {}", self.stage, message())),
-            None if n % 250 == 0 => tracing::info!(stage = self.stage, "{}", message()),
+            None if after / 1000 > before / 1000 => {
+                tracing::info!(stage = self.stage, "{}", message())
+            }
             None => {}
         }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -106,6 +109,8 @@ pub struct CrawlSummary {
     pub listings_unchanged: usize,
     /// Listings whose pages answered 404/410 in this crawl.
     pub delisted: usize,
+    /// Listings confirmed unchanged by a 304 to a conditional GET (counted in `unchanged`).
+    pub not_modified: usize,
     pub elapsed_s: f64,
     /// Response time of every answered request, in microseconds (for benchmarks).
     pub response_us: Vec<u64>,
@@ -115,13 +120,14 @@ impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged, {} delisted",
+            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged ({} by 304), {} delisted",
             self.pages,
             self.elapsed_s,
             self.errors,
             self.listings_new,
             self.listings_changed,
             self.listings_unchanged,
+            self.not_modified,
             self.delisted
         )
     }
@@ -132,102 +138,131 @@ impl CrawlSummary {
         serde_json::json!({
             "pages": self.pages, "errors": self.errors, "listings_new": self.listings_new,
             "listings_changed": self.listings_changed, "listings_unchanged": self.listings_unchanged,
-            "delisted": self.delisted, "elapsed_s": self.elapsed_s,
+            "delisted": self.delisted, "not_modified": self.not_modified,
+            "elapsed_s": self.elapsed_s,
         })
     }
 }
 
-/// Crawls `sites`, writing every fetch and listing to the store as it arrives, and the run's
-/// report to `runs/`.
-pub fn crawl(ctx: &Ctx, crawler_cfg: &CrawlerConfig, sites: &[Site]) -> Result<CrawlSummary> {
+/// Crawls `sites` from the store's frontier, writing every visit to the store as batches
+/// commit, and the run's report to `runs/`. A new run first queues again what is due by each
+/// site's recrawl schedule; `resume` only finishes what an interrupted run left queued.
+pub fn crawl(
+    ctx: &Ctx,
+    crawler_cfg: &CrawlerConfig,
+    sites: &[Site],
+    resume: bool,
+) -> Result<CrawlSummary> {
     let mut store = ctx.open_store()?;
-    let catalogue = Catalogue::embedded();
     let warc_dir = ctx.warc_dir();
     std::fs::create_dir_all(&warc_dir)
         .with_context(|| format!("creating {}", warc_dir.display()))?;
     let run_id = run_id();
-    let run = store.begin_run("crawl", chrono::Utc::now())?;
-    let rt = tokio::runtime::Runtime::new()?;
-    let started = std::time::Instant::now();
-    let mut summary = CrawlSummary::default();
-    let progress = Progress::new("crawl");
-    let outcome = rt.block_on(async {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let cfg = crawler_cfg.clone();
-        let sites = sites.to_vec();
-        let crawl =
-            tokio::spawn(async move { qsword_crawler::crawl(&cfg, &sites, &warc_dir, tx).await });
-        // The store is written on this thread, one transaction per event, while the crawl runs.
-        while let Some(event) = rx.recv().await {
-            match event {
-                CrawlEvent::Fetched(f) => {
-                    summary.pages += 1;
-                    summary.response_us.extend(f.response_us);
-                    progress.tick(|| {
-                        format!(
-                            "{} pages, {} listings: {}",
-                            summary.pages, summary.listings_new, f.url
-                        )
-                    });
-                    if f.error.is_some() || f.status.is_none_or(|s| s >= 400) {
-                        summary.errors += 1;
-                    }
-                    // 404 and 410 say the offer is gone: the listing is kept, with its history,
-                    // marked delisted in the same transaction as the fetch that saw it.
-                    let gone = matches!(f.status, Some(404 | 410));
-                    let delisted = store.write(|tx| {
-                        tx.record_fetch(&fetch_row(&f))?;
-                        if gone {
-                            return tx.mark_delisted(&f.url, f.fetched_at);
-                        }
-                        Ok(false)
-                    })?;
-                    summary.delisted += delisted as usize;
-                }
-                CrawlEvent::Listing { mut listing, warc } => {
-                    if listing.category.is_none() {
-                        listing.category = catalogue.categorize(&listing).map(|c| c.slug.clone());
-                    }
-                    let capture = ListingCapture {
-                        fetched_at: listing.fetched_at.unwrap_or_else(chrono::Utc::now),
-                        content_digest: Some(warc.payload_digest.clone()),
-                        warc: Some(warc_location(&warc)),
-                    };
-                    match store.upsert_listing(&listing, &capture) {
-                        Ok(o) => match o.change {
-                            qsword_store::Change::New => summary.listings_new += 1,
-                            qsword_store::Change::Changed { .. } => summary.listings_changed += 1,
-                            qsword_store::Change::Unchanged => summary.listings_unchanged += 1,
-                        },
-                        // One bad page must not stop a night's crawl; the store refuses it
-                        // with the URL and field, and the run goes on.
-                        Err(e @ qsword_store::StoreError::InvalidListing { .. }) => {
-                            tracing::warn!("{e}");
-                            summary.errors += 1;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
+    let now = chrono::Utc::now();
+    let interrupted = store.mark_interrupted_runs("crawl", now)?;
+    if interrupted > 0 && !resume {
+        tracing::warn!(
+            "{interrupted} earlier crawl run(s) did not finish; their queued URLs are crawled too"
+        );
+    }
+    let requeued = store.write(|tx| {
+        // URLs leased by a process that died are visited again.
+        let mut n = tx.frontier_reset_in_flight()?;
+        if !resume {
+            for site in sites {
+                let due = |hours: f64| now - chrono::Duration::milliseconds((hours * 3.6e6) as i64);
+                n += tx.frontier_requeue(
+                    &site.name,
+                    qsword_store::UrlKind::Product,
+                    due(site.recrawl_product_hours),
+                )?;
+                for kind in [qsword_store::UrlKind::Page, qsword_store::UrlKind::Sitemap] {
+                    n += tx.frontier_requeue(&site.name, kind, due(site.recrawl_page_hours))?;
                 }
             }
         }
-        crawl
-            .await
-            .context("the crawler task failed")?
-            .map_err(anyhow::Error::from)
-    });
-    progress.finish();
-    summary.elapsed_s = started.elapsed().as_secs_f64();
-    let (status, report) = match &outcome {
-        Ok(report) => ("ok", serde_json::to_value(report)?),
-        Err(e) => ("failed", serde_json::json!({ "error": format!("{e:#}") })),
+        Ok(n)
+    })?;
+    tracing::info!(requeued, resume, "frontier ready");
+    let run = store.begin_run("crawl", now)?;
+    let frontier = crate::frontier::StoreFrontier::new(store)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let started = std::time::Instant::now();
+    let outcome = rt.block_on(qsword_crawler::crawl(
+        crawler_cfg,
+        sites,
+        frontier,
+        &warc_dir,
+    ));
+    let (report, frontier) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            // The frontier went down with the crawl; the store is opened again to record why.
+            let mut store = ctx.open_store()?;
+            let report = serde_json::json!({ "run": run_id, "kind": "crawl", "status": "failed", "error": e.to_string() });
+            store.finish_run(run, "failed", &report, chrono::Utc::now())?;
+            write_run_report(ctx, &format!("{run_id}-crawl"), &report)?;
+            return Err(e.into());
+        }
     };
+    frontier.finish_progress();
+    let mut store = frontier.store;
+    let mut summary = frontier.summary;
+    summary.elapsed_s = started.elapsed().as_secs_f64();
     let report = serde_json::json!({
-        "run": run_id, "kind": "crawl", "status": status, "summary": summary.to_json(), "crawler": report,
+        "run": run_id, "kind": "crawl", "status": "ok", "resume": resume, "requeued": requeued,
+        "summary": summary.to_json(), "crawler": report,
     });
-    store.finish_run(run, status, &report, chrono::Utc::now())?;
+    store.finish_run(run, "ok", &report, chrono::Utc::now())?;
     write_run_report(ctx, &format!("{run_id}-crawl"), &report)?;
-    outcome?;
     Ok(summary)
+}
+
+/// `qsword evidence URL`: the captured response of a page, from its WARC record — the
+/// listing's latest capture, else the last fetch of the URL that got a response.
+pub fn evidence(ctx: &Ctx, url: &str, body_only: bool, output: Option<&Path>) -> Result<()> {
+    let store = ctx.open_store()?;
+    let location = match store.listing_by_url(url)?.and_then(|l| l.warc) {
+        Some(w) => w,
+        None => store
+            .last_fetch(url)?
+            .and_then(|f| f.warc)
+            .with_context(|| {
+                format!(
+                    "no captured response of {url} in {}",
+                    ctx.store_path().display()
+                )
+            })?,
+    };
+    let warc = qsword_crawler::WarcRef {
+        file: ctx.warc_dir().join(&location.file),
+        record_id: location.record_id.clone(),
+        offset: location.offset,
+        payload_digest: String::new(),
+    };
+    let write = |out: &mut dyn std::io::Write| -> Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        qsword_crawler::write_http_response(&warc, &mut out, body_only).with_context(|| {
+            format!("reading {} at offset {}", warc.file.display(), warc.offset)
+        })?;
+        std::io::Write::flush(&mut out)?;
+        Ok(())
+    };
+    match output {
+        Some(path) => {
+            let mut f = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            write(&mut f)?;
+            eprintln!(
+                "wrote the response of {url} ({} record {}) to {}",
+                location.file,
+                location.record_id,
+                path.display()
+            );
+            Ok(())
+        }
+        None => write(&mut std::io::stdout().lock()),
+    }
 }
 
 /// Writes a run's JSON report to `runs/NAME.json`, for the operator and the scheduler.
@@ -238,32 +273,6 @@ pub fn write_run_report(ctx: &Ctx, name: &str, report: &serde_json::Value) -> Re
     std::fs::write(&path, serde_json::to_vec_pretty(report)?)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
-}
-
-/// The store keeps WARC file names relative to `warc/`, so a data directory can be moved.
-fn warc_location(w: &qsword_crawler::WarcRef) -> WarcLocation {
-    WarcLocation {
-        file: w
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        record_id: w.record_id.clone(),
-        offset: w.offset,
-    }
-}
-
-fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
-    qsword_store::FetchRow {
-        url: f.url.clone(),
-        fetched_at: f.fetched_at,
-        status: f.status,
-        etag: f.etag.clone(),
-        last_modified: f.last_modified.clone(),
-        content_digest: f.content_digest.clone(),
-        warc: f.warc.as_ref().map(warc_location),
-        error: f.error.clone(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

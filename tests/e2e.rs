@@ -64,14 +64,8 @@ fn start_market(rt: &tokio::runtime::Runtime, products: usize) -> RunningMarket 
         ..Default::default()
     };
     let market = Arc::new(Market::generate(&cfg));
-    rt.block_on(qsword_marketsim::serve(
-        market,
-        ServeOptions {
-            port: 0,
-            request_log: None,
-        },
-    ))
-    .expect("the simulated marketplace starts on 127.0.0.2–6")
+    rt.block_on(qsword_marketsim::serve(market, ServeOptions::default()))
+        .expect("the simulated marketplace starts on 127.0.0.2–6")
 }
 
 fn read_listings(path: &Path) -> HashMap<String, serde_json::Value> {

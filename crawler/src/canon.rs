@@ -3,10 +3,24 @@
 use url::Url;
 
 /// Query parameters that only track the visitor and never change the page.
-pub const TRACKING_PARAMS: &[&str] = &["spm", "scm", "gclid", "fbclid"];
+pub const TRACKING_PARAMS: &[&str] = &[
+    "spm",
+    "scm",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "yclid",
+    "_hsenc",
+    "_hsmi",
+    "mc_cid",
+    "mc_eid",
+    "pvid",
+    "trackId",
+    "share_token",
+];
 
-fn is_tracking(name: &str) -> bool {
-    name.starts_with("utm_") || TRACKING_PARAMS.contains(&name)
+fn is_tracking(name: &str, extra: &[String]) -> bool {
+    name.starts_with("utm_") || TRACKING_PARAMS.contains(&name) || extra.iter().any(|e| e == name)
 }
 
 /// The canonical form of a URL: lower-case host and no default port (the `url` crate's parser
@@ -18,12 +32,17 @@ fn is_tracking(name: &str) -> bool {
 /// assert_eq!(qsword_crawler::canonicalize(&u).as_str(), "http://shop.example/item/1.html?a=1&b=2");
 /// ```
 pub fn canonicalize(url: &Url) -> Url {
+    canonicalize_with(url, &[])
+}
+
+/// [`canonicalize`], also removing a site's own tracking parameters `extra`.
+pub fn canonicalize_with(url: &Url, extra: &[String]) -> Url {
     let mut u = url.clone();
     u.set_fragment(None);
     if u.query().is_some() {
         let mut pairs: Vec<(String, String)> = u
             .query_pairs()
-            .filter(|(k, _)| !is_tracking(k))
+            .filter(|(k, _)| !is_tracking(k, extra))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         pairs.sort();

@@ -7,6 +7,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::SiteRules;
+use crate::frontier::{NewUrl, UrlKind};
 
 /// One shop to crawl, as written in `seeds/sites/<name>.toml`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -38,6 +39,35 @@ pub struct Site {
     /// Minimum time between two requests to one host of this site (robots Crawl-delay may raise it).
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// Sitemaps (absolute URLs on the site's hosts) used as seeds besides `start_urls`.
+    #[serde(default)]
+    pub sitemaps: Vec<String>,
+    /// Also seed from the `Sitemap:` lines of the hosts' robots.txt.
+    #[serde(default = "yes")]
+    pub sitemaps_from_robots: bool,
+    /// Query parameters that only track visitors on this site, removed from URLs besides the
+    /// common ones (`utm_*`, `spm`, `scm`, …).
+    #[serde(default)]
+    pub tracking_params: Vec<String>,
+    /// A product page is visited again when its last answer is older than this (hours):
+    /// daily by default. Other pages (categories, sitemaps) every run unless set.
+    #[serde(default = "daily")]
+    pub recrawl_product_hours: f64,
+    #[serde(default)]
+    pub recrawl_page_hours: f64,
+    /// This site is on loopback / a private network on purpose (a test or intranet shop).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn daily() -> f64 {
+    20.0
 }
 
 /// A site file that could not be read or does not describe a valid [`Site`].
@@ -61,6 +91,13 @@ pub enum SiteConfigError {
         field: &'static str,
         pattern: String,
         source: regex::Error,
+    },
+    #[error("site {site}: {field} {value} is not valid: {reason}")]
+    Field {
+        site: String,
+        field: &'static str,
+        value: String,
+        reason: String,
     },
     #[error("site {site}: start URL {url:?} is not an absolute http(s) URL: {reason}")]
     StartUrl {
@@ -115,7 +152,41 @@ impl Site {
             }
             start_urls.push(url);
         }
+        let hosts: Vec<String> = start_urls.iter().map(crate::canon::host_key).collect();
+        let mut sitemaps = Vec::new();
+        for u in &self.sitemaps {
+            let bad = |reason: String| SiteConfigError::Field {
+                site: self.name.clone(),
+                field: "sitemaps",
+                value: format!("{u:?}"),
+                reason,
+            };
+            let url = url::Url::parse(u).map_err(|e| bad(e.to_string()))?;
+            if !hosts.contains(&crate::canon::host_key(&url)) {
+                return Err(bad(
+                    "a sitemap must be on one of the start URLs' hosts".into()
+                ));
+            }
+            sitemaps.push(url);
+        }
+        for (field, hours) in [
+            ("recrawl_product_hours", self.recrawl_product_hours),
+            ("recrawl_page_hours", self.recrawl_page_hours),
+        ] {
+            if !(hours.is_finite() && hours >= 0.0) {
+                return Err(SiteConfigError::Field {
+                    site: self.name.clone(),
+                    field,
+                    value: hours.to_string(),
+                    reason: "must be a number of hours ≥ 0".into(),
+                });
+            }
+        }
         Ok(CompiledSite {
+            name: self.name.clone(),
+            tracking_params: self.tracking_params.clone(),
+            sitemaps,
+            max_depth: self.max_depth,
             product_url: self
                 .product_url
                 .as_deref()
@@ -131,15 +202,35 @@ impl Site {
                 .iter()
                 .map(|p| re("exclude", p))
                 .collect::<Result<_, _>>()?,
-            hosts: start_urls.iter().map(crate::canon::host_key).collect(),
+            hosts,
             start_urls,
         })
+    }
+
+    /// The URLs every run starts from: the start URLs and the configured sitemaps.
+    pub fn seeds(&self) -> Result<Vec<NewUrl>, SiteConfigError> {
+        let c = self.compile()?;
+        let mut seeds: Vec<NewUrl> = c
+            .start_urls
+            .iter()
+            .map(|u| c.new_url(u, 0))
+            .chain(c.sitemaps.iter().map(|u| NewUrl {
+                kind: UrlKind::Sitemap,
+                ..c.new_url(u, 0)
+            }))
+            .collect();
+        seeds.dedup_by(|a, b| a.url == b.url);
+        Ok(seeds)
     }
 }
 
 /// A [`Site`] with its patterns compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledSite {
+    pub name: String,
+    pub tracking_params: Vec<String>,
+    pub sitemaps: Vec<url::Url>,
+    pub max_depth: Option<u32>,
     pub product_url: Option<Regex>,
     pub include: Vec<Regex>,
     pub exclude: Vec<Regex>,
@@ -149,6 +240,27 @@ pub(crate) struct CompiledSite {
 }
 
 impl CompiledSite {
+    /// The canonical form of a URL on this site (its own tracking parameters removed too).
+    pub fn canonical(&self, url: &url::Url) -> url::Url {
+        crate::canon::canonicalize_with(url, &self.tracking_params)
+    }
+
+    /// A URL of this site for the frontier, canonical, with its kind.
+    pub fn new_url(&self, url: &url::Url, depth: u32) -> NewUrl {
+        let url = self.canonical(url);
+        NewUrl {
+            host: crate::canon::host_key(&url),
+            site: self.name.clone(),
+            kind: if self.is_product(&url) {
+                UrlKind::Product
+            } else {
+                UrlKind::Page
+            },
+            depth,
+            url,
+        }
+    }
+
     pub fn is_product(&self, url: &url::Url) -> bool {
         self.product_url
             .as_ref()
@@ -184,8 +296,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CrawlerConfig {
-    /// Sent on every request and matched against robots.txt groups; names qsword and a contact.
+    /// Product token and version sent as the User-Agent (robots.txt groups are matched on the
+    /// token before `/`).
     pub user_agent: String,
+    /// Where a shop's operator can reach us; sent in the User-Agent (`qsword/0.1 (+CONTACT)`).
+    pub contact: String,
     /// Requests in flight at once over all hosts (each host still gets one at a time).
     pub concurrency: usize,
     /// Pages fetched per run at most (robots.txt fetches not counted).
@@ -215,13 +330,31 @@ pub struct CrawlerConfig {
     /// 100.64/10, 198.18/15, fc00::/7, fec0::/10, 64:ff9b:1::/48, 169.254/16, fe80::/10), also
     /// when carried inside IPv6 (`::ffff:10.0.0.1`, NAT64, 6to4).
     pub allow_private: bool,
+    /// Consecutive failed visits (no usable answer) after which a host is parked for the rest
+    /// of the run: its URLs stay queued for the next run, and the run report says why.
+    pub park_after_failures: u32,
+    /// How long a fetched robots.txt is trusted before it is fetched again (RFC 9309: ≤ 24 h).
+    pub robots_ttl_s: u64,
+    /// Ceiling of the adaptive per-host delay (raised on slow answers, 429 and 503).
+    pub max_adaptive_delay_ms: u64,
+    /// WARC files are rotated past this size.
+    pub warc_max_file_bytes: u64,
+    /// URLs leased from the frontier per host at a time (all are released if the host is parked).
+    pub lease_batch: usize,
+}
+
+impl CrawlerConfig {
+    /// The User-Agent header: names qsword and how to reach its operator.
+    pub fn user_agent_header(&self) -> String {
+        format!("{} (+{})", self.user_agent, self.contact)
+    }
 }
 
 impl Default for CrawlerConfig {
     fn default() -> Self {
         CrawlerConfig {
-            user_agent: "qsword/0.1 (+https://github.com/qsword/qsword; market surveillance)"
-                .into(),
+            user_agent: concat!("qsword/", env!("CARGO_PKG_VERSION")).into(),
+            contact: "https://github.com/qsword/qsword".into(),
             concurrency: 16,
             max_pages: 100_000,
             default_delay_ms: 1_000,
@@ -235,6 +368,11 @@ impl Default for CrawlerConfig {
             max_retry_after_ms: 60_000,
             allow_loopback: false,
             allow_private: false,
+            park_after_failures: 10,
+            robots_ttl_s: 24 * 3600,
+            max_adaptive_delay_ms: 60_000,
+            warc_max_file_bytes: 1 << 30,
+            lease_batch: 16,
         }
     }
 }

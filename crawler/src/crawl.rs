@@ -1,28 +1,35 @@
-//! The crawl loop: an in-memory breadth-first frontier shared by one task per host. Each host
-//! task fetches its robots.txt first, then serves its own queue one request at a time, spaced
-//! by the host's effective delay; tasks run concurrently (bounded by `concurrency`), so a slow
-//! host never holds up the others.
+//! The crawl loop. One task per host visits that host's URLs one request at a time, spaced by
+//! the host's effective delay (configured delay, robots.txt Crawl-delay, adaptive throttle,
+//! Retry-After); host tasks run concurrently, so a slow host never holds up the others. URLs
+//! come from a durable [`Frontier`], leased a few at a time per host; everything a visit learnt
+//! goes back as one [`PageOutcome`].
+//!
+//! The frontier is owned by one thread, the *keeper*: it serves leases, and commits outcomes
+//! in batches — after making the WARC records they point to durable (fsync), so the store
+//! never points at evidence that a crash could lose. It also decides when the crawl is over:
+//! when every host is waiting for work and nothing is left to commit.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::num::NonZeroU32;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use qsword_listing::Listing;
 use serde::Serialize;
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
-use crate::canon::{canonicalize, host_key};
+use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
 use crate::extract::{decode_html, extract_listing};
 use crate::fetch::{
-    decode_content_encoding, is_transient_status, retry_after_header, retry_delay, Fetcher,
-    RawResponse,
+    decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
+    retry_delay, FetchFailure, Fetcher, RawResponse,
+};
+use crate::frontier::{
+    Answered, Frontier, FrontierError, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind, VisitState,
 };
 use crate::links::extract_links;
 use crate::robots::RobotsPolicy;
@@ -51,33 +58,33 @@ pub struct FetchRecord {
     pub error: Option<String>,
 }
 
-/// What the crawl tells its consumer (the binary, which writes the store) as it goes.
-// Events are moved once through a channel; boxing the listing would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum CrawlEvent {
-    Fetched(FetchRecord),
-    /// A product page's listing: `platform` from the site, `url` canonical, `fetched_at` set.
-    Listing {
-        listing: Listing,
-        warc: WarcRef,
-    },
-}
-
 /// Per-host figures of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct HostReport {
     /// HTTP requests sent, robots.txt and retries included.
     pub requests: u64,
-    /// The delay held between two requests: max(configured, Crawl-delay capped).
+    /// Answers by HTTP status.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests sent again after a transient failure.
+    pub retries: u64,
+    /// Visits with no usable answer.
+    pub errors: u64,
+    /// Body bytes received (as sent, before decompression), robots.txt included.
+    pub bytes: u64,
+    /// The delay held between two requests at the start: max(configured, Crawl-delay capped).
     pub effective_delay_ms: u64,
+    /// The largest delay the adaptive throttle raised it to (slow answers, 429, 503).
+    pub max_delay_ms: u64,
     /// robots.txt outcome: `parsed`, `allow-all (status N)`, `disallow-all (…)`.
     pub robots: String,
+    /// URLs not fetched because robots.txt disallows them.
+    pub robots_disallowed: u64,
     /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
     /// (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
-    /// Why the host's crawl stopped early (its task panicked); its queued URLs were abandoned
-    /// and counted in `errors_by_host`.
+    /// Why the host was parked (its URLs stay queued for the next run).
+    pub parked: Option<String>,
+    /// Why the host's crawl stopped on a bug (its task panicked).
     pub failure: Option<String>,
 }
 
@@ -87,8 +94,8 @@ pub struct CrawlReport {
     /// Pages requested and answered (any status), robots.txt not counted.
     pub pages_fetched: u64,
     pub listings: u64,
-    /// Fetches with no usable response (refused, transport error, over-size body, 5xx/429
-    /// after retries), by `scheme://host:port`.
+    /// Visits with no usable answer (refused, transport error, over-size body, 5xx/429 after
+    /// retries), by `scheme://host:port`.
     pub errors_by_host: BTreeMap<String, u64>,
     /// URLs skipped because robots.txt disallows them.
     pub robots_disallowed: u64,
@@ -96,12 +103,15 @@ pub struct CrawlReport {
     pub refused: Vec<String>,
     /// Body bytes received (as sent, before decompression).
     pub bytes: u64,
+    /// URLs added to the frontier by this run (seeds, links, sitemap entries).
+    pub discovered: u64,
     pub elapsed: Duration,
-    pub warc_file: Option<PathBuf>,
+    /// WARC files written by this run.
+    pub warc_files: Vec<PathBuf>,
     pub hosts: BTreeMap<String, HostReport>,
 }
 
-/// Why a crawl could not run (problems with single pages are reported, not raised).
+/// Why a crawl could not run or stopped (problems with single pages are reported, not raised).
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlError {
     #[error(transparent)]
@@ -118,363 +128,636 @@ pub enum CrawlError {
     },
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("the crawl event receiver was dropped; stopped early")]
-    EventsClosed,
+    #[error("frontier: {0}")]
+    Frontier(FrontierError),
+    #[error("the frontier keeper thread died: {0}")]
+    Keeper(String),
 }
 
-struct Job {
-    url: Url,
-    site: usize,
-    depth: u32,
-}
-
-#[derive(Default)]
-struct State {
-    seen: HashSet<String>,
-    queues: HashMap<String, VecDeque<Job>>,
-    /// Hosts whose task panicked: nothing is queued for them any more.
-    abandoned: HashSet<String>,
-    in_flight: usize,
-    dispatched: u64,
-    stop: Option<CrawlError>,
-    report: CrawlReport,
+/// What host tasks ask of the keeper.
+enum Cmd {
+    Lease {
+        host: String,
+        max: usize,
+        reply: oneshot::Sender<Vec<Lease>>,
+    },
+    Done(Box<PageOutcome>),
+    Push(Vec<NewUrl>),
+    Release(Vec<Lease>),
+    /// The host will ask for nothing more this run (parked or failed).
+    Finished(String),
 }
 
 struct Shared {
     cfg: CrawlerConfig,
-    sites: Vec<(Site, CompiledSite)>,
-    policy: AddressPolicy,
-    fetcher: Fetcher,
-    warc: Mutex<WarcWriter>,
-    events: mpsc::Sender<CrawlEvent>,
+    sites: Vec<CompiledSite>,
+    site_cfgs: Vec<Site>,
+    /// One client per address policy in use (sites may allow loopback or private targets).
+    fetchers: Vec<(AddressPolicy, Fetcher)>,
+    warc: Arc<Mutex<WarcWriter>>,
+    keeper: mpsc::Sender<Cmd>,
     permits: Semaphore,
-    state: Mutex<State>,
-    notify: Notify,
+    report: Mutex<CrawlReport>,
+    /// 64-bit hashes of the canonical URLs this process already handed to the frontier: most
+    /// links are known, and this skips them without a store round trip (16 bytes per URL; a
+    /// hash collision, about 1 in 10^7 at a billion URLs, would skip one page).
+    known: Mutex<HashSet<u64>>,
+    /// A fatal error (WARC unwritable): every host stops.
+    stop: Mutex<Option<CrawlError>>,
+}
+
+impl Shared {
+    fn report(&self) -> MutexGuard<'_, CrawlReport> {
+        self.report.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn host_report<R>(&self, key: &str, f: impl FnOnce(&mut HostReport) -> R) -> R {
+        f(self.report().hosts.entry(key.to_owned()).or_default())
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    fn site(&self, name: &str) -> Option<usize> {
+        self.sites.iter().position(|s| s.name == name)
+    }
+
+    fn policy_for(&self, site: Option<usize>) -> AddressPolicy {
+        let mut p = AddressPolicy {
+            allow_loopback: self.cfg.allow_loopback,
+            allow_private: self.cfg.allow_private,
+        };
+        if let Some(s) = site.map(|i| &self.site_cfgs[i]) {
+            p.allow_loopback |= s.allow_loopback;
+            p.allow_private |= s.allow_private;
+        }
+        p
+    }
+
+    fn fetcher(&self, policy: AddressPolicy) -> &Fetcher {
+        &self
+            .fetchers
+            .iter()
+            .find(|(p, _)| *p == policy)
+            .expect("a client for every policy in use")
+            .1
+    }
+
+    /// Whether this process sees `url` for the first time (and remembers it).
+    fn first_sight(&self, url: &Url) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(url_hash(url))
+    }
+
+    /// Keeps the URLs not yet handed to the frontier by this process.
+    fn unknown(&self, urls: &mut Vec<NewUrl>) {
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        urls.retain(|u| known.insert(url_hash(&u.url)));
+    }
+}
+
+fn url_hash(u: &Url) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    u.as_str().hash(&mut h);
+    h.finish()
 }
 
 /// One host's politeness state, owned by its task.
 struct Host {
     key: String,
+    /// The floor: max(configured delay, robots.txt Crawl-delay capped).
+    base_delay: Duration,
+    /// The delay in force: the floor, raised by the adaptive throttle.
     delay: Duration,
-    limiter: Option<DefaultDirectRateLimiter>,
     /// When the last exchange with this host ended (response read, or the attempt failed).
     last_done: Option<Instant>,
+    /// No request before this (Retry-After).
+    not_before: Option<Instant>,
     robots: RobotsPolicy,
-}
-
-impl Shared {
-    /// The crawl state. A panicking host task may have poisoned the lock; the state is still
-    /// consistent enough to finish the crawl and report (counters and queues only).
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// One more unusable fetch for `host`.
-    fn count_error(&self, host: &str) {
-        *self
-            .state()
-            .report
-            .errors_by_host
-            .entry(host.to_owned())
-            .or_default() += 1;
-    }
-}
-
-/// Marks one dispatched job finished when dropped — also when `process` panics — so that the
-/// other host tasks, waiting for `in_flight` to reach zero, are not left waiting forever.
-struct InFlight<'a>(&'a Shared);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.state().in_flight -= 1;
-        self.0.notify.notify_waiters();
-    }
-}
-
-/// Abandons a host whose task panics: its queued URLs are dropped (and counted as errors) and
-/// the host is reported as failed, so the rest of the crawl finishes without it.
-struct AbandonOnPanic<'a> {
-    sh: &'a Shared,
-    key: &'a str,
-}
-
-impl Drop for AbandonOnPanic<'_> {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        let mut st = self.sh.state();
-        let abandoned = st.queues.remove(self.key).map_or(0, |q| q.len() as u64);
-        st.abandoned.insert(self.key.to_owned());
-        *st.report
-            .errors_by_host
-            .entry(self.key.to_owned())
-            .or_default() += abandoned + 1;
-        st.report
-            .hosts
-            .entry(self.key.to_owned())
-            .or_default()
-            .failure
-            .get_or_insert_with(|| format!("{abandoned} queued URLs abandoned"));
-        drop(st);
-        self.sh.notify.notify_waiters();
-    }
+    robots_fetched: Instant,
+    /// Visits in a row without a usable answer.
+    failures: u32,
+    parked: Option<String>,
+    /// The address policy of the site(s) this host belongs to.
+    policy: AddressPolicy,
 }
 
 impl Host {
-    fn set_delay(&mut self, delay: Duration) {
-        self.delay = delay;
-        // Burst 1: never two requests inside one period.
-        self.limiter =
-            Quota::with_period(delay).map(|q| RateLimiter::direct(q.allow_burst(NonZeroU32::MIN)));
+    /// Adaptive throttle, after each answer: 429/503 double the delay (at least to the
+    /// Retry-After asked for) and hold every request until then; a slow answer pulls the
+    /// delay up towards its latency (as Scrapy's AutoThrottle does with one request in
+    /// flight); a quick one lets it fall back slowly, by an eighth of the way to the floor.
+    fn adapt(
+        &mut self,
+        cfg: &CrawlerConfig,
+        status: u16,
+        latency: Duration,
+        retry_after: Option<Duration>,
+    ) {
+        let ceiling = Duration::from_millis(cfg.max_adaptive_delay_ms).max(self.base_delay);
+        if status == 429 || status == 503 {
+            let wait =
+                retry_after.unwrap_or(self.delay.max(Duration::from_millis(cfg.retry_backoff_ms)));
+            self.delay = (self.delay * 2)
+                .max(wait.min(ceiling))
+                .max(self.base_delay)
+                .min(ceiling);
+            self.not_before = Some(Instant::now() + wait);
+        } else if latency > self.delay {
+            self.delay = ((self.delay + latency) / 2).clamp(self.base_delay, ceiling);
+        } else if self.delay > self.base_delay {
+            self.delay -= (self.delay - self.base_delay.max(latency)) / 8;
+        }
     }
 }
 
-/// Crawls `sites` politely, writing every response to a new WARC file in `warc_dir` and
-/// sending [`CrawlEvent`]s as it goes. Returns when the frontier is exhausted or `max_pages`
-/// pages were fetched.
-pub async fn crawl(
+/// Crawls `sites`: seeds the frontier with their start URLs and sitemaps, then visits what the
+/// frontier holds for their hosts until nothing is queued (or `max_pages` were leased), writing
+/// every response to WARC files in `warc_dir`. Returns the report and the frontier.
+pub async fn crawl<F: Frontier + 'static>(
     cfg: &CrawlerConfig,
     sites: &[Site],
+    frontier: F,
     warc_dir: &Path,
-    events: mpsc::Sender<CrawlEvent>,
-) -> Result<CrawlReport, CrawlError> {
+) -> Result<(CrawlReport, F), CrawlError> {
     let started = Instant::now();
     let compiled = sites
         .iter()
-        .map(|s| s.compile().map(|c| (s.clone(), c)))
+        .map(Site::compile)
         .collect::<Result<Vec<_>, _>>()?;
-    let policy = AddressPolicy {
-        allow_loopback: cfg.allow_loopback,
-        allow_private: cfg.allow_private,
-    };
-    let warc = WarcWriter::create(
+    let mut seeds = Vec::new();
+    for s in sites {
+        seeds.extend(s.seeds()?);
+    }
+    let warc = WarcWriter::create_rotating(
         warc_dir,
         &format!("qsword-crawler/{}", env!("CARGO_PKG_VERSION")),
+        cfg.warc_max_file_bytes,
     )
     .map_err(|source| CrawlError::Warc {
         dir: warc_dir.to_owned(),
         source,
     })?;
-    let mut state = State::default();
-    state.report.warc_file = Some(warc.path().to_owned());
+    let warc = Arc::new(Mutex::new(warc));
     // Each host's configured delay: the largest asked by any site that crawls it.
-    let mut host_delays: BTreeMap<String, u64> = BTreeMap::new();
-    for (i, (site, c)) in compiled.iter().enumerate() {
+    let mut hosts: BTreeMap<String, (u64, Vec<usize>)> = BTreeMap::new();
+    for (i, (site, c)) in sites.iter().zip(&compiled).enumerate() {
         let delay = site.delay_ms.unwrap_or(cfg.default_delay_ms);
         for h in &c.hosts {
-            let d = host_delays.entry(h.clone()).or_insert(0);
-            *d = (*d).max(delay);
-        }
-        for u in &c.start_urls {
-            if state.seen.insert(canonicalize(u).to_string()) {
-                state.queues.entry(host_key(u)).or_default().push_back(Job {
-                    url: u.clone(),
-                    site: i,
-                    depth: 0,
-                });
+            let e = hosts.entry(h.clone()).or_insert((0, Vec::new()));
+            e.0 = e.0.max(delay);
+            if !e.1.contains(&i) {
+                e.1.push(i);
             }
         }
     }
+    let mut fetchers: Vec<(AddressPolicy, Fetcher)> = Vec::new();
+    let base = AddressPolicy {
+        allow_loopback: cfg.allow_loopback,
+        allow_private: cfg.allow_private,
+    };
+    for p in std::iter::once(base).chain(sites.iter().map(|s| AddressPolicy {
+        allow_loopback: base.allow_loopback | s.allow_loopback,
+        allow_private: base.allow_private | s.allow_private,
+    })) {
+        if !fetchers.iter().any(|(q, _)| *q == p) {
+            fetchers.push((p, Fetcher::new(cfg, p)?));
+        }
+    }
+    let (tx, rx) = mpsc::channel(1024);
     let shared = Arc::new(Shared {
-        fetcher: Fetcher::new(cfg, policy)?,
         cfg: cfg.clone(),
         sites: compiled,
-        policy,
-        warc: Mutex::new(warc),
-        events,
+        site_cfgs: sites.to_vec(),
+        fetchers,
+        warc: warc.clone(),
+        keeper: tx,
         permits: Semaphore::new(cfg.concurrency.max(1)),
-        state: Mutex::new(state),
-        notify: Notify::new(),
+        report: Mutex::new(CrawlReport::default()),
+        known: Mutex::new(HashSet::new()),
+        stop: Mutex::new(None),
     });
-    let tasks: Vec<_> = host_delays
+    shared.unknown(&mut seeds);
+    let keeper = {
+        let host_keys: HashSet<String> = hosts.keys().cloned().collect();
+        let budget = cfg.max_pages;
+        let warc = warc.clone();
+        let (done_tx, done_rx) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("frontier-keeper".into())
+            .spawn(move || {
+                let mut k = Keeper {
+                    frontier,
+                    warc,
+                    hosts: host_keys,
+                    waiting: HashMap::new(),
+                    finished: HashSet::new(),
+                    budget,
+                    leased: 0,
+                    discovered: 0,
+                };
+                let result = k.run(rx, seeds);
+                let _ = done_tx.send((result, k.frontier, k.discovered));
+            })
+            .map_err(|e| CrawlError::Keeper(e.to_string()))?;
+        done_rx
+    };
+    let tasks: Vec<_> = hosts
         .into_iter()
-        .map(|(key, delay)| {
+        .map(|(key, (delay, site_ids))| {
+            let sh = shared.clone();
             (
                 key.clone(),
-                tokio::spawn(run_host(shared.clone(), key, delay)),
+                tokio::spawn(supervise(sh, key, delay, site_ids)),
             )
         })
         .collect();
     for (key, t) in tasks {
         if let Err(e) = t.await {
-            let why = match e.try_into_panic() {
-                Ok(p) => {
-                    let msg = p
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| p.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    format!("host task panicked: {msg}")
-                }
-                Err(e) => format!("host task failed: {e}"),
-            };
-            tracing::error!(host = %key, "{why}");
-            let mut st = shared.state();
-            let hr = st.report.hosts.entry(key).or_default();
-            hr.failure = Some(match hr.failure.take() {
-                Some(abandoned) => format!("{why}; {abandoned}"),
-                None => why,
-            });
+            tracing::error!(host = %key, "host supervisor failed: {e}");
         }
     }
-    let mut st = shared.state();
-    if let Some(e) = st.stop.take() {
+    let (result, frontier, discovered) = keeper
+        .await
+        .map_err(|_| CrawlError::Keeper("it panicked".into()))?;
+    result.map_err(CrawlError::Frontier)?;
+    if let Some(e) = shared.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(e);
     }
-    let mut report = std::mem::take(&mut st.report);
+    let mut report = std::mem::take(&mut *shared.report());
+    report.discovered = discovered;
     report.elapsed = started.elapsed();
-    Ok(report)
-}
-
-async fn run_host(sh: Arc<Shared>, key: String, delay_ms: u64) {
-    let _abandon = AbandonOnPanic { sh: &sh, key: &key };
-    let mut host = Host {
-        key: key.clone(),
-        delay: Duration::ZERO,
-        limiter: None,
-        last_done: None,
-        robots: RobotsPolicy::DisallowAll,
-    };
-    host.set_delay(Duration::from_millis(delay_ms));
-    let (robots, outcome, crawl_delay) = fetch_robots(&sh, &mut host).await;
-    host.robots = robots;
-    let mut capped_from = None;
-    // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
-    // represent is capped like any long delay; NaN and negative delays are ignored.
-    let asked = crawl_delay.and_then(|cd| match Duration::try_from_secs_f32(cd) {
-        Ok(d) => Some(d),
-        Err(_) if cd > 0.0 => Some(Duration::MAX),
-        Err(_) => {
-            tracing::warn!(host = %key, crawl_delay = cd, "robots.txt Crawl-delay ignored");
-            None
-        }
-    });
-    if let Some(asked) = asked {
-        let cap = Duration::from_millis(sh.cfg.max_crawl_delay_ms);
-        if asked > cap {
-            let asked_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX);
-            tracing::warn!(host = %key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
-            capped_from = Some(asked_ms);
-        }
-        let effective = asked.min(cap).max(host.delay);
-        if effective != host.delay {
-            host.set_delay(effective);
-        }
-    }
     {
-        let mut st = sh.state();
-        let hr = st.report.hosts.entry(key.clone()).or_default();
-        hr.effective_delay_ms = host.delay.as_millis() as u64;
-        hr.robots = outcome;
-        hr.crawl_delay_capped_from_ms = capped_from;
+        let mut w = warc.lock().unwrap_or_else(|e| e.into_inner());
+        report.warc_files = w.files().to_vec();
+        // The last records are made durable like every committed batch was.
+        let _ = w.flushed_handle().and_then(|f| f.sync_data());
     }
-    while let Some(job) = next_job(&sh, &host).await {
-        let _done = InFlight(&sh);
-        process(&sh, &mut host, job).await;
-    }
+    Ok((report, frontier))
 }
 
-/// The next job of this host, skipping robots-disallowed URLs; `None` when the crawl is over
-/// (no queued work anywhere and nothing in flight that could add some, or the page budget spent).
-async fn next_job(sh: &Shared, host: &Host) -> Option<Job> {
-    loop {
-        let notified = sh.notify.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        {
-            let mut guard = sh.state();
-            let st = &mut *guard;
-            if st.stop.is_some() {
-                return None;
-            }
-            let budget_left = st.dispatched < sh.cfg.max_pages;
-            if budget_left {
-                if let Some(q) = st.queues.get_mut(&host.key) {
-                    while let Some(job) = q.pop_front() {
-                        if !host.robots.allows(&job.url) {
-                            st.report.robots_disallowed += 1;
-                            tracing::debug!(url = %job.url, "disallowed by robots.txt");
-                            continue;
-                        }
-                        st.dispatched += 1;
-                        st.in_flight += 1;
-                        return Some(job);
-                    }
+/// The frontier's owner (see the module doc).
+struct Keeper<F> {
+    frontier: F,
+    warc: Arc<Mutex<WarcWriter>>,
+    hosts: HashSet<String>,
+    /// Hosts that found nothing to lease, with the reply they wait on.
+    waiting: HashMap<String, (usize, oneshot::Sender<Vec<Lease>>)>,
+    finished: HashSet<String>,
+    budget: u64,
+    leased: u64,
+    discovered: u64,
+}
+
+impl<F: Frontier> Keeper<F> {
+    fn run(
+        &mut self,
+        mut rx: mpsc::Receiver<Cmd>,
+        seeds: Vec<NewUrl>,
+    ) -> Result<(), FrontierError> {
+        let new = self.frontier.push(&seeds)?;
+        self.count_new(&new);
+        const BATCH: usize = 512;
+        while let Some(first) = rx.blocking_recv() {
+            let mut cmds = vec![first];
+            while cmds.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(c) => cmds.push(c),
+                    Err(_) => break,
                 }
             }
-            let idle = st.queues.values().all(|q| q.is_empty()) || !budget_left;
-            if idle && st.in_flight == 0 {
-                drop(guard);
-                sh.notify.notify_waiters();
-                return None;
+            let mut pages = Vec::new();
+            let mut pushes = Vec::new();
+            let mut leases = Vec::new();
+            for c in cmds {
+                match c {
+                    Cmd::Done(p) => pages.push(*p),
+                    Cmd::Push(urls) => pushes.extend(urls),
+                    Cmd::Release(ls) => self.frontier.release(&ls)?,
+                    Cmd::Finished(host) => {
+                        self.finished.insert(host);
+                    }
+                    Cmd::Lease { host, max, reply } => leases.push((host, max, reply)),
+                }
+            }
+            let mut new = NewPerHost::new();
+            if !pushes.is_empty() {
+                new.extend(self.frontier.push(&pushes)?);
+            }
+            if !pages.is_empty() {
+                // The WARC records these rows point to reach the disk first.
+                let handle = self
+                    .warc
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .flushed_handle();
+                handle
+                    .and_then(|f| f.sync_data())
+                    .map_err(|e| Box::new(e) as FrontierError)?;
+                new.extend(self.frontier.commit(pages)?);
+            }
+            self.count_new(&new);
+            for (host, max, reply) in leases {
+                self.serve(host, max, reply)?;
+            }
+            // Hosts waiting for work that just got some.
+            for (host, _) in new {
+                if let Some((max, reply)) = self.waiting.remove(&host) {
+                    self.serve(host, max, reply)?;
+                }
+            }
+            if self.waiting.len() + self.finished.len() >= self.hosts.len() {
+                // Every host is idle and nothing is left to commit: the crawl is over.
+                for (_, (_, reply)) in self.waiting.drain() {
+                    let _ = reply.send(Vec::new());
+                }
+                break;
             }
         }
-        notified.await;
+        Ok(())
+    }
+
+    fn count_new(&mut self, new: &NewPerHost) {
+        self.discovered += new.iter().map(|(_, n)| *n as u64).sum::<u64>();
+    }
+
+    fn serve(
+        &mut self,
+        host: String,
+        max: usize,
+        reply: oneshot::Sender<Vec<Lease>>,
+    ) -> Result<(), FrontierError> {
+        let left = self.budget.saturating_sub(self.leased);
+        if left == 0 {
+            // Page budget spent: the host is done for this run.
+            self.finished.insert(host);
+            let _ = reply.send(Vec::new());
+            return Ok(());
+        }
+        let leases = self
+            .frontier
+            .lease(&host, max.min(usize::try_from(left).unwrap_or(usize::MAX)))?;
+        if leases.is_empty() {
+            self.waiting.insert(host, (max, reply));
+        } else {
+            self.leased += leases.len() as u64;
+            if let Err(unsent) = reply.send(leases) {
+                // The host task is gone (it panicked): its URLs go back to the queue.
+                self.frontier.release(&unsent)?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// Waits for this host's turn: the governor quota, a global permit, and — because waiting for
-/// the permit may delay this send after the quota was granted — the delay since the last send.
+/// The unvisited leases of one host, shared with its supervisor so a panic loses none.
+#[derive(Default)]
+struct HostWork {
+    current: Option<Lease>,
+    queued: VecDeque<Lease>,
+}
+
+/// Runs one host's task; if it panics (a bug on a hostile page), the page it was on is
+/// recorded as failed, its other leases go back to the queue and the host is reported.
+async fn supervise(sh: Arc<Shared>, key: String, delay_ms: u64, site_ids: Vec<usize>) {
+    let work = Arc::new(Mutex::new(HostWork::default()));
+    let result = tokio::spawn(run_host(
+        sh.clone(),
+        key.clone(),
+        delay_ms,
+        site_ids,
+        work.clone(),
+    ))
+    .await;
+    if let Err(e) = result {
+        let why = match e.try_into_panic() {
+            Ok(p) => {
+                let msg = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                format!("host task panicked: {msg}")
+            }
+            Err(e) => format!("host task failed: {e}"),
+        };
+        tracing::error!(host = %key, "{why}");
+        let (current, rest) = {
+            let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+            (w.current.take(), w.queued.drain(..).collect::<Vec<_>>())
+        };
+        sh.host_report(&key, |h| {
+            h.failure = Some(format!("{why}; {} leased URLs released", rest.len()));
+            h.errors += 1;
+        });
+        *sh.report().errors_by_host.entry(key.clone()).or_default() += 1;
+        if let Some(lease) = current {
+            let mut out = PageOutcome::new(lease);
+            out.error = Some(why);
+            let _ = sh.keeper.send(Cmd::Done(Box::new(out))).await;
+        }
+        let _ = sh.keeper.send(Cmd::Release(rest)).await;
+        let _ = sh.keeper.send(Cmd::Finished(key)).await;
+    }
+}
+
+async fn run_host(
+    sh: Arc<Shared>,
+    key: String,
+    delay_ms: u64,
+    site_ids: Vec<usize>,
+    work: Arc<Mutex<HostWork>>,
+) {
+    let base = Duration::from_millis(delay_ms);
+    let mut host = Host {
+        key: key.clone(),
+        base_delay: base,
+        delay: base,
+        last_done: None,
+        not_before: None,
+        robots: RobotsPolicy::DisallowAll,
+        robots_fetched: Instant::now(),
+        failures: 0,
+        parked: None,
+        policy: sh.policy_for(site_ids.first().copied()),
+    };
+    sh.host_report(&key, |h| {
+        h.effective_delay_ms = delay_ms;
+        h.max_delay_ms = delay_ms;
+    });
+    if !refresh_robots(&sh, &mut host, &site_ids).await {
+        park(&sh, &mut host, &work).await;
+        return;
+    }
+    loop {
+        let (reply, answer) = oneshot::channel();
+        let ask = Cmd::Lease {
+            host: key.clone(),
+            max: sh.cfg.lease_batch.max(1),
+            reply,
+        };
+        if sh.keeper.send(ask).await.is_err() {
+            return;
+        }
+        let Ok(leases) = answer.await else { return };
+        if leases.is_empty() {
+            return;
+        }
+        work.lock().unwrap_or_else(|e| e.into_inner()).queued = leases.into();
+        loop {
+            let next = {
+                let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+                w.current = w.queued.pop_front();
+                w.current.clone()
+            };
+            let Some(lease) = next else { break };
+            if sh.stopped() {
+                return;
+            }
+            if host.robots_fetched.elapsed() > Duration::from_secs(sh.cfg.robots_ttl_s)
+                && !refresh_robots(&sh, &mut host, &site_ids).await
+            {
+                park(&sh, &mut host, &work).await;
+                return;
+            }
+            let out = visit(&sh, &mut host, lease).await;
+            if out.state == VisitState::Failed
+                && out.answer.is_none()
+                && out.error.as_deref() != Some(DISALLOWED)
+            {
+                host.failures += 1;
+            } else if out.answer.is_some() {
+                host.failures = 0;
+            }
+            work.lock().unwrap_or_else(|e| e.into_inner()).current = None;
+            if sh.keeper.send(Cmd::Done(Box::new(out))).await.is_err() {
+                return;
+            }
+            if host.failures >= sh.cfg.park_after_failures.max(1) && host.parked.is_none() {
+                host.parked = Some(format!(
+                    "{} visits in a row got no usable answer",
+                    host.failures
+                ));
+            }
+            if host.parked.is_some() {
+                park(&sh, &mut host, &work).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Parks a host for the rest of the run: its leased URLs go back to the queue, untouched.
+async fn park(sh: &Shared, host: &mut Host, work: &Mutex<HostWork>) {
+    let why = host
+        .parked
+        .get_or_insert_with(|| "parked".to_owned())
+        .clone();
+    let rest: Vec<Lease> = {
+        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+        w.current
+            .take()
+            .into_iter()
+            .chain(w.queued.drain(..))
+            .collect()
+    };
+    tracing::warn!(host = %host.key, released = rest.len(), "host parked: {why}");
+    sh.host_report(&host.key, |h| h.parked = Some(why));
+    let _ = sh.keeper.send(Cmd::Release(rest)).await;
+    let _ = sh.keeper.send(Cmd::Finished(host.key.clone())).await;
+}
+
+const DISALLOWED: &str = "disallowed by robots.txt";
+
+/// Waits for this host's turn — the delay since the last exchange ended, any Retry-After, and
+/// a global permit — then sends one GET.
 async fn send(
     sh: &Shared,
     host: &mut Host,
     url: &Url,
-) -> Result<RawResponse, crate::fetch::FetchFailure> {
-    if let Some(l) = &host.limiter {
-        l.until_ready().await;
-    }
+    validators: (Option<&str>, Option<&str>),
+) -> Result<RawResponse, FetchFailure> {
     let _permit = sh.permits.acquire().await.expect("semaphore never closed");
-    if let Some(last) = host.last_done {
-        let due = last + host.delay;
+    // Waiting for the permit may have taken a while; the delay is checked after it, so a
+    // request never goes out early. The delay runs from the end of the previous exchange,
+    // not from its send: a slow answer must not shorten the gap the host sees.
+    let mut due = host.last_done.map(|t| t + host.delay);
+    if let Some(nb) = host.not_before {
+        due = Some(due.map_or(nb, |d| d.max(nb)));
+    }
+    if let Some(due) = due {
         if due > Instant::now() {
             tokio::time::sleep_until(due.into()).await;
         }
     }
-    sh.state()
-        .report
-        .hosts
-        .entry(host.key.clone())
-        .or_default()
-        .requests += 1;
-    let answer = sh.fetcher.get(url).await;
-    // The delay runs from the end of the exchange, not from the send: a request that waited
-    // on a new connection (or a slow server) reaches the host late, and spacing from the send
-    // would let the next one arrive sooner than the delay. The host sees at least the delay
-    // between one response and the next request, as Heritrix does.
+    sh.host_report(&host.key, |h| h.requests += 1);
+    let answer = sh.fetcher(host.policy).get(url, validators).await;
     host.last_done = Some(Instant::now());
     answer
 }
 
-/// A response with its WARC record, or why there is none.
+/// A response with its WARC record.
 struct Answer {
     resp: RawResponse,
     warc: WarcRef,
 }
 
-/// GET with retries for transient failures; every response is written to the WARC.
-async fn fetch_with_retries(sh: &Shared, host: &mut Host, url: &Url) -> Result<Answer, String> {
+/// GET with retries for transient failures; every response is written to the WARC and
+/// adapts the host's delay.
+async fn fetch_with_retries(
+    sh: &Shared,
+    host: &mut Host,
+    url: &Url,
+    validators: (Option<&str>, Option<&str>),
+) -> Result<Answer, String> {
     let mut attempt = 0;
     loop {
-        match send(sh, host, url).await {
+        match send(sh, host, url, validators).await {
             Ok(resp) => {
                 let warc = write_warc(sh, url, &resp)?;
-                let transient = is_transient_status(resp.status);
-                if transient && attempt < sh.cfg.retries {
-                    let wait = retry_delay(&sh.cfg, attempt, retry_after_header(&resp.headers));
-                    if wait <= Duration::from_millis(sh.cfg.max_retry_after_ms) {
-                        tracing::info!(%url, status = resp.status.as_u16(), ?wait, "retrying");
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                        continue;
+                let status = resp.status.as_u16();
+                sh.host_report(&host.key, |h| {
+                    *h.statuses.entry(status).or_default() += 1;
+                    h.bytes += resp.body.len() as u64;
+                });
+                sh.report().bytes += resp.body.len() as u64;
+                let retry_after = retry_after_header(&resp.headers).and_then(parse_retry_after);
+                host.adapt(&sh.cfg, status, resp.elapsed, retry_after);
+                let delay_ms = host.delay.as_millis() as u64;
+                sh.host_report(&host.key, |h| h.max_delay_ms = h.max_delay_ms.max(delay_ms));
+                if let Some(ra) = retry_after.filter(|_| matches!(status, 429 | 503)) {
+                    if ra > Duration::from_millis(sh.cfg.max_retry_after_ms) {
+                        // Asked to stay away longer than a night's run can wait.
+                        host.parked = Some(format!(
+                            "answered {status} with Retry-After {} s (more than max_retry_after_ms)",
+                            ra.as_secs()
+                        ));
+                        return Ok(Answer { resp, warc });
                     }
+                }
+                if is_transient_status(resp.status) && attempt < sh.cfg.retries {
+                    // The throttle holds the next request back (Retry-After or backoff).
+                    let wait = retry_delay(&sh.cfg, attempt, retry_after_header(&resp.headers));
+                    let at = Instant::now() + wait;
+                    host.not_before = Some(host.not_before.map_or(at, |nb| nb.max(at)));
+                    tracing::info!(%url, status, ?wait, "retrying");
+                    sh.host_report(&host.key, |h| h.retries += 1);
+                    attempt += 1;
+                    continue;
                 }
                 return Ok(Answer { resp, warc });
             }
             Err(f) if f.transient && attempt < sh.cfg.retries => {
                 let wait = retry_delay(&sh.cfg, attempt, None);
                 tracing::info!(%url, error = %f.message, ?wait, "retrying");
-                tokio::time::sleep(wait).await;
+                host.not_before = Some(Instant::now() + wait);
+                sh.host_report(&host.key, |h| h.retries += 1);
                 attempt += 1;
             }
             Err(f) => return Err(f.message),
@@ -493,7 +776,6 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         payload: &resp.body,
         truncated: resp.truncated,
     });
-    sh.state().report.bytes += resp.body.len() as u64;
     r.map_err(|source| {
         let e = CrawlError::WarcWrite {
             file: w.path().to_owned(),
@@ -501,9 +783,84 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         };
         let msg = e.to_string();
         // Evidence that cannot be written makes the whole run worthless: stop.
-        sh.state().stop.get_or_insert(e);
+        sh.stop
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(e);
         msg
     })
+}
+
+/// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
+/// RFC 9309), applies its Crawl-delay and queues its sitemaps. Returns `false` when nothing
+/// may be fetched from the host now (the host is then parked, its URLs kept for later).
+async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> bool {
+    let (robots, outcome, crawl_delay) = fetch_robots(sh, host).await;
+    host.robots_fetched = Instant::now();
+    let robots_url = Url::parse(&host.key)
+        .and_then(|u| u.join("/robots.txt"))
+        .expect("a host key is an absolute URL");
+    let disallow_all = matches!(robots, RobotsPolicy::DisallowAll);
+    if let RobotsPolicy::Parsed(_) = &robots {
+        let mut maps = Vec::new();
+        for &i in site_ids {
+            if !sh.site_cfgs[i].sitemaps_from_robots {
+                continue;
+            }
+            let site = &sh.sites[i];
+            for u in robots.sitemaps(&robots_url) {
+                if site.hosts.contains(&host_key(&u)) {
+                    maps.push(NewUrl {
+                        kind: UrlKind::Sitemap,
+                        ..site.new_url(&u, 0)
+                    });
+                } else {
+                    tracing::debug!(host = %host.key, sitemap = %u, "sitemap on another host ignored");
+                }
+            }
+        }
+        sh.unknown(&mut maps);
+        if !maps.is_empty() && sh.keeper.send(Cmd::Push(maps)).await.is_err() {
+            return false;
+        }
+    }
+    host.robots = robots;
+    let mut capped_from = None;
+    // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
+    // represent is capped like any long delay; NaN and negative delays are ignored.
+    let asked = crawl_delay.and_then(|cd| match Duration::try_from_secs_f32(cd) {
+        Ok(d) => Some(d),
+        Err(_) if cd > 0.0 => Some(Duration::MAX),
+        Err(_) => {
+            tracing::warn!(host = %host.key, crawl_delay = cd, "robots.txt Crawl-delay ignored");
+            None
+        }
+    });
+    if let Some(asked) = asked {
+        let cap = Duration::from_millis(sh.cfg.max_crawl_delay_ms);
+        if asked > cap {
+            let asked_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX);
+            tracing::warn!(host = %host.key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
+            capped_from = Some(asked_ms);
+        }
+        let floor = asked.min(cap).max(host.base_delay);
+        host.base_delay = floor;
+        host.delay = host.delay.max(floor);
+    }
+    let delay_ms = host.base_delay.as_millis() as u64;
+    sh.host_report(&host.key, |h| {
+        h.effective_delay_ms = delay_ms;
+        h.max_delay_ms = h.max_delay_ms.max(delay_ms);
+        h.robots = outcome.clone();
+        h.crawl_delay_capped_from_ms = capped_from;
+    });
+    if disallow_all {
+        host.parked = Some(format!(
+            "robots.txt {outcome}: nothing may be fetched for now"
+        ));
+        return false;
+    }
+    true
 }
 
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
@@ -518,16 +875,17 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
             )
         }
     };
+    let ua = sh.cfg.user_agent_header();
     for _ in 0..=sh.cfg.max_redirects {
-        if let Err(why) = sh.policy.check_url(&url).await {
-            refused(sh, &host.key, &url, &why);
+        if let Err(why) = host.policy.check_url(&url).await {
+            refused(sh, &url, &why);
             return (
                 RobotsPolicy::DisallowAll,
                 format!("disallow-all ({why})"),
                 None,
             );
         }
-        let a = match fetch_with_retries(sh, host, &url).await {
+        let a = match fetch_with_retries(sh, host, &url, (None, None)).await {
             Ok(a) => a,
             Err(e) => {
                 return (
@@ -552,7 +910,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
             )
             .map(|(b, _)| b)
             .unwrap_or_default();
-            return match RobotsPolicy::parse(&sh.cfg.user_agent, &body) {
+            return match RobotsPolicy::parse(&ua, &body) {
                 (policy, Ok(())) => {
                     let delay = policy.crawl_delay();
                     (policy, "parsed".into(), delay)
@@ -563,7 +921,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 }
             };
         }
-        if status.is_client_error() {
+        if status.is_client_error() && status.as_u16() != 429 {
             return (
                 RobotsPolicy::AllowAll,
                 format!("allow-all (status {})", status.as_u16()),
@@ -583,18 +941,9 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
     )
 }
 
-fn refused(sh: &Shared, key: &str, url: &Url, why: &str) {
+fn refused(sh: &Shared, url: &Url, why: &str) {
     tracing::warn!(%url, "{why}");
-    let mut st = sh.state();
-    st.report.refused.push(format!("{url}: {why}"));
-    drop(st);
-    sh.count_error(key);
-}
-
-async fn emit(sh: &Shared, ev: CrawlEvent) {
-    if sh.events.send(ev).await.is_err() {
-        sh.state().stop.get_or_insert(CrawlError::EventsClosed);
-    }
+    sh.report().refused.push(format!("{url}: {why}"));
 }
 
 fn error_record(url: &Url, error: String) -> FetchRecord {
@@ -613,41 +962,76 @@ fn error_record(url: &Url, error: String) -> FetchRecord {
     }
 }
 
-/// Fetches one frontier URL (following same-host redirects inline), records it, enqueues its
-/// links and emits its listing.
-async fn process(sh: &Shared, host: &mut Host, job: Job) {
-    let site = &sh.sites[job.site].1;
-    let mut url = job.url;
-    let mut chain = vec![canonicalize(&url).to_string()];
+/// Visits one leased URL (following same-host redirects inline): fetches it conditionally,
+/// and reads what it says — links, sitemap entries, the listing.
+async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
+    let mut out = PageOutcome::new(lease.clone());
+    let Some(si) = sh.site(&lease.site) else {
+        out.error = Some(format!(
+            "site {:?} is no longer configured; not fetched",
+            lease.site
+        ));
+        return out;
+    };
+    let site = &sh.sites[si];
+    if !host.robots.allows(&lease.url) {
+        sh.report().robots_disallowed += 1;
+        sh.host_report(&host.key, |h| h.robots_disallowed += 1);
+        tracing::debug!(url = %lease.url, "{DISALLOWED}");
+        out.error = Some(DISALLOWED.into());
+        return out;
+    }
+    let mut url = lease.url.clone();
+    let mut chain = vec![url.to_string()];
+    let mut validators = (lease.etag.clone(), lease.last_modified.clone());
+    let finish_error = |sh: &Shared, out: &mut PageOutcome, key: &str, e: String| {
+        *sh.report()
+            .errors_by_host
+            .entry(key.to_owned())
+            .or_default() += 1;
+        sh.host_report(key, |h| h.errors += 1);
+        out.error = Some(e);
+    };
     loop {
-        if let Err(why) = sh.policy.check_url(&url).await {
-            refused(sh, &host.key, &url, &why);
-            emit(sh, CrawlEvent::Fetched(error_record(&url, why))).await;
-            return;
+        if let Err(why) = host.policy.check_url(&url).await {
+            refused(sh, &url, &why);
+            out.fetches.push(error_record(&url, why.clone()));
+            finish_error(sh, &mut out, &host.key, why);
+            return out;
         }
-        let a = match fetch_with_retries(sh, host, &url).await {
+        let a = match fetch_with_retries(
+            sh,
+            host,
+            &url,
+            (validators.0.as_deref(), validators.1.as_deref()),
+        )
+        .await
+        {
             Ok(a) => a,
             Err(e) => {
-                sh.count_error(&host.key);
-                emit(sh, CrawlEvent::Fetched(error_record(&url, e))).await;
-                return;
+                out.fetches.push(error_record(&url, e.clone()));
+                finish_error(sh, &mut out, &host.key, e);
+                return out;
             }
         };
-        sh.state().report.pages_fetched += 1;
+        sh.report().pages_fetched += 1;
         let r = &a.resp;
+        let status = r.status.as_u16();
         let location = r
             .status
             .is_redirection()
             .then(|| r.header("location").and_then(|l| url.join(l).ok()))
             .flatten();
         let content_type = r.header("content-type").map(str::to_owned);
+        let etag = r.header("etag").map(str::to_owned);
+        let last_modified = r.header("last-modified").map(str::to_owned);
         let mut record = FetchRecord {
             url: url.to_string(),
             final_url: location.as_ref().unwrap_or(&url).to_string(),
-            status: Some(r.status.as_u16()),
+            status: Some(status),
             content_type: content_type.clone(),
-            etag: r.header("etag").map(str::to_owned),
-            last_modified: r.header("last-modified").map(str::to_owned),
+            etag: etag.clone(),
+            last_modified: last_modified.clone(),
             content_digest: Some(sha1_base32(&r.body)),
             warc: Some(a.warc.clone()),
             fetched_at: r.date,
@@ -661,11 +1045,7 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
                 sh.cfg.max_body_bytes
             ));
         } else if is_transient_status(r.status) {
-            record.error = Some(format!(
-                "HTTP {} after {} retries",
-                r.status.as_u16(),
-                sh.cfg.retries
-            ));
+            record.error = Some(format!("HTTP {status} after {} retries", sh.cfg.retries));
         } else if r.status.is_success() {
             match decode_content_encoding(
                 r.header("content-encoding"),
@@ -682,180 +1062,128 @@ async fn process(sh: &Shared, host: &mut Host, job: Job) {
                 Err(e) => record.error = Some(format!("cannot decode body: {e}")),
             }
         }
-        if record.error.is_some() {
-            sh.count_error(&host.key);
+        let error = record.error.clone();
+        out.fetches.push(record);
+        if is_transient_status(r.status) {
+            finish_error(sh, &mut out, &host.key, error.unwrap_or_default());
+            return out;
         }
-        emit(sh, CrawlEvent::Fetched(record)).await;
+        out.state = VisitState::Done;
+        out.error = error.clone();
+        if error.is_some() {
+            *sh.report()
+                .errors_by_host
+                .entry(host.key.clone())
+                .or_default() += 1;
+            sh.host_report(&host.key, |h| h.errors += 1);
+        }
+        // A 304 confirms the validators it was asked with (it may repeat them or not).
+        let (etag, last_modified) = if status == 304 {
+            (
+                etag.or(validators.0.take()),
+                last_modified.or(validators.1.take()),
+            )
+        } else {
+            (etag, last_modified)
+        };
+        out.answer = Some(Answered {
+            at: r.date,
+            status,
+            etag,
+            last_modified,
+        });
 
         if let Some(next) = location {
-            let canon = canonicalize(&next).to_string();
-            let same_host = host_key(&next) == host.key;
+            let next_canon = site.canonical(&next);
+            let same_host = host_key(&next_canon) == host.key;
             if same_host
                 && chain.len() <= sh.cfg.max_redirects as usize
-                && !chain.contains(&canon)
-                && site.follows(&next)
+                && !chain.contains(&next_canon.to_string())
+                && site.follows(&next_canon)
+                && host.robots.allows(&next_canon)
+                && sh.first_sight(&next_canon)
             {
-                let fresh = sh.state().seen.insert(canon.clone());
-                if fresh && host.robots.allows(&next) {
-                    chain.push(canon);
-                    url = next;
-                    continue;
-                }
-                if fresh {
-                    sh.state().report.robots_disallowed += 1;
-                }
-            } else if !same_host {
-                // Another host is served by its own task, under its own politeness.
-                enqueue(sh, job.site, job.depth, vec![next]);
+                chain.push(next_canon.to_string());
+                out.redirected.push(site.new_url(&next_canon, lease.depth));
+                url = next_canon;
+                validators = (None, None);
+                continue;
             }
-            return;
+            if !same_host && site.follows(&next_canon) {
+                // Another host of the site is served by its own task, under its own politeness.
+                out.discovered.push(site.new_url(&next_canon, lease.depth));
+            }
+            break;
         }
-        let Some(body) = body else { return };
+        let Some(body) = body else { break };
+        if lease.kind == UrlKind::Sitemap {
+            read_sitemap(sh, site, &url, &body, &lease, &mut out);
+            break;
+        }
         let is_html = content_type.as_deref().is_none_or(|c| c.contains("html"));
         if !is_html {
-            return;
+            break;
         }
         let page = decode_html(&body, content_type.as_deref());
-        let links = extract_links(&page.html, &url);
-        if sh.sites[job.site].0.max_depth.is_none_or(|m| job.depth < m) {
-            enqueue(sh, job.site, job.depth + 1, links);
+        if site.max_depth.is_none_or(|m| lease.depth < m) {
+            out.discovered.extend(
+                extract_links(&page.html, &url)
+                    .iter()
+                    .filter(|l| site.follows(l))
+                    .map(|l| site.new_url(l, lease.depth + 1)),
+            );
         }
         if site.product_url.is_none() || site.is_product(&url) {
-            let rules = sh.sites[job.site].0.rules.as_ref();
+            let rules = sh.site_cfgs[si].rules.as_ref();
             if let Some(mut listing) = extract_listing(&page, &url, rules) {
-                listing.platform = Some(sh.sites[job.site].0.platform.clone());
-                listing.url = canonicalize(&url).to_string();
+                listing.platform = Some(sh.site_cfgs[si].platform.clone());
+                listing.url = url.to_string();
                 listing.fetched_at = Some(r.date);
-                sh.state().report.listings += 1;
-                emit(
-                    sh,
-                    CrawlEvent::Listing {
-                        listing,
-                        warc: a.warc,
-                    },
-                )
-                .await;
+                sh.report().listings += 1;
+                out.listing = Some((listing, a.warc));
             }
         }
-        return;
+        break;
     }
+    sh.unknown(&mut out.discovered);
+    out
 }
 
-/// Adds the site's unseen links to their hosts' queues.
-fn enqueue(sh: &Shared, site: usize, depth: u32, links: Vec<Url>) {
-    let compiled = &sh.sites[site].1;
-    let mut st = sh.state();
-    let mut added = false;
-    for link in links {
-        if !compiled.follows(&link) {
-            continue;
-        }
-        let canon = canonicalize(&link);
-        if st.abandoned.contains(&host_key(&canon)) {
-            continue;
-        }
-        if st.seen.insert(canon.to_string()) {
-            // Fetch the canonical form: same page, and the fragment is never sent anyway.
-            st.queues
-                .entry(host_key(&canon))
-                .or_default()
-                .push_back(Job {
-                    url: canon,
-                    site,
-                    depth,
-                });
-            added = true;
-        }
-    }
-    drop(st);
-    if added {
-        sh.notify.notify_waiters();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "http://a.example:80";
-    const B: &str = "http://b.example:80";
-
-    fn host(key: &str) -> Host {
-        Host {
-            key: key.into(),
-            delay: Duration::ZERO,
-            limiter: None,
-            last_done: None,
-            robots: RobotsPolicy::AllowAll,
-        }
-    }
-
-    /// A panic while processing a page (an extraction bug on a hostile page, say) must not
-    /// leave the other hosts waiting for it forever: its queue is abandoned, the job counted
-    /// as finished, and the host reported as failed.
-    #[tokio::test]
-    async fn a_panicking_host_is_abandoned_and_the_others_finish() {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = CrawlerConfig::default();
-        let (events, _rx) = mpsc::channel(4);
-        let mut state = State::default();
-        let queue = (1..=3)
-            .map(|i| Job {
-                url: Url::parse(&format!("{A}/item/{i}.html")).unwrap(),
-                site: 0,
-                depth: 0,
-            })
-            .collect();
-        state.queues.insert(A.into(), queue);
-        let sh = Arc::new(Shared {
-            fetcher: Fetcher::new(&cfg, AddressPolicy::default()).unwrap(),
-            sites: vec![(Site::default(), Site::default().compile().unwrap())],
-            policy: AddressPolicy::default(),
-            warc: Mutex::new(WarcWriter::create(dir.path(), "test").unwrap()),
-            events,
-            permits: Semaphore::new(1),
-            state: Mutex::new(state),
-            notify: Notify::new(),
-            cfg,
-        });
-        // Host B has nothing queued: it waits until the crawl is over.
-        let b = tokio::spawn({
-            let sh = sh.clone();
-            async move { next_job(&sh, &host(B)).await.is_none() }
-        });
-        // Host A takes a page, and processing it panics (what `run_host` holds around `process`).
-        let a = tokio::spawn({
-            let sh = sh.clone();
-            async move {
-                let _abandon = AbandonOnPanic { sh: &sh, key: A };
-                let job = next_job(&sh, &host(A)).await.unwrap();
-                let _done = InFlight(&sh);
-                panic!("extraction bug on {}", job.url);
+/// A sitemap's entries become frontier URLs (children of an index stay sitemaps).
+fn read_sitemap(
+    sh: &Shared,
+    site: &CompiledSite,
+    url: &Url,
+    body: &[u8],
+    lease: &Lease,
+    out: &mut PageOutcome,
+) {
+    match crate::sitemap::parse_sitemap(body, url) {
+        Ok(map) => {
+            if let Some(why) = &map.truncated {
+                tracing::warn!(%url, "sitemap not read to the end: {why}");
             }
-        });
-        assert!(a.await.unwrap_err().is_panic());
-        let b_done = tokio::time::timeout(Duration::from_secs(10), b)
-            .await
-            .expect("host B was left waiting for the panicked host");
-        assert!(b_done.unwrap(), "the crawl is over for host B");
-
-        let st = sh.state();
-        assert_eq!(st.in_flight, 0);
-        assert!(st.queues.get(A).is_none_or(|q| q.is_empty()));
-        assert_eq!(
-            st.report.errors_by_host[A], 3,
-            "the panicked page + 2 abandoned"
-        );
-        let failure = st.report.hosts[A].failure.as_deref().unwrap();
-        assert!(failure.contains("2 queued URLs abandoned"), "{failure}");
-        drop(st);
-        // Links found later for the abandoned host are not queued for nobody to fetch.
-        enqueue(
-            &sh,
-            0,
-            1,
-            vec![Url::parse(&format!("{A}/item/9.html")).unwrap()],
-        );
-        assert!(sh.state().queues.get(A).is_none_or(|q| q.is_empty()));
+            for child in &map.sitemaps {
+                if site.hosts.contains(&host_key(child)) {
+                    out.discovered.push(NewUrl {
+                        kind: UrlKind::Sitemap,
+                        ..site.new_url(child, lease.depth)
+                    });
+                }
+            }
+            out.discovered.extend(
+                map.urls
+                    .iter()
+                    .filter(|u| site.follows(&u.loc))
+                    .map(|u| site.new_url(&u.loc, lease.depth + 1)),
+            );
+        }
+        Err(e) => {
+            out.error = Some(e.to_string());
+            *sh.report()
+                .errors_by_host
+                .entry(lease.host.clone())
+                .or_default() += 1;
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! WARC/1.1 evidence (ISO 28500): every response the crawler receives, and the request that
 //! asked for it, written as it came off the wire — status line, headers and the body still
 //! content-encoded (gzip/br bytes as sent) — one gzip member per record so that any record can
-//! be read back alone from its offset. Files are append-only and never rewritten.
+//! be read back alone from its offset. Files are append-only and never rewritten; a run's files
+//! rotate at a maximum size (1 GiB by default), each opening with its own `warcinfo` record that
+//! its records name in `WARC-Warcinfo-ID`; a request is always in the same file as its response.
 //!
 //! Header names are recorded lower-case (as the HTTP library hands them over; HTTP header
 //! names are case-insensitive) and the reason phrase is the standard one for the status code.
@@ -37,15 +39,31 @@ pub fn sha1_base32(bytes: &[u8]) -> String {
     )
 }
 
-/// One crawl run's WARC file.
-pub(crate) struct WarcWriter {
+/// Default largest WARC file: 1 GiB, the customary size (Heritrix, wget, warcprox).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// One crawl run's WARC files: appends records to the current file and, when the next
+/// exchange would make it larger than the maximum, syncs and closes it and starts another
+/// (each file opens with its own `warcinfo` record, so each stands alone).
+pub struct WarcWriter {
+    dir: PathBuf,
+    software: String,
+    /// `qsword-<UTC timestamp>-<random>`: shared by all files of the run, which then sort
+    /// together and in order (`-00000`, `-00001`, …).
+    stem: String,
+    max_file_bytes: u64,
     path: PathBuf,
     file: File,
     offset: u64,
+    /// The current file's `warcinfo` record ID (`WARC-Warcinfo-ID` of its records).
+    warcinfo_id: String,
+    /// Bytes of the current file that are its `warcinfo` record only.
+    warcinfo_len: u64,
+    files: Vec<PathBuf>,
 }
 
 /// A response as received, ready to be recorded.
-pub(crate) struct Exchange<'a> {
+pub struct Exchange<'a> {
     pub url: &'a str,
     pub ip: Option<IpAddr>,
     pub date: DateTime<Utc>,
@@ -68,113 +86,178 @@ fn warc_date(d: DateTime<Utc>) -> String {
 }
 
 impl WarcWriter {
-    /// Creates `qsword-<UTC timestamp>-<random>.warc.gz` in `dir` with a `warcinfo` record.
+    /// Creates `qsword-<UTC timestamp>-<random>-00000.warc.gz` in `dir` with a `warcinfo`
+    /// record; files rotate at [`DEFAULT_MAX_FILE_BYTES`].
     pub fn create(dir: &Path, software: &str) -> io::Result<WarcWriter> {
+        WarcWriter::create_rotating(dir, software, DEFAULT_MAX_FILE_BYTES)
+    }
+
+    /// Like [`create`](Self::create), starting a new file whenever the next exchange would
+    /// take the current one past `max_file_bytes` (an exchange larger than that alone still
+    /// gets a file of its own: records are never split).
+    pub fn create_rotating(
+        dir: &Path,
+        software: &str,
+        max_file_bytes: u64,
+    ) -> io::Result<WarcWriter> {
         std::fs::create_dir_all(dir)?;
-        let now = Utc::now();
-        let name = format!(
-            "qsword-{}-{}.warc.gz",
-            now.format("%Y%m%dT%H%M%S%.3fZ"),
+        let stem = format!(
+            "qsword-{}-{}",
+            Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let path = dir.join(name);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&path)?;
+        let (path, file) = new_file(dir, &stem, 0)?;
         let mut w = WarcWriter {
-            path,
+            dir: dir.to_owned(),
+            software: software.to_owned(),
+            stem,
+            max_file_bytes,
+            path: path.clone(),
             file,
             offset: 0,
+            warcinfo_id: String::new(),
+            warcinfo_len: 0,
+            files: vec![path],
         };
+        w.write_warcinfo()?;
+        Ok(w)
+    }
+
+    fn write_warcinfo(&mut self) -> io::Result<()> {
         let info = format!(
-            "software: {software}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
+            "software: {}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
+            self.software
         );
-        let filename = w.path.file_name().unwrap().to_string_lossy().into_owned();
-        w.write_record(
+        let filename = self
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        self.warcinfo_id = record_id();
+        let member = gzip_record(
             &[
                 ("WARC-Type", "warcinfo".into()),
-                ("WARC-Record-ID", record_id()),
-                ("WARC-Date", warc_date(now)),
+                ("WARC-Record-ID", self.warcinfo_id.clone()),
+                ("WARC-Date", warc_date(Utc::now())),
                 ("WARC-Filename", filename),
                 ("Content-Type", "application/warc-fields".into()),
             ],
             info.as_bytes(),
         )?;
-        Ok(w)
+        self.append(&member)?;
+        self.warcinfo_len = self.offset;
+        Ok(())
+    }
+
+    /// Syncs and closes the current file and starts the next one.
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file.sync_all()?;
+        let (path, file) = new_file(&self.dir, &self.stem, self.files.len())?;
+        self.path = path.clone();
+        self.file = file;
+        self.offset = 0;
+        self.files.push(path);
+        self.write_warcinfo()
+    }
+
+    /// Every file this writer has written, oldest first; the last is the current one.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Makes every record written so far reach the OS and returns a handle to the current
+    /// file, so the caller can `sync_data()` it without holding the writer (files closed by
+    /// rotation were synced then). Records are written whole with `write_all`, so this is
+    /// the guarantee the caller relies on before committing rows that point at them.
+    pub fn flushed_handle(&mut self) -> io::Result<File> {
+        self.file.flush()?;
+        self.file.try_clone()
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Writes one record as its own gzip member; returns its offset.
-    fn write_record(&mut self, headers: &[(&str, String)], block: &[u8]) -> io::Result<u64> {
-        let mut raw = Vec::with_capacity(block.len() + 512);
-        raw.extend_from_slice(b"WARC/1.1\r\n");
-        for (k, v) in headers {
-            raw.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-        }
-        raw.extend_from_slice(format!("Content-Length: {}\r\n\r\n", block.len()).as_bytes());
-        raw.extend_from_slice(block);
-        raw.extend_from_slice(b"\r\n\r\n");
-        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-        gz.write_all(&raw)?;
-        let member = gz.finish()?;
+    /// Appends gzip members at the current offset. A failed write (disk full) is cut off
+    /// again so that no half record is left for later records to follow.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<u64> {
         let offset = self.offset;
-        self.file.write_all(&member)?;
-        self.file.flush()?;
-        self.offset += member.len() as u64;
+        if let Err(e) = self.file.write_all(bytes) {
+            let _ = self
+                .file
+                .set_len(offset)
+                .and_then(|()| self.file.seek(SeekFrom::Start(offset)));
+            return Err(e);
+        }
+        self.offset += bytes.len() as u64;
         Ok(offset)
     }
 
-    /// Records a response and its request; returns where the response record is.
+    /// Records a response and its request (in the same file, response first); returns
+    /// where the response record is.
     pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> io::Result<WarcRef> {
         let response_id = record_id();
         let payload_digest = sha1_base32(ex.payload);
         let mut block = Vec::with_capacity(ex.response_head.len() + ex.payload.len());
         block.extend_from_slice(ex.response_head);
         block.extend_from_slice(ex.payload);
+        let block_digest = sha1_base32(&block);
         let date = warc_date(ex.date);
-        let mut headers = vec![
-            ("WARC-Type", "response".to_owned()),
-            ("WARC-Record-ID", response_id.clone()),
-            ("WARC-Date", date.clone()),
-            ("WARC-Target-URI", ex.url.to_owned()),
-        ];
-        if let Some(ip) = ex.ip {
-            headers.push(("WARC-IP-Address", ip.to_string()));
+        let members = |warcinfo_id: &str| -> io::Result<(Vec<u8>, Vec<u8>)> {
+            let mut resp = vec![
+                ("WARC-Type", "response".to_owned()),
+                ("WARC-Record-ID", response_id.clone()),
+                ("WARC-Date", date.clone()),
+                ("WARC-Target-URI", ex.url.to_owned()),
+                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+            ];
+            if let Some(ip) = ex.ip {
+                resp.push(("WARC-IP-Address", ip.to_string()));
+            }
+            resp.extend([
+                (
+                    "Content-Type",
+                    "application/http;msgtype=response".to_owned(),
+                ),
+                ("WARC-Payload-Digest", payload_digest.clone()),
+                ("WARC-Block-Digest", block_digest.clone()),
+            ]);
+            if ex.truncated {
+                resp.push(("WARC-Truncated", "length".to_owned()));
+            }
+            let mut req = vec![
+                ("WARC-Type", "request".to_owned()),
+                ("WARC-Record-ID", record_id()),
+                ("WARC-Date", date.clone()),
+                ("WARC-Target-URI", ex.url.to_owned()),
+                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+                ("WARC-Concurrent-To", response_id.clone()),
+            ];
+            if let Some(ip) = ex.ip {
+                req.push(("WARC-IP-Address", ip.to_string()));
+            }
+            req.extend([
+                (
+                    "Content-Type",
+                    "application/http;msgtype=request".to_owned(),
+                ),
+                ("WARC-Block-Digest", sha1_base32(ex.request_head)),
+            ]);
+            Ok((
+                gzip_record(&resp, &block)?,
+                gzip_record(&req, ex.request_head)?,
+            ))
+        };
+        let mut pair = members(&self.warcinfo_id)?;
+        let size = (pair.0.len() + pair.1.len()) as u64;
+        if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
+            self.rotate()?;
+            // The records name their file's warcinfo record: compress them again.
+            pair = members(&self.warcinfo_id)?;
         }
-        headers.extend([
-            (
-                "Content-Type",
-                "application/http;msgtype=response".to_owned(),
-            ),
-            ("WARC-Payload-Digest", payload_digest.clone()),
-            ("WARC-Block-Digest", sha1_base32(&block)),
-        ]);
-        if ex.truncated {
-            headers.push(("WARC-Truncated", "length".to_owned()));
-        }
-        let offset = self.write_record(&headers, &block)?;
-        let mut req = vec![
-            ("WARC-Type", "request".to_owned()),
-            ("WARC-Record-ID", record_id()),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", ex.url.to_owned()),
-            ("WARC-Concurrent-To", response_id.clone()),
-        ];
-        if let Some(ip) = ex.ip {
-            req.push(("WARC-IP-Address", ip.to_string()));
-        }
-        req.extend([
-            (
-                "Content-Type",
-                "application/http;msgtype=request".to_owned(),
-            ),
-            ("WARC-Block-Digest", sha1_base32(ex.request_head)),
-        ]);
-        self.write_record(&req, ex.request_head)?;
+        let offset = self.append(&pair.0)?;
+        self.append(&pair.1)?;
         Ok(WarcRef {
             file: self.path.clone(),
             record_id: response_id,
@@ -182,6 +265,32 @@ impl WarcWriter {
             payload_digest,
         })
     }
+}
+
+/// Creates the run's file number `serial` (must not exist yet).
+fn new_file(dir: &Path, stem: &str, serial: usize) -> io::Result<(PathBuf, File)> {
+    let path = dir.join(format!("{stem}-{serial:05}.warc.gz"));
+    let file = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(&path)?;
+    Ok((path, file))
+}
+
+/// One WARC record as its own gzip member, so it can be read alone from its offset.
+fn gzip_record(headers: &[(&str, String)], block: &[u8]) -> io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(
+        Vec::with_capacity(block.len() / 3 + 512),
+        Compression::default(),
+    );
+    gz.write_all(b"WARC/1.1\r\n")?;
+    for (k, v) in headers {
+        gz.write_all(format!("{k}: {v}\r\n").as_bytes())?;
+    }
+    gz.write_all(format!("Content-Length: {}\r\n\r\n", block.len()).as_bytes())?;
+    gz.write_all(block)?;
+    gz.write_all(b"\r\n\r\n")?;
+    gz.finish()
 }
 
 /// One record read back: its WARC headers and, for `application/http` records, the HTTP
@@ -237,21 +346,29 @@ fn bad(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
-/// Reads the record at `warc` (its own gzip member) and checks it is the record named.
-pub fn read_record(warc: &WarcRef) -> io::Result<WarcRecordData> {
-    let mut f = File::open(&warc.file)?;
+/// `file@offset: what`, for errors about one record.
+fn at(warc: &WarcRef, what: impl std::fmt::Display) -> io::Error {
+    bad(format!("{}@{}: {what}", warc.file.display(), warc.offset))
+}
+
+/// Opens the record at `warc`, checks it is the record named, and returns its WARC headers
+/// and a reader over exactly its block.
+fn open_record(warc: &WarcRef) -> io::Result<(Vec<(String, String)>, u64, impl BufRead)> {
+    let mut f = File::open(&warc.file).map_err(|e| at(warc, format!("cannot open: {e}")))?;
     f.seek(SeekFrom::Start(warc.offset))?;
     // GzDecoder stops at the end of this record's member.
     let mut r = BufReader::new(GzDecoder::new(BufReader::new(f)));
-    let mut version = String::new();
-    r.read_line(&mut version)?;
-    if !version.starts_with("WARC/1.") {
-        return Err(bad(format!(
-            "{}@{}: not a WARC record (starts {:?})",
-            warc.file.display(),
-            warc.offset,
-            version.trim_end()
-        )));
+    let mut version = Vec::new();
+    r.read_until(b'\n', &mut version)
+        .map_err(|e| at(warc, format!("no gzip member here ({e})")))?;
+    if !version.starts_with(b"WARC/1.") {
+        return Err(at(
+            warc,
+            format!(
+                "not a WARC record (starts {:?})",
+                String::from_utf8_lossy(&version).trim_end()
+            ),
+        ));
     }
     let mut head = String::new();
     loop {
@@ -262,26 +379,33 @@ pub fn read_record(warc: &WarcRef) -> io::Result<WarcRecordData> {
         head.push_str(&line);
     }
     let warc_headers = parse_header_lines(&head);
-    let len: usize = find(&warc_headers, "Content-Length")
+    let len: u64 = find(&warc_headers, "Content-Length")
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            bad(format!(
-                "{}@{}: no Content-Length",
-                warc.file.display(),
-                warc.offset
-            ))
-        })?;
+        .ok_or_else(|| at(warc, "no Content-Length"))?;
     if find(&warc_headers, "WARC-Record-ID") != Some(warc.record_id.as_str()) {
-        return Err(bad(format!(
-            "{}@{}: record is {:?}, expected {}",
-            warc.file.display(),
-            warc.offset,
-            find(&warc_headers, "WARC-Record-ID"),
-            warc.record_id
-        )));
+        return Err(at(
+            warc,
+            format!(
+                "record is {:?}, expected {}",
+                find(&warc_headers, "WARC-Record-ID"),
+                warc.record_id
+            ),
+        ));
     }
-    let mut block = vec![0; len];
-    r.read_exact(&mut block)?;
+    Ok((warc_headers, len, r.take(len)))
+}
+
+/// Reads the record at `warc` (its own gzip member) and checks it is the record named.
+pub fn read_record(warc: &WarcRef) -> io::Result<WarcRecordData> {
+    let (warc_headers, len, mut r) = open_record(warc)?;
+    let mut block = Vec::with_capacity(len.min(64 << 20) as usize);
+    r.read_to_end(&mut block)?;
+    if block.len() as u64 != len {
+        return Err(at(
+            warc,
+            format!("block ends after {} of {len} bytes", block.len()),
+        ));
+    }
     let mut data = WarcRecordData {
         warc_headers,
         http_status: None,
@@ -307,4 +431,38 @@ pub fn read_record(warc: &WarcRef) -> io::Result<WarcRecordData> {
         _ => data.payload = block,
     }
     Ok(data)
+}
+
+/// Writes the HTTP response recorded at `warc` to `out`: with `body_only` false, exactly as
+/// recorded (status line, headers, body as received — still content-encoded; see the module
+/// doc for how headers are recorded); with `body_only`, the body with its `Content-Encoding`
+/// undone. The record at the offset must be the response named by `warc.record_id`.
+pub fn write_http_response(
+    warc: &WarcRef,
+    out: &mut impl Write,
+    body_only: bool,
+) -> io::Result<()> {
+    let is_response = |h: &[(String, String)]| {
+        find(h, "WARC-Type") == Some("response")
+            && find(h, "Content-Type").is_some_and(|c| c.starts_with("application/http"))
+    };
+    if body_only {
+        let rec = read_record(warc)?;
+        if !is_response(&rec.warc_headers) {
+            return Err(at(warc, "not an HTTP response record"));
+        }
+        return out.write_all(&rec.decoded_payload()?);
+    }
+    let (headers, len, mut block) = open_record(warc)?;
+    if !is_response(&headers) {
+        return Err(at(warc, "not an HTTP response record"));
+    }
+    let copied = io::copy(&mut block, out)?;
+    if copied != len {
+        return Err(at(
+            warc,
+            format!("block ends after {copied} of {len} bytes"),
+        ));
+    }
+    Ok(())
 }

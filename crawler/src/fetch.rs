@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use reqwest::header::{
-    HeaderMap, ACCEPT, ACCEPT_ENCODING, RETRY_AFTER, TRANSFER_ENCODING, USER_AGENT,
+    HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER,
+    TRANSFER_ENCODING, USER_AGENT,
 };
 use reqwest::{StatusCode, Version};
 use url::Url;
@@ -72,13 +73,18 @@ impl Fetcher {
             .build()?;
         Ok(Fetcher {
             client,
-            user_agent: cfg.user_agent.clone(),
+            user_agent: cfg.user_agent_header(),
             max_body_bytes: cfg.max_body_bytes,
         })
     }
 
-    /// One GET, body read up to the limit.
-    pub async fn get(&self, url: &Url) -> Result<RawResponse, FetchFailure> {
+    /// One GET, body read up to the limit; conditional when validators (ETag, Last-Modified
+    /// of the last answer) are given.
+    pub async fn get(
+        &self,
+        url: &Url,
+        validators: (Option<&str>, Option<&str>),
+    ) -> Result<RawResponse, FetchFailure> {
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
             None => url.host_str().unwrap_or("").to_owned(),
@@ -87,26 +93,40 @@ impl Fetcher {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        let request_head = format!(
-            "GET {target} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {}\r\naccept: {ACCEPT_HTML}\r\naccept-encoding: {ACCEPT_ENCODINGS}\r\n\r\n",
+        let mut request_head = format!(
+            "GET {target} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {}\r\naccept: {ACCEPT_HTML}\r\naccept-encoding: {ACCEPT_ENCODINGS}\r\n",
             self.user_agent
-        )
-        .into_bytes();
+        );
+        let mut req = self
+            .client
+            .get(url.clone())
+            .header(USER_AGENT, &self.user_agent)
+            .header(ACCEPT, ACCEPT_HTML)
+            .header(ACCEPT_ENCODING, ACCEPT_ENCODINGS);
+        // Validators come from an earlier response of this server; one that is not a valid
+        // header value is not sent (the GET is then unconditional).
+        for (name, value) in [
+            (IF_NONE_MATCH, validators.0),
+            (IF_MODIFIED_SINCE, validators.1),
+        ] {
+            if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                request_head.push_str(&format!(
+                    "{}: {}\r\n",
+                    name.as_str(),
+                    v.to_str().unwrap_or("")
+                ));
+                req = req.header(name, v);
+            }
+        }
+        request_head.push_str("\r\n");
+        let request_head = request_head.into_bytes();
         let fail = |e: reqwest::Error| FetchFailure {
             transient: e.is_connect() || e.is_timeout(),
             message: format!("{url}: {}", error_chain(&e)),
         };
         let date = Utc::now();
         let started = std::time::Instant::now();
-        let mut resp = self
-            .client
-            .get(url.clone())
-            .header(USER_AGENT, &self.user_agent)
-            .header(ACCEPT, ACCEPT_HTML)
-            .header(ACCEPT_ENCODING, ACCEPT_ENCODINGS)
-            .send()
-            .await
-            .map_err(fail)?;
+        let mut resp = req.send().await.map_err(fail)?;
         let status = resp.status();
         let version = match resp.version() {
             Version::HTTP_09 => "HTTP/0.9",

@@ -35,13 +35,19 @@ mod crawl;
 pub mod evidence;
 pub mod extract;
 mod fetch;
+pub mod frontier;
 pub mod links;
 pub mod robots;
 pub mod safety;
+pub mod sitemap;
 
 pub use canon::canonicalize;
 pub use config::{CrawlerConfig, Site, SiteConfigError};
-pub use crawl::{crawl, CrawlError, CrawlEvent, CrawlReport, FetchRecord, HostReport};
-pub use evidence::{read_record, sha1_base32, WarcRecordData, WarcRef};
+pub use crawl::{crawl, CrawlError, CrawlReport, FetchRecord, HostReport};
+pub use evidence::{read_record, sha1_base32, write_http_response, WarcRecordData, WarcRef};
 pub use fetch::decode_content_encoding;
+pub use frontier::{
+    Answered, Frontier, FrontierError, Lease, MemoryFrontier, NewUrl, PageOutcome, UrlKind,
+    VisitState,
+};
 pub use safety::AddressPolicy;

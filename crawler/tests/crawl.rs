@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use qsword_crawler::{
-    crawl, read_record, sha1_base32, CrawlEvent, CrawlReport, CrawlerConfig, FetchRecord, Site,
+    crawl, read_record, sha1_base32, CrawlReport, CrawlerConfig, FetchRecord, MemoryFrontier, Site,
 };
 
 type Log = Arc<Mutex<Vec<(Instant, String)>>>;
@@ -92,18 +92,16 @@ async fn run(
     sites: &[Site],
 ) -> (CrawlReport, Vec<FetchRecord>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-    let collector = tokio::spawn(async move {
-        let mut fetched = Vec::new();
-        while let Some(ev) = rx.recv().await {
-            if let CrawlEvent::Fetched(f) = ev {
-                fetched.push(f);
-            }
-        }
-        fetched
-    });
-    let report = crawl(cfg, sites, dir.path(), tx).await.unwrap();
-    (report, collector.await.unwrap(), dir)
+    let (report, frontier) = crawl(cfg, sites, MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    assert_eq!(frontier.in_flight(), 0, "every leased URL was committed");
+    let fetched = frontier
+        .outcomes
+        .into_iter()
+        .flat_map(|o| o.fetches)
+        .collect();
+    (report, fetched, dir)
 }
 
 fn min_gap(reqs: &[(Instant, String)]) -> Duration {
@@ -240,12 +238,16 @@ async fn loopback_is_refused_unless_allowed() {
         "{:?}",
         report.refused
     );
-    assert_eq!(
-        report.refused.len(),
-        1,
-        "robots.txt refused; the page is then disallowed"
+    assert_eq!(report.refused.len(), 1, "robots.txt refused");
+    // Nothing may be fetched from a host whose robots.txt cannot be read: it is parked and
+    // its URLs stay queued for a later run.
+    let host = report.hosts.values().next().unwrap();
+    assert!(
+        host.parked
+            .as_deref()
+            .is_some_and(|p| p.contains("loopback")),
+        "{host:?}"
     );
-    assert_eq!(report.robots_disallowed, 1);
     assert!(fetched.is_empty());
     // The same check is what guards every page URL and redirect hop.
     let policy = qsword_crawler::AddressPolicy::default();
@@ -405,7 +407,7 @@ async fn warc_records_read_back_with_correct_digests_and_raw_gzip() {
 
     // A standard WARC reader parses the whole file: warcinfo + (response, request) per fetch
     // (3 pages + robots.txt), and each block digest matches its block.
-    let path = report.warc_file.unwrap();
+    let path = report.warc_files[0].clone();
     let records: Vec<_> = warc::WarcReader::from_path_gzip(&path)
         .unwrap()
         .iter_records()
@@ -473,18 +475,14 @@ async fn product_pages_become_listings_with_platform_canonical_url_and_evidence(
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let collector = tokio::spawn(async move {
-        let mut listings = Vec::new();
-        while let Some(ev) = rx.recv().await {
-            if let CrawlEvent::Listing { listing, warc } = ev {
-                listings.push((listing, warc));
-            }
-        }
-        listings
-    });
-    let report = crawl(&test_config(), &[s], dir.path(), tx).await.unwrap();
-    let mut listings = collector.await.unwrap();
+    let (report, frontier) = crawl(&test_config(), &[s], MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    let mut listings: Vec<_> = frontier
+        .outcomes
+        .into_iter()
+        .filter_map(|o| o.listing)
+        .collect();
     listings.sort_by(|a, b| a.0.url.cmp(&b.0.url));
 
     assert_eq!(
@@ -692,7 +690,7 @@ async fn a_chunked_response_is_recorded_without_its_transfer_encoding() {
     );
     assert_eq!(rec.http_header("content-type"), Some("text/html"));
     // A standard WARC reader gets the same block.
-    let records: Vec<_> = warc::WarcReader::from_path_gzip(report.warc_file.unwrap())
+    let records: Vec<_> = warc::WarcReader::from_path_gzip(report.warc_files[0].clone())
         .unwrap()
         .iter_records()
         .collect::<Result<_, _>>()

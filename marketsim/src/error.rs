@@ -4,6 +4,8 @@ use std::path::PathBuf;
 /// What can go wrong when serving the market or reading its files.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    #[error("{field} {reason}")]
+    Config { field: &'static str, reason: String },
     #[error("cannot bind shop {shop} to {addr}: {source} (is the loopback range 127.0.0.0/8 usable and the port free?)")]
     Bind {
         shop: String,

@@ -1,6 +1,7 @@
 //! A deterministic simulated marketplace for qsword's demo, end-to-end tests and benchmarks.
 //!
-//! Five shops, each on its own loopback host (127.0.0.2 … 127.0.0.6), sell products of the
+//! Five shops (up to eight with [`MarketConfig::shops`]), each on its own loopback host
+//! (127.0.0.2 … 127.0.0.6, then 127.0.0.7 … 127.0.0.9), sell products of the
 //! enforcement campaign's focus categories (toys, household appliances, wire and cable,
 //! switches and sockets, chargers and power banks, fertilizers, agricultural machinery parts,
 //! steel, auto filters, lubricants) from real brands, through official stores, authorised
@@ -11,6 +12,35 @@
 //! that needs site rules, and plain HTML in GBK — and serves category pages, search, seller
 //! pages, robots.txt, sitemaps and conditional requests (304) like a real shop. `day` advances
 //! the market like successive nights: prices move, offers appear and are delisted (404/410).
+//!
+//! ## Options for tests and benchmarks
+//!
+//! - **More shops** — `MarketConfig::shops` is 5 (the default) ..= 8: shops 6, 7, 8 are
+//!   `kaola-sim` (JSON-LD), `vip-sim` (microdata) and `dangdang-sim` (embedded state) on
+//!   127.0.0.7, .8, .9, with their own item ids and sellers; offers spread over every shop. The
+//!   default market is unchanged by the option. [`MarketConfig::validate`] names a bad field;
+//!   [`Market::generate`] panics with that message.
+//! - **Scale** — `products: 13_500, shops: 8` gives about 200 000 product pages; generating
+//!   them takes about 0.7 s in a debug build and the market holds about 125 MiB (descriptions
+//!   are written when a page is rendered, not stored). Every page costs what it shows: category
+//!   pages, seller pages and product lookups use indices built once. (`examples/scale.rs`
+//!   measures all this.) Only `/search`, which robots.txt disallows, scans the shop.
+//! - **Sitemaps in three forms** — a shop's live product URLs are split into at least three
+//!   parts of at most `MarketConfig::sitemap_max_urls` (default and maximum 50 000, the
+//!   sitemaps.org limit): `/sitemap-items-1.xml` … as plain XML, the last XML part gzipped as
+//!   `/sitemap-items-N.xml.gz` (`Content-Type: application/gzip`), and the final part as the
+//!   text sitemap `/sitemap.txt` (one URL per line). Each live product is in exactly one part,
+//!   so a crawler that ignores a form misses products. The index `/sitemap.xml` lists the XML
+//!   parts and `/sitemap-categories.xml`; robots.txt has `Sitemap:` lines for the index and the
+//!   text sitemap.
+//! - **Mirrors** — [`ServeOptions::mirrors`] serves every shop on that many more hosts: mirror
+//!   `j` (from 0) of shop `k` (from 0) on `127.1.k.(j+1)`, at most [`MAX_MIRRORS`] per shop.
+//!   Mirrors serve the same pages (same ETags) with links to themselves; the request log's
+//!   `host` tells them apart, and [`ServedShop::mirrors`] and [`RunningMarket::all_base_urls`]
+//!   list them. Five shops with nine mirrors each are 50 hosts.
+//! - **Throttling** — [`ServeOptions::throttle`] answers every `every`-th request a host
+//!   receives (counted per host, robots.txt neither counted nor throttled) with `429 Too Many
+//!   Requests` (or `503`) and `Retry-After`, logged with that status.
 //!
 //! Everything is a pure function of [`MarketConfig`]: the same seed and day give byte-identical
 //! pages and the same [`TruthRecord`]s, which say what every page really is.
@@ -45,6 +75,26 @@
 //! running.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! A benchmark's market: 8 shops × (1 + 5 mirrors) = 48 hosts, ~200 000 product pages, every
+//! tenth request per host throttled:
+//!
+//! ```no_run
+//! # async fn bench() -> Result<(), qsword_marketsim::Error> {
+//! use qsword_marketsim::{serve, Market, MarketConfig, ServeOptions, Throttle};
+//! use std::sync::Arc;
+//! let cfg = MarketConfig { products: 13_500, shops: 8, ..MarketConfig::default() };
+//! cfg.validate()?;
+//! let market = Arc::new(Market::generate(&cfg));
+//! let opts = ServeOptions {
+//!     mirrors: 5,
+//!     throttle: Some(Throttle { every: 10, retry_after_secs: 1, status: 429 }),
+//!     ..ServeOptions::default()
+//! };
+//! let running = serve(market, opts).await?;
+//! assert_eq!(running.all_base_urls().len(), 48);
+//! # Ok(()) }
+//! ```
 
 pub mod catalogue;
 pub mod counterfeit;
@@ -55,9 +105,13 @@ mod server;
 mod truth;
 
 pub use error::Error;
-pub use market::{Charset, Market, MarketConfig, PageStyle, ShopSpec};
+pub use market::{
+    Charset, Market, MarketConfig, PageStyle, ShopSpec, DEFAULT_SHOPS, MAX_SHOPS, SITEMAP_MAX_URLS,
+};
 pub use pages::Page;
-pub use server::{serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop};
+pub use server::{
+    serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop, Throttle, MAX_MIRRORS,
+};
 pub use truth::{read_truth, write_truth, TruthRecord};
 
 /// The path prefixes every shop's robots.txt disallows. Product pages link into them, so a

@@ -13,19 +13,33 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-/// What market to generate.
+/// What market to generate. Missing fields deserialize to their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MarketConfig {
     pub seed: u64,
     /// Day 0 is the first night; every later day changes prices, adds and delists offers.
     pub day: u32,
     /// Catalogue products (each offered in several shops).
     pub products: usize,
-    /// Average offers per product across the five shops.
+    /// Average offers per product across all shops.
     pub offers_per_product: usize,
     /// `Crawl-delay` announced in robots.txt, in seconds.
     pub crawl_delay: f64,
+    /// How many shops: 5 (the default) up to [`MAX_SHOPS`]; shops 6–8 are `kaola-sim`,
+    /// `vip-sim` and `dangdang-sim` on 127.0.0.7–9.
+    pub shops: usize,
+    /// Most URLs one sitemap file lists (the sitemaps.org limit is 50 000); a shop's product
+    /// URLs are split over as many files as this needs.
+    pub sitemap_max_urls: usize,
 }
+
+/// The sitemaps.org limit on URLs per sitemap file.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+/// The most shops a market can have.
+pub const MAX_SHOPS: usize = 8;
+/// The shops of the default market.
+pub const DEFAULT_SHOPS: usize = 5;
 
 impl Default for MarketConfig {
     fn default() -> Self {
@@ -35,7 +49,44 @@ impl Default for MarketConfig {
             products: 40,
             offers_per_product: 15,
             crawl_delay: 0.05,
+            shops: DEFAULT_SHOPS,
+            sitemap_max_urls: SITEMAP_MAX_URLS,
         }
+    }
+}
+
+impl MarketConfig {
+    /// Checks the fields [`Market::generate`] cannot work with; the error names the field.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let bad = |field, reason: String| Err(crate::Error::Config { field, reason });
+        if !(DEFAULT_SHOPS..=MAX_SHOPS).contains(&self.shops) {
+            return bad(
+                "MarketConfig.shops",
+                format!(
+                    "is {}, must be {DEFAULT_SHOPS}..={MAX_SHOPS} (shops 6-8 are kaola-sim, vip-sim, dangdang-sim)",
+                    self.shops
+                ),
+            );
+        }
+        if self.sitemap_max_urls == 0 || self.sitemap_max_urls > SITEMAP_MAX_URLS {
+            return bad(
+                "MarketConfig.sitemap_max_urls",
+                format!(
+                    "is {}, must be 1..={SITEMAP_MAX_URLS} (the sitemaps.org limit)",
+                    self.sitemap_max_urls
+                ),
+            );
+        }
+        if !self.crawl_delay.is_finite() || self.crawl_delay < 0.0 {
+            return bad(
+                "MarketConfig.crawl_delay",
+                format!(
+                    "is {}, must be a non-negative number of seconds",
+                    self.crawl_delay
+                ),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -73,8 +124,9 @@ pub struct ShopSpec {
     pub ip: Ipv4Addr,
 }
 
-/// The five shops, one per page style (shop k on 127.0.0.(k+2)).
-fn shop_specs() -> Vec<ShopSpec> {
+/// The first `n` shops (shop k on 127.0.0.(k+2)): five with one page style each, then three
+/// more reusing the JSON-LD, microdata and embedded-state styles.
+fn shop_specs(n: usize) -> Vec<ShopSpec> {
     let s = |name: &str, style, charset, k: u8| ShopSpec {
         name: name.to_string(),
         style,
@@ -87,16 +139,25 @@ fn shop_specs() -> Vec<ShopSpec> {
         s("pinduo-sim", PageStyle::EmbeddedState, Charset::Utf8, 2),
         s("suning-sim", PageStyle::PlainHtml, Charset::Utf8, 3),
         s("gbk-mall-sim", PageStyle::PlainHtml, Charset::Gbk, 4),
+        s("kaola-sim", PageStyle::JsonLd, Charset::Utf8, 5),
+        s("vip-sim", PageStyle::Microdata, Charset::Utf8, 6),
+        s("dangdang-sim", PageStyle::EmbeddedState, Charset::Utf8, 7),
     ]
+    .into_iter()
+    .take(n)
+    .collect()
 }
 
 /// First item id of each shop; ids then grow by random steps so they look like real ones.
-const ITEM_ID_BASE: [u64; 5] = [
+const ITEM_ID_BASE: [u64; MAX_SHOPS] = [
     600_012_000_000,
     100_034_000_000,
     300_500_000_000,
     10_200_000_000,
     880_000,
+    5_004_100_000,
+    2_600_700_000_000,
+    29_300_000,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,11 +235,25 @@ pub(crate) struct Offer {
     pub marks: Vec<ShownMark>,
     pub fake_kinds: Vec<&'static str>,
     pub hard_negative: Option<&'static str>,
-    pub description: String,
+    /// Rendered on demand ([`Market::description`]): the text is the biggest part of an offer.
+    pub description: Description,
     pub promo: &'static str,
     pub modified_day: u32,
     /// 404 or 410 once delisted.
     pub gone: Option<u16>,
+}
+
+/// What an offer's description says; [`Market::description`] writes it out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Description {
+    /// Written from the product and the offer, with a cue word (some fakes) or one of two
+    /// stock phrases.
+    Standard {
+        cue: Option<&'static str>,
+        phrase: u8,
+    },
+    /// A compatible part's disclaimer, naming its maker.
+    Compatible(&'static Brand),
 }
 
 /// A fully generated market, deterministic from its [`MarketConfig`].
@@ -193,6 +268,9 @@ pub struct Market {
     pub(crate) by_item: HashMap<(usize, u64), usize>,
     /// Live offers per shop and category (index into `CATEGORIES`), by item id.
     pub(crate) live: Vec<Vec<Vec<usize>>>,
+    /// Live offers per shop and seller (index into `ShopSellers::all`), in `live` order, so a
+    /// seller page costs what it shows, not the size of the shop.
+    pub(crate) live_by_seller: Vec<Vec<Vec<usize>>>,
 }
 
 const PROMOS: &[&str] = &[
@@ -249,9 +327,15 @@ const SELLER_SUFFIXES: &[&str] = &[
 
 impl Market {
     /// Generates the market for `cfg` (day 0, then each day's changes up to `cfg.day`).
+    ///
+    /// # Panics
+    /// If `cfg` is invalid ([`MarketConfig::validate`] says why, naming the field).
     pub fn generate(cfg: &MarketConfig) -> Market {
+        if let Err(e) = cfg.validate() {
+            panic!("invalid market config: {e}");
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let shops = shop_specs();
+        let shops = shop_specs(cfg.shops);
         let sellers = (0..shops.len()).map(|_| make_sellers(&mut rng)).collect();
         let templates = catalogue::interleaved();
         let products = (0..cfg.products)
@@ -272,6 +356,7 @@ impl Market {
             offers: Vec::with_capacity(cfg.products * (cfg.offers_per_product + 1)),
             by_item: HashMap::new(),
             live: Vec::new(),
+            live_by_seller: Vec::new(),
         };
         let mut next_id = ITEM_ID_BASE;
         let spread = (cfg.offers_per_product / 5).max(1) as i64;
@@ -298,10 +383,25 @@ impl Market {
         &self.shops
     }
 
+    /// How many product pages the market has (live and delisted), without building the truth.
+    pub fn offer_count(&self) -> usize {
+        self.offers.len()
+    }
+
+    /// The live (not delisted) product pages of shop `shop`.
+    pub fn live_count(&self, shop: usize) -> usize {
+        self.live[shop].iter().map(Vec::len).sum()
+    }
+
     /// The truth about every product page of every shop, delisted ones included; `url` is
     /// `None` until the market is served.
     pub fn truth(&self) -> Vec<TruthRecord> {
-        self.offers.iter().map(|o| self.truth_record(o)).collect()
+        self.truth_iter().collect()
+    }
+
+    /// [`Market::truth`] one record at a time, for markets too big to hold the truth twice.
+    pub fn truth_iter(&self) -> impl Iterator<Item = TruthRecord> + '_ {
+        self.offers.iter().map(|o| self.truth_record(o))
     }
 
     pub(crate) fn truth_record(&self, o: &Offer) -> TruthRecord {
@@ -360,7 +460,7 @@ impl Market {
         p: usize,
         official: bool,
         day: u32,
-        next_id: &mut [u64; 5],
+        next_id: &mut [u64; MAX_SHOPS],
         rng: &mut ChaCha8Rng,
     ) -> Offer {
         let product = &self.products[p];
@@ -413,7 +513,10 @@ impl Market {
             marks: Vec::new(),
             fake_kinds: Vec::new(),
             hard_negative: None,
-            description: String::new(),
+            description: Description::Standard {
+                cue: None,
+                phrase: 0,
+            },
             promo: PROMOS.choose(rng).expect("non-empty"),
             modified_day: day,
             gone: None,
@@ -500,10 +603,7 @@ impl Market {
                         brand.zh, product.model, name_zh, maker.zh, offer.model
                     )
                 };
-                offer.description = format!(
-                    "{}出品的通用替换件，适用于{} {}。非{}原厂产品，品质可靠，性价比高。",
-                    maker.zh, brand.zh, product.model, brand.zh
-                );
+                offer.description = Description::Compatible(maker);
             }
             Role::Fake => {
                 offer.seller = pick_ordinary(rng);
@@ -577,15 +677,25 @@ impl Market {
                     .to_string();
                 format!("{title_prefix}{cue_text}{shown} {name_zh} {model}")
             };
-            offer.description =
-                describe(product, &offer, cue.filter(|_| cue_in_title.is_none()), rng);
+            let cue = cue.filter(|_| cue_in_title.is_none());
+            // The stock phrase is drawn exactly when `describe` prints one.
+            let stock = cue.is_none()
+                && !matches!(offer.hard_negative, Some("clearance" | "legit-discount"))
+                && offer.fake_kinds.is_empty();
+            // Drawn as a usize, as the index it once was: another width would change the stream.
+            let phrase = if stock {
+                rng.gen_range(0..2usize) as u8
+            } else {
+                0
+            };
+            offer.description = Description::Standard { cue, phrase };
         }
         offer
     }
 
     /// One night's changes: some prices move, some offers are delisted (half 404, half 410),
     /// a few new offers appear.
-    fn apply_day(&mut self, day: u32, next_id: &mut [u64; 5]) {
+    fn apply_day(&mut self, day: u32, next_id: &mut [u64; MAX_SHOPS]) {
         let mut rng = ChaCha8Rng::seed_from_u64(
             self.cfg.seed ^ (day as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
@@ -643,7 +753,30 @@ impl Market {
                 cat.sort_by_key(|&i| self.offers[i].item_id);
             }
         }
+        self.live_by_seller = live
+            .iter()
+            .enumerate()
+            .map(|(shop, cats)| {
+                let mut by_seller = vec![Vec::new(); self.sellers[shop].all.len()];
+                for &i in cats.iter().flatten() {
+                    by_seller[self.offers[i].seller].push(i);
+                }
+                by_seller
+            })
+            .collect();
         self.live = live;
+    }
+
+    /// The description text of offer `o`.
+    pub(crate) fn description(&self, o: &Offer) -> String {
+        let p = &self.products[o.product];
+        match o.description {
+            Description::Standard { cue, phrase } => describe(p, o, cue, phrase),
+            Description::Compatible(maker) => format!(
+                "{}出品的通用替换件，适用于{} {}。非{}原厂产品，品质可靠，性价比高。",
+                maker.zh, p.brand.zh, p.model, p.brand.zh
+            ),
+        }
     }
 
     pub(crate) fn offer(&self, shop: usize, item_id: u64) -> Option<&Offer> {
@@ -803,7 +936,7 @@ fn genuine_marks(p: &Product, rng: &mut ChaCha8Rng) -> Vec<ShownMark> {
     }]
 }
 
-fn describe(p: &Product, o: &Offer, cue: Option<&str>, rng: &mut ChaCha8Rng) -> String {
+fn describe(p: &Product, o: &Offer, cue: Option<&str>, phrase: u8) -> String {
     let t = p.template;
     let shown = o.brand.split('（').next().unwrap_or(&o.brand);
     let specs: Vec<String> = t.specs.iter().map(|(k, v)| format!("{k}{v}")).collect();
@@ -840,7 +973,7 @@ fn describe(p: &Product, o: &Offer, cue: Option<&str>, rng: &mut ChaCha8Rng) -> 
             [
                 "官方正品，全国联保，7天无理由退换。",
                 "正品行货，支持专柜验货，顺丰包邮。",
-            ][rng.gen_range(0..2)],
+            ][usize::from(phrase)],
         ),
         _ => d.push_str("厂家直销，价格实惠，量大从优。"),
     }

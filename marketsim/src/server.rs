@@ -1,6 +1,7 @@
-//! Serving the market over HTTP: one axum server per shop, each on its own loopback address,
-//! with conditional requests (ETag / Last-Modified → 304) and a request log that tests use to
-//! prove politeness (no Disallowed path requested, spacing per host).
+//! Serving the market over HTTP: one axum server per host — each shop on its own loopback
+//! address, plus optional mirrors of every shop on more addresses — with conditional requests
+//! (ETag / Last-Modified → 304), optional throttling (429/503 with `Retry-After`) and a request
+//! log that tests use to prove politeness (no Disallowed path requested, spacing per host).
 
 use crate::error::Error;
 use crate::market::{Charset, Market, PageStyle};
@@ -12,8 +13,10 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::{BufWriter, Write};
+use std::net::Ipv4Addr;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -22,10 +25,58 @@ use tokio::task::JoinHandle;
 /// How to serve the market.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
-    /// The port every shop listens on (each shop has its own IP); 0 = an ephemeral port per shop.
+    /// The port every host listens on (each host has its own IP); 0 = an ephemeral port per host.
     pub port: u16,
     /// Also append every request as a JSON line to this file.
     pub request_log: Option<PathBuf>,
+    /// Serve every shop on this many more hosts besides its own (at most [`MAX_MIRRORS`]):
+    /// mirror `j` (from 0) of shop `k` (from 0) listens on `127.1.k.(j+1)`. Mirrors serve the
+    /// same pages, with links to themselves.
+    pub mirrors: usize,
+    /// Answer some requests with 429 or 503 instead of the page.
+    pub throttle: Option<Throttle>,
+}
+
+/// The most mirrors per shop: the last octet of `127.1.k.(j+1)` runs 1 ..= 254.
+pub const MAX_MIRRORS: usize = 254;
+
+/// Throttling injection: every `every`-th request a host receives (counted per host, requests
+/// for `/robots.txt` not counted and never throttled) is answered `status` with
+/// `Retry-After: retry_after_secs`, and logged with that status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throttle {
+    /// 1 throttles every request, 5 every fifth.
+    pub every: u32,
+    pub retry_after_secs: u32,
+    /// 429 Too Many Requests (the default) or 503 Service Unavailable.
+    pub status: u16,
+}
+
+impl Default for Throttle {
+    /// Every tenth request gets `429` with `Retry-After: 1`.
+    fn default() -> Self {
+        Throttle {
+            every: 10,
+            retry_after_secs: 1,
+            status: 429,
+        }
+    }
+}
+
+impl Throttle {
+    fn validate(&self) -> Result<(), Error> {
+        let bad = |field, reason: String| Err(Error::Config { field, reason });
+        if self.every == 0 {
+            return bad("Throttle.every", "is 0, must be at least 1".to_string());
+        }
+        if self.status != 429 && self.status != 503 {
+            return bad(
+                "Throttle.status",
+                format!("is {}, must be 429 or 503", self.status),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A shop as served: where to reach it.
@@ -36,6 +87,9 @@ pub struct ServedShop {
     pub charset: Charset,
     /// `http://127.0.0.2:PORT`, no trailing slash.
     pub base_url: String,
+    /// Base URLs of the shop's mirrors (`http://127.1.k.(j+1):PORT`), in mirror order.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
 }
 
 /// One request the market answered.
@@ -83,12 +137,16 @@ impl RequestLog {
     }
 }
 
+/// One served host: a shop's own address or one of its mirrors.
 struct ShopState {
     market: Arc<Market>,
     shop: usize,
     base_url: String,
     host: String,
     log: Arc<RequestLog>,
+    throttle: Option<Throttle>,
+    /// Requests this host received, robots.txt excluded (what throttling counts).
+    counted: AtomicU64,
 }
 
 /// The market being served; dropping it (or [`RunningMarket::shutdown`]) stops every shop.
@@ -100,8 +158,18 @@ pub struct RunningMarket {
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
-/// Starts one HTTP server per shop on its loopback address (127.0.0.2 …).
+/// Starts one HTTP server per host: every shop on its loopback address (127.0.0.2 …) and on
+/// its mirrors (127.1.k.(j+1)), if any.
 pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMarket, Error> {
+    if opts.mirrors > MAX_MIRRORS {
+        return Err(Error::Config {
+            field: "ServeOptions.mirrors",
+            reason: format!("is {}, must be at most {MAX_MIRRORS}", opts.mirrors),
+        });
+    }
+    if let Some(t) = &opts.throttle {
+        t.validate()?;
+    }
     let file = match &opts.request_log {
         Some(path) => Some(Mutex::new(BufWriter::new(
             std::fs::OpenOptions::new()
@@ -124,45 +192,63 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
     let mut shops = Vec::new();
     let mut tasks = Vec::new();
     for (k, spec) in market.shops().iter().enumerate() {
-        let addr = SocketAddr::new(IpAddr::V4(spec.ip), opts.port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind {
-                shop: spec.name.clone(),
-                addr,
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| Error::Bind {
-            shop: spec.name.clone(),
-            addr,
-            source,
-        })?;
-        let base_url = format!("http://{local}");
-        shops.push(ServedShop {
+        let mut served = ServedShop {
             name: spec.name.clone(),
             style: spec.style,
             charset: spec.charset,
-            base_url: base_url.clone(),
-        });
-        let state = Arc::new(ShopState {
-            market: market.clone(),
-            shop: k,
-            base_url,
-            host: local.to_string(),
-            log: log.clone(),
-        });
-        let app = Router::new().fallback(answer).with_state(state);
-        let mut stopped = stopped.clone();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    // Ends on `true` or when the sender is dropped with the RunningMarket.
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
+            base_url: String::new(),
+            mirrors: Vec::new(),
+        };
+        for mirror in 0..=opts.mirrors {
+            // Host 0 is the shop's own address; hosts 1.. are its mirrors.
+            let ip = match mirror {
+                0 => spec.ip,
+                j => Ipv4Addr::new(127, 1, k as u8, j as u8),
+            };
+            let addr = SocketAddr::new(IpAddr::V4(ip), opts.port);
+            let bind_err = |source| Error::Bind {
+                shop: spec.name.clone(),
+                addr,
+                source,
+            };
+            let listener = tokio::net::TcpListener::bind(addr)
                 .await
-        }));
+                .map_err(bind_err)?;
+            let local = listener.local_addr().map_err(bind_err)?;
+            let base_url = format!("http://{local}");
+            if mirror == 0 {
+                served.base_url = base_url.clone();
+            } else {
+                served.mirrors.push(base_url.clone());
+            }
+            let state = Arc::new(ShopState {
+                market: market.clone(),
+                shop: k,
+                base_url,
+                host: local.to_string(),
+                log: log.clone(),
+                throttle: opts.throttle,
+                counted: AtomicU64::new(0),
+            });
+            let app = Router::new().fallback(answer).with_state(state);
+            let mut stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        // Ends on `true` or when the sender is dropped with the RunningMarket.
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await
+            }));
+        }
+        shops.push(served);
     }
-    tracing::info!(shops = shops.len(), "marketsim serving");
+    tracing::info!(
+        shops = shops.len(),
+        hosts = tasks.len(),
+        throttle = ?opts.throttle,
+        "marketsim serving"
+    );
     Ok(RunningMarket {
         market,
         shops,
@@ -177,6 +263,14 @@ impl RunningMarket {
         self.shops.clone()
     }
 
+    /// The base URL of every served host: each shop's own, then its mirrors, shop by shop.
+    pub fn all_base_urls(&self) -> Vec<String> {
+        self.shops
+            .iter()
+            .flat_map(|s| std::iter::once(s.base_url.clone()).chain(s.mirrors.iter().cloned()))
+            .collect()
+    }
+
     /// The base URL of shop `name`, e.g. `http://127.0.0.5:41234`.
     pub fn base_url(&self, name: &str) -> Option<&str> {
         self.shops
@@ -189,7 +283,8 @@ impl RunningMarket {
         &self.market
     }
 
-    /// The ground truth with absolute page and seller URLs.
+    /// The ground truth with absolute page and seller URLs on each shop's own host (not its
+    /// mirrors: a mirror's page is the same offer under `mirror + path`).
     pub fn truth_with_urls(&self) -> Vec<TruthRecord> {
         let mut truth = self.market.truth();
         for r in &mut truth {
@@ -230,7 +325,13 @@ async fn answer(
     // Stamped on arrival, before rendering: the log measures the spacing a crawler's requests
     // reach the shop with, which a slow page render must not shrink.
     let at_us = s.log.started.elapsed().as_micros() as u64;
-    let response = if method == Method::GET || method == Method::HEAD {
+    let throttled = s.throttle.filter(|t| {
+        uri.path() != "/robots.txt"
+            && (s.counted.fetch_add(1, Ordering::Relaxed) + 1) % u64::from(t.every) == 0
+    });
+    let response = if let Some(t) = throttled {
+        throttle_response(t)
+    } else if method == Method::GET || method == Method::HEAD {
         let page = s.market.page(s.shop, &s.base_url, uri.path(), uri.query());
         respond(page, &headers)
     } else {
@@ -256,6 +357,27 @@ async fn answer(
         at_us,
     });
     response
+}
+
+fn throttle_response(t: Throttle) -> Response {
+    let status = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let text = if t.status == 503 {
+        "服务繁忙，请稍后再试 (service unavailable, retry later)\n"
+    } else {
+        "请求过于频繁，请稍后再试 (too many requests, slow down)\n"
+    };
+    (
+        status,
+        [
+            (header::RETRY_AFTER, t.retry_after_secs.to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 fn respond(page: crate::pages::Page, req: &HeaderMap) -> Response {

@@ -17,6 +17,9 @@ fn all_pages(m: &Market) -> Vec<Vec<u8>> {
             "/robots.txt",
             "/sitemap.xml",
             "/sitemap-items.xml",
+            "/sitemap-items-1.xml",
+            "/sitemap-items-2.xml.gz",
+            "/sitemap.txt",
             "/category/switches-sockets",
         ] {
             pages.push(m.page(shop, BASE, path, None).body);
@@ -202,6 +205,172 @@ fn fakes_record_what_they_imitate_and_hard_negatives_are_not_fakes() {
                 r.marks[0].number.as_deref().unwrap().starts_with("农肥("),
                 "{r:?}"
             );
+        }
+    }
+}
+
+#[test]
+fn eight_shops_add_kaola_vip_and_dangdang_and_keep_the_first_five() {
+    let five = Market::generate(&MarketConfig::default());
+    let eight = Market::generate(&MarketConfig {
+        shops: 8,
+        ..MarketConfig::default()
+    });
+    assert_eq!(&eight.shops()[..5], five.shops());
+    let extra: Vec<_> = eight.shops()[5..]
+        .iter()
+        .map(|s| (s.name.as_str(), s.style, s.charset, s.ip.to_string()))
+        .collect();
+    use qsword_marketsim::{Charset::Utf8, PageStyle::*};
+    assert_eq!(
+        extra,
+        [
+            ("kaola-sim", JsonLd, Utf8, "127.0.0.7".to_string()),
+            ("vip-sim", Microdata, Utf8, "127.0.0.8".to_string()),
+            ("dangdang-sim", EmbeddedState, Utf8, "127.0.0.9".to_string()),
+        ]
+    );
+    let six = Market::generate(&MarketConfig {
+        shops: 6,
+        ..MarketConfig::default()
+    });
+    assert_eq!(six.shops().last().unwrap().name, "kaola-sim");
+
+    // Offers spread over all eight shops, each with its own item ids and sellers.
+    let truth = eight.truth();
+    for s in eight.shops() {
+        let mine: Vec<_> = truth.iter().filter(|r| r.shop == s.name).collect();
+        assert!(
+            mine.len() > truth.len() / 16,
+            "{} has only {} of {} offers",
+            s.name,
+            mine.len(),
+            truth.len()
+        );
+        let fakes = mine.iter().filter(|r| r.fake).count();
+        assert!(fakes > 0, "{} sells no fakes", s.name);
+    }
+    let sellers_of = |shop: &str| -> std::collections::BTreeSet<String> {
+        truth
+            .iter()
+            .filter(|r| r.shop == shop)
+            .map(|r| r.seller.id.clone().unwrap())
+            .collect()
+    };
+    assert_ne!(sellers_of("kaola-sim"), sellers_of("tianmao-sim"));
+    let mut keys: Vec<_> = truth.iter().map(|r| (&r.shop, &r.path)).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), truth.len(), "item paths are unique per shop");
+}
+
+#[test]
+fn an_out_of_range_shop_count_is_refused_naming_the_field() {
+    for shops in [0, 4, 9] {
+        let cfg = MarketConfig {
+            shops,
+            ..MarketConfig::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("MarketConfig.shops") && err.contains(&shops.to_string()),
+            "{err}"
+        );
+    }
+    let err = MarketConfig {
+        sitemap_max_urls: 50_001,
+        ..MarketConfig::default()
+    }
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("MarketConfig.sitemap_max_urls"), "{err}");
+    let panic = std::panic::catch_unwind(|| {
+        Market::generate(&MarketConfig {
+            shops: 9,
+            ..MarketConfig::default()
+        })
+    })
+    .unwrap_err();
+    let msg = panic.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("MarketConfig.shops"), "{msg}");
+}
+
+/// The `<loc>`s of a sitemap or sitemap index.
+fn locs(xml: &str) -> Vec<String> {
+    xml.split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn product_sitemaps_split_over_plain_gzipped_and_text_files_that_together_list_every_live_product_once(
+) {
+    use std::io::Read;
+    let m = Market::generate(&MarketConfig {
+        day: 1,
+        products: 120,
+        sitemap_max_urls: 60,
+        ..MarketConfig::default()
+    });
+    for (shop, spec) in m.shops().iter().enumerate() {
+        let live: std::collections::BTreeSet<String> = m
+            .truth_iter()
+            .filter(|r| r.shop == spec.name && !r.delisted)
+            .map(|r| format!("{BASE}{}", r.path))
+            .collect();
+        assert_eq!(live.len(), m.live_count(shop));
+        let robots = String::from_utf8(m.page(shop, BASE, "/robots.txt", None).body).unwrap();
+        assert!(robots.contains(&format!("Sitemap: {BASE}/sitemap.xml\n")));
+        assert!(robots.contains(&format!("Sitemap: {BASE}/sitemap.txt\n")));
+
+        let index = String::from_utf8(m.page(shop, BASE, "/sitemap.xml", None).body).unwrap();
+        let children = locs(&index);
+        assert_eq!(
+            children.last().unwrap(),
+            &format!("{BASE}/sitemap-categories.xml")
+        );
+        let items = &children[..children.len() - 1];
+        assert!(items.len() >= 2 && items.len() * 60 >= live.len() * 2 / 3);
+        let mut listed = Vec::new();
+        for (k, url) in items.iter().enumerate() {
+            let path = url.strip_prefix(BASE).unwrap();
+            let page = m.page(shop, BASE, path, None);
+            assert_eq!(page.status, 200, "{path}");
+            let xml = if k + 1 == items.len() {
+                assert_eq!(path, format!("/sitemap-items-{}.xml.gz", k + 1));
+                assert_eq!(page.content_type, "application/gzip");
+                let mut xml = String::new();
+                flate2::read::GzDecoder::new(&page.body[..])
+                    .read_to_string(&mut xml)
+                    .unwrap();
+                xml
+            } else {
+                assert_eq!(path, format!("/sitemap-items-{}.xml", k + 1));
+                String::from_utf8(page.body).unwrap()
+            };
+            let urls = locs(&xml);
+            assert!(urls.len() <= 60, "{path} lists {} URLs", urls.len());
+            listed.extend(urls);
+        }
+        let text = String::from_utf8(m.page(shop, BASE, "/sitemap.txt", None).body).unwrap();
+        assert!(text.lines().count() <= 60 && !text.lines().any(|l| l.trim().is_empty()));
+        listed.extend(text.lines().map(str::to_string));
+        let unique: std::collections::BTreeSet<String> = listed.iter().cloned().collect();
+        assert_eq!(unique.len(), listed.len(), "a product is listed twice");
+        assert_eq!(unique, live, "the sitemaps list exactly the live products");
+
+        // Only the listed form of each part exists.
+        let n = items.len();
+        for path in [
+            format!("/sitemap-items-{n}.xml"),
+            "/sitemap-items-1.xml.gz".to_string(),
+            "/sitemap-items-01.xml".to_string(),
+            "/sitemap-items-0.xml".to_string(),
+            format!("/sitemap-items-{}.xml", n + 1),
+        ] {
+            assert_eq!(m.page(shop, BASE, &path, None).status, 404, "{path}");
         }
     }
 }

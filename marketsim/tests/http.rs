@@ -1,9 +1,12 @@
 //! The market over real HTTP on loopback: what a crawler sees.
 
 use qsword_marketsim::{
-    serve, Charset, Market, MarketConfig, PageStyle, RunningMarket, ServeOptions, TruthRecord,
+    serve, Charset, Error, Market, MarketConfig, PageStyle, RunningMarket, ServeOptions, Throttle,
+    TruthRecord,
 };
-use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -24,15 +27,17 @@ async fn start(cfg: MarketConfig) -> RunningMarket {
 async fn get_text(c: &reqwest::Client, url: &str, charset: Charset) -> (u16, String) {
     let r = c.get(url).send().await.unwrap();
     let status = r.status().as_u16();
-    let bytes = r.bytes().await.unwrap();
-    let text = match charset {
+    (status, decode(&r.bytes().await.unwrap(), charset))
+}
+
+fn decode(bytes: &[u8], charset: Charset) -> String {
+    match charset {
         Charset::Utf8 => String::from_utf8(bytes.to_vec()).expect("UTF-8 shop sends UTF-8"),
         Charset::Gbk => encoding_rs::GBK
-            .decode_without_bom_handling_and_without_replacement(&bytes)
+            .decode_without_bom_handling_and_without_replacement(bytes)
             .unwrap()
             .into_owned(),
-    };
-    (status, text)
+    }
 }
 
 /// Text content of markup: entities (`&amp;`, and `&#178;` for characters GBK lacks) decoded.
@@ -242,7 +247,8 @@ async fn robots_txt_disallows_cart_account_search_and_announces_delay_and_sitema
                 "{line:?} missing from {robots}"
             );
         }
-        assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", shop.base_url)));
+        assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml\n", shop.base_url)));
+        assert!(robots.contains(&format!("Sitemap: {}/sitemap.txt\n", shop.base_url)));
     }
     running.shutdown().await;
 }
@@ -263,6 +269,8 @@ async fn sitemaps_and_category_pages_reach_every_live_product() {
         .map(|r| r.url.clone().unwrap())
         .collect();
 
+    // The index's plain and gzipped item sitemaps and robots.txt's text sitemap share the
+    // live products between them.
     let (_, index) = get_text(&c, &format!("{}/sitemap.xml", shop.base_url), Charset::Utf8).await;
     assert!(index.contains("<sitemapindex"));
     let children: Vec<&str> = index
@@ -270,20 +278,46 @@ async fn sitemaps_and_category_pages_reach_every_live_product() {
         .skip(1)
         .map(|s| s.split("</loc>").next().unwrap())
         .collect();
-    assert_eq!(children.len(), 2);
-    let (_, items) = get_text(&c, children[0], Charset::Utf8).await;
-    let in_sitemap: BTreeSet<String> = items
-        .split("<loc>")
-        .skip(1)
-        .map(|s| s.split("</loc>").next().unwrap().to_string())
-        .collect();
+    let (categories, items) = children.split_last().unwrap();
+    assert!(categories.ends_with("/sitemap-categories.xml"));
+    assert!(items.len() >= 2);
+    let mut listed = Vec::new();
+    for url in items {
+        let resp = c.get(*url).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+        let content_type = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
+        let body = resp.bytes().await.unwrap();
+        let xml = if url.ends_with(".xml.gz") {
+            assert_eq!(content_type, "application/gzip");
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut xml)
+                .unwrap();
+            xml
+        } else {
+            assert_eq!(content_type, "application/xml");
+            String::from_utf8(body.to_vec()).unwrap()
+        };
+        listed.extend(
+            xml.split("<loc>")
+                .skip(1)
+                .map(|s| s.split("</loc>").next().unwrap().to_string()),
+        );
+    }
+    assert!(
+        items.iter().any(|u| u.ends_with(".xml.gz")),
+        "one item sitemap is gzipped"
+    );
+    let (_, text) = get_text(&c, &format!("{}/sitemap.txt", shop.base_url), Charset::Utf8).await;
+    listed.extend(text.lines().map(str::to_string));
+    let in_sitemap: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(in_sitemap.len(), listed.len(), "no product is listed twice");
     assert_eq!(
         in_sitemap, live,
-        "the item sitemap lists exactly the live products"
+        "the item sitemaps list exactly the live products"
     );
 
     // Following 下一页 through every category reaches every live product too.
-    let (_, cats) = get_text(&c, children[1], Charset::Utf8).await;
+    let (_, cats) = get_text(&c, categories, Charset::Utf8).await;
     let mut found = BTreeSet::new();
     for cat in cats
         .split("<loc>")
@@ -451,8 +485,8 @@ async fn the_request_log_records_every_request_in_memory_and_as_jsonl() {
     let running = serve(
         market,
         ServeOptions {
-            port: 0,
             request_log: Some(log_path.clone()),
+            ..ServeOptions::default()
         },
     )
     .await
@@ -496,4 +530,219 @@ async fn the_request_log_records_every_request_in_memory_and_as_jsonl() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines, log);
+}
+
+#[tokio::test]
+async fn the_three_extra_shops_serve_their_truth_in_their_styles() {
+    let running = start(MarketConfig {
+        shops: 8,
+        ..MarketConfig::default()
+    })
+    .await;
+    let c = client();
+    let truth = running.truth_with_urls();
+    let shops = running.shops();
+    assert_eq!(shops.len(), 8);
+    for shop in &shops[5..] {
+        assert!(shop.base_url.starts_with(&format!(
+            "http://127.0.0.{}:",
+            7 + shops[5..].iter().position(|s| s.name == shop.name).unwrap()
+        )));
+        let records: Vec<_> = truth.iter().filter(|r| r.shop == shop.name).collect();
+        assert!(
+            records.len() > 50,
+            "{} has {} offers",
+            shop.name,
+            records.len()
+        );
+        for r in records.iter().step_by(7) {
+            let (status, text) = get_text(&c, r.url.as_deref().unwrap(), shop.charset).await;
+            assert_eq!(status, 200);
+            check_page(shop.style, shop.charset, &text, r);
+            assert!(text.contains(&format!(
+                "<title>{} - {}</title>",
+                html_escape::encode_text(&r.title),
+                shop.name
+            )));
+        }
+    }
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn mirrors_serve_every_shop_on_more_hosts_with_links_to_themselves() {
+    // Six shops: the GBK shop and an added one are mirrored too.
+    let market = Arc::new(Market::generate(&MarketConfig {
+        shops: 6,
+        ..MarketConfig::default()
+    }));
+    let running = serve(
+        market,
+        ServeOptions {
+            mirrors: 2,
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let c = client();
+    let all = running.all_base_urls();
+    assert_eq!(all.len(), 6 * 3);
+    assert_eq!(
+        all.iter().collect::<BTreeSet<_>>().len(),
+        all.len(),
+        "hosts are distinct"
+    );
+    let truth = running.truth_with_urls();
+    for (k, shop) in running.shops().iter().enumerate() {
+        assert_eq!(shop.mirrors.len(), 2);
+        for (j, mirror) in shop.mirrors.iter().enumerate() {
+            assert!(
+                mirror.starts_with(&format!("http://127.1.{k}.{}:", j + 1)),
+                "{mirror}"
+            );
+        }
+        // The same product page on the shop and on a mirror: same offer and ETag, links to
+        // the host it was served from.
+        let r = truth.iter().find(|r| r.shop == shop.name).unwrap();
+        let own = c.get(r.url.as_deref().unwrap()).send().await.unwrap();
+        let mirror = &shop.mirrors[1];
+        let on_mirror = c.get(format!("{mirror}{}", r.path)).send().await.unwrap();
+        assert_eq!(on_mirror.status(), 200);
+        assert_eq!(own.headers()[ETAG], on_mirror.headers()[ETAG]);
+        let own = decode(&own.bytes().await.unwrap(), shop.charset);
+        let text = decode(&on_mirror.bytes().await.unwrap(), shop.charset);
+        check_page(shop.style, shop.charset, &text, r);
+        assert_eq!(text.replace(mirror.as_str(), &shop.base_url), own);
+        let (_, robots) = get_text(&c, &format!("{mirror}/robots.txt"), Charset::Utf8).await;
+        assert!(robots.contains(&format!("Sitemap: {mirror}/sitemap.xml")));
+    }
+    let log = running.requests();
+    let mirror_hits: Vec<_> = log
+        .iter()
+        .filter(|l| running.shops()[0].mirrors[1].ends_with(&l.host))
+        .collect();
+    assert_eq!(
+        mirror_hits.len(),
+        2,
+        "one page and robots.txt on mirror 2 of shop 0"
+    );
+    assert!(mirror_hits.iter().all(|l| l.shop == "tianmao-sim"));
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttling_answers_every_nth_request_per_host_with_retry_after() {
+    let market = Arc::new(Market::generate(&MarketConfig::default()));
+    let running = serve(
+        market,
+        ServeOptions {
+            mirrors: 1,
+            throttle: Some(Throttle {
+                every: 3,
+                retry_after_secs: 7,
+                ..Throttle::default()
+            }),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let c = client();
+    let shop = &running.shops()[1];
+    let r = running
+        .truth_with_urls()
+        .into_iter()
+        .find(|r| r.shop == shop.name)
+        .unwrap();
+    let mut statuses = Vec::new();
+    for base in [&shop.base_url, &shop.mirrors[0]] {
+        for i in 0..7 {
+            // robots.txt is neither counted nor throttled.
+            let robots = c.get(format!("{base}/robots.txt")).send().await.unwrap();
+            assert_eq!(robots.status(), 200);
+            let path = if i % 2 == 0 { r.path.as_str() } else { "/" };
+            let resp = c.get(format!("{base}{path}")).send().await.unwrap();
+            if resp.status() == 429 {
+                assert_eq!(resp.headers()[RETRY_AFTER], "7");
+            } else {
+                assert!(resp.headers().get(RETRY_AFTER).is_none());
+            }
+            statuses.push(resp.status().as_u16());
+        }
+    }
+    let expected = [200, 200, 429, 200, 200, 429, 200];
+    assert_eq!(statuses[..7], expected, "own host");
+    assert_eq!(statuses[7..], expected, "the mirror counts on its own");
+    let logged: Vec<u16> = running
+        .requests()
+        .iter()
+        .filter(|l| l.path != "/robots.txt")
+        .map(|l| l.status)
+        .collect();
+    assert_eq!(logged, statuses, "the log records the throttled status");
+    running.shutdown().await;
+
+    let market = Arc::new(Market::generate(&MarketConfig::default()));
+    let unavailable = serve(
+        market,
+        ServeOptions {
+            throttle: Some(Throttle {
+                every: 1,
+                retry_after_secs: 30,
+                status: 503,
+            }),
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let resp = c
+        .get(format!("{}/", unavailable.shops()[0].base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()[RETRY_AFTER], "30");
+    unavailable.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_serve_options_are_refused_naming_the_field() {
+    let market = Arc::new(Market::generate(&MarketConfig::default()));
+    for (opts, field) in [
+        (
+            ServeOptions {
+                mirrors: 255,
+                ..ServeOptions::default()
+            },
+            "ServeOptions.mirrors",
+        ),
+        (
+            ServeOptions {
+                throttle: Some(Throttle {
+                    status: 500,
+                    ..Throttle::default()
+                }),
+                ..ServeOptions::default()
+            },
+            "Throttle.status",
+        ),
+        (
+            ServeOptions {
+                throttle: Some(Throttle {
+                    every: 0,
+                    ..Throttle::default()
+                }),
+                ..ServeOptions::default()
+            },
+            "Throttle.every",
+        ),
+    ] {
+        match serve(market.clone(), opts).await {
+            Err(e @ Error::Config { .. }) => assert!(e.to_string().contains(field), "{e}"),
+            Err(e) => panic!("{field}: unexpected error {e}"),
+            Ok(_) => panic!("{field}: accepted"),
+        }
+    }
 }

@@ -46,7 +46,7 @@ pub use alerts::{
 };
 pub use error::StoreError;
 pub use fetches::{FetchRow, Validators};
-pub use frontier::{DiscoveredUrl, FrontierState, FrontierUrl};
+pub use frontier::{DiscoveredUrl, FrontierState, FrontierUrl, UrlKind, Visit};
 pub use labels::{Decision, Label};
 pub use listings::{
     Change, ImportCounts, ListingCapture, ListingVersion, StoredListing, UpsertOutcome,
@@ -216,7 +216,7 @@ impl Store {
     /// let now = Utc::now();
     /// store.write(|tx| {
     ///     tx.upsert_listing(&Listing::new("https://a.example/1", "LEGO 42115"), &ListingCapture::at(now))?;
-    ///     tx.frontier_done("https://a.example/1", FrontierState::Done)?;
+    ///     tx.frontier_finish("https://a.example/1", &Visit::default())?;
     ///     Ok(())
     /// })?;
     /// # Ok::<(), StoreError>(())

@@ -322,6 +322,20 @@ impl Transaction<'_> {
         Ok(n > 0)
     }
 
+    /// Records that the listing at `url` was seen live at `at` without being read again (its
+    /// page answered 304 Not Modified). Returns `false` if no listing has that URL.
+    pub fn touch_listing(&self, url: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .prepare_cached(
+                "UPDATE listings SET last_seen = max(last_seen, ?2), delisted_at = NULL
+                 WHERE url = ?1",
+            )
+            .and_then(|mut s| s.execute(params![url, time::to_sql(at)]))
+            .doing(|| format!("marking listing {url} seen"))?;
+        Ok(n > 0)
+    }
+
     /// Upserts many listings; see [`Store::import_listings`].
     pub fn import_listings(
         &self,

@@ -53,6 +53,24 @@ impl Store {
         })
     }
 
+    /// Marks every run of `kind` still `running` as `interrupted` (its process died: a new
+    /// run is starting). Returns how many.
+    pub fn mark_interrupted_runs(
+        &mut self,
+        kind: &str,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            tx.conn()
+                .execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?2
+                     WHERE kind = ?1 AND status = 'running'",
+                    params![kind, time::to_sql(at)],
+                )
+                .doing(|| format!("marking interrupted {kind} runs"))
+        })
+    }
+
     /// The most recent run of `kind` (e.g. to find an unfinished one to resume).
     pub fn last_run(&self, kind: &str) -> Result<Option<Run>, StoreError> {
         let raw = self

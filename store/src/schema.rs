@@ -143,6 +143,20 @@ CREATE TABLE runs (
     report_json     TEXT
 );
 "#,
+    // 2: the resumable, incremental frontier (issue 3). What a URL is and which site found it
+    // decide its recrawl schedule; its validators make the next visit a conditional GET.
+    r#"
+ALTER TABLE frontier ADD COLUMN site TEXT NOT NULL DEFAULT '';
+ALTER TABLE frontier ADD COLUMN kind TEXT NOT NULL DEFAULT 'page'
+    CHECK (kind IN ('page', 'product', 'sitemap'));
+ALTER TABLE frontier ADD COLUMN fetched_at TEXT;      -- last visit that got an answer
+ALTER TABLE frontier ADD COLUMN status INTEGER;       -- HTTP status of that visit
+ALTER TABLE frontier ADD COLUMN etag TEXT;
+ALTER TABLE frontier ADD COLUMN last_modified TEXT;
+ALTER TABLE frontier ADD COLUMN last_error TEXT;
+-- A new run re-queues per site and kind by age.
+CREATE INDEX frontier_recrawl ON frontier(site, kind, state, fetched_at);
+"#,
 ];
 
 /// The schema version this binary writes.

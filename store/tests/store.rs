@@ -553,42 +553,53 @@ fn a_listing_is_alerted_again_only_when_its_risk_rises_or_a_new_signal_fires() {
     assert!(to_alert(&store).is_empty());
 }
 
+fn found(host: &str, p: &str, kind: UrlKind, priority: i64) -> DiscoveredUrl {
+    DiscoveredUrl {
+        url: format!("http://{host}/{p}"),
+        host: host.into(),
+        site: "shop-sim".into(),
+        kind,
+        depth: 1,
+        priority,
+    }
+}
+
 #[test]
 fn frontier_deduplicates_and_a_crash_puts_in_flight_urls_back_in_the_queue() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("qsword.sqlite");
-    let url = |host: &str, p: &str, priority| DiscoveredUrl {
-        url: format!("http://{host}/{p}"),
-        host: host.into(),
-        depth: 1,
-        priority,
-    };
     {
         let mut store = Store::open(&path).unwrap();
-        let found = [
-            url("127.0.0.2", "item/1", 0),
-            url("127.0.0.2", "item/2", 5),
-            url("127.0.0.3", "item/1", 0),
-            url("127.0.0.2", "item/1", 0),
+        let urls = [
+            found("127.0.0.2", "item/1", UrlKind::Product, 0),
+            found("127.0.0.2", "item/2", UrlKind::Product, 5),
+            found("127.0.0.3", "item/1", UrlKind::Product, 0),
+            found("127.0.0.2", "item/1", UrlKind::Product, 0),
         ];
-        assert_eq!(store.frontier_push(&found, night(1)).unwrap(), 3);
-        assert_eq!(store.frontier_push(&found[..2], night(1)).unwrap(), 0);
-
-        // Highest priority first; per host on request.
-        let next = store
-            .frontier_next(Some("127.0.0.2"), night(1))
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            (next.url.as_str(), next.state, next.attempts),
+            store.frontier_push(&urls, night(1)).unwrap(),
+            vec![("127.0.0.2".to_string(), 2), ("127.0.0.3".to_string(), 1)]
+        );
+        assert!(store
+            .frontier_push(&urls[..2], night(1))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.frontier_queued_by_host().unwrap(),
+            vec![("127.0.0.2".to_string(), 2), ("127.0.0.3".to_string(), 1)]
+        );
+
+        // Highest priority first, per host.
+        let leased = store.frontier_lease("127.0.0.2", 1).unwrap();
+        assert_eq!(
+            (leased[0].url.as_str(), leased[0].state, leased[0].attempts),
             ("http://127.0.0.2/item/2", FrontierState::InFlight, 1)
         );
-        let next = store
-            .frontier_next(Some("127.0.0.3"), night(1))
-            .unwrap()
-            .unwrap();
-        assert_eq!(next.url, "http://127.0.0.3/item/1");
-        assert!(store.frontier_done(&next.url, FrontierState::Done).unwrap());
+        let other = store.frontier_lease("127.0.0.3", 10).unwrap();
+        assert_eq!(other.len(), 1);
+        assert!(store
+            .frontier_finish(&other[0].url, &Visit::default())
+            .unwrap());
         // The process dies here with item/2 in flight.
     }
     let mut store = Store::open(&path).unwrap();
@@ -599,44 +610,84 @@ fn frontier_deduplicates_and_a_crash_puts_in_flight_urls_back_in_the_queue() {
         (c.frontier_queued, c.frontier_in_flight, c.frontier_done),
         (2, 0, 1)
     );
-
-    let again = store.frontier_next(None, night(1)).unwrap().unwrap();
+    let again = store.frontier_lease("127.0.0.2", 10).unwrap();
+    assert_eq!(again.len(), 2);
     assert_eq!(
-        (again.url.as_str(), again.attempts),
+        (again[0].url.as_str(), again[0].attempts),
         ("http://127.0.0.2/item/2", 2)
     );
-
-    // Backoff: a re-queued URL is not handed out before its time.
-    assert!(store
-        .frontier_retry_at(&again.url, night(1) + Duration::hours(1))
-        .unwrap());
-    let next = store.frontier_next(None, night(1)).unwrap().unwrap();
-    assert_eq!(next.url, "http://127.0.0.2/item/1");
-    assert_eq!(store.frontier_next(None, night(1)).unwrap(), None);
+    // A parked host gives its leases back unvisited.
     assert_eq!(
         store
-            .frontier_ready_hosts(night(1) + Duration::hours(2))
+            .write(|tx| tx.frontier_release(&[again[1].url.clone()]))
             .unwrap(),
-        vec!["127.0.0.2"]
+        1
     );
-    let later = store
-        .frontier_next(None, night(1) + Duration::hours(2))
-        .unwrap()
-        .unwrap();
-    assert_eq!(later.url, "http://127.0.0.2/item/2");
-
-    // Next night every done URL is queued again.
-    store
-        .frontier_done(&later.url, FrontierState::Done)
-        .unwrap();
-    store
-        .frontier_done(&next.url, FrontierState::Failed)
-        .unwrap();
-    assert_eq!(store.frontier_requeue_done().unwrap(), 2);
     assert_eq!(
-        store.frontier_url(&next.url).unwrap().unwrap().state,
-        FrontierState::Failed
+        store.frontier_url(&again[1].url).unwrap().unwrap().state,
+        FrontierState::Queued
     );
+}
+
+#[test]
+fn a_visit_keeps_validators_for_the_next_conditional_get_and_a_new_run_requeues_by_age() {
+    let mut store = Store::open_in_memory().unwrap();
+    let product = found("127.0.0.2", "item/1", UrlKind::Product, 1);
+    let category = found("127.0.0.2", "cat/toys", UrlKind::Page, 0);
+    store
+        .frontier_push(&[product.clone(), category.clone()], night(1))
+        .unwrap();
+    store.frontier_lease("127.0.0.2", 10).unwrap();
+    let answered = Visit {
+        state: Some(FrontierState::Done),
+        fetched_at: Some(night(1)),
+        status: Some(200),
+        etag: Some("\"abc\"".into()),
+        last_modified: Some("Mon, 23 Nov 2026 02:00:00 GMT".into()),
+        error: None,
+    };
+    store.frontier_finish(&product.url, &answered).unwrap();
+    store.frontier_finish(&category.url, &answered).unwrap();
+
+    // A failed visit with no answer keeps what the last answer said.
+    store
+        .frontier_requeue("shop-sim", UrlKind::Page, night(2))
+        .unwrap();
+    store.frontier_lease("127.0.0.2", 10).unwrap();
+    let refused = Visit {
+        state: Some(FrontierState::Failed),
+        error: Some("connection refused".into()),
+        ..Visit::default()
+    };
+    store.frontier_finish(&category.url, &refused).unwrap();
+    let c = store.frontier_url(&category.url).unwrap().unwrap();
+    assert_eq!(c.state, FrontierState::Failed);
+    assert_eq!(c.etag.as_deref(), Some("\"abc\""));
+    assert_eq!((c.status, c.fetched_at), (Some(200), Some(night(1))));
+    assert_eq!(c.last_error.as_deref(), Some("connection refused"));
+
+    // Products are revisited when older than their schedule; pages every run.
+    assert_eq!(
+        store
+            .frontier_requeue("shop-sim", UrlKind::Product, night(1))
+            .unwrap(),
+        0,
+        "visited at night 1, not before"
+    );
+    assert_eq!(
+        store
+            .frontier_requeue("shop-sim", UrlKind::Product, night(2))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .frontier_requeue("other-site", UrlKind::Page, night(2))
+            .unwrap(),
+        0
+    );
+    let p = store.frontier_url(&product.url).unwrap().unwrap();
+    assert_eq!((p.state, p.attempts), (FrontierState::Queued, 0));
 }
 
 #[test]
@@ -644,18 +695,16 @@ fn writes_in_one_transaction_commit_together_or_not_at_all() {
     let mut store = Store::open_in_memory().unwrap();
     let link = DiscoveredUrl {
         url: "https://shop.example/item/42".into(),
-        host: "shop.example".into(),
-        depth: 0,
-        priority: 0,
+        ..found("shop.example", "item/42", UrlKind::Product, 0)
     };
     store
         .frontier_push(std::slice::from_ref(&link), night(1))
         .unwrap();
-    store.frontier_next(None, night(1)).unwrap().unwrap();
+    store.frontier_lease("shop.example", 1).unwrap();
 
     let result: Result<(), StoreError> = store.write(|tx| {
         tx.upsert_listing(&air_fryer(), &capture(night(1), "a"))?;
-        tx.frontier_done(&link.url, FrontierState::Done)?;
+        tx.frontier_finish(&link.url, &Visit::default())?;
         tx.upsert_listing(&Listing::new("", "no url"), &ListingCapture::at(night(1)))?;
         Ok(())
     });
@@ -673,11 +722,29 @@ fn writes_in_one_transaction_commit_together_or_not_at_all() {
                 status: Some(200),
                 ..FetchRow::new(&link.url, night(1))
             })?;
-            tx.frontier_done(&link.url, FrontierState::Done)
+            tx.frontier_finish(&link.url, &Visit::default())
         })
         .unwrap();
     let c = store.counts().unwrap();
     assert_eq!((c.listings, c.fetches, c.frontier_done), (1, 1, 1));
+}
+
+#[test]
+fn a_not_modified_page_keeps_its_listing_live() {
+    let mut store = Store::open_in_memory().unwrap();
+    let l = air_fryer();
+    store.upsert_listing(&l, &capture(night(1), "a")).unwrap();
+    store.mark_delisted(&l.url, night(2)).unwrap();
+    assert!(store
+        .write(|tx| tx.touch_listing(&l.url, night(3)))
+        .unwrap());
+    let s = store.listing_by_url(&l.url).unwrap().unwrap();
+    assert_eq!((s.last_seen, s.delisted_at), (night(3), None));
+    assert_eq!(
+        store.versions(s.id).unwrap().len(),
+        1,
+        "no new version for a 304"
+    );
 }
 
 #[test]

@@ -122,12 +122,10 @@ pub(super) fn seller(m: &Market, shop: usize, id: u64) -> Option<String> {
         .iter()
         .enumerate()
         .find(|(_, s)| s.id == id)?;
-    let offers: Vec<&Offer> = m.live[shop]
+    let offers: Vec<&Offer> = m.live_by_seller[shop][si]
         .iter()
-        .flatten()
-        .map(|&i| &m.offers[i])
-        .filter(|o| o.seller == si)
         .take(60)
+        .map(|&i| &m.offers[i])
         .collect();
     let badge = match seller.kind.as_str() {
         "official" => "<span class=\"badge\">品牌官方</span>",

@@ -49,7 +49,29 @@ impl Market {
             return text_page("text/plain; charset=utf-8", crawl::robots(self, base_url));
         }
         if path == "/sitemap.xml" {
-            return text_page("application/xml", crawl::sitemap_index(base_url));
+            return text_page(
+                "application/xml",
+                crawl::sitemap_index(self, shop, base_url),
+            );
+        }
+        if path == "/sitemap.txt" {
+            return text_page(
+                "text/plain; charset=utf-8",
+                crawl::sitemap_text(self, shop, base_url),
+            );
+        }
+        if let Some(name) = path.strip_prefix("/sitemap-items-") {
+            return match crawl::sitemap_part(self, shop, base_url, name) {
+                Some(crawl::ItemSitemap::Xml(xml)) => text_page("application/xml", xml),
+                Some(crawl::ItemSitemap::Gzip(bytes)) => Page {
+                    status: 200,
+                    content_type: "application/gzip",
+                    body: bytes,
+                    etag: None,
+                    last_modified: None,
+                },
+                None => html(404, browse::not_found(self, shop)),
+            };
         }
         if path == "/sitemap-items.xml" {
             return text_page(

@@ -42,6 +42,7 @@ struct View<'a> {
     specs: Vec<(String, String)>,
     image: String,
     url: String,
+    description: String,
 }
 
 impl<'a> View<'a> {
@@ -77,6 +78,7 @@ impl<'a> View<'a> {
             specs,
             image: format!("{BASE}/img/{}_1.jpg", o.item_id),
             url: format!("{BASE}{}", item_path(o.item_id)),
+            description: m.description(o),
         }
     }
 
@@ -184,7 +186,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
     product.insert("model".into(), json!(o.model));
     product.insert("brand".into(), json!({"@type": "Brand", "name": o.brand}));
     product.insert("image".into(), json!([v.image]));
-    product.insert("description".into(), json!(o.description));
+    product.insert("description".into(), json!(v.description));
     product.insert("category".into(), json!(v.crumbs.join(" > ")));
     product.insert("offers".into(), Value::Object(offer));
     let crumbs: Vec<Value> = v
@@ -224,7 +226,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(true),
-        desc = esc(&o.description),
+        desc = esc(&v.description),
         recs = v.recommend_html(recs),
     );
     (head, main)
@@ -271,7 +273,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
         promo = v.promo(),
         cart = v.cart(),
         specs = v.spec_rows(true),
-        desc = esc(&o.description),
+        desc = esc(&v.description),
         recs = v.recommend_html(recs),
     );
     (String::new(), main)
@@ -301,7 +303,7 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     goods.insert("props".into(), json!(props));
     goods.insert("images".into(), json!([v.image]));
     goods.insert("catPath".into(), json!(v.crumbs));
-    goods.insert("desc".into(), json!(o.description));
+    goods.insert("desc".into(), json!(v.description));
     goods.insert("promotion".into(), json!(o.promo));
     let recommend: Vec<Value> = recs
         .iter()
@@ -347,7 +349,7 @@ fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(false),
-        desc = esc(&o.description),
+        desc = esc(&v.description),
         recs = v.recommend_html(recs),
     );
     (String::new(), main)
