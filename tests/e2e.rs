@@ -1,60 +1,13 @@
 //! End-to-end tests of the `qsword` binary: real HTTP on loopback against the simulated
 //! marketplace, a real SQLite store, a real tantivy index, the real CLI.
 
+mod common;
+
+use common::{ok, qsword, repo, write_config};
 use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions, TruthRecord};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::sync::Arc;
-
-fn qsword(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qsword"))
-        .current_dir(dir)
-        .args(args)
-        .env("QSWORD_LOG", "warn")
-        .output()
-        .expect("the qsword binary runs")
-}
-
-fn ok(out: Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "qsword failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A config folder whose sites are the simulated shops at their live addresses.
-fn write_config(dir: &Path, running: &RunningMarket) {
-    let sites = dir.join("sites");
-    std::fs::create_dir_all(&sites).unwrap();
-    for shop in running.shops() {
-        let text = std::fs::read_to_string(repo().join(format!("seeds/sites/{}.toml", shop.name)))
-            .unwrap();
-        let mut table: toml::Table = toml::from_str(&text).unwrap();
-        table.insert(
-            "start_urls".into(),
-            toml::Value::Array(vec![format!("{}/", shop.base_url).into()]),
-        );
-        std::fs::write(
-            sites.join(format!("{}.toml", shop.name)),
-            toml::to_string(&table).unwrap(),
-        )
-        .unwrap();
-    }
-    std::fs::write(
-        dir.join("qsword.toml"),
-        "data_dir = \"data\"\nsites_dir = \"sites\"\n\n[crawler]\n# the simulated marketplace lives on loopback\nallow_loopback = true\ndefault_delay_ms = 20\n",
-    )
-    .unwrap();
-}
 
 fn start_market(rt: &tokio::runtime::Runtime, products: usize) -> RunningMarket {
     let cfg = MarketConfig {

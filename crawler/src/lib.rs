@@ -1,30 +1,29 @@
 //! qsword-crawler: the polite crawler that collects product pages from online shops.
 //!
-//! It is for: robots.txt (RFC 9309) and Crawl-delay obeyed per host, one governor quota per
-//! host (burst 1), an in-memory breadth-first frontier deduplicated on canonical URLs, address
-//! safety (no loopback/private targets unless configured), fetching with timeouts, a body
-//! limit and retries for transient failures, WARC/1.1 evidence of every response, and handing
-//! product pages to [`extract`] to become [`Listing`](qsword_listing::Listing)s.
+//! It is for: robots.txt (RFC 9309) and Crawl-delay obeyed per host, one request at a time per
+//! host spaced by its effective delay (configured, Crawl-delay, an adaptive throttle that
+//! honours 429/503 and Retry-After), hosts served concurrently and parked when they keep
+//! failing, URL canonicalisation and dedup, sitemaps as seeds, conditional GET with the last
+//! answer's validators, address safety (no loopback/private targets unless configured), fetch
+//! with timeouts, a body limit and retries for transient failures, WARC/1.1 evidence of every
+//! exchange, and handing product pages to [`extract`] to become
+//! [`Listing`](qsword_listing::Listing)s.
 //!
-//! It is NOT for: storing anything (the caller receives [`CrawlEvent`]s on a channel and writes
-//! the store), indexing, detection or alerts. The frontier is in memory for now (the
-//! store-backed, resumable frontier comes with issue 3).
+//! It is NOT for: storing anything. The frontier is a [`Frontier`] the caller provides (the
+//! binary's is the SQLite store, so a crawl resumes after `kill -9`); every visit comes back as
+//! one [`PageOutcome`] — fetches, listing, discovered links, the URL's new state — that the
+//! frontier commits together. Nor for indexing, detection or alerts.
 //!
 //! ```no_run
-//! use qsword_crawler::{crawl, CrawlEvent, CrawlerConfig, Site};
+//! use qsword_crawler::{crawl, CrawlerConfig, MemoryFrontier, Site};
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let site = Site::from_toml_file("seeds/sites/suning-sim.toml".as_ref())?;
 //! let cfg = CrawlerConfig { allow_loopback: true, ..Default::default() };
-//! let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-//! let consumer = tokio::spawn(async move {
-//!     while let Some(ev) = rx.recv().await {
-//!         if let CrawlEvent::Listing { listing, warc } = ev {
-//!             println!("{} {} ({})", listing.url, listing.title, warc.record_id);
-//!         }
-//!     }
-//! });
-//! let report = crawl(&cfg, &[site], "qsword-data/warc".as_ref(), tx).await?;
-//! consumer.await?;
+//! let (report, frontier) =
+//!     crawl(&cfg, &[site], MemoryFrontier::new(), "qsword-data/warc".as_ref()).await?;
+//! for (listing, warc) in frontier.outcomes.iter().filter_map(|o| o.listing.as_ref()) {
+//!     println!("{} {} ({})", listing.url, listing.title, warc.record_id);
+//! }
 //! println!("{} pages, {} listings", report.pages_fetched, report.listings);
 //! # Ok(()) }
 //! ```
