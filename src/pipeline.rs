@@ -183,7 +183,7 @@ pub fn crawl(
         }
         Ok(n)
     })?;
-    tracing::info!(requeued, resume, "frontier ready");
+    tracing::debug!(requeued, resume, "frontier ready");
     let run = store.begin_run("crawl", now)?;
     let frontier = crate::frontier::StoreFrontier::new(store)?;
     let rt = tokio::runtime::Runtime::new()?;

@@ -328,3 +328,32 @@ fn the_second_night_revisits_with_conditional_requests() {
         );
     }
 }
+
+/// `qsword evidence URL` gives back the response exactly as the shop sent it.
+#[test]
+fn evidence_writes_the_captured_response_back_out() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = serve(&rt, &market(1, 0), ServeOptions::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_config_with(dir, &running, &[], "default_delay_ms = 5");
+    ok(qsword(dir, &["crawl"]));
+    let url = running.truth_with_urls()[0].url.clone().unwrap();
+    let live = rt.block_on(async { reqwest::get(&url).await.unwrap().bytes().await.unwrap() });
+
+    ok(qsword(dir, &["evidence", &url, "--body", "--output", "page.html"]));
+    let captured = std::fs::read(dir.join("page.html")).unwrap();
+    assert_eq!(captured, live.to_vec(), "the body as the shop serves it");
+
+    let full = qsword(dir, &["evidence", &url]);
+    assert!(full.status.success());
+    let head = String::from_utf8_lossy(&full.stdout[..200.min(full.stdout.len())]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("etag:"), "{head}");
+
+    let unknown = qsword(dir, &["evidence", "http://127.0.0.2:1/nothing.html"]);
+    assert!(!unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("http://127.0.0.2:1/nothing.html"), "{err}");
+    rt.block_on(running.shutdown());
+}

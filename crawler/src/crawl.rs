@@ -618,6 +618,10 @@ async fn run_host(
             };
             let Some(lease) = next else { break };
             if sh.stopped() {
+                // Evidence can no longer be written: nothing more is fetched, and what this
+                // host holds goes back to the queue for the next run.
+                host.parked = Some("the crawl stopped (WARC not writable)".into());
+                park(&sh, &mut host, &work).await;
                 return;
             }
             if host.robots_fetched.elapsed() > Duration::from_secs(sh.cfg.robots_ttl_s)

@@ -511,6 +511,21 @@ async fn product_pages_become_listings_with_platform_canonical_url_and_evidence(
 }
 
 #[tokio::test]
+async fn a_site_may_allow_loopback_for_itself_only() {
+    let shop = Shop::start("127.0.0.1", polite_shop_pages).await;
+    let cfg = CrawlerConfig {
+        allow_loopback: false,
+        ..test_config()
+    };
+    let mut local = site(vec![shop.url("/")]);
+    local.allow_loopback = true;
+    let (report, fetched, _dir) = run(&cfg, &[local]).await;
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.pages_fetched, 5, "home and four pages");
+    assert!(fetched.iter().all(|f| f.status == Some(200)));
+}
+
+#[tokio::test]
 async fn redirects_are_followed_once_and_loops_stop() {
     let shop = Shop::start("127.0.0.1", |p| {
         let moved = |to: &'static str| {
