@@ -53,12 +53,13 @@ pub fn run_id() -> String {
 // ---------------------------------------------------------------------------------------------
 // progress
 
-/// Progress of a long job: a spinner on a terminal, a log line every few hundred steps otherwise
+/// Progress of a long job: a spinner on a terminal, a log line every ten seconds otherwise
 /// (cron mails and journald keep no spinners).
 pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     stage: &'static str,
     steps: std::cell::Cell<u64>,
+    last_log: std::cell::Cell<std::time::Instant>,
 }
 
 impl Progress {
@@ -73,17 +74,17 @@ impl Progress {
             bar,
             stage,
             steps: std::cell::Cell::new(0),
+            last_log: std::cell::Cell::new(std::time::Instant::now()),
         }
     }
 
-    /// `n` more steps at once; off a terminal, a log line every thousand or so.
+    /// `n` more steps at once; off a terminal, a log line every ten seconds.
     pub(crate) fn tick_by(&self, n: u64, message: impl FnOnce() -> String) {
-        let before = self.steps.get();
-        let after = before + n;
-        self.steps.set(after);
+        self.steps.set(self.steps.get() + n);
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {}", self.stage, message())),
-            None if after / 1000 > before / 1000 => {
+            None if self.last_log.get().elapsed() >= std::time::Duration::from_secs(10) => {
+                self.last_log.set(std::time::Instant::now());
                 tracing::info!(stage = self.stage, "{}", message())
             }
             None => {}

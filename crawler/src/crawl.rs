@@ -23,7 +23,7 @@ use url::Url;
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
-use crate::extract::{decode_html, extract_listing};
+use crate::extract::{decode_html, extract_listing_from, parse_page};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
     retry_delay, FetchFailure, Fetcher, RawResponse,
@@ -31,7 +31,7 @@ use crate::fetch::{
 use crate::frontier::{
     Answered, Frontier, FrontierError, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind, VisitState,
 };
-use crate::links::extract_links;
+use crate::links::links_in;
 use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
 
@@ -1129,9 +1129,11 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
             break;
         }
         let page = decode_html(&body, content_type.as_deref());
+        // Parsed once for links and listing (the document is not Send: no await below).
+        let doc = parse_page(&page);
         if site.max_depth.is_none_or(|m| lease.depth < m) {
             out.discovered.extend(
-                extract_links(&page.html, &url)
+                links_in(&doc, &url)
                     .iter()
                     .filter(|l| site.follows(l))
                     .map(|l| site.new_url(l, lease.depth + 1)),
@@ -1139,7 +1141,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         }
         if site.product_url.is_none() || site.is_product(&url) {
             let rules = sh.site_cfgs[si].rules.as_ref();
-            if let Some(mut listing) = extract_listing(&page, &url, rules) {
+            if let Some(mut listing) = extract_listing_from(&doc, &page, &url, rules) {
                 listing.platform = Some(sh.site_cfgs[si].platform.clone());
                 listing.url = url.to_string();
                 listing.fetched_at = Some(r.date);
@@ -1148,6 +1150,17 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
             }
         }
         break;
+    }
+    // Links robots.txt forbids on this host are dropped here rather than queued: a product
+    // page links to cart, account and search pages, and queueing them would cost a frontier
+    // row, a lease and a commit each for nothing.
+    let before = out.discovered.len();
+    out.discovered
+        .retain(|u| u.host != host.key || host.robots.allows(&u.url));
+    let dropped = (before - out.discovered.len()) as u64;
+    if dropped > 0 {
+        sh.report().robots_disallowed += dropped;
+        sh.host_report(&host.key, |h| h.robots_disallowed += dropped);
     }
     sh.unknown(&mut out.discovered);
     out

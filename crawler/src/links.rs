@@ -6,7 +6,11 @@ use url::Url;
 /// Absolute http(s) links of `<a href>` elements, in document order (duplicates kept; the
 /// frontier dedups on the canonical form).
 pub fn extract_links(html: &str, page_url: &Url) -> Vec<Url> {
-    let doc = Html::parse_document(html);
+    links_in(&Html::parse_document(html), page_url)
+}
+
+/// [`extract_links`] on a parsed document.
+pub fn links_in(doc: &Html, page_url: &Url) -> Vec<Url> {
     let a = Selector::parse("a[href]").expect("static selector");
     let base_sel = Selector::parse("base[href]").expect("static selector");
     let base = doc

@@ -120,6 +120,11 @@ pub fn extract_listing(
     url: &Url,
     rules: Option<&SiteRules>,
 ) -> Option<Listing> {
+    extract_listing_from(&parse_page(page), page, url, rules)
+}
+
+/// Parses a decoded page (cut at [`MAX_HTML_BYTES`]) once, for extraction and link finding.
+pub fn parse_page(page: &DecodedPage) -> Html {
     let mut html = page.html.as_str();
     if html.len() > MAX_HTML_BYTES {
         let mut cut = MAX_HTML_BYTES;
@@ -128,8 +133,17 @@ pub fn extract_listing(
         }
         html = &html[..cut];
     }
-    let doc = Html::parse_document(html);
-    let hint = page_hint(&doc, url);
+    Html::parse_document(html)
+}
+
+/// [`extract_listing`] on a page already parsed with [`parse_page`].
+pub fn extract_listing_from(
+    doc: &Html,
+    page: &DecodedPage,
+    url: &Url,
+    rules: Option<&SiteRules>,
+) -> Option<Listing> {
+    let hint = page_hint(doc, url);
     let anchor = Anchor {
         h1: Selector::parse("h1")
             .ok()
@@ -152,7 +166,7 @@ pub fn extract_listing(
     for (source, found) in layers {
         merged.fill(source, found);
     }
-    merged.finish(url, &doc, page)
+    merged.finish(url, doc, page)
 }
 
 /// Language and country of the page, for ambiguous currency symbols.
