@@ -1,17 +1,46 @@
-//! `qsword bench`: the whole pipeline against a larger simulated marketplace, measured. Prints
-//! throughput per stage, latency percentiles (fetch response times, search queries) and the
-//! process's peak memory. Figures, not assertions: speed is measured here, never in tests.
+//! `qsword bench`: measured runs against the simulated marketplace. Figures, not assertions:
+//! speed is measured here, never in tests.
+//!
+//! - `bench pipeline` — the whole pipeline (crawl, detect, index, search) in one process.
+//! - `bench crawl` — the crawler alone at scale (8 shops, ~200 000 product pages, politeness
+//!   off, 1 000 000 URLs known to the frontier), with the market in a child process so CPU and
+//!   memory figures are the crawler's own.
+//! - `bench polite` — many hosts at a fixed per-host rate: the achieved total rate against the
+//!   configured one, and the smallest gap any host saw between two requests.
 
 use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use qsword_crawler::Site;
 use qsword_indexer::{ListingIndex, SearchRequest, Sort};
-use qsword_marketsim::{Market, MarketConfig, ServeOptions};
+use qsword_marketsim::{
+    LoggedRequest, Market, MarketConfig, RunningMarket, ServeOptions, ServedShop,
+};
+use qsword_store::{DiscoveredUrl, Store, UrlKind};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchCommand {
+    /// The whole pipeline on a larger simulated marketplace: throughput per stage, latency, memory.
+    Pipeline(PipelineArgs),
+    /// The crawler alone at scale, politeness off: pages/s, CPU per 1 000 pages, latency, peak RSS.
+    Crawl(CrawlArgs),
+    /// Many hosts at a fixed per-host rate: achieved total rate and the smallest per-host gap.
+    Polite(PoliteArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PipelineArgs {
     /// Catalogue products of the simulated marketplace (each offered ~15 times).
     #[arg(long, default_value_t = 200)]
     products: usize,
@@ -22,6 +51,90 @@ pub struct BenchArgs {
     /// Search queries to time (cycling over a fixed mix).
     #[arg(long, default_value_t = 500)]
     queries: usize,
+}
+
+#[derive(clap::Args)]
+pub struct CrawlArgs {
+    /// Shops of the simulated marketplace (5 ..= 8), each on its own host.
+    #[arg(long, default_value_t = 8)]
+    shops: usize,
+    /// Catalogue products, each offered ~15 times (13 500 × 8 shops ≈ 200 000 product pages).
+    #[arg(long, default_value_t = 13_500)]
+    products: usize,
+    /// Mirrors per shop (more hosts serving the same pages; each is crawled in full).
+    #[arg(long, default_value_t = 0)]
+    mirrors: usize,
+    /// Synthetic queued URLs of a host that is not crawled, pushed before the crawl so the
+    /// frontier knows about a million URLs as it would in production.
+    #[arg(long, default_value_t = 800_000)]
+    frontier_extra: u64,
+    /// Requests in flight at once over all hosts (default: the configured crawler.concurrency).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Keep the data directory (store, WARC) instead of deleting it.
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PoliteArgs {
+    /// Hosts: 5 shops, each on 1 + hosts/5 − 1 mirrors (a multiple of 5).
+    #[arg(long, default_value_t = 50)]
+    hosts: usize,
+    /// Requests per second per host (the per-host delay is 1000/rate ms, announced as the
+    /// shops' Crawl-delay too).
+    #[arg(long, default_value_t = 4.0)]
+    rate: f64,
+    /// How long to crawl: the crawl stops after hosts × rate × seconds pages.
+    #[arg(long, default_value_t = 30.0)]
+    seconds: f64,
+    /// Catalogue products (every host serves its shop's ~3 products per catalogue product).
+    #[arg(long, default_value_t = 200)]
+    products: usize,
+    /// Requests in flight at once over all hosts (default: the configured crawler.concurrency).
+    #[arg(long)]
+    concurrency: Option<usize>,
+}
+
+pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
+    let mut dir = ScratchDir::new("bench")?;
+    let ctx = Ctx {
+        cfg: base.cfg.clone(),
+        cfg_path: None,
+        data: dir.path.clone(),
+    };
+    match args.command {
+        BenchCommand::Pipeline(a) => pipeline_bench(&ctx, &a),
+        BenchCommand::Crawl(a) => {
+            dir.keep = a.keep;
+            crawl_bench(&ctx, &a)
+        }
+        BenchCommand::Polite(a) => polite_bench(&ctx, &a),
+    }
+}
+
+/// The bench's data directory, removed when the bench ends (also on error) unless kept.
+struct ScratchDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl ScratchDir {
+    fn new(kind: &str) -> Result<Self> {
+        let path = std::env::temp_dir().join(format!("qsword-{kind}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(ScratchDir { path, keep: false })
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if self.keep {
+            println!("data kept in {}", self.path.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// The p-th percentile (nearest rank) of sorted values.
@@ -47,41 +160,20 @@ fn percentiles_ms(mut values_ms: Vec<f64>) -> String {
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
 fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    peak_rss_of("self")
 }
 
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
-pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
-    let tmp = std::env::temp_dir().join(format!("qsword-bench-{}", std::process::id()));
-    let ctx = Ctx {
-        cfg: base.cfg.clone(),
-        cfg_path: None,
-        data: tmp.clone(),
-    };
-    let result = run_in(&ctx, &args);
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
-}
-
-fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
-    let build = if cfg!(debug_assertions) {
-        "debug build: use --release for real figures"
-    } else {
-        "release build"
-    };
+fn pipeline_bench(ctx: &Ctx, args: &PipelineArgs) -> Result<()> {
     println!(
-        "qsword bench: {} products, per-host delay {} ms, {} cores ({build})",
+        "qsword bench pipeline: {} products, per-host delay {} ms, {} cores ({})",
         args.products,
         args.delay_ms,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        cores(),
+        build_kind()
     );
     let rt = tokio::runtime::Runtime::new()?;
     let t = Instant::now();
@@ -183,9 +275,514 @@ fn run_in(ctx: &Ctx, args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `qsword marketsim --urls-file` writes: where the shops are, and how many product pages
+/// they serve (so a bench need not generate the market itself to know).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ServedMarket {
+    /// Product pages, live and delisted.
+    pub offers: usize,
+    /// Live product pages over all shops.
+    pub live_offers: usize,
+    pub shops: Vec<ServedShop>,
+}
+
+impl ServedMarket {
+    pub fn of(running: &RunningMarket) -> ServedMarket {
+        let market = running.market();
+        ServedMarket {
+            offers: market.offer_count(),
+            live_offers: (0..market.shops().len())
+                .map(|i| market.live_count(i))
+                .sum(),
+            shops: running.shops(),
+        }
+    }
+
+    /// Written to a temporary name and renamed, so a reader polling for it never sees half.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    }
+}
+
+/// `qsword marketsim` in a child process, killed when dropped (also when the bench fails).
+struct MarketChild {
+    child: Child,
+}
+
+impl MarketChild {
+    /// Starts `qsword marketsim ARGS --urls-file DIR/market.json` and waits until it serves.
+    fn start(dir: &Path, args: &[String]) -> Result<(MarketChild, ServedMarket)> {
+        let urls_file = dir.join("market.json");
+        let exe = std::env::current_exe().context("locating the qsword executable")?;
+        let child = Command::new(&exe)
+            .arg("marketsim")
+            .args(args)
+            .arg("--urls-file")
+            .arg(&urls_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {} marketsim", exe.display()))?;
+        let mut child = MarketChild { child };
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if let Some(status) = child.child.try_wait()? {
+                bail!(
+                    "`qsword marketsim {}` exited ({status}) before serving",
+                    args.join(" ")
+                );
+            }
+            if urls_file.exists() {
+                let text = std::fs::read(&urls_file)
+                    .with_context(|| format!("reading {}", urls_file.display()))?;
+                let served: ServedMarket = serde_json::from_slice(&text)
+                    .with_context(|| format!("parsing {}", urls_file.display()))?;
+                return Ok((child, served));
+            }
+            if Instant::now() > deadline {
+                bail!("the simulated marketplace did not start within 300 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for MarketChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user + system, all threads) a process has used, from `/proc/PID/stat`.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // USER_HZ is fixed at 100 for userspace on the Linux ABIs qsword runs on.
+    Some(cpu_ticks(&stat)? as f64 / 100.0)
+}
+
+/// utime + stime (fields 14 and 15 of proc(5)) of a `/proc/PID/stat` line.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    // The command name may hold spaces and parentheses; the fields start after the last ')'.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    // Counted here from field 3 (the state).
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Peak resident memory (Linux `VmHWM`) of a process, in MiB.
+fn peak_rss_of(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The site files of the simulated shops; shops 6–8 mark pages up like shops 0–2, so they
+/// reuse those files under their own name.
+const SHOP_SITES: &[(&str, &str)] = &[
+    (
+        "tianmao-sim",
+        include_str!("../seeds/sites/tianmao-sim.toml"),
+    ),
+    (
+        "jingdong-sim",
+        include_str!("../seeds/sites/jingdong-sim.toml"),
+    ),
+    ("pinduo-sim", include_str!("../seeds/sites/pinduo-sim.toml")),
+    ("suning-sim", include_str!("../seeds/sites/suning-sim.toml")),
+    (
+        "gbk-mall-sim",
+        include_str!("../seeds/sites/gbk-mall-sim.toml"),
+    ),
+];
+
+fn site_file_of(shop: &str) -> &str {
+    match shop {
+        "kaola-sim" => "tianmao-sim",
+        "vip-sim" => "jingdong-sim",
+        "dangdang-sim" => "pinduo-sim",
+        other => other,
+    }
+}
+
+/// One site per shop, seeded at the shop's host and every mirror of it.
+fn bench_sites(shops: &[ServedShop]) -> Result<Vec<Site>> {
+    shops
+        .iter()
+        .map(|shop| {
+            let file = site_file_of(&shop.name);
+            let text = SHOP_SITES
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, text)| *text)
+                .with_context(|| format!("no site file for simulated shop {}", shop.name))?;
+            let mut site: Site =
+                toml::from_str(text).with_context(|| format!("seeds/sites/{file}.toml"))?;
+            site.name = shop.name.clone();
+            site.platform = shop.name.clone();
+            site.start_urls = std::iter::once(&shop.base_url)
+                .chain(&shop.mirrors)
+                .map(|base| format!("{base}/"))
+                .collect();
+            Ok(site)
+        })
+        .collect()
+}
+
+/// Pushes `n` queued product URLs of a host no site covers (so they are never leased): the
+/// frontier then holds as many URLs as a production one would.
+fn push_synthetic_urls(store: &mut Store, n: u64) -> Result<()> {
+    const HOST: &str = "http://127.0.0.99:9";
+    const BATCH: u64 = 50_000;
+    let now = chrono::Utc::now();
+    let mut next = 0;
+    while next < n {
+        let end = (next + BATCH).min(n);
+        let rows: Vec<DiscoveredUrl> = (next..end)
+            .map(|i| DiscoveredUrl {
+                url: format!("{HOST}/item/{i}.html"),
+                host: HOST.to_string(),
+                site: "unused".to_string(),
+                kind: UrlKind::Product,
+                depth: 1,
+                priority: 1,
+            })
+            .collect();
+        store
+            .frontier_push(&rows, now)
+            .context("pushing synthetic URLs to the frontier")?;
+        next = end;
+    }
+    Ok(())
+}
+
+fn build_kind() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug build: use --release for real figures"
+    } else {
+        "release build"
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn response_times(crawl: &pipeline::CrawlSummary) -> String {
+    percentiles_ms(
+        crawl
+            .response_us
+            .iter()
+            .map(|&us| us as f64 / 1000.0)
+            .collect(),
+    )
+}
+
+fn crawl_bench(ctx: &Ctx, args: &CrawlArgs) -> Result<()> {
+    println!(
+        "qsword bench crawl: {} shops × (1 + {} mirrors), {} products, politeness off, {} cores ({})",
+        args.shops,
+        args.mirrors,
+        args.products,
+        cores(),
+        build_kind()
+    );
+    let t = Instant::now();
+    let (child, market) = MarketChild::start(
+        &ctx.data,
+        &[
+            "--seed=1".to_string(),
+            format!("--shops={}", args.shops),
+            format!("--products={}", args.products),
+            format!("--mirrors={}", args.mirrors),
+            "--crawl-delay=0".to_string(),
+        ],
+    )?;
+    println!(
+        "  market     {} product pages ({} live) on {} hosts, child pid {}, up in {:.1}s",
+        market.offers,
+        market.live_offers,
+        market
+            .shops
+            .iter()
+            .map(|s| 1 + s.mirrors.len())
+            .sum::<usize>(),
+        child.pid(),
+        t.elapsed().as_secs_f64()
+    );
+    let child_cpu_before = cpu_seconds(&child.pid()).unwrap_or(0.0);
+
+    let t = Instant::now();
+    let mut store = ctx.open_store()?;
+    push_synthetic_urls(&mut store, args.frontier_extra)?;
+    drop(store);
+    println!(
+        "  frontier   {} synthetic URLs pushed in {:.1}s",
+        args.frontier_extra,
+        t.elapsed().as_secs_f64()
+    );
+
+    let sites = bench_sites(&market.shops)?;
+    let mut crawler_cfg = ctx.cfg.crawler.clone();
+    crawler_cfg.default_delay_ms = 0;
+    crawler_cfg.max_pages = u64::MAX;
+    crawler_cfg.allow_loopback = true;
+    if let Some(c) = args.concurrency {
+        crawler_cfg.concurrency = c;
+    }
+    let rss_before = peak_rss_mib();
+    let cpu_before = cpu_seconds("self").unwrap_or(0.0);
+    let crawl = pipeline::crawl(ctx, &crawler_cfg, &sites, false)?;
+    let cpu = cpu_seconds("self").unwrap_or(f64::NAN) - cpu_before;
+    let child_cpu = cpu_seconds(&child.pid()).unwrap_or(f64::NAN) - child_cpu_before;
+    let child_rss = peak_rss_of(&child.pid());
+    drop(child);
+
+    let secs = crawl.elapsed_s.max(1e-9);
+    let k_pages = crawl.pages.max(1) as f64 / 1000.0;
+    println!(
+        "  crawl      {} pages in {:.1}s = {:.0} pages/s ({} errors, concurrency {})",
+        crawl.pages,
+        crawl.elapsed_s,
+        crawl.pages as f64 / secs,
+        crawl.errors,
+        crawler_cfg.concurrency
+    );
+    println!(
+        "  cpu        crawler {cpu:.1} s = {:.3} s per 1 000 pages ({:.0}% of {} cores); market child {child_cpu:.1} s = {:.3} s per 1 000 pages",
+        cpu / k_pages,
+        100.0 * cpu / secs / cores() as f64,
+        cores(),
+        child_cpu / k_pages
+    );
+    println!("  fetch      response time {}", response_times(&crawl));
+    let store = ctx.open_store()?;
+    let counts = store.counts()?;
+    let frontier_total = counts.frontier_queued
+        + counts.frontier_in_flight
+        + counts.frontier_done
+        + counts.frontier_failed;
+    println!(
+        "  listings   {} stored of {} live product pages in the market ({} new, {} changed, {} unchanged)",
+        counts.listings,
+        market.live_offers,
+        crawl.listings_new,
+        crawl.listings_changed,
+        crawl.listings_unchanged
+    );
+    println!(
+        "  frontier   {frontier_total} URLs known at the end: {} queued, {} in flight, {} done, {} failed",
+        counts.frontier_queued,
+        counts.frontier_in_flight,
+        counts.frontier_done,
+        counts.frontier_failed
+    );
+    drop(store);
+    let store_bytes: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut p = ctx.store_path().into_os_string();
+            p.push(suffix);
+            std::fs::metadata(p).ok().map(|m| m.len())
+        })
+        .sum();
+    let warc_bytes = dir_bytes(&ctx.warc_dir());
+    println!(
+        "  disk       store {:.1} MiB, WARC {:.1} MiB ({:.1} KiB per page)",
+        mib(store_bytes),
+        mib(warc_bytes),
+        warc_bytes as f64 / 1024.0 / crawl.pages.max(1) as f64
+    );
+    let show = |m: Option<f64>| m.map_or("unknown".to_string(), |m| format!("{m:.0} MiB"));
+    println!(
+        "  memory     peak RSS of the crawler process {} (before the crawl {}); market child {}",
+        show(peak_rss_mib()),
+        show(rss_before),
+        show(child_rss)
+    );
+    Ok(())
+}
+
+fn polite_bench(ctx: &Ctx, args: &PoliteArgs) -> Result<()> {
+    if args.hosts < 5 || args.hosts % 5 != 0 {
+        bail!(
+            "--hosts {} must be a multiple of 5 (5 shops, each on the same number of hosts)",
+            args.hosts
+        );
+    }
+    if args.rate.is_nan() || args.rate <= 0.0 || args.seconds.is_nan() || args.seconds <= 0.0 {
+        bail!("--rate and --seconds must be positive");
+    }
+    let mirrors = args.hosts / 5 - 1;
+    let delay_ms = (1000.0 / args.rate).round() as u64;
+    let max_pages = (args.hosts as f64 * args.rate * args.seconds).round() as u64;
+    let configured = args.hosts as f64 * 1000.0 / delay_ms as f64;
+    println!(
+        "qsword bench polite: {} hosts (5 shops × {}), {} req/s per host (delay {delay_ms} ms), {max_pages} pages, {} cores ({})",
+        args.hosts,
+        1 + mirrors,
+        args.rate,
+        cores(),
+        build_kind()
+    );
+    let log_path = ctx.data.join("requests.jsonl");
+    let (child, market) = MarketChild::start(
+        &ctx.data,
+        &[
+            "--seed=1".to_string(),
+            format!("--products={}", args.products),
+            format!("--mirrors={mirrors}"),
+            format!("--crawl-delay={}", delay_ms as f64 / 1000.0),
+            format!("--request-log={}", log_path.display()),
+        ],
+    )?;
+    let per_host_pages = market.live_offers / 5;
+    if (per_host_pages as f64) < args.rate * args.seconds {
+        println!(
+            "  warning: a host has only ~{per_host_pages} product pages, fewer than rate × seconds; raise --products"
+        );
+    }
+    let mut sites = bench_sites(&market.shops)?;
+    for site in &mut sites {
+        site.delay_ms = Some(delay_ms);
+    }
+    let mut crawler_cfg = ctx.cfg.crawler.clone();
+    crawler_cfg.default_delay_ms = delay_ms;
+    crawler_cfg.max_pages = max_pages;
+    crawler_cfg.allow_loopback = true;
+    if let Some(c) = args.concurrency {
+        crawler_cfg.concurrency = c;
+    }
+    let crawl = pipeline::crawl(ctx, &crawler_cfg, &sites, false)?;
+    drop(child);
+
+    let achieved = crawl.pages as f64 / crawl.elapsed_s.max(1e-9);
+    println!(
+        "  crawl      {} pages in {:.1}s ({} errors, concurrency {})",
+        crawl.pages, crawl.elapsed_s, crawl.errors, crawler_cfg.concurrency
+    );
+    println!(
+        "  rate       configured {configured:.0} req/s in all, achieved {achieved:.1} pages/s = {:.1}% of configured",
+        100.0 * achieved / configured
+    );
+    let log = read_request_log(&log_path)?;
+    let pages: Vec<u64> = log
+        .iter()
+        .filter(|r| r.path != "/robots.txt")
+        .map(|r| r.at_us)
+        .collect();
+    if let (Some(first), Some(last)) = (pages.iter().min(), pages.iter().max()) {
+        let span = (last - first) as f64 / 1e6;
+        let served = pages.len() as f64 / span.max(1e-9);
+        println!(
+            "  market     {} page requests from first to last in {span:.1}s = {served:.1} req/s = {:.1}% of configured",
+            pages.len(),
+            100.0 * served / configured
+        );
+    }
+    let gaps = host_gaps(&log);
+    let mut all: Vec<f64> = gaps
+        .values()
+        .flatten()
+        .map(|&us| us as f64 / 1000.0)
+        .collect();
+    all.sort_by(f64::total_cmp);
+    println!(
+        "  gaps       between two requests to one host, {} hosts: min {:.1} ms, p1 {:.1} ms, p50 {:.1} ms vs delay {delay_ms} ms ({} of {} gaps shorter)",
+        gaps.len(),
+        all.first().copied().unwrap_or(f64::NAN),
+        percentile(&all, 1.0),
+        percentile(&all, 50.0),
+        all.iter().filter(|&&g| g < delay_ms as f64).count(),
+        all.len()
+    );
+    let per_host = gaps.values().map(|g| g.len() + 1);
+    println!(
+        "  hosts      requests per host (robots.txt included): {} ..= {}",
+        per_host.clone().min().unwrap_or(0),
+        per_host.max().unwrap_or(0)
+    );
+    // Where a shortfall comes from: hosts starting late (robots.txt, seeding) or stopping
+    // early (the page budget running out unevenly) rather than running slow.
+    if let Some(first) = pages.iter().min() {
+        let mut spans: HashMap<&str, (u64, u64)> = HashMap::new();
+        for r in log.iter().filter(|r| r.path != "/robots.txt") {
+            let e = spans.entry(r.host.as_str()).or_insert((r.at_us, r.at_us));
+            e.0 = e.0.min(r.at_us);
+            e.1 = e.1.max(r.at_us);
+        }
+        let secs = |us: u64| (us - first) as f64 / 1e6;
+        let starts = spans.values().map(|s| secs(s.0));
+        let ends = spans.values().map(|s| secs(s.1));
+        println!(
+            "  spread     hosts' first page request {:.2} ..= {:.2} s, last {:.2} ..= {:.2} s after the first of all",
+            starts.clone().fold(f64::INFINITY, f64::min),
+            starts.fold(0.0, f64::max),
+            ends.clone().fold(f64::INFINITY, f64::min),
+            ends.fold(0.0, f64::max)
+        );
+    }
+    println!("  fetch      response time {}", response_times(&crawl));
+    Ok(())
+}
+
+fn read_request_log(path: &Path) -> Result<Vec<LoggedRequest>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a logged request", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Per host, the gaps (µs) between consecutive requests it received, robots.txt included (a
+/// polite crawler spaces those too).
+fn host_gaps(log: &[LoggedRequest]) -> HashMap<&str, Vec<u64>> {
+    let mut times: HashMap<&str, Vec<u64>> = HashMap::new();
+    for r in log {
+        times.entry(r.host.as_str()).or_default().push(r.at_us);
+    }
+    times
+        .into_iter()
+        .map(|(host, mut t)| {
+            t.sort_unstable();
+            (host, t.windows(2).map(|w| w[1] - w[0]).collect())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{bench_sites, cpu_ticks, host_gaps, percentile};
+    use qsword_marketsim::{Charset, LoggedRequest, PageStyle, ServedShop};
 
     #[test]
     fn nearest_rank_percentiles() {
@@ -195,5 +792,62 @@ mod tests {
         assert_eq!(percentile(&v, 99.0), 99.0);
         assert_eq!(percentile(&[7.0], 99.0), 7.0);
         assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn cpu_ticks_survive_odd_command_names() {
+        let stat = "4242 (tokio (rt) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 56 0 0 20 0 9 0";
+        assert_eq!(cpu_ticks(stat), Some(1234 + 56));
+        assert_eq!(cpu_ticks("4242 (short) S 1"), None);
+    }
+
+    fn request(host: &str, at_us: u64) -> LoggedRequest {
+        LoggedRequest {
+            shop: "tianmao-sim".into(),
+            host: host.into(),
+            method: "GET".into(),
+            path: "/".into(),
+            status: 200,
+            user_agent: None,
+            at_us,
+        }
+    }
+
+    #[test]
+    fn gaps_are_per_host_whatever_the_log_order() {
+        let log = [
+            request("a", 1_000),
+            request("b", 1_100),
+            request("a", 251_000),
+            request("b", 2_000), // logged late: gaps come from the times, not the order
+            request("a", 500_000),
+        ];
+        let gaps = host_gaps(&log);
+        assert_eq!(gaps["a"], vec![250_000, 249_000]);
+        assert_eq!(gaps["b"], vec![900]);
+    }
+
+    #[test]
+    fn extra_shops_reuse_the_rules_of_their_markup_style_and_seed_every_mirror() {
+        let shop = |name: &str, mirrors: Vec<String>| ServedShop {
+            name: name.into(),
+            style: PageStyle::JsonLd,
+            charset: Charset::Utf8,
+            base_url: "http://127.0.0.7:8080".into(),
+            mirrors,
+        };
+        let sites = bench_sites(&[
+            shop("kaola-sim", vec!["http://127.1.5.1:8080".into()]),
+            shop("dangdang-sim", vec![]),
+        ])
+        .unwrap();
+        assert_eq!(sites[0].name, "kaola-sim");
+        assert_eq!(sites[0].platform, "kaola-sim");
+        assert_eq!(
+            sites[0].start_urls,
+            ["http://127.0.0.7:8080/", "http://127.1.5.1:8080/"]
+        );
+        assert_eq!(sites[1].name, "dangdang-sim");
+        assert!(bench_sites(&[shop("unknown-sim", vec![])]).is_err());
     }
 }

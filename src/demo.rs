@@ -41,6 +41,26 @@ pub struct MarketsimArgs {
     /// Write the ground truth and exit without serving.
     #[arg(long)]
     truth_only: bool,
+    /// Shops: 5 ..= 8 (shops 6–8 are kaola-sim, vip-sim and dangdang-sim).
+    #[arg(long)]
+    shops: Option<usize>,
+    /// Serve every shop on this many more hosts (mirror j of shop k on 127.1.k.(j+1)).
+    #[arg(long, default_value_t = 0)]
+    mirrors: usize,
+    /// Crawl-delay announced in robots.txt, in seconds (default 0.05).
+    #[arg(long)]
+    crawl_delay: Option<f64>,
+    /// Answer every N-th request of a host with 429 and Retry-After (robots.txt exempt).
+    #[arg(long)]
+    throttle_every: Option<u32>,
+    /// Retry-After of throttled answers, in seconds.
+    #[arg(long, default_value_t = 1, requires = "throttle_every")]
+    retry_after: u32,
+    /// Once serving, write where the shops are as JSON — `{"offers": N, "live_offers": N,
+    /// "shops": [ServedShop…]}` — for a program that started this one (written to a temporary
+    /// name and renamed, so a reader never sees half a file).
+    #[arg(long)]
+    urls_file: Option<PathBuf>,
 }
 
 /// The site files of the simulated shops, embedded so the demo runs from anywhere.
@@ -210,17 +230,26 @@ fn print_truth_comparison(ctx: &Ctx, truth: &[TruthRecord], min_risk: f64) -> Re
 }
 
 pub fn marketsim(args: MarketsimArgs) -> Result<()> {
-    let market = Arc::new(qsword_marketsim::Market::generate(&market_config(
-        args.seed,
-        args.day,
-        args.products,
-    )));
+    let mut cfg = market_config(args.seed, args.day, args.products);
+    if let Some(n) = args.shops {
+        cfg.shops = n;
+    }
+    if let Some(d) = args.crawl_delay {
+        cfg.crawl_delay = d;
+    }
+    cfg.validate().context("market options")?;
+    let market = Arc::new(qsword_marketsim::Market::generate(&cfg));
     if args.truth_only {
         let path = args.truth.context("--truth-only needs --truth FILE")?;
         qsword_marketsim::write_truth(&path, &market.truth())?;
         println!("wrote the ground truth to {}", path.display());
         return Ok(());
     }
+    let throttle = args.throttle_every.map(|every| qsword_marketsim::Throttle {
+        every,
+        retry_after_secs: args.retry_after,
+        ..Default::default()
+    });
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let running = qsword_marketsim::serve(
@@ -228,7 +257,8 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
             ServeOptions {
                 port: args.port,
                 request_log: args.request_log,
-                ..Default::default()
+                mirrors: args.mirrors,
+                throttle,
             },
         )
         .await
@@ -239,6 +269,12 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
         }
         for shop in running.shops() {
             println!("{:<14} {}", shop.name, shop.base_url);
+            for m in &shop.mirrors {
+                println!("{:<14} {m}", "");
+            }
+        }
+        if let Some(path) = &args.urls_file {
+            crate::bench::ServedMarket::of(&running).write(path)?;
         }
         println!("serving; Ctrl-C stops");
         tokio::signal::ctrl_c().await?;

@@ -105,7 +105,7 @@ enum Command {
         #[arg(required = true)]
         urls: Vec<String>,
     },
-    /// Benchmark the pipeline on a larger simulated marketplace: throughput, latency, memory.
+    /// Benchmarks on the simulated marketplace: `pipeline`, `crawl` (at scale), `polite`.
     Bench(bench::BenchArgs),
     /// Measure extraction on a corpus of real pages (../shared/corpus), beside other systems.
     Eval {
@@ -117,8 +117,9 @@ enum Command {
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off")),
+            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,qsword=info,html5ever=off")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -341,7 +341,10 @@ fn evidence_writes_the_captured_response_back_out() {
     let url = running.truth_with_urls()[0].url.clone().unwrap();
     let live = rt.block_on(async { reqwest::get(&url).await.unwrap().bytes().await.unwrap() });
 
-    ok(qsword(dir, &["evidence", &url, "--body", "--output", "page.html"]));
+    ok(qsword(
+        dir,
+        &["evidence", &url, "--body", "--output", "page.html"],
+    ));
     let captured = std::fs::read(dir.join("page.html")).unwrap();
     assert_eq!(captured, live.to_vec(), "the body as the shop serves it");
 

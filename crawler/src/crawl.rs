@@ -1154,6 +1154,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
     // Links robots.txt forbids on this host are dropped here rather than queued: a product
     // page links to cart, account and search pages, and queueing them would cost a frontier
     // row, a lease and a commit each for nothing.
+    sh.unknown(&mut out.discovered);
     let before = out.discovered.len();
     out.discovered
         .retain(|u| u.host != host.key || host.robots.allows(&u.url));
@@ -1162,7 +1163,6 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         sh.report().robots_disallowed += dropped;
         sh.host_report(&host.key, |h| h.robots_disallowed += dropped);
     }
-    sh.unknown(&mut out.discovered);
     out
 }
 
