@@ -70,11 +70,13 @@ impl Transaction<'_> {
     pub fn record_fetch(&self, fetch: &FetchRow) -> Result<i64, StoreError> {
         let (file, record, offset) = warc_columns(fetch.warc.as_ref());
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO fetches (url, fetched_at, status, etag, last_modified,
                      content_digest, warc_file, warc_record_id, warc_offset, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     fetch.url,
                     time::to_sql(fetch.fetched_at),
                     fetch.status,
@@ -85,8 +87,8 @@ impl Transaction<'_> {
                     record,
                     offset,
                     fetch.error,
-                ],
-            )
+                ])
+            })
             .doing(|| format!("recording the fetch of {}", fetch.url))?;
         Ok(self.conn().last_insert_rowid())
     }

@@ -225,12 +225,11 @@ impl Transaction<'_> {
         let (warc_file, warc_record, warc_offset) = warc_columns(capture.warc.as_ref());
 
         let existing: Option<(i64, String, Option<String>)> = conn
-            .query_row(
-                "SELECT id, listing_json, delisted_at FROM listings WHERE url = ?1",
-                [url],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
+            .prepare_cached("SELECT id, listing_json, delisted_at FROM listings WHERE url = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([url], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
             .doing(|| format!("looking up listing {url}"))?;
 
         let change = match existing {
@@ -249,7 +248,7 @@ impl Transaction<'_> {
         // One statement for new and known URLs: first_seen is written only on insert, and a
         // listing seen again is live again.
         let id: i64 = conn
-            .query_row(
+            .prepare_cached(
                 "INSERT INTO listings (url, platform, title, brand, price_amount, currency,
                      seller_name, category, listing_json, content_digest, warc_file,
                      warc_record_id, warc_offset, first_seen, last_seen)
@@ -264,32 +263,38 @@ impl Transaction<'_> {
                      warc_offset = excluded.warc_offset, last_seen = excluded.last_seen,
                      delisted_at = NULL
                  RETURNING id",
-                params![
-                    url,
-                    listing.platform,
-                    listing.title,
-                    listing.brand,
-                    amount,
-                    currency,
-                    listing.seller.as_ref().map(|s| &s.name),
-                    listing.category,
-                    json,
-                    capture.content_digest,
-                    warc_file,
-                    warc_record,
-                    warc_offset,
-                    at,
-                ],
-                |r| r.get(0),
             )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![
+                        url,
+                        listing.platform,
+                        listing.title,
+                        listing.brand,
+                        amount,
+                        currency,
+                        listing.seller.as_ref().map(|s| &s.name),
+                        listing.category,
+                        json,
+                        capture.content_digest,
+                        warc_file,
+                        warc_record,
+                        warc_offset,
+                        at,
+                    ],
+                    |r| r.get(0),
+                )
+            })
             .doing(|| format!("storing listing {url}"))?;
 
         if change != Change::Unchanged {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO listing_versions (listing_id, fetched_at, price_amount, currency,
                      listing_json, content_digest, warc_file, warc_record_id, warc_offset)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     id,
                     at,
                     amount,
@@ -299,8 +304,8 @@ impl Transaction<'_> {
                     warc_file,
                     warc_record,
                     warc_offset
-                ],
-            )
+                ])
+            })
             .doing(|| format!("recording a version of listing {url}"))?;
         }
         Ok(UpsertOutcome {

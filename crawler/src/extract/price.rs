@@ -19,6 +19,7 @@
 
 use qsword_listing::{Currency, Price};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::str::FromStr;
 use url::Url;
 
@@ -663,6 +664,44 @@ const WEAK: &[&str] = &[
     "Р", "Re", "Ar", "Db", "Dh", "MT", "LD", "FG", "KM", "TL", "RM", "Br",
 ];
 
+/// A currency token prepared for matching: lower-cased once, filed under its first character.
+struct Needle {
+    folded: Vec<char>,
+    token: Token,
+    weak: bool,
+    /// Word boundaries matter for alphabetic scripts only: `万元` is a unit and a currency.
+    first_alpha: bool,
+    last_alpha: bool,
+}
+
+fn is_word(c: &char) -> bool {
+    c.is_alphabetic() && (*c as u32) < 0x2E80
+}
+
+/// Every token of [`TOKENS`] then [`ISO_CODES`], by first lower-cased character, in that order
+/// (the first of two equally long matches wins).
+static NEEDLES: std::sync::LazyLock<HashMap<char, Vec<Needle>>> = std::sync::LazyLock::new(|| {
+    let mut by_first: HashMap<char, Vec<Needle>> = HashMap::new();
+    let all = TOKENS
+        .iter()
+        .map(|(tok, token)| (*tok, *token))
+        .chain(ISO_CODES.iter().map(|code| (*code, Token::Iso(code))));
+    for (tok, token) in all {
+        let folded: Vec<char> = tok.chars().flat_map(|c| c.to_lowercase()).collect();
+        let Some(&first) = folded.first() else {
+            continue;
+        };
+        by_first.entry(first).or_default().push(Needle {
+            folded,
+            token,
+            weak: WEAK.contains(&tok),
+            first_alpha: tok.chars().next().is_some_and(|c| is_word(&c)),
+            last_alpha: tok.chars().last().is_some_and(|c| is_word(&c)),
+        });
+    }
+    by_first
+});
+
 fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
     let lower: Vec<char> = chars.iter().flat_map(|c| c.to_lowercase()).collect();
     // Lower-casing can change lengths for a few scripts; fall back to exact matching then.
@@ -675,31 +714,20 @@ fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
     let mut i = 0;
     while i < chars.len() {
         let mut best: Option<(usize, Token, bool)> = None;
-        let mut consider = |tok: &str, token: Token| {
-            let t: Vec<char> = tok.chars().flat_map(|c| c.to_lowercase()).collect();
-            let n = t.len();
-            if i + n > folded.len() || folded[i..i + n] != t[..] {
-                return;
+        for needle in NEEDLES.get(&folded[i]).map_or(&[][..], Vec::as_slice) {
+            let n = needle.folded.len();
+            if i + n > folded.len() || folded[i..i + n] != needle.folded[..] {
+                continue;
             }
-            // Word boundaries matter for alphabetic scripts only: `万元` is a unit and a currency.
-            let is_word = |c: &char| c.is_alphabetic() && (*c as u32) < 0x2E80;
-            let first_alpha = tok.chars().next().is_some_and(|c| is_word(&c));
-            let last_alpha = tok.chars().last().is_some_and(|c| is_word(&c));
-            if first_alpha && i > 0 && is_word(&chars[i - 1]) {
-                return;
+            if needle.first_alpha && i > 0 && is_word(&chars[i - 1]) {
+                continue;
             }
-            if last_alpha && chars.get(i + n).is_some_and(is_word) {
-                return;
+            if needle.last_alpha && chars.get(i + n).is_some_and(is_word) {
+                continue;
             }
             if best.is_none_or(|(len, _, _)| n > len) {
-                best = Some((n, token, WEAK.contains(&tok)));
+                best = Some((n, needle.token, needle.weak));
             }
-        };
-        for (tok, token) in TOKENS {
-            consider(tok, *token);
-        }
-        for code in ISO_CODES {
-            consider(code, Token::Iso(code));
         }
         match best {
             Some((n, token, weak)) => {
