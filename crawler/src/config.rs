@@ -305,6 +305,9 @@ pub struct CrawlerConfig {
     pub concurrency: usize,
     /// Pages fetched per run at most (robots.txt fetches not counted).
     pub max_pages: u64,
+    /// Seconds a run may take: no visit starts after that, and what is queued waits for the
+    /// next run (so a night's crawl ends before the day's traffic). No limit when absent.
+    pub max_run_s: Option<f64>,
     /// Delay between two requests to one host when the site sets none.
     pub default_delay_ms: u64,
     /// Cap on a robots.txt Crawl-delay, so one host cannot stall the nightly run (capping is logged).
@@ -357,6 +360,7 @@ impl Default for CrawlerConfig {
             contact: "https://github.com/qsword/qsword".into(),
             concurrency: 16,
             max_pages: 100_000,
+            max_run_s: None,
             default_delay_ms: 1_000,
             max_crawl_delay_ms: 10_000,
             timeout_ms: 30_000,

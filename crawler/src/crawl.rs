@@ -164,6 +164,8 @@ struct Shared {
     known: Mutex<HashSet<u64>>,
     /// A fatal error (WARC unwritable): every host stops.
     stop: Mutex<Option<CrawlError>>,
+    /// No visit starts after this (`max_run_s`).
+    deadline: Option<Instant>,
 }
 
 impl Shared {
@@ -342,6 +344,9 @@ pub async fn crawl<F: Frontier + 'static>(
         report: Mutex::new(CrawlReport::default()),
         known: Mutex::new(HashSet::new()),
         stop: Mutex::new(None),
+        deadline: cfg
+            .max_run_s
+            .map(|s| started + Duration::from_secs_f64(s.max(0.0))),
     });
     shared.unknown(&mut seeds);
     let keeper = {
@@ -617,6 +622,19 @@ async fn run_host(
                 w.current.clone()
             };
             let Some(lease) = next else { break };
+            if sh.deadline.is_some_and(|d| Instant::now() >= d) {
+                // The run's time budget is spent: what is left waits for the next run.
+                let rest: Vec<Lease> = {
+                    let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+                    w.current
+                        .take()
+                        .into_iter()
+                        .chain(w.queued.drain(..))
+                        .collect()
+                };
+                finish_host(&sh, &key, rest).await;
+                return;
+            }
             if sh.stopped() {
                 // Evidence can no longer be written: nothing more is fetched, and what this
                 // host holds goes back to the queue for the next run.
@@ -673,8 +691,13 @@ async fn park(sh: &Shared, host: &mut Host, work: &Mutex<HostWork>) {
     };
     tracing::warn!(host = %host.key, released = rest.len(), "host parked: {why}");
     sh.host_report(&host.key, |h| h.parked = Some(why));
+    finish_host(sh, &host.key, rest).await;
+}
+
+/// The host asks for nothing more this run; its unvisited leases go back to the queue.
+async fn finish_host(sh: &Shared, key: &str, rest: Vec<Lease>) {
     let _ = sh.keeper.send(Cmd::Release(rest)).await;
-    let _ = sh.keeper.send(Cmd::Finished(host.key.clone())).await;
+    let _ = sh.keeper.send(Cmd::Finished(key.to_owned())).await;
 }
 
 const DISALLOWED: &str = "disallowed by robots.txt";

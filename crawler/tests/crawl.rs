@@ -526,6 +526,32 @@ async fn a_site_may_allow_loopback_for_itself_only() {
 }
 
 #[tokio::test]
+async fn a_run_ends_at_its_time_budget_and_leaves_the_rest_queued() {
+    let shop = Shop::start("127.0.0.1", polite_shop_pages).await;
+    let cfg = CrawlerConfig {
+        max_run_s: Some(0.5),
+        ..test_config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(
+        &cfg,
+        &[site(vec![shop.url("/")])],
+        MemoryFrontier::new(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    // Crawl-delay 0.2 s: robots.txt, then a page every 0.2 s until the budget is spent.
+    assert!(
+        (1..5).contains(&report.pages_fetched),
+        "{} pages",
+        report.pages_fetched
+    );
+    assert_eq!(frontier.in_flight(), 0, "unvisited leases were given back");
+    assert!(frontier.queued() > 0, "the rest waits for the next run");
+}
+
+#[tokio::test]
 async fn redirects_are_followed_once_and_loops_stop() {
     let shop = Shop::start("127.0.0.1", |p| {
         let moved = |to: &'static str| {
