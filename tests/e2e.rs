@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ok, qsword, repo, write_config};
+use common::{ok, qsword, write_config};
 use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions, TruthRecord};
 use std::collections::HashMap;
 use std::path::Path;

@@ -152,15 +152,15 @@ pub fn extract_listing_from(
     };
 
     let mut layers: Vec<(&'static str, Found)> = vec![
-        ("json-ld", jsonld::extract(&doc, &hint, &anchor)),
-        ("microdata", microdata::extract(&doc, &hint, &anchor)),
-        ("opengraph", opengraph::extract(&doc, &hint)),
-        ("state", state::extract(&doc, &hint)),
+        ("json-ld", jsonld::extract(doc, &hint, &anchor)),
+        ("microdata", microdata::extract(doc, &hint, &anchor)),
+        ("opengraph", opengraph::extract(doc, &hint)),
+        ("state", state::extract(doc, &hint)),
     ];
     if let Some(rules) = rules {
-        layers.push(("rules", rules::extract(&doc, rules, url, &hint)));
+        layers.push(("rules", rules::extract(doc, rules, url, &hint)));
     }
-    layers.push(("heuristics", heuristics::extract(&doc, &hint)));
+    layers.push(("heuristics", heuristics::extract(doc, &hint)));
 
     let mut merged = Merged::default();
     for (source, found) in layers {
