@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
+use std::num::NonZeroU32;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
@@ -237,6 +239,8 @@ struct Host {
     base_delay: Duration,
     /// The delay in force: the floor, raised by the adaptive throttle.
     delay: Duration,
+    /// The floor as a governor quota with burst 1: never two sends inside one period.
+    quota: Option<DefaultDirectRateLimiter>,
     /// When the last exchange with this host ended (response read, or the attempt failed).
     last_done: Option<Instant>,
     /// No request before this (Retry-After).
@@ -251,6 +255,13 @@ struct Host {
 }
 
 impl Host {
+    fn set_floor(&mut self, floor: Duration) {
+        self.base_delay = floor;
+        self.delay = self.delay.max(floor);
+        self.quota =
+            Quota::with_period(floor).map(|q| RateLimiter::direct(q.allow_burst(NonZeroU32::MIN)));
+    }
+
     /// Adaptive throttle, after each answer: 429/503 double the delay (at least to the
     /// Retry-After asked for) and hold every request until then; a slow answer pulls the
     /// delay up towards its latency (as Scrapy's AutoThrottle does with one request in
@@ -584,6 +595,7 @@ async fn run_host(
         key: key.clone(),
         base_delay: base,
         delay: base,
+        quota: None,
         last_done: None,
         not_before: None,
         robots: RobotsPolicy::DisallowAll,
@@ -592,6 +604,7 @@ async fn run_host(
         parked: None,
         policy: sh.policy_for(site_ids.first().copied()),
     };
+    host.set_floor(base);
     sh.host_report(&key, |h| {
         h.effective_delay_ms = delay_ms;
         h.max_delay_ms = delay_ms;
@@ -710,6 +723,9 @@ async fn send(
     url: &Url,
     validators: (Option<&str>, Option<&str>),
 ) -> Result<RawResponse, FetchFailure> {
+    if let Some(q) = &host.quota {
+        q.until_ready().await;
+    }
     let _permit = sh.permits.acquire().await.expect("semaphore never closed");
     // Waiting for the permit may have taken a while; the delay is checked after it, so a
     // request never goes out early. The delay runs from the end of the previous exchange,
@@ -871,8 +887,9 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             capped_from = Some(asked_ms);
         }
         let floor = asked.min(cap).max(host.base_delay);
-        host.base_delay = floor;
-        host.delay = host.delay.max(floor);
+        if floor != host.base_delay {
+            host.set_floor(floor);
+        }
     }
     let delay_ms = host.base_delay.as_millis() as u64;
     sh.host_report(&host.key, |h| {
