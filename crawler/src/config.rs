@@ -10,7 +10,7 @@ use crate::extract::SiteRules;
 use crate::frontier::{NewUrl, UrlKind};
 
 /// One shop to crawl, as written in `seeds/sites/<name>.toml`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Operator-facing name, e.g. `suning-sim`.
@@ -60,6 +60,30 @@ pub struct Site {
     pub allow_loopback: bool,
     #[serde(default)]
     pub allow_private: bool,
+}
+
+/// The same defaults as a site file that sets nothing but what it must.
+impl Default for Site {
+    fn default() -> Self {
+        Site {
+            name: String::new(),
+            platform: String::new(),
+            start_urls: Vec::new(),
+            product_url: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_depth: None,
+            rules: None,
+            delay_ms: None,
+            sitemaps: Vec::new(),
+            sitemaps_from_robots: yes(),
+            tracking_params: Vec::new(),
+            recrawl_product_hours: daily(),
+            recrawl_page_hours: 0.0,
+            allow_loopback: false,
+            allow_private: false,
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -305,7 +305,16 @@ pub async fn crawl<F: Frontier + 'static>(
         .map(Site::compile)
         .collect::<Result<Vec<_>, _>>()?;
     let mut seeds = Vec::new();
-    for s in sites {
+    for (i, s) in sites.iter().enumerate() {
+        if sites[..i].iter().any(|o| o.name == s.name) {
+            // The frontier remembers each URL's site by name.
+            return Err(CrawlError::Site(SiteConfigError::Field {
+                site: s.name.clone(),
+                field: "name",
+                value: format!("{:?}", s.name),
+                reason: "two sites have this name".into(),
+            }));
+        }
         seeds.extend(s.seeds()?);
     }
     let warc = WarcWriter::create_rotating(
@@ -1018,6 +1027,11 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         return out;
     };
     let site = &sh.sites[si];
+    // Lets the tests below stand in for an extraction bug on a hostile page.
+    #[cfg(test)]
+    if lease.url.path() == tests::PANIC_PATH {
+        panic!("test panic on {}", lease.url);
+    }
     if !host.robots.allows(&lease.url) {
         sh.report().robots_disallowed += 1;
         sh.host_report(&host.key, |h| h.robots_disallowed += 1);
@@ -1242,5 +1256,75 @@ fn read_sitemap(
                 .entry(lease.host.clone())
                 .or_default() += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontier::MemoryFrontier;
+
+    pub(super) const PANIC_PATH: &str = "/__qsword_test_panic";
+
+    async fn shop(ip: &str) -> String {
+        let app = axum::Router::new().fallback(|uri: axum::http::Uri| async move {
+            axum::response::Html(match uri.path() {
+                "/robots.txt" => "User-agent: *\nAllow: /\n".to_string(),
+                "/" => format!(
+                    r#"<a href="/a">a</a><a href="{PANIC_PATH}">x</a><a href="/b">b</a><a href="/c">c</a>"#
+                ),
+                p => format!("<p>{p}</p>"),
+            })
+        });
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/")
+    }
+
+    /// A panic while visiting a page (an extraction bug on a hostile page, say) costs that
+    /// host the rest of the run, not the crawl: the page is recorded as failed, the host's
+    /// other leases go back to the queue, and the other hosts finish.
+    #[tokio::test]
+    async fn a_panicking_host_is_given_up_and_the_others_finish() {
+        let (a, b) = (shop("127.0.0.1").await, shop("127.0.0.2").await);
+        let site = |name: &str, url: &str| Site {
+            name: name.into(),
+            platform: name.into(),
+            start_urls: vec![url.into()],
+            ..Site::default()
+        };
+        let cfg = CrawlerConfig {
+            allow_loopback: true,
+            default_delay_ms: 0,
+            ..CrawlerConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (report, frontier) = tokio::time::timeout(
+            Duration::from_secs(30),
+            crawl(
+                &cfg,
+                &[site("a", &a), site("b", &b)],
+                MemoryFrontier::new(),
+                dir.path(),
+            ),
+        )
+        .await
+        .expect("the crawl ended")
+        .unwrap();
+        let host_a = a.trim_end_matches('/');
+        let failure = report.hosts[host_a].failure.as_deref().unwrap_or_default();
+        assert!(failure.contains("test panic"), "{failure} {report:?}");
+        let panicked: Vec<_> = frontier
+            .outcomes
+            .iter()
+            .filter(|o| o.lease.url.path() == PANIC_PATH)
+            .collect();
+        assert_eq!(panicked.len(), 2, "one page per host, the panic each time");
+        assert!(panicked.iter().all(|o| o.state == VisitState::Failed
+            && o.error.as_deref().is_some_and(|e| e.contains("panicked"))));
+        assert_eq!(frontier.in_flight(), 0, "no lease is lost");
+        // Each host stopped at its panic; what it had not visited yet is queued again.
+        assert!(frontier.queued() >= 1, "{}", frontier.queued());
     }
 }

@@ -785,3 +785,145 @@ async fn a_server_trickling_bytes_is_cut_off_by_the_total_timeout() {
     );
     assert_eq!(report.errors_by_host.values().sum::<u64>(), 1);
 }
+
+/// Sitemaps are seeds: robots.txt names an index whose children are a gzip-compressed XML
+/// sitemap and a plain-text one; products linked from nowhere are found through them.
+#[tokio::test]
+async fn products_only_in_sitemaps_are_found_through_robots_txt() {
+    let base: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let base = b.get().unwrap().clone();
+        let gz = |text: String| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text.as_bytes()).unwrap();
+            ([("content-type", "application/gzip")], e.finish().unwrap()).into_response()
+        };
+        match p {
+            "/robots.txt" => format!("User-agent: *\nDisallow: /cart\nSitemap: {base}/sitemap_index.xml\n").into_response(),
+            "/" => html("no links at all"),
+            "/sitemap_index.xml" => format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>{base}/items-1.xml.gz</loc></sitemap>
+  <sitemap><loc>{base}/items-2.txt</loc></sitemap>
+</sitemapindex>"#
+            )
+            .into_response(),
+            "/items-1.xml.gz" => gz(format!(
+                r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/item/1.html</loc></url><url><loc>{base}/item/2.html?utm_source=map</loc></url><url><loc>{base}/cart/add?id=1</loc></url></urlset>"#
+            )),
+            "/items-2.txt" => format!("\u{feff}{base}/item/3.html\n\n{base}/item/1.html\n").into_response(),
+            p if p.starts_with("/item/") => html(r#"<h1>LEGO 42115</h1><span class="price">¥2,999.00</span>"#),
+            _ => not_found(),
+        }
+    })
+    .await;
+    base.set(format!("http://{}", shop.addr)).unwrap();
+    let mut s = site(vec![shop.url("/")]);
+    s.product_url = Some(r"^/item/\d+\.html$".into());
+    let (report, fetched, _dir) = run(&test_config(), &[s]).await;
+    let mut items: Vec<String> = shop
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/item/"))
+        .collect();
+    items.sort();
+    assert_eq!(
+        items,
+        ["/item/1.html", "/item/2.html", "/item/3.html"],
+        "{:?} {report:?}",
+        shop.paths()
+    );
+    assert_eq!(
+        items,
+        ["/item/1.html", "/item/2.html", "/item/3.html"],
+        "each product once, canonical"
+    );
+    assert!(!shop.paths().iter().any(|p| p.starts_with("/cart")));
+    assert_eq!(report.listings, 3, "{report:?}");
+    assert!(fetched.iter().all(|f| f.error.is_none()), "{fetched:?}");
+}
+
+/// A host whose robots.txt answers 503 is not crawled at all this run (RFC 9309: assume
+/// complete disallow), is reported parked, and keeps its URLs queued for the next run.
+#[tokio::test]
+async fn a_failing_robots_txt_parks_the_host_and_keeps_its_urls() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => (StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
+        _ => html("fine"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        retries: 0,
+        ..test_config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(
+        &cfg,
+        &[site(vec![shop.url("/")])],
+        MemoryFrontier::new(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(shop.paths(), ["/robots.txt"]);
+    let host = report.hosts.values().next().unwrap();
+    assert!(
+        host.parked.as_deref().is_some_and(|p| p.contains("503")),
+        "{host:?}"
+    );
+    assert_eq!(frontier.queued(), 1, "the start URL waits for the next run");
+}
+
+/// A host that keeps failing is parked after `park_after_failures` visits in a row; its
+/// other URLs are given back, not marked failed, and the other hosts finish.
+#[tokio::test]
+async fn a_host_that_keeps_failing_is_parked_and_the_others_finish() {
+    let broken = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(
+            &(1..=20)
+                .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                .collect::<String>(),
+        ),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+    })
+    .await;
+    let fine = Shop::start("127.0.0.2", polite_shop_pages).await;
+    let cfg = CrawlerConfig {
+        retries: 0,
+        park_after_failures: 3,
+        lease_batch: 4,
+        ..test_config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut other = site(vec![fine.url("/")]);
+    other.name = "other-shop".into();
+    let sites = [site(vec![broken.url("/")]), other];
+    let (report, frontier) = crawl(&cfg, &sites, MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    let pages: Vec<_> = broken
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/p"))
+        .collect();
+    assert_eq!(
+        pages.len(),
+        3,
+        "parked after three failures in a row: {pages:?}"
+    );
+    let h = &report.hosts[&format!("http://{}", broken.addr)];
+    assert!(
+        h.parked.as_deref().is_some_and(|p| p.contains("3 visits")),
+        "{h:?}"
+    );
+    assert_eq!(
+        frontier.queued(),
+        17,
+        "the 17 unvisited pages wait for the next run"
+    );
+    assert_eq!(frontier.in_flight(), 0);
+    assert_eq!(fine.paths().len(), 6, "the other host finished");
+}
