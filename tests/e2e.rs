@@ -304,3 +304,48 @@ fn detect_jsonl_in_jsonl_out_without_a_store() {
         assert_eq!(price_flags, 0, "genuine offer flagged on price: {s}");
     }
 }
+
+#[test]
+fn robots_command_answers_as_the_crawler_decides_on_the_corpus() {
+    let corpus = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/robots/rfc9309-example-simple-robots.txt");
+    if !corpus.exists() {
+        eprintln!(
+            "SKIPPED: {} is not present (the shared corpus is not checked out)",
+            corpus.display()
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = corpus.to_str().unwrap();
+    let out = ok(qsword(
+        tmp.path(),
+        &[
+            "robots",
+            file,
+            "--agent",
+            "foobot",
+            "https://www.example.com/example/page.html",
+            "https://www.example.com/publications/",
+        ],
+    ));
+    assert_eq!(
+        out,
+        "allowed https://www.example.com/example/page.html\ndisallowed https://www.example.com/publications/\n"
+    );
+    let star = ok(qsword(
+        tmp.path(),
+        &[
+            "robots",
+            file,
+            "--agent",
+            "qsword",
+            "https://www.example.com/image.gif",
+            "https://www.example.com/publications/report.html",
+        ],
+    ));
+    assert_eq!(
+        star,
+        "disallowed https://www.example.com/image.gif\nallowed https://www.example.com/publications/report.html\n"
+    );
+}
