@@ -83,6 +83,14 @@ fn crawl_store_index_search_detect_against_ground_truth() {
 
     // robots.txt: Disallow paths were never requested, and robots.txt was read on every host.
     let requests = running.requests();
+    // Every request names qsword and how to reach its operator.
+    for r in &requests {
+        let ua = r.user_agent.as_deref().unwrap_or_default();
+        assert!(
+            ua.starts_with("qsword/") && ua.contains("(+https://"),
+            "User-Agent {ua:?}"
+        );
+    }
     let forbidden: Vec<_> = requests
         .iter()
         .filter(|r| qsword_marketsim::is_disallowed(&r.path))

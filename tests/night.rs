@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn serve(rt: &tokio::runtime::Runtime, cfg: &MarketConfig, opts: ServeOptions) -> RunningMarket {
     let market = Arc::new(Market::generate(cfg));
@@ -147,8 +147,14 @@ fn kill_9_at_random_points_then_resume_ends_with_the_same_listings() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         config(dir);
-        // Anywhere from start-up to the end of a full crawl.
-        let kill_at = full.mul_f64((next() % 1000) as f64 / 1000.0);
+        // Killed once the store holds a random number of listings (or, in some trials, at a
+        // random moment of start-up, before anything is committed).
+        let target = if trial < 2 {
+            0
+        } else {
+            1 + next() % (expected.len() as u64 - 1)
+        };
+        let early = Duration::from_millis(next() % 300);
         let mut child = Command::new(env!("CARGO_BIN_EXE_qsword"))
             .current_dir(dir)
             .args(["crawl"])
@@ -157,8 +163,26 @@ fn kill_9_at_random_points_then_resume_ends_with_the_same_listings() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(kill_at);
-        child.kill().unwrap(); // SIGKILL: no destructor, no flush, no commit runs
+        let spawned = Instant::now();
+        loop {
+            let stored = if dir.join("data/qsword.sqlite").exists() {
+                Store::open(dir.join("data/qsword.sqlite"))
+                    .and_then(|s| s.counts())
+                    .map_or(0, |c| c.listings)
+            } else {
+                0
+            };
+            let due = if target == 0 {
+                spawned.elapsed() >= early
+            } else {
+                stored >= target
+            };
+            if due || child.try_wait().unwrap().is_some() || spawned.elapsed() > full * 20 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().ok(); // SIGKILL: no destructor, no flush, no commit runs
         child.wait().unwrap();
         let before = if dir.join("data/qsword.sqlite").exists() {
             open_store(dir).counts().unwrap().listings
@@ -168,6 +192,7 @@ fn kill_9_at_random_points_then_resume_ends_with_the_same_listings() {
         if before > 0 && (before as usize) < expected.len() {
             interrupted_midway += 1;
         }
+        let kill_at = spawned.elapsed();
 
         let out = ok(qsword(dir, &["crawl", "--resume"]));
         let got = stored(dir);
@@ -192,8 +217,9 @@ fn kill_9_at_random_points_then_resume_ends_with_the_same_listings() {
             "trial {trial}: the resumed crawl left work behind"
         );
     }
+    eprintln!("{interrupted_midway} of 10 kills landed mid-crawl");
     assert!(
-        interrupted_midway >= 4,
+        interrupted_midway >= 5,
         "only {interrupted_midway} of 10 kills landed mid-crawl: the test did not test much"
     );
     rt.block_on(running.shutdown());
