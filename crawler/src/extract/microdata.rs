@@ -80,7 +80,7 @@ fn properties(el: ElementRef<'_>, depth: usize, map: &mut Map<String, Value>) {
     }
 }
 
-fn value_of(e: ElementRef<'_>) -> Value {
+pub(super) fn value_of(e: ElementRef<'_>) -> Value {
     let v = e.value();
     let attr = |a: &str| v.attr(a).map(|s| Value::String(s.trim().to_string()));
     if let Some(c) = attr("content") {

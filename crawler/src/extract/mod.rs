@@ -43,11 +43,13 @@
 
 pub mod charset;
 pub mod heuristics;
+pub mod ids;
 pub mod jsonld;
 pub mod lenient_json;
 pub mod marks;
 pub mod microdata;
 pub mod opengraph;
+pub mod rdfa;
 pub mod price;
 pub mod rules;
 pub mod state;
@@ -154,6 +156,7 @@ pub fn extract_listing_from(
     let mut layers: Vec<(&'static str, Found)> = vec![
         ("json-ld", jsonld::extract(doc, &hint, &anchor)),
         ("microdata", microdata::extract(doc, &hint, &anchor)),
+        ("rdfa", rdfa::extract(doc, &hint, &anchor)),
         ("opengraph", opengraph::extract(doc, &hint)),
         ("state", state::extract(doc, &hint)),
     ];
@@ -223,10 +226,19 @@ pub struct Found {
 struct Merged {
     found: Found,
     sources: BTreeMap<&'static str, &'static str>,
+    /// GTINs a layer stated that fail their check digit: (source, why), kept for the record.
+    rejected_gtins: Vec<(&'static str, String)>,
 }
 
 impl Merged {
-    fn fill(&mut self, source: &'static str, f: Found) {
+    fn fill(&mut self, source: &'static str, mut f: Found) {
+        // A GTIN is taken only with a valid check digit, so a later layer's good one can win.
+        if let Some(g) = f.gtin.take() {
+            match ids::gtin(&g) {
+                Ok(valid) => f.gtin = Some(valid),
+                Err(why) => self.rejected_gtins.push((source, why)),
+            }
+        }
         macro_rules! opt {
             ($($field:ident),*) => {$(
                 if self.found.$field.is_none() {
@@ -328,6 +340,16 @@ impl Merged {
                 "source": page.charset_source.as_str(),
             }),
         );
+        if !self.rejected_gtins.is_empty() {
+            extra.insert(
+                "rejected_gtins".to_string(),
+                serde_json::json!(self
+                    .rejected_gtins
+                    .iter()
+                    .map(|(source, why)| serde_json::json!({"source": source, "why": why}))
+                    .collect::<Vec<_>>()),
+            );
+        }
         if let (Some(high), Some(p)) = (f.price_high, &f.price) {
             extra.insert(
                 "price_range".to_string(),

@@ -30,7 +30,7 @@ const JSONLD_PAGE: &str = r#"<!doctype html><html lang="zh-CN"><head><title>公�
 {"@context": "https://schema.org", "@type": "Product",
  "name": "公牛 GN-H3050 新国标插座 五孔",
  "brand": {"@type": "Brand", "name": "公牛"},
- "sku": "1001", "gtin13": "6921200000012", "mpn": "GN-H3050", "model": "GN-H3050",
+ "sku": "1001", "gtin13": "6921200000017", "mpn": "GN-H3050", "model": "GN-H3050",
  "image": ["http://127.0.0.2:8080/img/1001-1.jpg", "http://127.0.0.2:8080/img/1001-2.jpg"],
  "description": "新国标 儿童保护门",
  "category": "电工电料 > 插座",
@@ -61,7 +61,7 @@ fn extract_jsonld_shop_page() {
     assert_eq!(l.title, "公牛 GN-H3050 新国标插座 五孔");
     assert_eq!(l.brand.as_deref(), Some("公牛"));
     assert_eq!(price(&l), "39.90 CNY");
-    assert_eq!(l.gtin.as_deref(), Some("6921200000012"));
+    assert_eq!(l.gtin.as_deref(), Some("6921200000017"));
     assert_eq!(l.model.as_deref(), Some("GN-H3050"));
     assert_eq!(l.availability.as_deref(), Some("InStock"));
     assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "59.00");
