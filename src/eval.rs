@@ -72,7 +72,7 @@ fn same_text_folded(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
-const ATTRIBUTES: [&str; 4] = ["price", "sku", "availability", "brand"];
+const ATTRIBUTES: [&str; 5] = ["price", "currency", "sku", "availability", "brand"];
 
 fn predictions_of(listing: Option<&Listing>) -> BTreeMap<&'static str, Option<String>> {
     let mut m = BTreeMap::new();
@@ -81,6 +81,12 @@ fn predictions_of(listing: Option<&Listing>) -> BTreeMap<&'static str, Option<St
         listing
             .and_then(|l| l.price.as_ref())
             .map(|p| p.amount.to_string()),
+    );
+    m.insert(
+        "currency",
+        listing
+            .and_then(|l| l.price.as_ref())
+            .map(|p| p.currency.to_string()),
     );
     m.insert("sku", listing.and_then(|l| l.sku.clone()));
     m.insert("availability", listing.and_then(|l| l.availability.clone()));
@@ -103,6 +109,7 @@ fn score_one(
     scores: &mut BTreeMap<&'static str, Score>,
     truth: &Value,
     predicted: &BTreeMap<&'static str, Option<String>>,
+    hint: &PriceHint,
 ) {
     for attr in ATTRIBUTES {
         let t = strings(&truth[attr]);
@@ -110,6 +117,11 @@ fn score_one(
         let s = scores.entry(attr).or_default();
         match attr {
             "price" => s.add(p.as_deref(), &t, same_decimal),
+            // Annotated on some pages only: the others are not scored. The page shows a
+            // symbol (`€`, `Lei`) or a code; systems answer either: both sides are read as
+            // ISO 4217 with the page's hint (domain) where the symbol is ambiguous.
+            "currency" if t.is_empty() => {}
+            "currency" => s.add(p.as_deref(), &t, |a, b| same_currency(a, b, hint)),
             "sku" => s.add(p.as_deref(), &t, same_text),
             // An empty prediction counts as InStock; every page has a true availability.
             "availability" => {
@@ -122,6 +134,18 @@ fn score_one(
             }
             _ => s.add(p.as_deref(), &t, same_text_folded),
         }
+    }
+}
+
+fn same_currency(a: &str, b: &str, hint: &PriceHint) -> bool {
+    let iso = |x: &str| {
+        qsword_listing::Currency::from_str(x.trim())
+            .ok()
+            .or_else(|| currency_for_symbol(x, hint))
+    };
+    match (iso(a), iso(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => fold(a) == fold(b),
     }
 }
 
@@ -267,14 +291,20 @@ pub fn product_pages(dir: &Path) -> Result<f64> {
                 t_price
             ));
         }
-        score_one(systems.entry("qsword".into()).or_default(), truth, &ours);
+        let hint = PriceHint::for_page(&url, None);
+        score_one(
+            systems.entry("qsword".into()).or_default(),
+            truth,
+            &ours,
+            &hint,
+        );
         for (name, out) in &others {
             let o = &out.get(id).cloned().unwrap_or(Value::Null);
             let p: BTreeMap<&'static str, Option<String>> = ATTRIBUTES
                 .iter()
                 .map(|a| (*a, o[*a].as_str().map(String::from)))
                 .collect();
-            score_one(systems.entry(name.clone()).or_default(), truth, &p);
+            score_one(systems.entry(name.clone()).or_default(), truth, &p, &hint);
         }
     }
     let elapsed = started.elapsed();
