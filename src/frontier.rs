@@ -156,9 +156,7 @@ impl Frontier for StoreFrontier {
                     s.not_modified += 1;
                 }
                 if let Some((mut listing, warc)) = page.listing.take() {
-                    if listing.category.is_none() {
-                        listing.category = catalogue.categorize(&listing).map(|c| c.slug.clone());
-                    }
+                    crate::pipeline::categorize(catalogue, &mut listing);
                     let capture = ListingCapture {
                         fetched_at: listing.fetched_at.unwrap_or(at),
                         content_digest: Some(warc.payload_digest.clone()),

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
 use qsword_detector::Detector;
 use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
+use qsword_listing::catalogue::Catalogue;
 use qsword_listing::{Decimal, Listing};
 use qsword_store::Store;
 use std::collections::BTreeMap;
@@ -635,10 +636,20 @@ pub fn extract_file(file: &Path, url: &str, site: Option<&Path>) -> Result<Listi
     let url = url::Url::parse(url).with_context(|| format!("--url {url:?}"))?;
     let site = site.map(Site::from_toml_file).transpose()?;
     let page = qsword_crawler::extract::decode_html(&body, None);
-    qsword_crawler::extract::extract_listing(
+    let mut listing = qsword_crawler::extract::extract_listing(
         &page,
         &url,
         site.as_ref().and_then(|s| s.rules.as_ref()),
     )
-    .with_context(|| format!("{}: no product found on the page", file.display()))
+    .with_context(|| format!("{}: no product found on the page", file.display()))?;
+    categorize(&Catalogue::embedded(), &mut listing);
+    Ok(listing)
+}
+
+/// Maps a listing onto the key-product categories of `seeds/` (the page's own breadcrumb
+/// stays in `category_path`), as the crawl does before storing it.
+pub fn categorize(catalogue: &Catalogue, listing: &mut Listing) {
+    if listing.category.is_none() {
+        listing.category = catalogue.categorize(listing).map(|c| c.slug.clone());
+    }
 }

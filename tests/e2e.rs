@@ -357,3 +357,34 @@ fn robots_command_answers_as_the_crawler_decides_on_the_corpus() {
         "disallowed https://www.example.com/image.gif\nallowed https://www.example.com/publications/report.html\n"
     );
 }
+
+/// `qsword extract` reads a saved page in any charset and prints its Listing, mapped onto
+/// the key-product categories like a crawled one.
+#[test]
+fn extract_prints_the_listing_of_a_saved_gbk_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = "<html><head><meta charset=\"gbk\"><title>公牛 插座</title></head><body>\
+        <h1>公牛 GN-H3050 新国标插座 五孔 3C认证</h1><div class=\"price\">￥39.90</div>\
+        <div class=\"crumbs\"><a href=\"/\">首页</a> &gt; <a href=\"/c/1\">电工电料</a></div></body></html>";
+    let gbk: Vec<u8> = {
+        let (bytes, _, bad) = encoding_rs::GBK.encode(html);
+        assert!(!bad);
+        bytes.into_owned()
+    };
+    std::fs::write(tmp.path().join("page.html"), &gbk).unwrap();
+    let out = ok(qsword(
+        tmp.path(),
+        &[
+            "extract",
+            "page.html",
+            "--url",
+            "https://shop.example/item/1.html",
+        ],
+    ));
+    let l: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(l["title"], "公牛 GN-H3050 新国标插座 五孔 3C认证");
+    assert_eq!(l["price"]["amount"], "39.90");
+    assert_eq!(l["category"], "switches-sockets");
+    // Declared GBK, decoded as its superset GB18030 (what browsers do).
+    assert_eq!(l["charset"]["encoding"], "gb18030");
+}
