@@ -18,8 +18,11 @@ const MAX_TEXT_CHARS: usize = 400_000;
 
 /// The heuristics layer.
 pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
-    let title = first_text(doc, "h1").or_else(|| first_text(doc, "title"));
-    let (price, list_price) = prices(doc, hint);
+    let h1 = title_h1(doc);
+    let title = h1
+        .and_then(element_text)
+        .or_else(|| first_text(doc, "title"));
+    let (price, list_price) = prices(doc, hint, h1);
     Found {
         title,
         price: price.as_ref().and_then(ParsedPrice::to_price),
@@ -34,6 +37,46 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
 fn first_text(doc: &Html, css: &str) -> Option<String> {
     let sel = Selector::parse(css).ok()?;
     doc.select(&sel).find_map(element_text)
+}
+
+/// Lower-cased words (letters and digits) of a text.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The `<h1>` that names the product: the first whose words are mostly in the page's
+/// `<title>` or `og:title`, else the first `<h1>`. Shops put `<h1>`s in dialogs, upsell
+/// boxes and related-item tiles before the real one, and the price follows the real one.
+pub fn title_h1(doc: &Html) -> Option<ElementRef<'_>> {
+    let h1 = Selector::parse("h1").expect("static selector");
+    let titles = Selector::parse("title, meta[property='og:title']").expect("static selector");
+    let title_words: Vec<String> = doc
+        .select(&titles)
+        .take(2)
+        .flat_map(|t| {
+            words(
+                &t.value()
+                    .attr("content")
+                    .map_or_else(|| t.text().collect(), String::from),
+            )
+        })
+        .collect();
+    let mut first = None;
+    for e in doc.select(&h1).take(100) {
+        let w = words(&e.text().collect::<String>());
+        if w.is_empty() {
+            continue;
+        }
+        first.get_or_insert(e);
+        let shared = w.iter().filter(|x| title_words.contains(x)).count();
+        if shared * 2 > w.len() {
+            return Some(e);
+        }
+    }
+    first
 }
 
 fn marker(e: &ElementRef<'_>) -> String {
@@ -56,9 +99,43 @@ fn is_struck(e: &ElementRef<'_>, mark: &str) -> bool {
         .any(|w| mark.contains(w))
 }
 
-/// The first price-marked element after the `<h1>` (or anywhere, if none follows it) whose text
-/// holds a price with a currency; and the first struck-through one as the list price.
-fn prices(doc: &Html, hint: &PriceHint) -> (Option<ParsedPrice>, Option<Price>) {
+/// Whether a descendant of a price element is a struck-through (list) price inside it.
+fn is_struck_part(e: &ElementRef<'_>) -> bool {
+    let mark = marker(e);
+    matches!(e.value().name(), "del" | "s" | "strike")
+        || (mark.contains("price") && is_struck(e, &mark))
+}
+
+/// The text of a price element without the struck-through prices inside it: a box holding
+/// `<s>144 990</s> 131 990` shows the price 131 990.
+fn price_text(e: &ElementRef<'_>) -> String {
+    let mut out = String::new();
+    for node in e.descendants() {
+        let Node::Text(t) = node.value() else {
+            continue;
+        };
+        let struck = node
+            .ancestors()
+            .take_while(|a| a.id() != e.id())
+            .filter_map(ElementRef::wrap)
+            .any(|a| is_struck_part(&a));
+        if !struck {
+            out.push_str(t);
+            if out.len() > 400 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The first price-marked element after the title `<h1>` (or anywhere, if none follows it)
+/// whose text holds a price with a currency; and the first struck-through one as the list price.
+fn prices(
+    doc: &Html,
+    hint: &PriceHint,
+    h1: Option<ElementRef<'_>>,
+) -> (Option<ParsedPrice>, Option<Price>) {
     let mut seen_h1 = false;
     let mut before_h1: Option<ParsedPrice> = None;
     let mut paid: Option<ParsedPrice> = None;
@@ -68,7 +145,7 @@ fn prices(doc: &Html, hint: &PriceHint) -> (Option<ParsedPrice>, Option<Price>) 
             continue;
         };
         if e.value().name() == "h1" {
-            seen_h1 = true;
+            seen_h1 |= h1.is_none_or(|h| h == e);
             continue;
         }
         let mark = marker(&e);
@@ -76,17 +153,25 @@ fn prices(doc: &Html, hint: &PriceHint) -> (Option<ParsedPrice>, Option<Price>) 
         if !mark.contains("price") && !mark.contains("jiage") && !struck_tag {
             continue;
         }
-        let text: String = e.text().take(20).collect();
-        if text.len() > 200 {
-            continue; // a container, not a price
-        }
-        let Some(parsed) = parse_price(&text, hint) else {
+        let struck = is_struck(&e, &mark);
+        let with_currency = |text: &str| {
+            if text.len() > 200 {
+                return None; // a container, not a price
+            }
+            parse_price(text, hint).filter(|p| p.currency_text.is_some() || p.currency.is_some())
+        };
+        let whole: String = e.text().take(20).collect();
+        // Without its struck-through parts first; a box whose only price is marked "old" in
+        // a class name still shows that price.
+        let parsed = if struck {
+            with_currency(&whole)
+        } else {
+            with_currency(&price_text(&e)).or_else(|| with_currency(&whole))
+        };
+        let Some(parsed) = parsed else {
             continue;
         };
-        if parsed.currency_text.is_none() && parsed.currency.is_none() {
-            continue;
-        }
-        if is_struck(&e, &mark) {
+        if struck {
             if list.is_none() {
                 list = parsed.to_price();
             }
@@ -100,6 +185,31 @@ fn prices(doc: &Html, hint: &PriceHint) -> (Option<ParsedPrice>, Option<Price>) 
         }
     }
     (paid.or(before_h1), list)
+}
+
+/// Amounts the page shows in price-marked elements (struck-through parts left out), for
+/// checking a structured price against what the buyer sees.
+pub fn shown_amounts(doc: &Html, hint: &PriceHint) -> Vec<rust_decimal::Decimal> {
+    let mut out = Vec::new();
+    for node in doc.root_element().descendants().take(200_000) {
+        let Some(e) = ElementRef::wrap(node) else {
+            continue;
+        };
+        let mark = marker(&e);
+        if !(mark.contains("price") || mark.contains("jiage")) || is_struck(&e, &mark) {
+            continue;
+        }
+        let text = price_text(&e);
+        if text.len() <= 200 {
+            if let Some(p) = parse_price(&text, hint) {
+                out.push(p.amount);
+                if out.len() >= 500 {
+                    break;
+                }
+            }
+        }
+    }
+    out
 }
 
 fn breadcrumbs(doc: &Html) -> Vec<String> {

@@ -49,8 +49,8 @@ pub mod lenient_json;
 pub mod marks;
 pub mod microdata;
 pub mod opengraph;
-pub mod rdfa;
 pub mod price;
+pub mod rdfa;
 pub mod rules;
 pub mod state;
 
@@ -257,6 +257,9 @@ impl Merged {
                 }
             )*};
         }
+        if let Some(p) = &f.price {
+            self.prices.push((source, p.clone(), f.price_high));
+        }
         let had_price = self.found.price.is_some();
         opt!(
             title,
@@ -286,7 +289,35 @@ impl Merged {
         self.found.marks.extend(f.marks);
     }
 
+    /// A price from the first layer that no other layer confirms and the page never shows in
+    /// a price element, while two other layers agree on a price the page does show, is stale
+    /// structured data (an auction's starting bid, yesterday's offer): the agreed price wins.
+    fn cross_check_price(&mut self, url: &Url, doc: &Html) {
+        let Some(chosen) = self.found.price.clone() else {
+            return;
+        };
+        let agreeing = |p: &Price| self.prices.iter().filter(|(_, q, _)| q == p).count();
+        if self.prices.len() < 3 || agreeing(&chosen) > 1 {
+            return;
+        }
+        let Some((source, better, high)) = self
+            .prices
+            .iter()
+            .find(|(_, q, _)| agreeing(q) >= 2 && self.found.list_price.as_ref() != Some(q))
+            .cloned()
+        else {
+            return;
+        };
+        let shown = heuristics::shown_amounts(doc, &page_hint(doc, url));
+        if !shown.contains(&chosen.amount) && shown.contains(&better.amount) {
+            self.found.price = Some(better);
+            self.found.price_high = high;
+            self.sources.insert("price", source);
+        }
+    }
+
     fn finish(mut self, url: &Url, doc: &Html, page: &DecodedPage) -> Option<Listing> {
+        self.cross_check_price(url, doc);
         let f = &mut self.found;
         if f.brand.is_none() {
             if let Some(b) = spec_value(&f.specs, &["品牌", "Brand", "brand", "品牌名称"]) {

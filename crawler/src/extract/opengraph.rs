@@ -29,10 +29,14 @@ fn meta_tags(doc: &Html) -> HashMap<String, String> {
 pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
     let m = meta_tags(doc);
     let first = |keys: &[&str]| keys.iter().find_map(|k| m.get(*k).cloned());
+    // `og:price` / `product:price` are not in the OpenGraph spec but shops publish them,
+    // often as printed text (`2,900원~`); `structured_price` parses those too.
     let amount = first(&[
         "product:price:amount",
         "og:price:amount",
         "product:sale_price:amount",
+        "og:price",
+        "product:price",
     ]);
     let currency = first(&[
         "product:price:currency",

@@ -92,7 +92,12 @@ pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
         all.iter().copied().filter(|n| {
             is_type(
                 n,
-                &["Product", "IndividualProduct", "ProductModel", "ProductGroup"],
+                &[
+                    "Product",
+                    "IndividualProduct",
+                    "ProductModel",
+                    "ProductGroup",
+                ],
             )
         }),
         anchor,
@@ -140,6 +145,9 @@ mod tests {
         let doc = Html::parse_document(html);
         let f = extract(&doc, &PriceHint::none(), &Anchor::default());
         assert_eq!(f.title.as_deref(), Some("Mi Band 8"));
-        assert_eq!(f.price.map(|p| p.amount.to_string()).as_deref(), Some("249"));
+        assert_eq!(
+            f.price.map(|p| p.amount.to_string()).as_deref(),
+            Some("249")
+        );
     }
 }

@@ -354,3 +354,42 @@ fn clean_drops_escape_sequences_controls_and_bidi_overrides() {
         \"offers\": {\"price\": \"9.90\", \"priceCurrency\": \"USD\"}}</script></html>";
     assert_eq!(read(html, None).title, "Gucci bag");
 }
+
+// TEMP-DEBUG (removed before the report)
+#[test]
+#[ignore]
+fn zz_corpus_debug() {
+    let gt: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("/work/shared/corpus/product-pages/ground-truth.json").unwrap(),
+    )
+    .unwrap();
+    let only = std::env::var("ONLY").unwrap_or_default();
+    for (id, t) in gt.as_object().unwrap() {
+        if !only.is_empty() && !id.starts_with(&only) {
+            continue;
+        }
+        let body = std::fs::read(format!("/tmp/pp/{id}.html")).unwrap();
+        let url = url::Url::parse(t["url"].as_str().unwrap()).unwrap();
+        let page = decode_html(&body, None);
+        let l = extract_listing(&page, &url, None);
+        let src = l
+            .as_ref()
+            .map(|l| l.extra["field_sources"].to_string())
+            .unwrap_or_default();
+        let g = |k: &str| t[k].to_string();
+        println!(
+            "{} {} | price {:?} want {} | sku {:?} want {} | brand {:?} want {} | avail {:?} want {} | {}",
+            &id[..8],
+            url.host_str().unwrap(),
+            l.as_ref().and_then(|l| l.price.as_ref()).map(|p| p.amount.to_string()),
+            g("price"),
+            l.as_ref().and_then(|l| l.sku.clone()),
+            g("sku"),
+            l.as_ref().and_then(|l| l.brand.clone()),
+            g("brand"),
+            l.as_ref().and_then(|l| l.availability.clone()),
+            g("availability"),
+            src
+        );
+    }
+}
