@@ -8,6 +8,9 @@
 //! - `bench polite` — many hosts at a fixed per-host rate: the achieved total rate against the
 //!   configured one (over the whole crawl, and over the steady state while every host is
 //!   active), and the smallest gap any host saw between two requests (from the market's log).
+//! - `bench extract` — extraction alone, single-threaded: pages/s and MB/s per page style on the
+//!   simulated shops' product pages (rendered in memory, no network), and MB/s, pages/s and
+//!   per-page latency on the real pages of the shared corpus.
 
 use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
@@ -38,6 +41,21 @@ enum BenchCommand {
     Crawl(CrawlArgs),
     /// Many hosts at a fixed per-host rate: achieved total rate and the smallest per-host gap.
     Polite(PoliteArgs),
+    /// Extraction alone, one thread: pages/s and MB/s per page style, and on real pages.
+    Extract(ExtractArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExtractArgs {
+    /// The shared corpus; its `product-pages/html/*.html.gz` are the real pages.
+    #[arg(long, default_value = "../shared/corpus")]
+    corpus: PathBuf,
+    /// Catalogue products of the simulated marketplace (each offered ~15 times).
+    #[arg(long, default_value_t = 400)]
+    products: usize,
+    /// Passes over the simulated pages (the first is also timed; more passes steady the figure).
+    #[arg(long, default_value_t = 3)]
+    passes: usize,
 }
 
 #[derive(clap::Args)]
@@ -111,6 +129,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
             crawl_bench(&ctx, &a)
         }
         BenchCommand::Polite(a) => polite_bench(&ctx, &a),
+        BenchCommand::Extract(a) => extract_bench::run(&a),
     }
 }
 
@@ -794,6 +813,241 @@ fn host_gaps(log: &[LoggedRequest]) -> HashMap<&str, Vec<u64>> {
             (host, t.windows(2).map(|w| w[1] - w[0]).collect())
         })
         .collect()
+}
+
+/// `bench extract`: decode + parse + extract timed per page, on one thread.
+mod extract_bench {
+    use super::{build_kind, peak_rss_mib, percentile, site_file_of, ExtractArgs, SHOP_SITES};
+    use anyhow::{Context, Result};
+    use qsword_crawler::extract::{decode_html, extract_listing, SiteRules};
+    use qsword_crawler::Site;
+    use qsword_marketsim::{Market, MarketConfig, PageStyle};
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    use url::Url;
+
+    /// One page to extract: raw body, Content-Type, URL, site rules.
+    struct Sample {
+        name: String,
+        body: Vec<u8>,
+        content_type: Option<String>,
+        url: Url,
+        rules: Option<SiteRules>,
+    }
+
+    /// Per-page wall time of decode + extract, and whether a listing came out.
+    fn time_one(s: &Sample) -> (Duration, bool) {
+        let t = Instant::now();
+        let page = decode_html(&s.body, s.content_type.as_deref());
+        let found = extract_listing(&page, &s.url, s.rules.as_ref()).is_some();
+        (t.elapsed(), found)
+    }
+
+    struct Figures {
+        pages: usize,
+        bytes: u64,
+        found: usize,
+        times: Vec<Duration>,
+    }
+
+    fn measure<'a>(samples: impl Iterator<Item = &'a Sample>) -> Figures {
+        let mut f = Figures {
+            pages: 0,
+            bytes: 0,
+            found: 0,
+            times: Vec::new(),
+        };
+        for s in samples {
+            let (d, found) = time_one(s);
+            f.pages += 1;
+            f.bytes += s.body.len() as u64;
+            f.found += found as usize;
+            f.times.push(d);
+        }
+        f
+    }
+
+    impl Figures {
+        fn total(&self) -> Duration {
+            self.times.iter().sum()
+        }
+
+        fn line(&self) -> String {
+            let secs = self.total().as_secs_f64().max(1e-9);
+            let mut ms: Vec<f64> = self.times.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+            ms.sort_by(f64::total_cmp);
+            format!(
+                "{:>5} pages {:>7.1} MB  {:>8.1} pages/s  {:>6.1} MB/s  p50 {:.2} ms  p99 {:.2} ms  \
+                 listing on {}/{}",
+                self.pages,
+                self.bytes as f64 / 1e6,
+                self.pages as f64 / secs,
+                self.bytes as f64 / 1e6 / secs,
+                percentile(&ms, 50.0),
+                percentile(&ms, 99.0),
+                self.found,
+                self.pages
+            )
+        }
+    }
+
+    fn style_name(style: PageStyle, gbk: bool) -> String {
+        let name = match style {
+            PageStyle::JsonLd => "json-ld",
+            PageStyle::Microdata => "microdata",
+            PageStyle::EmbeddedState => "embedded state",
+            PageStyle::PlainHtml => "plain html + rules",
+        };
+        if gbk {
+            format!("{name} (GBK)")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Every product page of a generated market, rendered in memory, grouped by page style.
+    fn market_samples(products: usize) -> Result<Vec<(String, Vec<Sample>)>> {
+        let market = Market::generate(&MarketConfig {
+            products,
+            ..Default::default()
+        });
+        let mut groups: Vec<(String, Vec<Sample>)> = Vec::new();
+        let base = |k: usize| format!("http://127.0.0.{}:8080", k + 2);
+        for record in market.truth() {
+            let (k, shop) = market
+                .shops()
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.name == record.shop)
+                .with_context(|| format!("truth names unknown shop {}", record.shop))?;
+            let page = market.page(k, &base(k), &record.path, None);
+            if page.status != 200 {
+                continue;
+            }
+            let rules = if shop.style == PageStyle::PlainHtml {
+                let file = site_file_of(&shop.name);
+                let text = SHOP_SITES
+                    .iter()
+                    .find(|(n, _)| *n == file)
+                    .map(|(_, t)| *t)
+                    .with_context(|| format!("no site file for {}", shop.name))?;
+                let site: Site =
+                    toml::from_str(text).with_context(|| format!("seeds/sites/{file}.toml"))?;
+                site.rules
+            } else {
+                None
+            };
+            let group = style_name(shop.style, shop.charset == qsword_marketsim::Charset::Gbk);
+            let sample = Sample {
+                name: record.path.clone(),
+                url: Url::parse(&format!("{}{}", base(k), record.path))?,
+                body: page.body,
+                content_type: Some(page.content_type.to_string()),
+                rules,
+            };
+            match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, v)) => v.push(sample),
+                None => groups.push((group, vec![sample])),
+            }
+        }
+        Ok(groups)
+    }
+
+    /// The corpus's real pages, decompressed; the URL is the file's `url` sidecar if any.
+    fn corpus_samples(corpus: &std::path::Path) -> Result<Vec<Sample>> {
+        let dir = corpus.join("product-pages/html");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".html.gz"))
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let mut body = Vec::new();
+                flate2::read::GzDecoder::new(
+                    std::fs::File::open(&path).with_context(|| path.display().to_string())?,
+                )
+                .read_to_end(&mut body)
+                .with_context(|| format!("gunzip {}", path.display()))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Ok(Sample {
+                    url: Url::parse(&format!("https://corpus.example/{name}"))?,
+                    name,
+                    body,
+                    content_type: None,
+                    rules: None,
+                })
+            })
+            .collect()
+    }
+
+    pub fn run(args: &ExtractArgs) -> Result<()> {
+        println!("bench extract ({}, one thread)", build_kind());
+        let groups = market_samples(args.products)?;
+        println!(
+            "simulated marketplace: {} products, {} product pages, {} passes (figures over all)",
+            args.products,
+            groups.iter().map(|(_, v)| v.len()).sum::<usize>(),
+            args.passes.max(1)
+        );
+        let mut all = Vec::new();
+        for (name, samples) in &groups {
+            let mut times = Vec::new();
+            let mut last = None;
+            for _ in 0..args.passes.max(1) {
+                let f = measure(samples.iter());
+                times.extend(f.times.iter().copied());
+                last = Some(f);
+            }
+            let mut f = last.expect("at least one pass");
+            f.pages *= args.passes.max(1);
+            f.bytes *= args.passes.max(1) as u64;
+            f.found *= args.passes.max(1);
+            f.times = times;
+            println!("  {name:<26} {}", f.line());
+            all.push(f);
+        }
+        let total = Figures {
+            pages: all.iter().map(|f| f.pages).sum(),
+            bytes: all.iter().map(|f| f.bytes).sum(),
+            found: all.iter().map(|f| f.found).sum(),
+            times: all.iter().flat_map(|f| f.times.iter().copied()).collect(),
+        };
+        println!("  {:<26} {}", "all styles", total.line());
+        drop(groups);
+
+        match corpus_samples(&args.corpus) {
+            Ok(samples) if !samples.is_empty() => {
+                let f = measure(samples.iter());
+                println!(
+                    "real pages ({}):",
+                    args.corpus.join("product-pages/html").display()
+                );
+                println!("  {:<26} {}", "decode + extract", f.line());
+                if let Some((i, d)) = f.times.iter().enumerate().max_by_key(|(_, d)| **d) {
+                    let s = &samples[i];
+                    println!(
+                        "  slowest: {} ({:.1} KB) {:.1} ms",
+                        s.name,
+                        s.body.len() as f64 / 1e3,
+                        d.as_secs_f64() * 1e3
+                    );
+                }
+            }
+            Ok(_) => println!("real pages: none in {}", args.corpus.display()),
+            Err(e) => println!("real pages: skipped ({e:#})"),
+        }
+        match peak_rss_mib() {
+            Some(m) => println!("peak RSS {m:.0} MiB"),
+            None => println!("peak RSS unavailable (no /proc/self/status)"),
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

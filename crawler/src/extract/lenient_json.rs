@@ -34,11 +34,20 @@ pub fn parse(text: &str) -> Option<Value> {
 /// Removes what JSON forbids but browsers' JavaScript accepts.
 pub fn repair(text: &str) -> String {
     let mut text = text.trim();
-    // `<!-- a note -->{…}` (a comment before the JSON) or `<!-- {…} -->` (a wrapper).
+    // `<!-- a note -->{…}` (a comment before the JSON) or `<!-- {…} -->` (a wrapper). The
+    // JSON's first bracket and the next `-->` are searched once each, not per `<!--`: a
+    // million `<!--` in a row would otherwise make this quadratic.
+    let whole = text;
+    let open = whole.find(['{', '[']).unwrap_or(whole.len());
+    let mut close: Option<Option<usize>> = None; // cached absolute position of the next `-->`
     while let Some(rest) = text.strip_prefix("<!--") {
-        let open = rest.find(['{', '[']).unwrap_or(rest.len());
-        text = match rest.find("-->") {
-            Some(close) if close < open => rest[close + 3..].trim_start(),
+        let pos = whole.len() - rest.len();
+        if close.is_some_and(|c| c.is_some_and(|c| c < pos)) {
+            close = None;
+        }
+        let next = *close.get_or_insert_with(|| whole[pos..].find("-->").map(|c| pos + c));
+        text = match next {
+            Some(c) if c < open => whole[c + 3..].trim_start(),
             _ => rest.trim_start(),
         };
     }
@@ -210,6 +219,17 @@ mod tests {
             parse(text),
             Some(json!({"url": "https://example.com/a", "x": "it's"}))
         );
+    }
+
+    #[test]
+    fn html_comment_notes_and_wrappers_are_dropped() {
+        assert_eq!(parse("<!-- note --> {\"a\": 1}"), Some(json!({"a": 1})));
+        assert_eq!(parse("<!-- {\"a\": 1} -->"), Some(json!({"a": 1})));
+        assert_eq!(
+            parse("<!-- x --> <!-- <!-- {\"a\": [1,]} -->"),
+            Some(json!({"a": [1]}))
+        );
+        assert_eq!(parse(&"<!--".repeat(100_000)), None);
     }
 
     #[test]
