@@ -135,7 +135,82 @@ pub fn parse_page(page: &DecodedPage) -> Html {
         }
         html = &html[..cut];
     }
+    // html5ever's tree building slows down with depth squared and has no depth limit: a
+    // page nested 100,000 deep would take minutes. Real pages stay far below the cap
+    // (browsers stop nesting at 512), so what lies past it is cut like an oversized page.
+    html = &html[..nesting_cut(html, MAX_NESTING)];
     Html::parse_document(html)
+}
+
+/// Element nesting kept when parsing (see [`parse_page`]).
+pub const MAX_NESTING: usize = 1024;
+
+/// The byte offset where the estimated element depth of `html` first exceeds `max`, or its
+/// length. One linear pass: an opening tag adds a level unless it is void, self-closing or
+/// implicitly closed by its next sibling; a closing tag takes one away; comments and the
+/// bodies of raw-text elements are skipped.
+fn nesting_cut(html: &str, max: usize) -> usize {
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param",
+    ];
+    const IMPLICIT: &[&str] = &[
+        "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
+        "rp", "rt",
+    ];
+    const RAW: &[&str] = &["script", "style", "textarea", "title"];
+    let b = html.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        let start = i + off;
+        i = start + 1;
+        if b[i..].starts_with(b"!--") {
+            i = html[i..].find("-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_start = i + closing as usize;
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let Some(end) = b[name_start..].iter().position(|&c| c == b'>') else {
+            break;
+        };
+        let tag_end = name_start + end;
+        i = tag_end + 1;
+        if closing {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        if RAW.contains(&name.as_str()) {
+            let close = format!("</{name}");
+            i = find_ascii_ci(&html[i..], &close).map_or(b.len(), |e| i + e);
+            continue;
+        }
+        let self_closing = tag_end > 0 && b[tag_end - 1] == b'/';
+        if VOID.contains(&name.as_str()) || self_closing || IMPLICIT.contains(&name.as_str()) {
+            continue;
+        }
+        depth += 1;
+        if depth > max {
+            return start;
+        }
+    }
+    html.len()
+}
+
+/// Byte offset of `needle` (ASCII, lower-case) in `hay`, ignoring ASCII case.
+fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    hay.as_bytes()
+        .windows(n)
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// [`extract_listing`] on a page already parsed with [`parse_page`].
@@ -228,6 +303,8 @@ struct Merged {
     sources: BTreeMap<&'static str, &'static str>,
     /// GTINs a layer stated that fail their check digit: (source, why), kept for the record.
     rejected_gtins: Vec<(&'static str, String)>,
+    /// Every layer's price (source, price, range high), for cross-checking in `finish`.
+    prices: Vec<(&'static str, Price, Option<Decimal>)>,
 }
 
 impl Merged {
@@ -538,4 +615,24 @@ pub(crate) fn availability_name(value: &str) -> Option<String> {
         _ => return clean(name),
     };
     Some(canonical.to_string())
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::{nesting_cut, MAX_NESTING};
+
+    #[test]
+    fn nesting_past_the_cap_is_cut_and_ordinary_pages_are_not() {
+        let page = "<html><body><div><p>a<p>b<ul><li>x<li>y</ul><img src=a.png><br/>\
+                    <script>if (a<b) { x = '<div><div><div>'; }</script></div></body></html>";
+        assert_eq!(
+            nesting_cut(page, 3),
+            page.len(),
+            "p, li, void and script bodies add no depth"
+        );
+        let deep = "<div>".repeat(MAX_NESTING + 10);
+        assert_eq!(nesting_cut(&deep, MAX_NESTING), "<div>".len() * MAX_NESTING);
+        let closed = "<div></div>".repeat(100_000);
+        assert_eq!(nesting_cut(&closed, MAX_NESTING), closed.len());
+    }
 }
