@@ -1,7 +1,9 @@
-//! The last layer, for pages with no structured data and no site rules: the `<h1>` as title,
-//! the first prominent price after it (an element whose class, id or itemprop says "price"
-//! and whose text parses as one; struck-through ones are list prices), breadcrumbs by class,
-//! and spec tables/definition lists by class.
+//! The last layer, for pages with no structured data and no site rules: the title `<h1>` (the
+//! one matching the page `<title>`) as title, the first prominent price after it (an element
+//! whose class, id or itemprop says "price" and whose text, struck-through parts left out,
+//! parses as one; struck-through ones are list prices), the brand from a byline
+//! (`Brand: X`, `Visit the X Store`), breadcrumbs by class, and spec tables/definition lists
+//! by class.
 
 use super::price::{parse_price, ParsedPrice, PriceHint};
 use super::rules::spec_row;
@@ -28,10 +30,46 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
         price: price.as_ref().and_then(ParsedPrice::to_price),
         price_high: price.as_ref().and_then(|p| p.range_high),
         list_price: list_price.or_else(|| price.as_ref()?.to_list_price()),
+        brand: byline_brand(doc),
         category_path: breadcrumbs(doc),
         specs: spec_tables(doc),
         ..Found::default()
     }
+}
+
+/// `Brand: X` in the languages of the shops crawled.
+static BRAND_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:brand|marke|marque|marca|merk|marka|märke|бренд|品牌)\s*[:：]\s*(.{1,60})$",
+    )
+    .expect("static regex")
+});
+/// A brand-store link: `Visit the X Store`, `Besuchen Sie den X-Store`, `Visita lo Store di X`.
+static BRAND_STORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:visit the (.{1,60}?) store|besuchen sie den (.{1,60}?)[- ]store|visitez la boutique (?:de )?(.{1,60})|visita lo store di (.{1,60})|visita la tienda de (.{1,60}))$",
+    )
+    .expect("static regex")
+});
+
+/// The brand from a byline by the title (an element whose id or class says `byline` or
+/// `brand`): a labelled `Brand: X` or a link to the brand's store. Bare text in such elements
+/// is not taken: "brand" classes also mark logos, menus and carousels.
+fn byline_brand(doc: &Html) -> Option<String> {
+    let sel = Selector::parse("[id*=byline], [class*=byline], [id*=brand], [class*=brand]")
+        .expect("static selector");
+    doc.select(&sel).take(200).find_map(|e| {
+        let text = price_text(&e, false);
+        let text = clean(&text)?;
+        if text.chars().count() > 80 {
+            return None;
+        }
+        let caps = BRAND_LABEL
+            .captures(&text)
+            .or_else(|| BRAND_STORE.captures(&text))?;
+        let brand = caps.iter().skip(1).flatten().next()?.as_str();
+        clean(brand)
+    })
 }
 
 fn first_text(doc: &Html, css: &str) -> Option<String> {
@@ -106,24 +144,37 @@ fn is_struck_part(e: &ElementRef<'_>) -> bool {
         || (mark.contains("price") && is_struck(e, &mark))
 }
 
-/// The text of a price element without the struck-through prices inside it: a box holding
-/// `<s>144 990</s> 131 990` shows the price 131 990.
-fn price_text(e: &ElementRef<'_>) -> String {
+/// Nodes looked at per price element: a price is a few nodes deep, and the bound keeps pages
+/// of nested price-marked containers linear.
+const MAX_PRICE_NODES: usize = 256;
+
+/// The text of a price element, optionally without the struck-through prices inside it (a box
+/// holding `<s>144 990</s> 131 990` shows the price 131 990). Bounded: at most
+/// [`MAX_PRICE_NODES`] nodes, 20 text nodes and about 400 bytes.
+fn price_text(e: &ElementRef<'_>, skip_struck: bool) -> String {
     let mut out = String::new();
-    for node in e.descendants() {
-        let Node::Text(t) = node.value() else {
-            continue;
-        };
-        let struck = node
-            .ancestors()
-            .take_while(|a| a.id() != e.id())
-            .filter_map(ElementRef::wrap)
-            .any(|a| is_struck_part(&a));
-        if !struck {
-            out.push_str(t);
-            if out.len() > 400 {
-                break;
+    let mut stack: Vec<_> = e.children().collect();
+    stack.reverse();
+    let (mut visited, mut texts) = (0, 0);
+    while let Some(node) = stack.pop() {
+        visited += 1;
+        if visited > MAX_PRICE_NODES || texts >= 20 || out.len() > 400 {
+            break;
+        }
+        match node.value() {
+            Node::Text(t) => {
+                out.push_str(t);
+                texts += 1;
             }
+            Node::Element(_) => {
+                if skip_struck && ElementRef::wrap(node).is_some_and(|c| is_struck_part(&c)) {
+                    continue;
+                }
+                let at = stack.len();
+                stack.extend(node.children());
+                stack[at..].reverse();
+            }
+            _ => {}
         }
     }
     out
@@ -160,13 +211,13 @@ fn prices(
             }
             parse_price(text, hint).filter(|p| p.currency_text.is_some() || p.currency.is_some())
         };
-        let whole: String = e.text().take(20).collect();
+        let whole = || with_currency(&price_text(&e, false));
         // Without its struck-through parts first; a box whose only price is marked "old" in
         // a class name still shows that price.
         let parsed = if struck {
-            with_currency(&whole)
+            whole()
         } else {
-            with_currency(&price_text(&e)).or_else(|| with_currency(&whole))
+            with_currency(&price_text(&e, true)).or_else(whole)
         };
         let Some(parsed) = parsed else {
             continue;
@@ -199,7 +250,7 @@ pub fn shown_amounts(doc: &Html, hint: &PriceHint) -> Vec<rust_decimal::Decimal>
         if !(mark.contains("price") || mark.contains("jiage")) || is_struck(&e, &mark) {
             continue;
         }
-        let text = price_text(&e);
+        let text = price_text(&e, true);
         if text.len() <= 200 {
             if let Some(p) = parse_price(&text, hint) {
                 out.push(p.amount);

@@ -396,7 +396,8 @@ impl Merged {
     fn finish(mut self, url: &Url, doc: &Html, page: &DecodedPage) -> Option<Listing> {
         self.cross_check_price(url, doc);
         let f = &mut self.found;
-        if f.brand.is_none() {
+        // A spec row naming the brand outranks a byline guessed by the heuristics.
+        if f.brand.is_none() || self.sources.get("brand") == Some(&"heuristics") {
             if let Some(b) = spec_value(&f.specs, &["品牌", "Brand", "brand", "品牌名称"]) {
                 f.brand = Some(b);
                 self.sources.insert("brand", "specs");
@@ -625,11 +626,9 @@ mod nesting_tests {
     fn nesting_past_the_cap_is_cut_and_ordinary_pages_are_not() {
         let page = "<html><body><div><p>a<p>b<ul><li>x<li>y</ul><img src=a.png><br/>\
                     <script>if (a<b) { x = '<div><div><div>'; }</script></div></body></html>";
-        assert_eq!(
-            nesting_cut(page, 3),
-            page.len(),
-            "p, li, void and script bodies add no depth"
-        );
+        // html, body, div, ul: four levels; p, li, void elements and script bodies add none.
+        assert_eq!(nesting_cut(page, 4), page.len());
+        assert_eq!(nesting_cut(page, 3), page.find("<ul>").unwrap());
         let deep = "<div>".repeat(MAX_NESTING + 10);
         assert_eq!(nesting_cut(&deep, MAX_NESTING), "<div>".len() * MAX_NESTING);
         let closed = "<div></div>".repeat(100_000);

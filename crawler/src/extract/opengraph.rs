@@ -1,5 +1,6 @@
 //! OpenGraph and product meta tags (`og:title`, `product:price:amount`,
-//! `product:price:currency`, `og:brand`, `product:availability`, …), read from
+//! `product:price:currency`, `og:brand`, `product:availability`, …; a `product:sale_price`
+//! is the price paid and the regular price the list price), read from
 //! `<meta property=…>` or `<meta name=…>`.
 
 use super::price::PriceHint;
@@ -31,13 +32,15 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
     let first = |keys: &[&str]| keys.iter().find_map(|k| m.get(*k).cloned());
     // `og:price` / `product:price` are not in the OpenGraph spec but shops publish them,
     // often as printed text (`2,900원~`); `structured_price` parses those too.
-    let amount = first(&[
+    // A sale price is what the buyer pays; the regular price beside it is the list price.
+    let sale = first(&["product:sale_price:amount"]);
+    let regular = first(&[
         "product:price:amount",
         "og:price:amount",
-        "product:sale_price:amount",
         "og:price",
         "product:price",
     ]);
+    let amount = sale.clone().or_else(|| regular.clone());
     let currency = first(&[
         "product:price:currency",
         "og:price:currency",
@@ -54,10 +57,12 @@ pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
             Some((p, h)) => (Some(p), h),
             None => (None, None),
         };
-    let list_price = first(&["product:original_price:amount"]).and_then(|a| {
-        let c = first(&["product:original_price:currency"]).or(currency.clone());
-        structured_price(&a, c.as_deref(), hint).map(|(p, _)| p)
-    });
+    let list_price = first(&["product:original_price:amount"])
+        .or_else(|| regular.filter(|_| sale.is_some()))
+        .and_then(|a| {
+            let c = first(&["product:original_price:currency"]).or(currency.clone());
+            structured_price(&a, c.as_deref(), hint).map(|(p, _)| p)
+        });
     Found {
         title: first(&["og:title", "twitter:title"]),
         brand: first(&["product:brand", "og:brand"]),

@@ -355,41 +355,131 @@ fn clean_drops_escape_sequences_controls_and_bidi_overrides() {
     assert_eq!(read(html, None).title, "Gucci bag");
 }
 
-// TEMP-DEBUG (removed before the report)
 #[test]
-#[ignore]
-fn zz_corpus_debug() {
-    let gt: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/corpus/product-pages/ground-truth.json").unwrap(),
-    )
-    .unwrap();
-    let only = std::env::var("ONLY").unwrap_or_default();
-    for (id, t) in gt.as_object().unwrap() {
-        if !only.is_empty() && !id.starts_with(&only) {
-            continue;
-        }
-        let body = std::fs::read(format!("/tmp/pp/{id}.html")).unwrap();
-        let url = url::Url::parse(t["url"].as_str().unwrap()).unwrap();
-        let page = decode_html(&body, None);
-        let l = extract_listing(&page, &url, None);
-        let src = l
-            .as_ref()
-            .map(|l| l.extra["field_sources"].to_string())
-            .unwrap_or_default();
-        let g = |k: &str| t[k].to_string();
-        println!(
-            "{} {} | price {:?} want {} | sku {:?} want {} | brand {:?} want {} | avail {:?} want {} | {}",
-            &id[..8],
-            url.host_str().unwrap(),
-            l.as_ref().and_then(|l| l.price.as_ref()).map(|p| p.amount.to_string()),
-            g("price"),
-            l.as_ref().and_then(|l| l.sku.clone()),
-            g("sku"),
-            l.as_ref().and_then(|l| l.brand.clone()),
-            g("brand"),
-            l.as_ref().and_then(|l| l.availability.clone()),
-            g("availability"),
-            src
-        );
-    }
+fn heuristics_price_follows_the_title_h1_not_a_dialog_h1() {
+    // A subscription upsell box with its own <h1> comes before the product's <h1>; the price
+    // the buyer pays is the one after the product's title.
+    let html = r#"<html lang="de"><head><title>Gewürz Texas Chicken 230g : Amazon.de</title></head><body>
+      <div class="upsell"><h1>Wählen Sie die Anzahl der Lieferungen</h1>
+        <span class="subscribe-price">7,91 €</span></div>
+      <h1 id="title">Gewürz Texas Chicken 230g</h1>
+      <span class="price-was">9,99 €</span>
+      <span class="our-price">8,33 €</span></body></html>"#;
+    let l = read(html, None);
+    assert_eq!(l.title, "Gewürz Texas Chicken 230g");
+    assert_eq!(price(&l), "8.33 EUR");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "9.99");
+    assert_eq!(source(&l, "price"), "heuristics");
+}
+
+#[test]
+fn heuristics_price_box_skips_its_struck_through_part() {
+    let html = r#"<html><body><h1>Холодильник Example RC 310</h1>
+      <div class="product-price"><s class="disc">144 990 ₸</s><br>
+        <span class="now">131 990 ₸</span> <span>+ 1 319 bonus</span></div></body></html>"#;
+    let l = read(html, None);
+    assert_eq!(price(&l), "131990 KZT");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "144990");
+    // A box whose only price carries an "old" class name still shows that price.
+    let html = r#"<html><body><h1>Reading lenses</h1>
+      <ul><li class="price"><span class="price-old-live">40.00€</span></li>
+      <li class="price-tax">Excl. VAT: <span class="price-tax-live">36.53€</span></li></ul></body></html>"#;
+    assert_eq!(price(&read(html, None)), "40.00 EUR");
+}
+
+#[test]
+fn opengraph_og_price_as_printed_text() {
+    let html = r#"<html><head><meta property="og:type" content="product">
+      <meta property="og:title" content="Plus-size bra set">
+      <meta property="og:price" content="2,900원~"></head><body>
+      <h1>Related deal</h1><section class="price_selling"><span>4,900원~</span></section>
+      </body></html>"#;
+    let page = decode_html(html.as_bytes(), Some("text/html; charset=utf-8"));
+    let url = Url::parse("http://shop.example.kr/deal/3454863898").unwrap();
+    let l = extract_listing(&page, &url, None).unwrap();
+    assert_eq!(price(&l), "2900 KRW");
+    assert_eq!(source(&l, "price"), "opengraph");
+}
+
+#[test]
+fn stale_json_ld_price_loses_to_the_price_shown_and_in_meta_tags() {
+    // JSON-LD still carries the auction's starting bid; the meta tags and the page show the
+    // current bid.
+    let page = |ld: &str, meta: &str| {
+        format!(
+            r#"<html><head><script type="application/ld+json">{{"@type": "Product",
+              "name": "Pillows, pair", "offers": {{"price": {ld}, "priceCurrency": "USD"}}}}</script>
+              <meta property="product:price:amount" content="{meta}">
+              <meta property="product:price:currency" content="USD"></head><body>
+              <h1>Pillows, pair</h1><div>Estimate $300 - $500</div>
+              <span class="price">$200</span><span class="print">Starting price $150</span>
+              </body></html>"#
+        )
+    };
+    let l = read(&page("150", "200"), None);
+    assert_eq!(price(&l), "200 USD");
+    assert_eq!(source(&l, "price"), "opengraph");
+    // Confirmed by another layer, or shown on the page, the JSON-LD price stands.
+    let l = read(&page("150", "150"), None);
+    assert_eq!(price(&l), "150 USD");
+    assert_eq!(source(&l, "price"), "json-ld");
+    // Shown on the page (a member price after the regular one), it stands too.
+    let html = r#"<html><head><script type="application/ld+json">{"@type": "Product",
+      "name": "Lamp", "offers": {"price": "79", "priceCurrency": "USD"}}</script>
+      <meta property="product:price:amount" content="99">
+      <meta property="product:price:currency" content="USD"></head><body>
+      <h1>Lamp</h1><span class="price">$99</span><span class="member-price">$79</span>
+      </body></html>"#;
+    let l = read(html, None);
+    assert_eq!(price(&l), "79 USD");
+    assert_eq!(source(&l, "price"), "json-ld");
+}
+
+#[test]
+fn heuristics_brand_from_a_byline_by_the_title() {
+    let page = |byline: &str| {
+        format!(
+            r#"<html><body><h1>Spice rub 230g</h1><a id="bylineInfo" href="/stores/x">{byline}</a>
+              <div class="brand-carousel">Nike Adidas Puma</div>
+              <span class="price">8,33 €</span></body></html>"#
+        )
+    };
+    assert_eq!(
+        read(&page("Visit the Gothamite Store"), None)
+            .brand
+            .as_deref(),
+        Some("Gothamite")
+    );
+    assert_eq!(
+        read(&page("Besuchen Sie den Ankerkraut-Store"), None)
+            .brand
+            .as_deref(),
+        Some("Ankerkraut")
+    );
+    assert_eq!(
+        read(&page("Marque : D&amp;STBKI"), None).brand.as_deref(),
+        Some("D&STBKI")
+    );
+    // Bare text in a "brand" element (logos, carousels) is no brand.
+    assert_eq!(read(&page("Shop now"), None).brand, None);
+    // A spec row naming the brand outranks the byline.
+    let html = r#"<html><body><h1>Spice rub</h1><a id="bylineInfo">Brand: Acme Outlet</a>
+      <span class="price">8,33 €</span>
+      <table class="specs"><tr><th>Brand</th><td>Acme</td></tr></table></body></html>"#;
+    let l = read(html, None);
+    assert_eq!(l.brand.as_deref(), Some("Acme"));
+    assert_eq!(source(&l, "brand"), "specs");
+}
+
+#[test]
+fn opengraph_sale_price_is_paid_and_regular_price_is_list() {
+    let html = r#"<html><head><meta property="og:type" content="product">
+      <meta property="og:title" content="Garden hose 20 m">
+      <meta property="product:price:amount" content="36.49">
+      <meta property="product:sale_price:amount" content="32.00">
+      <meta property="product:price:currency" content="PLN"></head><body></body></html>"#;
+    let l = read(html, None);
+    assert_eq!(price(&l), "32.00 PLN");
+    assert_eq!(l.list_price.as_ref().unwrap().amount.to_string(), "36.49");
+    assert_eq!(source(&l, "price"), "opengraph");
 }
