@@ -72,6 +72,33 @@ fn crawl_store_index_search_detect_against_ground_truth() {
         if l["brand"] != t.brand.as_str() {
             wrong.push(format!("{url}: brand {} != {:?}", l["brand"], t.brand));
         }
+        let list_price = serde_json::to_value(&t.list_price).unwrap();
+        if l.get("list_price").cloned().unwrap_or_default() != list_price {
+            wrong.push(format!(
+                "{url}: list price {:?} != {list_price}",
+                l.get("list_price")
+            ));
+        }
+        if l["seller"]["name"] != t.seller.name.as_str() {
+            wrong.push(format!(
+                "{url}: seller {} != {:?}",
+                l["seller"]["name"], t.seller.name
+            ));
+        }
+        if l["sku"] != t.item_id.as_str() {
+            wrong.push(format!("{url}: sku {} != {:?}", l["sku"], t.item_id));
+        }
+        // Only the JSON-LD and microdata shops print the GTIN on the page.
+        let shows_gtin = matches!(t.shop.as_str(), "tianmao-sim" | "jingdong-sim");
+        if shows_gtin && l.get("gtin").and_then(|g| g.as_str()) != t.gtin.as_deref() {
+            wrong.push(format!("{url}: gtin {:?} != {:?}", l.get("gtin"), t.gtin));
+        }
+        if l["category"] != t.category.as_str() {
+            wrong.push(format!(
+                "{url}: category {} != {:?}",
+                l["category"], t.category
+            ));
+        }
     }
     assert!(
         wrong.is_empty(),

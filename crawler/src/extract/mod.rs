@@ -396,6 +396,14 @@ impl Merged {
     fn finish(mut self, url: &Url, doc: &Html, page: &DecodedPage) -> Option<Listing> {
         self.cross_check_price(url, doc);
         let f = &mut self.found;
+        // A list price is what the price is struck down from: one no higher than the price
+        // (the same amount read twice, a price of another offer) is not one.
+        if let (Some(lp), Some(p)) = (&f.list_price, &f.price) {
+            if lp.currency == p.currency && lp.amount <= p.amount {
+                f.list_price = None;
+                self.sources.remove("list_price");
+            }
+        }
         // A spec row naming the brand outranks a byline guessed by the heuristics.
         if f.brand.is_none() || self.sources.get("brand") == Some(&"heuristics") {
             if let Some(b) = spec_value(&f.specs, &["品牌", "Brand", "brand", "品牌名称"]) {
@@ -633,5 +641,30 @@ mod nesting_tests {
         assert_eq!(nesting_cut(&deep, MAX_NESTING), "<div>".len() * MAX_NESTING);
         let closed = "<div></div>".repeat(100_000);
         assert_eq!(nesting_cut(&closed, MAX_NESTING), closed.len());
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    /// A "list price" equal to the price (read twice by two layers) is dropped; a real one
+    /// above the price is kept.
+    #[test]
+    fn a_list_price_not_above_the_price_is_no_list_price() {
+        let url = url::Url::parse("https://shop.example/item/1.html").unwrap();
+        let read = |html: &str| {
+            let page = super::decode_html(html.as_bytes(), None);
+            super::extract_listing(&page, &url, None).unwrap()
+        };
+        let same = read(
+            r#"<html lang="zh"><body><h1>乐高 城市系列 60337</h1>
+            <div class="price">¥639.00</div><del class="price-old">¥639.00</del></body></html>"#,
+        );
+        assert_eq!(same.price.unwrap().amount.to_string(), "639.00");
+        assert!(same.list_price.is_none(), "{:?}", same.list_price);
+        let struck = read(
+            r#"<html lang="zh"><body><h1>乐高 城市系列 60337</h1>
+            <div class="price">¥639.00</div><del class="price-old">¥799.00</del></body></html>"#,
+        );
+        assert_eq!(struck.list_price.unwrap().amount.to_string(), "799.00");
     }
 }
