@@ -1,6 +1,9 @@
 //! Per-site CSS rules ([`SiteRules`], from `seeds/sites/<site>.toml`) for shops whose pages
 //! carry no structured data. `"sel"` takes the text of the first match, `"sel@attr"` its
-//! attribute; `category_path`, `images` and `specs` take every match.
+//! attribute; `category_path`, `images` and `specs` take every match. Either may end in
+//! `" =~ REGEX"`: the value is then the regex's first capture group (or whole match) in that
+//! text, and an element whose text does not match is passed over
+//! (`sku = "div.item-code =~ 货号[:：]\\s*(\\w+)"`).
 
 use super::price::{parse_price, PriceHint};
 use super::{availability_name, clean, element_text, Found, SiteRules};
@@ -10,22 +13,36 @@ use url::Url;
 
 /// A rule that does not parse as a CSS selector, named by field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("site rule `{field}` = {rule:?} is not a valid CSS selector (write `selector` or `selector@attribute`)")]
+#[error("site rule `{field}` = {rule:?}: {why} (write `selector`, `selector@attribute`, optionally followed by ` =~ regex`)")]
 pub struct RuleError {
     pub field: &'static str,
     pub rule: String,
+    pub why: String,
 }
 
-/// One parsed rule: a selector and an optional attribute.
+/// One parsed rule: a selector, an optional attribute and an optional pattern.
 struct Rule {
     selector: Selector,
     attr: Option<String>,
+    pattern: Option<regex::Regex>,
 }
 
-fn compile(field: &'static str, rule: &str) -> Result<Rule, RuleError> {
-    let err = || RuleError {
+fn compile(field: &'static str, full: &str) -> Result<Rule, RuleError> {
+    let err = |why: String| RuleError {
         field,
-        rule: rule.to_string(),
+        rule: full.to_string(),
+        why,
+    };
+    // ` =~ ` is no CSS: what follows it is the pattern.
+    let (rule, pattern) = match full.split_once(" =~ ") {
+        Some((rule, pattern)) => {
+            let re = regex::RegexBuilder::new(pattern.trim())
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| err(format!("not a valid regex: {e}")))?;
+            (rule, Some(re))
+        }
+        None => (full, None),
     };
     // `@` splits off the attribute only when what follows is an attribute name (a selector
     // may itself contain `@` inside quotes).
@@ -40,8 +57,13 @@ fn compile(field: &'static str, rule: &str) -> Result<Rule, RuleError> {
         }
         _ => (rule, None),
     };
-    let selector = Selector::parse(sel.trim()).map_err(|_| err())?;
-    Ok(Rule { selector, attr })
+    let selector =
+        Selector::parse(sel.trim()).map_err(|_| err("not a valid CSS selector".into()))?;
+    Ok(Rule {
+        selector,
+        attr,
+        pattern,
+    })
 }
 
 impl SiteRules {
@@ -76,26 +98,32 @@ impl SiteRules {
     }
 }
 
-fn value(e: ElementRef<'_>, attr: Option<&str>) -> Option<String> {
-    match attr {
+fn value(e: ElementRef<'_>, rule: &Rule) -> Option<String> {
+    let text = match rule.attr.as_deref() {
         Some(a) => e.value().attr(a).and_then(clean),
         None => element_text(e),
-    }
+    }?;
+    let Some(re) = &rule.pattern else {
+        return Some(text);
+    };
+    let caps = re.captures(&text)?;
+    caps.get(1)
+        .or_else(|| caps.get(0))
+        .and_then(|m| clean(m.as_str()))
 }
 
 /// The rules layer. Invalid selectors are skipped here (see [`SiteRules::validate`]).
 pub fn extract(doc: &Html, rules: &SiteRules, url: &Url, hint: &PriceHint) -> Found {
     let first = |field: &'static str, rule: &Option<String>| -> Option<String> {
         let rule = compile(field, rule.as_deref()?).ok()?;
-        doc.select(&rule.selector)
-            .find_map(|e| value(e, rule.attr.as_deref()))
+        doc.select(&rule.selector).find_map(|e| value(e, &rule))
     };
     let all = |field: &'static str, rule: &Option<String>| -> Vec<String> {
         let Some(rule) = rule.as_deref().and_then(|r| compile(field, r).ok()) else {
             return vec![];
         };
         doc.select(&rule.selector)
-            .filter_map(|e| value(e, rule.attr.as_deref()))
+            .filter_map(|e| value(e, &rule))
             .collect()
     };
     let absolute = |link: String| url.join(&link).map(|u| u.to_string()).unwrap_or(link);
@@ -163,4 +191,35 @@ pub(crate) fn seller_id_from_url(link: &str) -> Option<String> {
     let last = u.path_segments()?.rfind(|s| !s.is_empty())?;
     let id = last.trim_end_matches(".html");
     (!id.is_empty()).then(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regex_takes_the_part_of_the_text_a_rule_needs() {
+        let doc = Html::parse_document(
+            r#"<div class="meta">上架时间：2026-11-01</div><div class="meta">货号：GN-H3050 | 库存 12</div>
+               <a class="shop" href="/shop/8812.html">公牛官方旗舰店</a>"#,
+        );
+        let rules = SiteRules {
+            sku: Some(r"div.meta =~ 货号[:：]\s*([\w-]+)".into()),
+            ..Default::default()
+        };
+        rules.validate().unwrap();
+        let url = Url::parse("https://shop.example/item/1.html").unwrap();
+        let f = extract(&doc, &rules, &url, &PriceHint::none());
+        assert_eq!(
+            f.sku.as_deref(),
+            Some("GN-H3050"),
+            "the first element that matches"
+        );
+        let bad = SiteRules {
+            sku: Some(r"div.meta =~ 货号(".into()),
+            ..Default::default()
+        };
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("sku") && e.contains("not a valid regex"), "{e}");
+    }
 }
