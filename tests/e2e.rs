@@ -93,6 +93,35 @@ fn crawl_store_index_search_detect_against_ground_truth() {
         if shows_gtin && l.get("gtin").and_then(|g| g.as_str()) != t.gtin.as_deref() {
             wrong.push(format!("{url}: gtin {:?} != {:?}", l.get("gtin"), t.gtin));
         }
+        // Marks as printed (malformed numbers included): the same (scheme, number) set.
+        let mut want: Vec<(String, Option<String>)> = t
+            .marks
+            .iter()
+            .map(|m| (m.scheme.clone(), m.number.clone()))
+            .collect();
+        let mut got: Vec<(String, Option<String>)> = l["marks"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| {
+                        (
+                            m["scheme"].as_str().unwrap_or_default().to_string(),
+                            m["number"].as_str().map(String::from),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        want.sort();
+        want.dedup();
+        got.sort();
+        got.dedup();
+        if got != want {
+            wrong.push(format!("{url}: marks {got:?} != {want:?}"));
+        }
+        if l["model"] != t.model.as_str() {
+            wrong.push(format!("{url}: model {} != {:?}", l["model"], t.model));
+        }
         if l["category"] != t.category.as_str() {
             wrong.push(format!(
                 "{url}: category {} != {:?}",
