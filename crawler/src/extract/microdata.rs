@@ -14,23 +14,49 @@ use serde_json::{Map, Value};
 /// How deep nested items are followed (a bound for hostile pages).
 const MAX_DEPTH: usize = 16;
 
-/// Every top-level microdata item on the page, as JSON.
-pub fn items(doc: &Html) -> Vec<Value> {
-    let sel = Selector::parse("[itemscope]").expect("static selector");
+/// The attribute names of an item syntax: microdata's `itemscope`/`itemtype`/`itemprop`, or
+/// RDFa's `typeof`/`property` (see [`super::rdfa`]). One walker reads both.
+pub(super) struct Syntax {
+    /// The attribute that starts an item.
+    pub scope: &'static str,
+    /// The attribute that holds its types.
+    pub types: &'static str,
+    /// The attribute that names a property.
+    pub prop: &'static str,
+    /// A type or property name as schema.org's local name (`schema:price`, full IRIs).
+    pub local: fn(&str) -> &str,
+}
+
+const MICRODATA: Syntax = Syntax {
+    scope: "itemscope",
+    types: "itemtype",
+    prop: "itemprop",
+    // `itemprop="http://schema.org/price"` is allowed too; types stay whole (is_type reads them).
+    local: |name| name,
+};
+
+/// Every top-level item of `syntax` on the page, as JSON.
+pub(super) fn items_of(doc: &Html, syntax: &Syntax) -> Vec<Value> {
+    let sel = Selector::parse(&format!("[{}]", syntax.scope)).expect("attribute selector");
     doc.select(&sel)
         // Top-level: not itself a property of another item.
-        .filter(|e| e.value().attr("itemprop").is_none())
+        .filter(|e| e.value().attr(syntax.prop).is_none())
         .take(200)
-        .map(|e| item(e, 0))
+        .map(|e| item(e, 0, syntax))
         .collect()
 }
 
-fn item(scope: ElementRef<'_>, depth: usize) -> Value {
+/// Every top-level microdata item on the page, as JSON.
+pub fn items(doc: &Html) -> Vec<Value> {
+    items_of(doc, &MICRODATA)
+}
+
+fn item(scope: ElementRef<'_>, depth: usize, syntax: &Syntax) -> Value {
     let mut map = Map::new();
-    if let Some(t) = scope.value().attr("itemtype") {
+    if let Some(t) = scope.value().attr(syntax.types) {
         let types: Vec<Value> = t
             .split_whitespace()
-            .map(|s| Value::String(s.into()))
+            .map(|s| Value::String((syntax.local)(s).into()))
             .collect();
         map.insert(
             "@type".into(),
@@ -41,26 +67,27 @@ fn item(scope: ElementRef<'_>, depth: usize) -> Value {
             },
         );
     }
-    properties(scope, depth, &mut map);
+    properties(scope, depth, syntax, &mut map);
     Value::Object(map)
 }
 
 /// Walks the children of an item's element, stopping at nested items (whose properties are
 /// their own).
-fn properties(el: ElementRef<'_>, depth: usize, map: &mut Map<String, Value>) {
+fn properties(el: ElementRef<'_>, depth: usize, syntax: &Syntax, map: &mut Map<String, Value>) {
     if depth > MAX_DEPTH {
         return;
     }
     for child in el.children().filter_map(ElementRef::wrap) {
         let v = child.value();
-        if let Some(props) = v.attr("itemprop") {
-            let value = if v.attr("itemscope").is_some() {
-                item(child, depth + 1)
+        let nested = v.attr(syntax.scope).is_some();
+        if let Some(props) = v.attr(syntax.prop) {
+            let value = if nested {
+                item(child, depth + 1, syntax)
             } else {
                 value_of(child)
             };
             for name in props.split_whitespace() {
-                // `itemprop="http://schema.org/price"` is allowed too.
+                let name = (syntax.local)(name);
                 let name = name.rsplit('/').next().unwrap_or(name).to_string();
                 match map.get_mut(&name) {
                     None => {
@@ -74,13 +101,13 @@ fn properties(el: ElementRef<'_>, depth: usize, map: &mut Map<String, Value>) {
                 }
             }
         }
-        if v.attr("itemscope").is_none() {
-            properties(child, depth + 1, map);
+        if !nested {
+            properties(child, depth + 1, syntax, map);
         }
     }
 }
 
-pub(super) fn value_of(e: ElementRef<'_>) -> Value {
+fn value_of(e: ElementRef<'_>) -> Value {
     let v = e.value();
     let attr = |a: &str| v.attr(a).map(|s| Value::String(s.trim().to_string()));
     if let Some(c) = attr("content") {

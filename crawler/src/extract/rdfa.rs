@@ -8,80 +8,27 @@
 //! nested item (offers, brand, seller).
 
 use super::jsonld::{is_type, main_product, nodes, product_fields};
-use super::microdata::value_of;
+use super::microdata::{items_of, Syntax};
 use super::price::PriceHint;
 use super::{Anchor, Found};
-use scraper::{ElementRef, Html, Selector};
-use serde_json::{Map, Value};
-
-/// How deep nested items are followed (a bound for hostile pages).
-const MAX_DEPTH: usize = 16;
+use scraper::Html;
+use serde_json::Value;
 
 fn local(name: &str) -> &str {
     let name = name.rsplit(['/', '#']).next().unwrap_or(name);
     name.rsplit(':').next().unwrap_or(name)
 }
 
+const RDFA: Syntax = Syntax {
+    scope: "typeof",
+    types: "typeof",
+    prop: "property",
+    local,
+};
+
 /// Every top-level RDFa item (an element with `typeof` that is not a property of another).
 pub fn items(doc: &Html) -> Vec<Value> {
-    let sel = Selector::parse("[typeof]").expect("static selector");
-    doc.select(&sel)
-        .filter(|e| e.value().attr("property").is_none())
-        .take(200)
-        .map(|e| item(e, 0))
-        .collect()
-}
-
-fn item(scope: ElementRef<'_>, depth: usize) -> Value {
-    let mut map = Map::new();
-    if let Some(t) = scope.value().attr("typeof") {
-        let types: Vec<Value> = t
-            .split_whitespace()
-            .map(|s| Value::String(local(s).into()))
-            .collect();
-        map.insert(
-            "@type".into(),
-            if types.len() == 1 {
-                types[0].clone()
-            } else {
-                Value::Array(types)
-            },
-        );
-    }
-    properties(scope, depth, &mut map);
-    Value::Object(map)
-}
-
-fn properties(el: ElementRef<'_>, depth: usize, map: &mut Map<String, Value>) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    for child in el.children().filter_map(ElementRef::wrap) {
-        let v = child.value();
-        if let Some(props) = v.attr("property") {
-            let value = if v.attr("typeof").is_some() {
-                item(child, depth + 1)
-            } else {
-                value_of(child)
-            };
-            for name in props.split_whitespace() {
-                let name = local(name).to_string();
-                match map.get_mut(&name) {
-                    None => {
-                        map.insert(name, value.clone());
-                    }
-                    Some(Value::Array(a)) => a.push(value.clone()),
-                    Some(existing) => {
-                        let first = existing.take();
-                        *existing = Value::Array(vec![first, value.clone()]);
-                    }
-                }
-            }
-        }
-        if v.attr("typeof").is_none() {
-            properties(child, depth + 1, map);
-        }
-    }
+    items_of(doc, &RDFA)
 }
 
 /// The RDFa layer.
