@@ -230,22 +230,6 @@ impl Site {
             start_urls,
         })
     }
-
-    /// The URLs every run starts from: the start URLs and the configured sitemaps.
-    pub fn seeds(&self) -> Result<Vec<NewUrl>, SiteConfigError> {
-        let c = self.compile()?;
-        let mut seeds: Vec<NewUrl> = c
-            .start_urls
-            .iter()
-            .map(|u| c.new_url(u, 0))
-            .chain(c.sitemaps.iter().map(|u| NewUrl {
-                kind: UrlKind::Sitemap,
-                ..c.new_url(u, 0)
-            }))
-            .collect();
-        seeds.dedup_by(|a, b| a.url == b.url);
-        Ok(seeds)
-    }
 }
 
 /// A [`Site`] with its patterns compiled.
@@ -264,6 +248,21 @@ pub(crate) struct CompiledSite {
 }
 
 impl CompiledSite {
+    /// The URLs every run starts from: the start URLs and the configured sitemaps.
+    pub fn seeds(&self) -> Vec<NewUrl> {
+        let mut seeds: Vec<NewUrl> = self
+            .start_urls
+            .iter()
+            .map(|u| self.new_url(u, 0))
+            .chain(self.sitemaps.iter().map(|u| NewUrl {
+                kind: UrlKind::Sitemap,
+                ..self.new_url(u, 0)
+            }))
+            .collect();
+        seeds.dedup_by(|a, b| a.url == b.url);
+        seeds
+    }
+
     /// The canonical form of a URL on this site (its own tracking parameters removed too).
     pub fn canonical(&self, url: &url::Url) -> url::Url {
         crate::canon::canonicalize_with(url, &self.tracking_params)

@@ -211,6 +211,22 @@ impl Shared {
             .1
     }
 
+    /// One more visit of `key`'s without a usable answer, in both places the report keeps it.
+    fn count_error(&self, key: &str) {
+        *self
+            .report()
+            .errors_by_host
+            .entry(key.to_owned())
+            .or_default() += 1;
+        self.host_report(key, |h| h.errors += 1);
+    }
+
+    /// `n` more URLs of `key` not fetched because its robots.txt disallows them.
+    fn count_disallowed(&self, key: &str, n: u64) {
+        self.report().robots_disallowed += n;
+        self.host_report(key, |h| h.robots_disallowed += n);
+    }
+
     /// Whether this process sees `url` for the first time (and remembers it).
     fn first_sight(&self, url: &Url) -> bool {
         self.known
@@ -315,7 +331,7 @@ pub async fn crawl<F: Frontier + 'static>(
                 reason: "two sites have this name".into(),
             }));
         }
-        seeds.extend(s.seeds()?);
+        seeds.extend(compiled[i].seeds());
     }
     let warc = WarcWriter::create_rotating(
         warc_dir,
@@ -548,6 +564,18 @@ struct HostWork {
     queued: VecDeque<Lease>,
 }
 
+impl HostWork {
+    /// Every unvisited lease, the current one first (to give back to the queue).
+    fn take_all(work: &Mutex<HostWork>) -> Vec<Lease> {
+        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+        w.current
+            .take()
+            .into_iter()
+            .chain(w.queued.drain(..))
+            .collect()
+    }
+}
+
 /// Runs one host's task; if it panics (a bug on a hostile page), the page it was on is
 /// recorded as failed, its other leases go back to the queue and the host is reported.
 async fn supervise(sh: Arc<Shared>, key: String, delay_ms: u64, site_ids: Vec<usize>) {
@@ -579,9 +607,8 @@ async fn supervise(sh: Arc<Shared>, key: String, delay_ms: u64, site_ids: Vec<us
         };
         sh.host_report(&key, |h| {
             h.failure = Some(format!("{why}; {} leased URLs released", rest.len()));
-            h.errors += 1;
         });
-        *sh.report().errors_by_host.entry(key.clone()).or_default() += 1;
+        sh.count_error(&key);
         if let Some(lease) = current {
             let mut out = PageOutcome::new(lease);
             out.error = Some(why);
@@ -646,15 +673,7 @@ async fn run_host(
             let Some(lease) = next else { break };
             if sh.deadline.is_some_and(|d| Instant::now() >= d) {
                 // The run's time budget is spent: what is left waits for the next run.
-                let rest: Vec<Lease> = {
-                    let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
-                    w.current
-                        .take()
-                        .into_iter()
-                        .chain(w.queued.drain(..))
-                        .collect()
-                };
-                finish_host(&sh, &key, rest).await;
+                finish_host(&sh, &key, HostWork::take_all(&work)).await;
                 return;
             }
             if sh.stopped() {
@@ -703,14 +722,7 @@ async fn park(sh: &Shared, host: &mut Host, work: &Mutex<HostWork>) {
         .parked
         .get_or_insert_with(|| "parked".to_owned())
         .clone();
-    let rest: Vec<Lease> = {
-        let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
-        w.current
-            .take()
-            .into_iter()
-            .chain(w.queued.drain(..))
-            .collect()
-    };
+    let rest = HostWork::take_all(work);
     tracing::warn!(host = %host.key, released = rest.len(), "host parked: {why}");
     sh.host_report(&host.key, |h| h.parked = Some(why));
     finish_host(sh, &host.key, rest).await;
@@ -1033,8 +1045,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         panic!("test panic on {}", lease.url);
     }
     if !host.robots.allows(&lease.url) {
-        sh.report().robots_disallowed += 1;
-        sh.host_report(&host.key, |h| h.robots_disallowed += 1);
+        sh.count_disallowed(&host.key, 1);
         tracing::debug!(url = %lease.url, "{DISALLOWED}");
         out.error = Some(DISALLOWED.into());
         return out;
@@ -1043,11 +1054,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
     let mut chain = vec![url.to_string()];
     let mut validators = (lease.etag.clone(), lease.last_modified.clone());
     let finish_error = |sh: &Shared, out: &mut PageOutcome, key: &str, e: String| {
-        *sh.report()
-            .errors_by_host
-            .entry(key.to_owned())
-            .or_default() += 1;
-        sh.host_report(key, |h| h.errors += 1);
+        sh.count_error(key);
         out.error = Some(e);
     };
     loop {
@@ -1129,11 +1136,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         out.state = VisitState::Done;
         out.error = error.clone();
         if error.is_some() {
-            *sh.report()
-                .errors_by_host
-                .entry(host.key.clone())
-                .or_default() += 1;
-            sh.host_report(&host.key, |h| h.errors += 1);
+            sh.count_error(&host.key);
         }
         // A 304 confirms the validators it was asked with (it may repeat them or not).
         let (etag, last_modified) = if status == 304 {
@@ -1214,8 +1217,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         .retain(|u| u.host != host.key || host.robots.allows(&u.url));
     let dropped = (before - out.discovered.len()) as u64;
     if dropped > 0 {
-        sh.report().robots_disallowed += dropped;
-        sh.host_report(&host.key, |h| h.robots_disallowed += dropped);
+        sh.count_disallowed(&host.key, dropped);
     }
     out
 }
@@ -1251,10 +1253,7 @@ fn read_sitemap(
         }
         Err(e) => {
             out.error = Some(e.to_string());
-            *sh.report()
-                .errors_by_host
-                .entry(lease.host.clone())
-                .or_default() += 1;
+            sh.count_error(&lease.host);
         }
     }
 }

@@ -126,25 +126,24 @@ fn value_of(e: ElementRef<'_>) -> Value {
         .unwrap_or_else(|| Value::String(clean(&e.text().collect::<String>()).unwrap_or_default()))
 }
 
+/// The fields of the page's own product among the item nodes of a syntax (microdata, RDFa).
+pub(super) fn product_found(all: &[&Value], hint: &PriceHint, anchor: &Anchor) -> Found {
+    const TYPES: &[&str] = &[
+        "Product",
+        "IndividualProduct",
+        "ProductModel",
+        "ProductGroup",
+    ];
+    main_product(all.iter().copied().filter(|n| is_type(n, TYPES)), anchor)
+        .map(|p| product_fields(p, hint))
+        .unwrap_or_default()
+}
+
 /// The microdata layer.
 pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
     let items = items(doc);
     let all: Vec<&Value> = items.iter().flat_map(nodes).collect();
-    let product = main_product(
-        all.iter().copied().filter(|n| {
-            is_type(
-                n,
-                &[
-                    "Product",
-                    "IndividualProduct",
-                    "ProductModel",
-                    "ProductGroup",
-                ],
-            )
-        }),
-        anchor,
-    );
-    let mut found = product.map(|p| product_fields(p, hint)).unwrap_or_default();
+    let mut found = product_found(&all, hint, anchor);
     if let Some(crumbs) = all.iter().find(|n| is_type(n, &["BreadcrumbList"])) {
         let names: Vec<String> = match crumbs.get("itemListElement") {
             Some(Value::Array(els)) => els.iter().filter_map(super::jsonld::text_of).collect(),

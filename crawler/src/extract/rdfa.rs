@@ -7,8 +7,8 @@
 //! (`http://schema.org/price`); only the local name is kept. An element with `typeof` starts a
 //! nested item (offers, brand, seller).
 
-use super::jsonld::{is_type, main_product, nodes, product_fields};
-use super::microdata::{items_of, Syntax};
+use super::jsonld::nodes;
+use super::microdata::{items_of, product_found, Syntax};
 use super::price::PriceHint;
 use super::{Anchor, Found};
 use scraper::Html;
@@ -35,21 +35,7 @@ pub fn items(doc: &Html) -> Vec<Value> {
 pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
     let items = items(doc);
     let all: Vec<&Value> = items.iter().flat_map(nodes).collect();
-    let product = main_product(
-        all.iter().copied().filter(|n| {
-            is_type(
-                n,
-                &[
-                    "Product",
-                    "IndividualProduct",
-                    "ProductModel",
-                    "ProductGroup",
-                ],
-            )
-        }),
-        anchor,
-    );
-    product.map(|p| product_fields(p, hint)).unwrap_or_default()
+    product_found(&all, hint, anchor)
 }
 
 #[cfg(test)]
