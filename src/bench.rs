@@ -11,6 +11,11 @@
 //! - `bench extract` — extraction alone, single-threaded: pages/s and MB/s per page style on the
 //!   simulated shops' product pages (rendered in memory, no network), and MB/s, pages/s and
 //!   per-page latency on the real pages of the shared corpus.
+//! - `bench index` — the search index alone at scale (default 100 000 simulated listings,
+//!   `--listings 1000000` for the full figure): indexing rate, index size against the
+//!   listings' JSON, and per-query latency percentiles for a fixed query mix.
+
+mod index_bench;
 
 use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
@@ -43,6 +48,8 @@ enum BenchCommand {
     Polite(PoliteArgs),
     /// Extraction alone, one thread: pages/s and MB/s per page style, and on real pages.
     Extract(ExtractArgs),
+    /// The search index alone: listings/s indexed, size against JSON, query latency.
+    Index(index_bench::IndexArgs),
 }
 
 #[derive(clap::Args)]
@@ -130,6 +137,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         }
         BenchCommand::Polite(a) => polite_bench(&ctx, &a),
         BenchCommand::Extract(a) => extract_bench::run(&a),
+        BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
     }
 }
 

@@ -3,8 +3,12 @@
 
 use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
+use qsword_indexer::CurrencyRates;
+use qsword_listing::{Currency, Decimal};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// The whole configuration file. Every section is optional; defaults suit one machine.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -16,7 +20,69 @@ pub struct Config {
     pub sites_dir: Option<PathBuf>,
     pub crawler: CrawlerConfig,
     pub detector: DetectorSection,
+    pub index: IndexSection,
     pub alerts: AlertsConfig,
+}
+
+/// `[index]`: the search index.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexSection {
+    /// The indexing memory budget (tantivy's writer arena), in MiB; more means fewer, larger
+    /// segments per run.
+    pub memory_mb: usize,
+    /// The currency price filters and price sorting use; prices are kept as written.
+    pub base_currency: String,
+    /// `CODE = rate`: 1 unit of CODE is `rate` units of the base currency (a decimal string
+    /// or a number). With base CNY these add to, or replace, qsword's reference rates.
+    pub rates: BTreeMap<String, toml::Value>,
+}
+
+impl Default for IndexSection {
+    fn default() -> Self {
+        IndexSection {
+            memory_mb: 200,
+            base_currency: "CNY".into(),
+            rates: BTreeMap::new(),
+        }
+    }
+}
+
+impl IndexSection {
+    /// The conversion rates, checked; the error names the key at fault.
+    pub fn rates(&self) -> Result<CurrencyRates> {
+        let base = Currency::from_str(&self.base_currency).map_err(|_| {
+            anyhow::anyhow!(
+                "key `index.base_currency` ({:?}) is not an ISO 4217 currency code such as \"CNY\"",
+                self.base_currency
+            )
+        })?;
+        let mut rates: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        if base == Currency::CNY {
+            rates.extend(CurrencyRates::reference().iter());
+        }
+        for (code, value) in &self.rates {
+            let key = format!("index.rates.{code}");
+            let currency = Currency::from_str(code)
+                .map_err(|_| anyhow::anyhow!("key `{key}`: {code:?} is not an ISO 4217 code"))?;
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                other => {
+                    anyhow::bail!("key `{key}` is {other}; it must be a number such as \"7.10\"")
+                }
+            };
+            let rate = Decimal::from_str(text.trim())
+                .ok()
+                .filter(|r| *r > Decimal::ZERO)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("key `{key}` ({text:?}) must be a positive number")
+                })?;
+            rates.insert(currency, rate);
+        }
+        Ok(CurrencyRates::new(base, rates)?)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +168,16 @@ impl Config {
                 path.display()
             );
         }
+        self.index
+            .rates()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if self.index.memory_mb < 15 {
+            anyhow::bail!(
+                "{}: key `index.memory_mb` is {}; the index writer needs at least 15",
+                path.display(),
+                self.index.memory_mb
+            );
+        }
         for (i, inv) in self.alerts.investigators.iter().enumerate() {
             if inv.email.parse::<lettre::Address>().is_err() {
                 anyhow::bail!(
@@ -172,6 +248,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("alerts.investigators[0].email"), "{err}");
+    }
+
+    #[test]
+    fn index_rates_are_checked_and_named() {
+        let cfg = parse("[index]\nrates = { USD = \"7.20\", JPY = 0.05 }\n").unwrap();
+        let rates = cfg.index.rates().unwrap();
+        assert_eq!(rates.rate(Currency::USD), Decimal::from_str("7.20").ok());
+        assert_eq!(rates.rate(Currency::EUR), Decimal::from_str("7.70").ok());
+        let err = parse("[index]\nrates = { USD = \"-1\" }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("index.rates.USD"), "{err}");
+        let err = parse("[index]\nbase_currency = \"yuan\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("index.base_currency"), "{err}");
     }
 
     #[test]

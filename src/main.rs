@@ -9,6 +9,7 @@ mod demo;
 mod eval;
 mod frontier;
 mod pipeline;
+mod search;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -57,8 +58,12 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
-    /// (Re)build the search index from the store.
-    Index,
+    /// Bring the search index up to date with the store (only what changed since the last run).
+    Index {
+        /// Rebuild the whole index from the store.
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Score listings: from the store, or JSONL in → JSONL out without a store.
     Detect {
         #[arg(long, requires = "output")]
@@ -67,7 +72,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Search the index.
-    Search(pipeline::SearchArgs),
+    Search(search::SearchArgs),
     /// Write alert digests for flagged listings not yet alerted (to the outbox).
     Alerts,
     /// Import listings from JSONL into the store (bad lines are reported by line and field).
@@ -162,9 +167,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Evidence { url, body, output } => {
             pipeline::evidence(&ctx, &url, body, output.as_deref())
         }
-        Command::Index => {
-            let n = pipeline::index(&ctx)?;
-            println!("indexed {n} listings into {}", ctx.index_dir().display());
+        Command::Index { rebuild } => {
+            let summary = pipeline::index_with(&ctx, rebuild)?;
+            println!("{summary} ({})", ctx.index_dir().display());
             Ok(())
         }
         Command::Detect {
@@ -184,7 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
-        Command::Search(args) => pipeline::search(&ctx, args),
+        Command::Search(args) => search::run(&ctx, args),
         Command::Alerts => {
             let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
             println!("{s}");

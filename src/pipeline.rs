@@ -7,15 +7,14 @@ use crate::config::Config;
 use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
 use qsword_detector::Detector;
-use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
+use qsword_indexer::{IndexDoc, ListingIndex};
 use qsword_listing::catalogue::Catalogue;
-use qsword_listing::{Decimal, Listing};
+use qsword_listing::Listing;
 use qsword_store::Store;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// What every command needs: the configuration and where the data lives.
 pub struct Ctx {
@@ -359,134 +358,132 @@ pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
 // ---------------------------------------------------------------------------------------------
 // index and search
 
-/// Rebuilds the index view of the store (upsert by listing id: re-running never duplicates).
+/// What an index run did.
+#[derive(Debug)]
+pub struct IndexSummary {
+    /// Listings (re)indexed by this run.
+    pub indexed: u64,
+    /// Whether the whole index was rebuilt (asked for, first run, or index ahead of the store).
+    pub rebuilt: bool,
+    /// Listings searchable after the run, and the segments holding them.
+    pub documents: u64,
+    pub segments: usize,
+    /// The store's change sequence the index now reflects (its commit checkpoint).
+    pub store_seq: i64,
+}
+
+impl fmt::Display for IndexSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "indexed {} listings ({}); the index holds {} listings in {} segments, up to store change {}",
+            self.indexed,
+            if self.rebuilt { "full rebuild" } else { "changed since the last run" },
+            self.documents,
+            self.segments,
+            self.store_seq
+        )
+    }
+}
+
+/// What the index's commit checkpoint records: the store change it has caught up with.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IndexCheckpoint {
+    store_seq: i64,
+    /// The currency rates the base prices were computed with: other rates mean a rebuild.
+    #[serde(default)]
+    rates: String,
+}
+
+fn rates_fingerprint(rates: &qsword_indexer::CurrencyRates) -> String {
+    let pairs: Vec<String> = rates.iter().map(|(c, r)| format!("{c}={r}")).collect();
+    format!("{}:{}", rates.base(), pairs.join(","))
+}
+
+/// Brings the index view of the store up to date: listings changed since the index's
+/// checkpoint are upserted (by listing id, so re-running never duplicates), then one commit
+/// records the store change sequence reached. A crash before that commit loses nothing: the
+/// next run starts again from the old checkpoint. Returns how many listings were indexed.
 pub fn index(ctx: &Ctx) -> Result<usize> {
+    Ok(index_with(ctx, false)?.indexed as usize)
+}
+
+/// [`index`], or with `rebuild` every listing of the store into an emptied index.
+pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
     let store = ctx.open_store()?;
     let dir = ctx.index_dir();
     let index = match ListingIndex::open_or_create(&dir) {
         // The index is a view of the store: a schema from another version is rebuilt.
         Err(qsword_indexer::IndexError::SchemaMismatch { .. }) => {
+            tracing::info!(dir = %dir.display(), "index schema changed: rebuilding");
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing the old index {}", dir.display()))?;
             ListingIndex::open_or_create(&dir)?
         }
         other => other.with_context(|| format!("opening the index {}", dir.display()))?,
+    }
+    .with_rates(ctx.cfg.index.rates()?);
+    let rates = rates_fingerprint(index.rates());
+    let store_seq = store.listing_change_seq()?;
+    let checkpoint = index
+        .checkpoint()?
+        .and_then(|text| serde_json::from_str::<IndexCheckpoint>(&text).ok());
+    let from = match checkpoint {
+        _ if rebuild => None,
+        // An index ahead of its store (a store restored from a backup) cannot be caught up.
+        Some(c) if c.store_seq > store_seq => {
+            tracing::warn!(
+                index_seq = c.store_seq,
+                store_seq,
+                "the index is ahead of the store: rebuilding it"
+            );
+            None
+        }
+        Some(c) if c.rates != rates => {
+            tracing::info!("the currency rates changed: rebuilding the index");
+            None
+        }
+        Some(c) => Some(c.store_seq),
+        None => None,
     };
-    let mut writer = index.writer(100_000_000)?;
-    // Streamed from the store: a rebuild holds one listing at a time, not the whole store.
+    let mut writer = index.writer(ctx.cfg.index.memory_mb << 20)?;
+    if from.is_none() {
+        writer.delete_all()?;
+    }
+    let progress = Progress::new("indexing");
+    // Streamed from the store: one listing at a time is held, not the whole store.
     let mut failed = None;
-    let n = store.for_each_listing(|s| {
-        if failed.is_none() {
+    let indexed = store.for_each_listing_changed_since(from.unwrap_or(0), |s| {
+        if failed.is_none() && s.change_seq <= store_seq {
             failed = writer
                 .upsert(&IndexDoc {
                     id: s.id.0 as u64,
                     listing: &s.listing,
                     risk: s.risk,
                     delisted: s.delisted_at.is_some(),
+                    first_seen: Some(s.first_seen),
                     last_seen: Some(s.last_seen),
                 })
                 .err();
+            progress.tick_by(1, || format!("{} listings", progress.steps.get()));
         }
         Ok(())
     })?;
+    progress.finish();
     if let Some(e) = failed {
         return Err(e.into());
     }
-    writer.commit()?;
+    let checkpoint = serde_json::to_string(&IndexCheckpoint { store_seq, rates })?;
+    writer.commit_with_checkpoint(&checkpoint)?;
     // Waits for merges, so segments don't pile up over nightly runs.
     writer.finish()?;
-    Ok(n as usize)
-}
-
-#[derive(clap::Args)]
-pub struct SearchArgs {
-    /// Words to search for (Chinese, English, model numbers).
-    pub query: Vec<String>,
-    #[arg(long)]
-    pub brand: Option<String>,
-    #[arg(long)]
-    pub platform: Option<String>,
-    #[arg(long)]
-    pub min_price: Option<String>,
-    #[arg(long)]
-    pub max_price: Option<String>,
-    #[arg(long)]
-    pub min_risk: Option<f64>,
-    /// relevance | risk | price | -price
-    #[arg(long, default_value = "relevance")]
-    pub sort: String,
-    #[arg(long, default_value_t = 20)]
-    pub limit: usize,
-    /// Print JSON lines instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-fn decimal_arg(name: &str, v: Option<String>) -> Result<Option<Decimal>> {
-    v.map(|s| Decimal::from_str(&s).map_err(|_| anyhow::anyhow!("{name} {s:?} is not a number")))
-        .transpose()
-}
-
-pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
-    let dir = ctx.index_dir();
-    if !dir.exists() {
-        anyhow::bail!(
-            "no index at {}: run `qsword index` (or `qsword demo`) first",
-            dir.display()
-        );
-    }
-    let index = ListingIndex::open_or_create(&dir)?;
-    let sort = match args.sort.as_str() {
-        "relevance" => Sort::Relevance,
-        "risk" => Sort::RiskDesc,
-        "price" => Sort::PriceAsc,
-        "-price" => Sort::PriceDesc,
-        other => anyhow::bail!("--sort {other:?}: use relevance, risk, price or -price"),
-    };
-    let req = SearchRequest {
-        query: args.query.join(" "),
-        brand: args.brand,
-        platform: args.platform,
-        min_price: decimal_arg("--min-price", args.min_price)?,
-        max_price: decimal_arg("--max-price", args.max_price)?,
-        min_risk: args.min_risk,
-        sort,
-        limit: args.limit,
-        ..Default::default()
-    };
-    let results = index.search(&req)?;
-    if args.json {
-        for h in &results.hits {
-            println!("{}", serde_json::to_string(h)?);
-        }
-        return Ok(());
-    }
-    println!(
-        "{} listings match (showing {})",
-        results.total,
-        results.hits.len()
-    );
-    for h in &results.hits {
-        let price = h
-            .price
-            .as_ref()
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "-".into());
-        let risk = h
-            .risk
-            .map(|r| format!("{r:.2}"))
-            .unwrap_or_else(|| "-".into());
-        println!(
-            "{:>6}  risk {:>4}  {:>10}  {:<14}  {}\n        {}",
-            h.id,
-            risk,
-            price,
-            h.platform.as_deref().unwrap_or("-"),
-            h.title,
-            h.url
-        );
-    }
-    Ok(())
+    Ok(IndexSummary {
+        indexed,
+        rebuilt: from.is_none(),
+        documents: index.doc_count(),
+        segments: index.segment_count(),
+        store_seq,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ pub enum IndexError {
         query: String,
         source: tantivy::TantivyError,
     },
+    #[error("currency rate {currency} = {rate} is not valid: a rate must be a positive number")]
+    Rate { currency: String, rate: String },
     #[error("search filter {field} = {value:?} is not valid: {reason}")]
     Filter {
         field: &'static str,

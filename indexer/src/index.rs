@@ -1,11 +1,13 @@
 //! The on-disk listing index: opening it, handing out its writer, reading its state.
 
 use crate::error::IndexError;
+use crate::rates::CurrencyRates;
 use crate::schema::ListingFields;
 use crate::tokenizer::register_tokenizers;
 use crate::writer::ListingWriter;
 use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::LogMergePolicy;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 /// tantivy refuses a writer with less than 15 MB per indexing thread.
@@ -21,8 +23,14 @@ pub struct ListingIndex {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
     pub(crate) fields: ListingFields,
+    pub(crate) rates: CurrencyRates,
     pub(crate) dir: PathBuf,
 }
+
+/// Segments whose share of deleted (replaced) documents passes this are merged even when
+/// their size alone would not call for it: nightly upserts replace most listings, and without
+/// it the replaced copies would linger in large segments, costing disk and search time.
+const DELETED_SHARE_BEFORE_MERGE: f32 = 0.25;
 
 impl ListingIndex {
     /// Opens the index in `dir`, creating the directory and an empty index if needed.
@@ -80,8 +88,22 @@ impl ListingIndex {
             index,
             reader,
             fields,
+            rates: CurrencyRates::reference(),
             dir,
         })
+    }
+
+    /// Uses `rates` to convert prices into one currency when indexing and to read price
+    /// filters (default: [`CurrencyRates::reference`], base CNY). Listings already indexed
+    /// keep the amounts they were indexed with until rebuilt.
+    pub fn with_rates(mut self, rates: CurrencyRates) -> Self {
+        self.rates = rates;
+        self
+    }
+
+    /// The rates this index converts prices with; price filters are in `rates().base()`.
+    pub fn rates(&self) -> &CurrencyRates {
+        &self.rates
     }
 
     /// The index's one writer, with an indexing memory budget in bytes (raised to tantivy's
@@ -94,9 +116,13 @@ impl ListingIndex {
                 dir: self.dir.clone(),
                 source,
             })?;
+        let mut policy = LogMergePolicy::default();
+        policy.set_del_docs_ratio_before_merge(DELETED_SHARE_BEFORE_MERGE);
+        writer.set_merge_policy(Box::new(policy));
         Ok(ListingWriter {
             writer,
             fields: self.fields.clone(),
+            rates: self.rates.clone(),
             reader: self.reader.clone(),
             dir: self.dir.clone(),
         })

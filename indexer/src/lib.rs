@@ -26,8 +26,7 @@
 //! fryer.price = Some(Price::new("299.00", "CNY")?);
 //!
 //! for (id, listing, risk) in [(1, &socket, 0.2), (2, &fryer, 0.9)] {
-//!     let doc = IndexDoc { id, listing, risk: Some(risk), delisted: false, last_seen: None };
-//!     writer.upsert(&doc)?;
+//!     writer.upsert(&IndexDoc { risk: Some(risk), ..IndexDoc::new(id, listing) })?;
 //! }
 //! writer.commit()?; // now visible to `index.search`
 //!
@@ -43,15 +42,19 @@
 //! ```
 
 mod error;
+mod facets;
 mod index;
+mod rates;
+mod request;
 pub mod schema;
 mod search;
 pub mod tokenizer;
 mod writer;
 
 pub use error::IndexError;
+pub use facets::{CategoryCount, FacetCount, Facets, FACET_SIZE};
 pub use index::ListingIndex;
-pub use search::{
-    FacetCount, Facets, SearchHit, SearchRequest, SearchResults, Sort, FACET_SIZE, MAX_PAGE,
-};
+pub use rates::CurrencyRates;
+pub use request::{Delisted, SearchHit, SearchRequest, SearchResults, Sort, MAX_PAGE};
+pub use search::{Export, MAX_QUERY_WORDS};
 pub use writer::{IndexDoc, ListingWriter};

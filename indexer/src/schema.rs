@@ -28,9 +28,10 @@ pub mod names {
     pub const CATEGORY_SLUG: &str = "category_slug";
     pub const MARKS: &str = "marks";
     pub const PRICE: &str = "price";
-    pub const PRICE_AMOUNT: &str = "price_amount";
+    pub const PRICE_BASE: &str = "price_base";
     pub const RISK: &str = "risk";
     pub const DELISTED: &str = "delisted";
+    pub const FIRST_SEEN: &str = "first_seen";
     pub const LAST_SEEN: &str = "last_seen";
 }
 
@@ -66,11 +67,15 @@ pub struct ListingFields {
     pub marks: Field,
     /// The exact decimal amount as written (`"299.00"`); with `currency` it rebuilds the Price.
     pub price: Field,
-    /// The amount as f64, for range filters and sorting only; never shown.
-    pub price_amount: Field,
+    /// The amount converted to the base currency ([`crate::CurrencyRates`]) as f64, for range
+    /// filters and sorting only; never shown as money.
+    pub price_base: Field,
     /// Detector risk in 0..=1, when scored.
     pub risk: Field,
     pub delisted: Field,
+    /// When the store first saw the listing ("new this week").
+    pub first_seen: Field,
+    /// When the crawler last saw the page.
     pub last_seen: Field,
 }
 
@@ -99,6 +104,13 @@ impl ListingFields {
             .set_fast(None)
             .set_stored();
 
+        // Indexed for range filters, fast for sorting, stored for the result row.
+        let date = DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_stored()
+            .set_precision(DateTimePrecision::Seconds);
+
         let fields = ListingFields {
             id: b.add_u64_field(ID, INDEXED | FAST | STORED),
             url: b.add_text_field(URL, STRING | STORED),
@@ -118,16 +130,11 @@ impl ListingFields {
             category_slug: b.add_text_field(CATEGORY_SLUG, STRING | FAST | STORED),
             marks: b.add_text_field(MARKS, STRING | FAST | STORED),
             price: b.add_text_field(PRICE, STORED),
-            price_amount: b.add_f64_field(PRICE_AMOUNT, NumericOptions::default().set_fast()),
+            price_base: b.add_f64_field(PRICE_BASE, NumericOptions::default().set_fast()),
             risk: b.add_f64_field(RISK, FAST | STORED),
             delisted: b.add_bool_field(DELISTED, INDEXED | FAST | STORED),
-            last_seen: b.add_date_field(
-                LAST_SEEN,
-                DateOptions::default()
-                    .set_fast()
-                    .set_stored()
-                    .set_precision(DateTimePrecision::Seconds),
-            ),
+            first_seen: b.add_date_field(FIRST_SEEN, date.clone()),
+            last_seen: b.add_date_field(LAST_SEEN, date),
         };
         (b.build(), fields)
     }

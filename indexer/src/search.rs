@@ -1,154 +1,47 @@
-//! Searching listings: the user's words, filters, sorting, facet counts, snippets.
+//! Running a [`SearchRequest`]: the user's words, filters, sorting, facet counts, snippets,
+//! and the export of every hit.
 //!
-//! The query text is parsed leniently: whatever a user types (`"`, `AND(`, `brand:`, 10 KB of
-//! text) gives a search, never an error; what could not be understood is reported in
+//! The query text is parsed leniently: whatever a user types (`"`, `AND(`, `nosuchfield:`,
+//! 10 KB of text) gives a search, never an error; what could not be understood is reported in
 //! [`SearchResults::warnings`]. Words are required by default (`公牛 插座` finds listings
 //! with both), each may match the title, the title's CJK n-grams (low boost), the
 //! description, the brand or the model.
 
 use crate::error::IndexError;
+use crate::facets::{top_values, CategoryCount, Facets, ValueTally};
 use crate::index::ListingIndex;
+use crate::request::{Delisted, SearchHit, SearchRequest, SearchResults, Sort, MAX_PAGE};
 use crate::schema::{names, ListingFields, NO_MARKS};
+use chrono::{DateTime, Utc};
 use qsword_listing::{Decimal, Price};
 use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize};
 use std::ops::Bound;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::{AggregationResult, AggregationResults, BucketResult};
-use tantivy::aggregation::{AggregationCollector, Key};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery,
     TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+};
 
-/// The most hits one page may hold; page deeper with `offset`.
-pub const MAX_PAGE: usize = 10_000;
-/// How many distinct values each facet reports (the most frequent first).
-pub const FACET_SIZE: u32 = 50;
+/// Queries longer than this many words are cut (with a warning): nobody types more, and a
+/// pasted page of text would otherwise become thousands of required clauses.
+pub const MAX_QUERY_WORDS: usize = 64;
 
-/// What a user asks for. `SearchRequest::new("公牛 插座")` then set filters as needed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SearchRequest {
-    /// Free text; empty matches every listing (subject to the filters).
-    pub query: String,
-    /// Exact brand, case-insensitive (`philips` finds `Philips`).
-    pub brand: Option<String>,
-    /// Exact platform (host), case-insensitive.
-    pub platform: Option<String>,
-    /// Exact seller name, case-insensitive.
-    pub seller: Option<String>,
-    /// A category facet path prefix (`/家用电器/厨房电器`: the whole subtree) or a category
-    /// slug (`household-appliances`).
-    pub category: Option<String>,
-    /// A mark scheme the listing claims (`CCC`), or `none` for listings claiming no mark.
-    pub mark: Option<String>,
-    /// Inclusive price bounds, compared with the amount whatever its currency.
-    pub min_price: Option<Decimal>,
-    pub max_price: Option<Decimal>,
-    /// Only listings scored at least this risky (unscored listings are left out).
-    pub min_risk: Option<f64>,
-    /// Also return delisted listings (left out by default).
-    pub include_delisted: bool,
-    pub sort: Sort,
-    /// Hits per page, at most [`MAX_PAGE`].
-    pub limit: usize,
-    /// Hits to skip (for paging).
-    pub offset: usize,
-}
-
-impl Default for SearchRequest {
-    fn default() -> Self {
-        SearchRequest {
-            query: String::new(),
-            brand: None,
-            platform: None,
-            seller: None,
-            category: None,
-            mark: None,
-            min_price: None,
-            max_price: None,
-            min_risk: None,
-            include_delisted: false,
-            sort: Sort::Relevance,
-            limit: 20,
-            offset: 0,
-        }
-    }
-}
-
-impl SearchRequest {
-    /// A request for `query` with no filters, by relevance, first 20 hits.
-    pub fn new(query: impl Into<String>) -> Self {
-        SearchRequest {
-            query: query.into(),
-            ..Default::default()
-        }
-    }
-}
-
-/// Result order. Listings without the sort value (no price, not scored) come last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    #[default]
-    Relevance,
-    RiskDesc,
-    PriceAsc,
-    PriceDesc,
-}
-
-/// One page of results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchResults {
-    /// Exact number of listings matching the query and filters (not just this page).
-    pub total: usize,
-    pub hits: Vec<SearchHit>,
-    pub facets: Facets,
-    /// Parts of the query that could not be understood and were searched literally or
-    /// ignored (unbalanced quotes, unknown field names, …).
-    pub warnings: Vec<String>,
-}
-
-/// One listing in the results, renderable without the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchHit {
-    /// The store's listing id.
-    pub id: u64,
-    pub url: String,
-    pub title: String,
-    pub brand: Option<String>,
-    pub platform: Option<String>,
-    pub seller: Option<String>,
-    pub price: Option<Price>,
-    pub risk: Option<f64>,
-    /// Mark schemes claimed, or `["none"]`.
-    pub marks: Vec<String>,
-    pub delisted: bool,
-    /// Relevance (BM25); with another sort it only breaks ties.
-    pub score: f32,
-    /// The title (or description) with matched words in `<b>…</b>`; all other text is
-    /// HTML-escaped, so it can be inserted into a page as is.
-    pub snippet_html: String,
-}
-
-/// Counts over all matching listings (not just this page), most frequent first.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct Facets {
-    pub brand: Vec<FacetCount>,
-    pub platform: Vec<FacetCount>,
-}
-
-/// How many matching listings have this value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FacetCount {
-    pub value: String,
-    pub count: u64,
-}
+/// Field names a user may write before a colon (`brand:philips`); anything else followed by a
+/// colon is searched as words (`nosuchfield:插座` → `nosuchfield 插座`), with a warning.
+const QUERY_FIELDS: &[&str] = &[
+    names::TITLE,
+    names::DESCRIPTION,
+    names::BRAND,
+    names::MODEL,
+    names::SELLER,
+    names::PLATFORM,
+    names::URL,
+];
 
 impl ListingIndex {
     /// Runs a search on the index as of the last commit/reload.
@@ -160,44 +53,29 @@ impl ListingIndex {
             source,
         };
         let (text_query, warnings) = self.parse_text(&req.query);
-        let query = with_filters(&self.fields, text_query.box_clone(), req)?;
+        let query = with_filters(&self.fields, self.rates.base(), text_query.box_clone(), req)?;
 
         let limit = req.limit.min(MAX_PAGE);
         // TopDocs panics on a zero limit; ask for one and drop it.
         let top = TopDocs::with_limit(limit.max(1)).and_offset(req.offset.min(usize::MAX / 2));
-        let facets = AggregationCollector::from_aggs(facet_aggregations(), Default::default());
-        let (total, mut page, aggregations) = match sort_field(req.sort) {
-            None => {
-                let (total, docs, aggs) = searcher
-                    .search(&*query, &(Count, top, facets))
-                    .map_err(search_err)?;
-                (total, docs, aggs)
-            }
-            Some((field, ascending)) => {
+        let facets = req.facets.then(|| self.facet_collectors(req));
+        let (total, mut page, facet_fruit) = match sort_key(req.sort) {
+            None => searcher
+                .search(&*query, &(Count, top, facets))
+                .map_err(search_err)?,
+            Some(key) => {
                 let by_value = top.tweak_score(move |segment: &SegmentReader| {
-                    let column = segment
-                        .fast_fields()
-                        .column_opt::<f64>(field)
-                        .ok()
-                        .flatten();
-                    move |doc: DocId, score: Score| {
-                        let value = column.as_ref().and_then(|c| c.first(doc));
-                        let key = match value {
-                            Some(v) if ascending => -v,
-                            Some(v) => v,
-                            None => f64::NEG_INFINITY,
-                        };
-                        (key, score)
-                    }
+                    let value = key.reader(segment);
+                    move |doc: DocId, score: Score| (value(doc), score)
                 });
-                let (total, docs, aggs) = searcher
+                let (total, docs, facets) = searcher
                     .search(&*query, &(Count, by_value, facets))
                     .map_err(search_err)?;
                 let docs = docs
                     .into_iter()
                     .map(|((_, score), addr)| (score, addr))
                     .collect();
-                (total, docs, aggs)
+                (total, docs, facets)
             }
         };
         page.truncate(limit);
@@ -205,21 +83,71 @@ impl ListingIndex {
         let snippets = Snippets::new(&searcher, &*text_query, &self.fields).map_err(search_err)?;
         let hits = page
             .into_iter()
-            .map(|(score, addr)| self.hit(&searcher, &snippets, score, addr))
+            .map(|(score, addr)| self.hit(&searcher, Some(&snippets), score, addr))
             .collect::<tantivy::Result<Vec<_>>>()
             .map_err(search_err)?;
+        let facets = facet_fruit
+            .map(|(values, categories)| read_facets(values, categories, req))
+            .unwrap_or_default();
         Ok(SearchResults {
             total,
             hits,
-            facets: read_facets(aggregations),
+            facets,
             warnings,
         })
     }
 
+    /// Every listing matching `req` (its `limit` and `offset` ignored), in the request's order,
+    /// without snippets: for CSV/JSONL exports of all hits, however many. Memory is a few
+    /// bytes per hit until the hits are read; each hit's stored fields are read as iterated.
+    pub fn export(&self, req: &SearchRequest) -> Result<Export, IndexError> {
+        let searcher = self.reader.searcher();
+        let search_err = |source| IndexError::Search {
+            dir: self.dir.clone(),
+            query: req.query.clone(),
+            source,
+        };
+        let (text_query, warnings) = self.parse_text(&req.query);
+        let query = with_filters(&self.fields, self.rates.base(), text_query, req)?;
+        let mut hits = searcher
+            .search(
+                &*query,
+                &AllHits {
+                    key: sort_key(req.sort),
+                },
+            )
+            .map_err(search_err)?;
+        // Highest key first, then best score, then index order: the same order as `search`.
+        hits.sort_by(|a, b| {
+            b.key
+                .total_cmp(&a.key)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.addr.cmp(&b.addr))
+        });
+        Ok(Export {
+            index: self.clone(),
+            searcher,
+            hits: hits.into_iter(),
+            warnings,
+        })
+    }
+
+    fn facet_collectors(&self, req: &SearchRequest) -> (ValueTally, FacetCollector) {
+        let mut categories = FacetCollector::for_field(names::CATEGORY);
+        categories.add_facet(browsed_category(req));
+        (
+            ValueTally {
+                fields: vec![names::BRAND, names::PLATFORM, names::SELLER, names::MARKS],
+            },
+            categories,
+        )
+    }
+
     /// The user's words as a query over the text fields; never fails.
     fn parse_text(&self, text: &str) -> (Box<dyn Query>, Vec<String>) {
+        let (text, mut warnings) = prepare_query(text);
         if text.trim().is_empty() {
-            return (Box::new(AllQuery), Vec::new());
+            return (Box::new(AllQuery), warnings);
         }
         let f = &self.fields;
         let mut parser = QueryParser::for_index(
@@ -232,8 +160,8 @@ impl ListingIndex {
         parser.set_field_boost(f.description, 0.5);
         parser.set_field_boost(f.brand_text, 1.5);
         parser.set_field_boost(f.model, 1.5);
-        let (query, errors) = parser.parse_query_lenient(text);
-        let mut warnings: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let (query, errors) = parser.parse_query_lenient(&text);
+        warnings.extend(errors.iter().map(|e| e.to_string()));
         if query.is::<EmptyQuery>() {
             warnings.push(format!("the query {text:?} contains no searchable words"));
         }
@@ -243,7 +171,7 @@ impl ListingIndex {
     fn hit(
         &self,
         searcher: &Searcher,
-        snippets: &Snippets,
+        snippets: Option<&Snippets>,
         score: Score,
         addr: DocAddress,
     ) -> tantivy::Result<SearchHit> {
@@ -251,24 +179,38 @@ impl ListingIndex {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str());
         let owned = |field: Field| text(field).map(str::to_string);
+        let date = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_datetime())
+                .and_then(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0))
+        };
         let price = match (text(f.price), text(f.currency)) {
             (Some(amount), Some(currency)) => Price::new(amount, currency).ok(),
             _ => None,
         };
         let title = owned(f.title).unwrap_or_default();
-        let description = text(f.description).unwrap_or_default();
+        let snippet_html = match snippets {
+            Some(s) => s.render(&title, text(f.description).unwrap_or_default()),
+            None => String::new(),
+        };
         Ok(SearchHit {
             id: doc
                 .get_first(f.id)
                 .and_then(|v| v.as_u64())
                 .unwrap_or_default(),
             url: owned(f.url).unwrap_or_default(),
-            snippet_html: snippets.render(&title, description),
+            snippet_html,
             title,
             brand: owned(f.brand),
             platform: owned(f.platform),
             seller: owned(f.seller),
             price,
+            category: owned(f.category_slug),
+            category_path: doc
+                .get_first(f.category)
+                .and_then(|v| v.as_facet())
+                .and_then(|path| Facet::from_encoded(path.as_bytes().to_vec()).ok())
+                .map(|facet| facet.to_path_string()),
             risk: doc.get_first(f.risk).and_then(|v| v.as_f64()),
             marks: doc
                 .get_all(f.marks)
@@ -278,18 +220,216 @@ impl ListingIndex {
                 .get_first(f.delisted)
                 .and_then(|v| v.as_bool())
                 .unwrap_or(false),
+            first_seen: date(f.first_seen),
+            last_seen: date(f.last_seen),
             score,
         })
     }
 }
 
-/// The fast field to order by, and whether ascending; `None` for relevance.
-fn sort_field(sort: Sort) -> Option<(&'static str, bool)> {
+/// Every hit of an [`ListingIndex::export`], in order; reading each one reads its stored
+/// fields. The index as of the export's start is read throughout, whatever commits follow.
+pub struct Export {
+    index: ListingIndex,
+    searcher: Searcher,
+    hits: std::vec::IntoIter<KeyedHit>,
+    /// As in [`SearchResults::warnings`].
+    pub warnings: Vec<String>,
+}
+
+impl Export {
+    /// How many hits are left to read (all of them before the first `next`).
+    pub fn remaining(&self) -> usize {
+        self.hits.len()
+    }
+}
+
+impl Iterator for Export {
+    type Item = Result<SearchHit, IndexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let hit = self.hits.next()?;
+        Some(
+            self.index
+                .hit(&self.searcher, None, hit.score, hit.addr)
+                .map_err(|source| IndexError::Search {
+                    dir: self.index.dir.clone(),
+                    query: "(export)".into(),
+                    source,
+                }),
+        )
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.hits.size_hint()
+    }
+}
+
+/// Cuts what no user types (more than [`MAX_QUERY_WORDS`] words; `field:` prefixes that name
+/// no field) and says so, so the parser sees a query it can take literally.
+fn prepare_query(text: &str) -> (String, Vec<String>) {
+    let mut warnings = Vec::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let kept = if words.len() > MAX_QUERY_WORDS {
+        warnings.push(format!(
+            "the query has {} words; only the first {MAX_QUERY_WORDS} were searched",
+            words.len()
+        ));
+        &words[..MAX_QUERY_WORDS]
+    } else {
+        &words[..]
+    };
+    let mut out = Vec::with_capacity(kept.len());
+    for word in kept {
+        let bare = word.trim_start_matches(['+', '-', '(']);
+        let prefix = &word[..word.len() - bare.len()];
+        match bare.split_once(':') {
+            Some((field, value)) if !field.is_empty() && !QUERY_FIELDS.contains(&field) => {
+                warnings.push(format!(
+                    "there is no field {field:?} (fields: {}); {value:?} was searched everywhere",
+                    QUERY_FIELDS.join(", ")
+                ));
+                if !value.is_empty() {
+                    out.push(format!("{prefix}{value}"));
+                }
+            }
+            _ => out.push(word.to_string()),
+        }
+    }
+    (out.join(" "), warnings)
+}
+
+/// The facet the category counts are the children of: the filtered category path, or the root.
+fn browsed_category(req: &SearchRequest) -> Facet {
+    req.category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| c.starts_with('/'))
+        .and_then(|c| Facet::from_text(c.trim_end_matches('/')).ok())
+        .unwrap_or_else(Facet::root)
+}
+
+/// A fast field to order by: its value as an `f64` key, highest first. Missing values sort last.
+#[derive(Clone, Copy)]
+enum SortKey {
+    F64 {
+        field: &'static str,
+        ascending: bool,
+    },
+    Date {
+        field: &'static str,
+    },
+}
+
+fn sort_key(sort: Sort) -> Option<SortKey> {
     match sort {
         Sort::Relevance => None,
-        Sort::RiskDesc => Some((names::RISK, false)),
-        Sort::PriceAsc => Some((names::PRICE_AMOUNT, true)),
-        Sort::PriceDesc => Some((names::PRICE_AMOUNT, false)),
+        Sort::RiskDesc => Some(SortKey::F64 {
+            field: names::RISK,
+            ascending: false,
+        }),
+        Sort::PriceAsc => Some(SortKey::F64 {
+            field: names::PRICE_BASE,
+            ascending: true,
+        }),
+        Sort::PriceDesc => Some(SortKey::F64 {
+            field: names::PRICE_BASE,
+            ascending: false,
+        }),
+        Sort::Newest => Some(SortKey::Date {
+            field: names::FIRST_SEEN,
+        }),
+    }
+}
+
+impl SortKey {
+    /// The key of each document of `segment` (a closure over its column).
+    fn reader(self, segment: &SegmentReader) -> Box<dyn Fn(DocId) -> f64 + Send + Sync> {
+        let fast = segment.fast_fields();
+        match self {
+            SortKey::F64 { field, ascending } => {
+                let column = fast.column_opt::<f64>(field).ok().flatten();
+                Box::new(
+                    move |doc| match column.as_ref().and_then(|c| c.first(doc)) {
+                        Some(v) if ascending => -v,
+                        Some(v) => v,
+                        None => f64::NEG_INFINITY,
+                    },
+                )
+            }
+            SortKey::Date { field } => {
+                let column = fast.column_opt::<tantivy::DateTime>(field).ok().flatten();
+                Box::new(move |doc| {
+                    column
+                        .as_ref()
+                        .and_then(|c| c.first(doc))
+                        .map_or(f64::NEG_INFINITY, |d| d.into_timestamp_secs() as f64)
+                })
+            }
+        }
+    }
+}
+
+/// One hit of an export: where it is and what it sorts by.
+struct KeyedHit {
+    key: f64,
+    score: Score,
+    addr: DocAddress,
+}
+
+/// Collects every matching document with its sort key (the score for relevance).
+struct AllHits {
+    key: Option<SortKey>,
+}
+
+struct SegmentHits {
+    segment: SegmentOrdinal,
+    key: Option<Box<dyn Fn(DocId) -> f64 + Send + Sync>>,
+    hits: Vec<KeyedHit>,
+}
+
+impl Collector for AllHits {
+    type Fruit = Vec<KeyedHit>;
+    type Child = SegmentHits;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentHits> {
+        Ok(SegmentHits {
+            segment,
+            key: self.key.map(|k| k.reader(reader)),
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.key.is_none()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<KeyedHit>>) -> tantivy::Result<Vec<KeyedHit>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for SegmentHits {
+    type Fruit = Vec<KeyedHit>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let key = match &self.key {
+            Some(key) => key(doc),
+            None => score as f64,
+        };
+        self.hits.push(KeyedHit {
+            key,
+            score,
+            addr: DocAddress::new(self.segment, doc),
+        });
+    }
+
+    fn harvest(self) -> Vec<KeyedHit> {
+        self.hits
     }
 }
 
@@ -297,6 +437,7 @@ fn sort_field(sort: Sort) -> Option<(&'static str, bool)> {
 /// change the relevance order.
 fn with_filters(
     f: &ListingFields,
+    base: qsword_listing::Currency,
     text_query: Box<dyn Query>,
     req: &SearchRequest,
 ) -> Result<Box<dyn Query>, IndexError> {
@@ -304,46 +445,55 @@ fn with_filters(
         |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::Basic)) };
     let exact =
         |field, value: &str| term(Term::from_field_text(field, &value.trim().to_lowercase()));
-    let mut filters: Vec<Box<dyn Query>> = Vec::new();
-    if let Some(brand) = &req.brand {
-        filters.push(exact(f.brand, brand));
-    }
-    if let Some(platform) = &req.platform {
-        filters.push(exact(f.platform, platform));
-    }
-    if let Some(seller) = &req.seller {
-        filters.push(exact(f.seller, seller));
-    }
-    if let Some(category) = &req.category {
-        let category = category.trim();
-        if category.starts_with('/') {
-            let facet = Facet::from_text(category).map_err(|e| IndexError::Filter {
-                field: "category",
-                value: category.to_string(),
-                reason: e.to_string(),
-            })?;
-            filters.push(term(Term::from_facet(f.category, &facet)));
-        } else {
-            filters.push(term(Term::from_field_text(f.category_slug, category)));
-        }
-    }
-    if let Some(mark) = &req.mark {
+    let mark_term = |mark: &str| {
         let mark = mark.trim();
         let value = if mark.eq_ignore_ascii_case(NO_MARKS) {
             NO_MARKS.to_string()
         } else {
             mark.to_uppercase()
         };
-        filters.push(term(Term::from_field_text(f.marks, &value)));
+        term(Term::from_field_text(f.marks, &value))
+    };
+    let mut must: Vec<Box<dyn Query>> = Vec::new();
+    let mut must_not: Vec<Box<dyn Query>> = Vec::new();
+    if let Some(brand) = &req.brand {
+        must.push(exact(f.brand, brand));
+    }
+    if let Some(platform) = &req.platform {
+        must.push(exact(f.platform, platform));
+    }
+    if let Some(seller) = &req.seller {
+        must.push(exact(f.seller, seller));
+    }
+    if let Some(category) = &req.category {
+        let category = category.trim();
+        if category.starts_with('/') {
+            let facet = Facet::from_text(category.trim_end_matches('/')).map_err(|e| {
+                IndexError::Filter {
+                    field: "category",
+                    value: category.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+            must.push(term(Term::from_facet(f.category, &facet)));
+        } else {
+            must.push(term(Term::from_field_text(f.category_slug, category)));
+        }
+    }
+    if let Some(mark) = &req.mark {
+        must.push(mark_term(mark));
+    }
+    if let Some(mark) = &req.without_mark {
+        must_not.push(mark_term(mark));
     }
     if req.min_price.is_some() || req.max_price.is_some() {
         let bound = |name: &'static str, d: Option<Decimal>| -> Result<Option<Term>, IndexError> {
             d.map(|d| {
                 d.to_f64()
-                    .map(|v| Term::from_field_f64(f.price_amount, v))
+                    .map(|v| Term::from_field_f64(f.price_base, v))
                     .ok_or_else(|| IndexError::Filter {
                         field: name,
-                        value: d.to_string(),
+                        value: format!("{d} {base}", base = base.as_str()),
                         reason: "is not representable as a number".into(),
                     })
             })
@@ -351,34 +501,58 @@ fn with_filters(
         };
         let lower = bound("min_price", req.min_price)?;
         let upper = bound("max_price", req.max_price)?;
-        filters.push(Box::new(RangeQuery::new(included(lower), included(upper))));
+        must.push(Box::new(RangeQuery::new(included(lower), included(upper))));
     }
-    if let Some(min_risk) = req.min_risk {
-        if !min_risk.is_finite() {
-            return Err(IndexError::Filter {
-                field: "min_risk",
-                value: min_risk.to_string(),
-                reason: "must be a finite number between 0 and 1".into(),
-            });
+    if req.min_risk.is_some() || req.max_risk.is_some() {
+        let bound = |name: &'static str, r: Option<f64>| -> Result<Option<Term>, IndexError> {
+            r.map(|r| {
+                if r.is_finite() {
+                    Ok(Term::from_field_f64(f.risk, r))
+                } else {
+                    Err(IndexError::Filter {
+                        field: name,
+                        value: r.to_string(),
+                        reason: "must be a finite number between 0 and 1".into(),
+                    })
+                }
+            })
+            .transpose()
+        };
+        let lower = bound("min_risk", req.min_risk)?;
+        let upper = bound("max_risk", req.max_risk)?;
+        must.push(Box::new(RangeQuery::new(included(lower), included(upper))));
+    }
+    for (field, from, to) in [
+        (f.first_seen, req.first_seen_from, req.first_seen_to),
+        (f.last_seen, req.last_seen_from, req.last_seen_to),
+    ] {
+        if from.is_some() || to.is_some() {
+            let bound = |t: Option<DateTime<Utc>>| {
+                t.map(|t| {
+                    Term::from_field_date(
+                        field,
+                        tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                    )
+                })
+            };
+            must.push(Box::new(RangeQuery::new(
+                included(bound(from)),
+                included(bound(to)),
+            )));
         }
-        filters.push(Box::new(RangeQuery::new(
-            Bound::Included(Term::from_field_f64(f.risk, min_risk)),
-            Bound::Unbounded,
-        )));
     }
-    if !req.include_delisted {
-        filters.push(term(Term::from_field_bool(f.delisted, false)));
+    match req.delisted {
+        Delisted::Exclude => must.push(term(Term::from_field_bool(f.delisted, false))),
+        Delisted::Only => must.push(term(Term::from_field_bool(f.delisted, true))),
+        Delisted::Include => {}
     }
-    if filters.is_empty() {
+    if must.is_empty() && must_not.is_empty() {
         return Ok(text_query);
     }
+    let zero = |q: Box<dyn Query>| Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>;
     let mut clauses = vec![(Occur::Must, text_query)];
-    for filter in filters {
-        clauses.push((
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(filter, 0.0)) as Box<dyn Query>,
-        ));
-    }
+    clauses.extend(must.into_iter().map(|q| (Occur::Must, zero(q))));
+    clauses.extend(must_not.into_iter().map(|q| (Occur::MustNot, q)));
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
 
@@ -386,34 +560,36 @@ fn included(term: Option<Term>) -> Bound<Term> {
     term.map_or(Bound::Unbounded, Bound::Included)
 }
 
-fn facet_aggregations() -> Aggregations {
-    let terms = |field: &str| serde_json::json!({"terms": {"field": field, "size": FACET_SIZE}});
-    serde_json::from_value(serde_json::json!({
-        names::BRAND: terms(names::BRAND),
-        names::PLATFORM: terms(names::PLATFORM),
-    }))
-    .expect("the facet aggregation request is well-formed")
-}
-
-fn read_facets(results: AggregationResults) -> Facets {
-    let counts = |name: &str| -> Vec<FacetCount> {
-        match results.0.get(name) {
-            Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) => buckets
-                .iter()
-                .filter_map(|b| match &b.key {
-                    Key::Str(value) => Some(FacetCount {
-                        value: value.clone(),
-                        count: b.doc_count,
-                    }),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
+fn read_facets(
+    values: Vec<std::collections::HashMap<String, u64>>,
+    categories: tantivy::collector::FacetCounts,
+    req: &SearchRequest,
+) -> Facets {
+    let mut values = values.into_iter().map(top_values);
+    let mut next = || values.next().unwrap_or_default();
+    let (brand, platform, seller, marks) = (next(), next(), next(), next());
+    let mut category: Vec<CategoryCount> = categories
+        .get(browsed_category(req))
+        .map(|(facet, count)| {
+            let path = facet.to_string();
+            CategoryCount {
+                name: facet
+                    .to_path()
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                path,
+                count,
+            }
+        })
+        .collect();
+    category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.path.cmp(&b.path)));
     Facets {
-        brand: counts(names::BRAND),
-        platform: counts(names::PLATFORM),
+        brand,
+        platform,
+        seller,
+        marks,
+        category,
     }
 }
 
@@ -470,4 +646,25 @@ impl Snippets {
 /// The same characters tantivy's snippets escape: `&`, `<`, `>`, `"`, `'`.
 fn escape(text: &str) -> String {
     html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_prefixes_become_words_and_known_ones_stay() {
+        let (q, warnings) = prepare_query("nosuchfield:插座 brand:philips +foo:bar");
+        assert_eq!(q, "nosuchfield 插座 brand:philips +foo bar");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("nosuchfield"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_pasted_page_is_cut_to_the_first_words_with_a_warning() {
+        let long = "插座 ".repeat(2_000);
+        let (q, warnings) = prepare_query(&long);
+        assert_eq!(q.split_whitespace().count(), MAX_QUERY_WORDS);
+        assert!(warnings[0].contains("2000 words"), "{warnings:?}");
+    }
 }

@@ -6,10 +6,10 @@
 //! until [`ListingWriter::commit`].
 
 use crate::error::IndexError;
+use crate::rates::CurrencyRates;
 use crate::schema::{ListingFields, NO_MARKS};
 use chrono::{DateTime, Utc};
 use qsword_listing::Listing;
-use rust_decimal::prelude::ToPrimitive;
 use std::path::PathBuf;
 use tantivy::indexer::UserOperation;
 use tantivy::schema::Facet;
@@ -26,8 +26,25 @@ pub struct IndexDoc<'a> {
     pub risk: Option<f64>,
     /// The page is gone (404/410) or the product is withdrawn.
     pub delisted: bool,
+    /// When the store first saw the listing; `last_seen` when `None`.
+    pub first_seen: Option<DateTime<Utc>>,
     /// When the crawler last saw the page; `listing.fetched_at` when `None`.
     pub last_seen: Option<DateTime<Utc>>,
+}
+
+impl<'a> IndexDoc<'a> {
+    /// A document for `listing` with store id `id` and nothing else known (not scored, live,
+    /// dates from the listing's `fetched_at`).
+    pub fn new(id: u64, listing: &'a Listing) -> Self {
+        IndexDoc {
+            id,
+            listing,
+            risk: None,
+            delisted: false,
+            first_seen: None,
+            last_seen: None,
+        }
+    }
 }
 
 /// The single writer of a [`crate::ListingIndex`]. tantivy allows one per index directory
@@ -35,6 +52,7 @@ pub struct IndexDoc<'a> {
 pub struct ListingWriter {
     pub(crate) writer: IndexWriter<TantivyDocument>,
     pub(crate) fields: ListingFields,
+    pub(crate) rates: CurrencyRates,
     pub(crate) reader: IndexReader,
     pub(crate) dir: PathBuf,
 }
@@ -42,7 +60,7 @@ pub struct ListingWriter {
 impl ListingWriter {
     /// Adds the listing, replacing any earlier document with the same id.
     pub fn upsert(&mut self, doc: &IndexDoc<'_>) -> Result<(), IndexError> {
-        let document = to_document(&self.fields, doc);
+        let document = to_document(&self.fields, &self.rates, doc);
         self.writer
             .run([
                 UserOperation::Delete(Term::from_field_u64(self.fields.id, doc.id)),
@@ -60,6 +78,18 @@ impl ListingWriter {
     pub fn delete(&mut self, id: u64) {
         self.writer
             .delete_term(Term::from_field_u64(self.fields.id, id));
+    }
+
+    /// Removes every document (a rebuild from the store starts here); takes effect at the
+    /// next commit, so a failed rebuild leaves the old index in place.
+    pub fn delete_all(&mut self) -> Result<(), IndexError> {
+        self.writer
+            .delete_all_documents()
+            .map_err(|source| IndexError::Commit {
+                dir: self.dir.clone(),
+                source,
+            })?;
+        Ok(())
     }
 
     /// Makes every upsert and delete so far durable and visible to searches of this index.
@@ -109,7 +139,7 @@ impl ListingWriter {
     }
 }
 
-fn to_document(f: &ListingFields, doc: &IndexDoc<'_>) -> TantivyDocument {
+fn to_document(f: &ListingFields, rates: &CurrencyRates, doc: &IndexDoc<'_>) -> TantivyDocument {
     let l = doc.listing;
     let mut d = TantivyDocument::default();
     d.add_u64(f.id, doc.id);
@@ -156,19 +186,21 @@ fn to_document(f: &ListingFields, doc: &IndexDoc<'_>) -> TantivyDocument {
     if let Some(price) = &l.price {
         d.add_text(f.price, price.amount.to_string());
         d.add_text(f.currency, price.currency.as_str());
-        if let Some(amount) = price.amount.to_f64() {
-            d.add_f64(f.price_amount, amount);
+        if let Some(amount) = rates.to_base(price) {
+            d.add_f64(f.price_base, amount);
         }
     }
     if let Some(risk) = doc.risk.filter(|r| r.is_finite()) {
         d.add_f64(f.risk, risk);
     }
     d.add_bool(f.delisted, doc.delisted);
-    if let Some(seen) = doc.last_seen.or(l.fetched_at) {
-        d.add_date(
-            f.last_seen,
-            tantivy::DateTime::from_timestamp_secs(seen.timestamp()),
-        );
+    let last_seen = doc.last_seen.or(l.fetched_at);
+    let date = |t: DateTime<Utc>| tantivy::DateTime::from_timestamp_secs(t.timestamp());
+    if let Some(seen) = doc.first_seen.or(last_seen) {
+        d.add_date(f.first_seen, date(seen));
+    }
+    if let Some(seen) = last_seen {
+        d.add_date(f.last_seen, date(seen));
     }
     d
 }

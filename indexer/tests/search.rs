@@ -2,7 +2,7 @@
 //! and sorting do what they say, counts are exact, re-indexing never duplicates, and nothing
 //! a shop writes in a title can inject markup into the console.
 
-use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
+use qsword_indexer::{Delisted, IndexDoc, ListingIndex, SearchRequest, Sort};
 use qsword_listing::{Decimal, Listing, Mark, Price, Seller};
 use std::str::FromStr;
 
@@ -121,6 +121,7 @@ fn index_of(items: &[Item]) -> ListingIndex {
             listing: &l,
             risk: Some(item.risk),
             delisted: false,
+            first_seen: None,
             last_seen: None,
         };
         writer.upsert(&doc).unwrap();
@@ -272,6 +273,7 @@ fn upserting_the_same_listing_again_replaces_it() {
             listing: &l,
             risk: None,
             delisted: false,
+            first_seen: None,
             last_seen: None,
         };
         writer.upsert(&doc).unwrap();
@@ -285,6 +287,7 @@ fn upserting_the_same_listing_again_replaces_it() {
             listing: &l,
             risk: None,
             delisted: false,
+            first_seen: None,
             last_seen: None,
         })
         .unwrap();
@@ -323,6 +326,7 @@ fn twenty_nightly_runs_leave_one_document_per_listing_and_few_segments() {
                     listing: &l,
                     risk,
                     delisted: false,
+                    first_seen: None,
                     last_seen: None,
                 })
                 .unwrap();
@@ -360,6 +364,7 @@ fn hostile_title_comes_back_escaped() {
             listing: &l,
             risk: None,
             delisted: false,
+            first_seen: None,
             last_seen: None,
         })
         .unwrap();
@@ -408,6 +413,7 @@ fn totals_and_facet_counts_are_exact_beyond_the_page() {
                 listing: &l,
                 risk: None,
                 delisted: id == 5,
+                first_seen: None,
                 last_seen: None,
             })
             .unwrap();
@@ -437,7 +443,7 @@ fn totals_and_facet_counts_are_exact_beyond_the_page() {
     assert_eq!(platforms, 136);
 
     let everything = SearchRequest {
-        include_delisted: true,
+        delisted: Delisted::Include,
         limit: 0,
         ..SearchRequest::new("")
     };
@@ -503,6 +509,7 @@ fn index_on_disk_survives_reopening_with_its_checkpoint() {
                 listing: &l,
                 risk: Some(0.3),
                 delisted: false,
+                first_seen: None,
                 last_seen: None,
             })
             .unwrap();
@@ -534,6 +541,7 @@ fn a_second_process_sees_commits_after_reload() {
             listing: &l,
             risk: None,
             delisted: false,
+            first_seen: None,
             last_seen: None,
         })
         .unwrap();
@@ -542,4 +550,289 @@ fn a_second_process_sees_commits_after_reload() {
     assert_eq!(reader_side.doc_count(), 0, "reader reloads only when asked");
     reader_side.reload().unwrap();
     assert_eq!(reader_side.doc_count(), 1);
+}
+
+/// 300 listings over a few sellers, categories, platforms and nights, with what each is.
+struct Spread {
+    id: u64,
+    seller: String,
+    path: Vec<String>,
+    platform: String,
+    night: i64,
+    risk: f64,
+    ccc: bool,
+    delisted: bool,
+}
+
+fn spread() -> Vec<Spread> {
+    let paths: [&[&str]; 4] = [
+        &["家用电器", "开关插座", "插座"],
+        &["家用电器", "厨房电器", "空气炸锅"],
+        &["家用电器", "厨房电器", "电饭煲"],
+        &["手机数码", "手机"],
+    ];
+    (0..300u64)
+        .map(|id| Spread {
+            id,
+            seller: format!("店铺{}", (id * 7) % 11),
+            path: paths[(id % 4) as usize]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            platform: format!("p{}.example", id % 3),
+            night: (id % 10) as i64,
+            risk: (id % 100) as f64 / 100.0,
+            ccc: id % 5 != 0,
+            delisted: id % 17 == 0,
+        })
+        .collect()
+}
+
+fn night(n: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-01T02:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        + chrono::Duration::days(n)
+}
+
+fn spread_index(rows: &[Spread]) -> ListingIndex {
+    let index = ListingIndex::in_memory().unwrap();
+    let mut writer = index.writer(20_000_000).unwrap();
+    for row in rows {
+        let mut l = Listing::new(
+            format!("https://{}/item/{}", row.platform, row.id),
+            format!("正品 商品{} 插座", row.id),
+        );
+        l.platform = Some(row.platform.clone());
+        l.category_path = row.path.clone();
+        l.seller = Some(Seller {
+            name: row.seller.clone(),
+            ..Default::default()
+        });
+        l.price = Some(Price::new(&format!("{}.00", 10 + row.id), "CNY").unwrap());
+        if row.ccc {
+            l.marks = vec![Mark {
+                scheme: "CCC".into(),
+                number: None,
+                source: None,
+            }];
+        }
+        writer
+            .upsert(&IndexDoc {
+                risk: Some(row.risk),
+                delisted: row.delisted,
+                first_seen: Some(night(row.night)),
+                last_seen: Some(night(row.night + 1)),
+                ..IndexDoc::new(row.id, &l)
+            })
+            .unwrap();
+    }
+    writer.commit().unwrap();
+    index
+}
+
+#[test]
+fn seller_and_category_facets_equal_counts_taken_from_the_rows() {
+    let rows = spread();
+    let index = spread_index(&rows);
+    let req = SearchRequest {
+        platform: Some("p1.example".into()),
+        category: Some("/家用电器".into()),
+        limit: 5,
+        ..SearchRequest::new("插座")
+    };
+    let results = index.search(&req).unwrap();
+    let matching: Vec<&Spread> = rows
+        .iter()
+        .filter(|r| r.platform == "p1.example" && r.path[0] == "家用电器" && !r.delisted)
+        .collect();
+    assert_eq!(results.total, matching.len());
+
+    let mut sellers = std::collections::BTreeMap::<String, u64>::new();
+    let mut children = std::collections::BTreeMap::<String, u64>::new();
+    for r in &matching {
+        *sellers.entry(r.seller.clone()).or_default() += 1;
+        *children
+            .entry(format!("/{}/{}", r.path[0], r.path[1]))
+            .or_default() += 1;
+    }
+    let got_sellers: std::collections::BTreeMap<String, u64> = results
+        .facets
+        .seller
+        .iter()
+        .map(|c| (c.value.clone(), c.count))
+        .collect();
+    assert_eq!(got_sellers, sellers);
+    // Category counts are the children of the browsed category, with their names.
+    let got_children: std::collections::BTreeMap<String, u64> = results
+        .facets
+        .category
+        .iter()
+        .map(|c| (c.path.clone(), c.count))
+        .collect();
+    assert_eq!(got_children, children);
+    assert!(results
+        .facets
+        .category
+        .iter()
+        .any(|c| c.name == "厨房电器" && c.path == "/家用电器/厨房电器"));
+    let marks: u64 = results
+        .facets
+        .marks
+        .iter()
+        .filter(|c| c.value == "none")
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(marks, matching.iter().filter(|r| !r.ccc).count() as u64);
+}
+
+#[test]
+fn date_ranges_and_newest_first() {
+    let rows = spread();
+    let index = spread_index(&rows);
+    let req = SearchRequest {
+        first_seen_from: Some(night(3)),
+        first_seen_to: Some(night(5)),
+        sort: Sort::Newest,
+        limit: 1_000,
+        ..SearchRequest::new("")
+    };
+    let results = index.search(&req).unwrap();
+    let expected = rows
+        .iter()
+        .filter(|r| (3..=5).contains(&r.night) && !r.delisted)
+        .count();
+    assert_eq!(results.total, expected);
+    let seen: Vec<_> = results.hits.iter().map(|h| h.first_seen.unwrap()).collect();
+    assert!(seen.windows(2).all(|w| w[0] >= w[1]), "not newest first");
+    assert_eq!(seen.first(), Some(&night(5)));
+    assert_eq!(seen.last(), Some(&night(3)));
+    assert_eq!(results.hits[0].last_seen, Some(night(6)));
+
+    let gone_lately = SearchRequest {
+        last_seen_to: Some(night(2)),
+        delisted: Delisted::Include,
+        limit: 1_000,
+        ..SearchRequest::new("")
+    };
+    let expected = rows.iter().filter(|r| r.night + 1 <= 2).count();
+    assert_eq!(index.search(&gone_lately).unwrap().total, expected);
+}
+
+#[test]
+fn without_a_mark_risk_ceiling_and_only_delisted() {
+    let rows = spread();
+    let index = spread_index(&rows);
+    let no_ccc_low_risk = SearchRequest {
+        without_mark: Some("ccc".into()),
+        max_risk: Some(0.30),
+        limit: 1_000,
+        ..SearchRequest::new("")
+    };
+    let mut got = ids(&index, &no_ccc_low_risk);
+    got.sort();
+    let expected: Vec<u64> = rows
+        .iter()
+        .filter(|r| !r.ccc && r.risk <= 0.30 && !r.delisted)
+        .map(|r| r.id)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+
+    let only = SearchRequest {
+        delisted: Delisted::Only,
+        limit: 1_000,
+        ..SearchRequest::new("")
+    };
+    let results = index.search(&only).unwrap();
+    assert_eq!(
+        results.total,
+        rows.iter().filter(|r| r.delisted).count(),
+        "only the delisted"
+    );
+    assert!(results.hits.iter().all(|h| h.delisted));
+}
+
+#[test]
+fn prices_in_other_currencies_are_ranged_and_sorted_in_the_base_currency() {
+    let index = ListingIndex::in_memory().unwrap();
+    let mut writer = index.writer(20_000_000).unwrap();
+    for (id, price, currency) in [(1, "5.00", "USD"), (2, "30.00", "CNY"), (3, "50.00", "CNY")] {
+        let mut l = Listing::new(format!("https://x.example/{id}"), "插座");
+        l.price = Some(Price::new(price, currency).unwrap());
+        writer.upsert(&IndexDoc::new(id, &l)).unwrap();
+    }
+    writer.commit().unwrap();
+    let base = index.rates().base();
+    assert_eq!(base.as_str(), "CNY");
+    let usd = index.rates().rate("USD".parse().unwrap()).unwrap();
+    let five_dollars = (Decimal::from_str("5").unwrap() * usd).to_string();
+    assert!(
+        five_dollars.parse::<f64>().unwrap() > 30.0,
+        "{five_dollars}"
+    );
+    let req = SearchRequest {
+        min_price: Some(Decimal::from_str("31").unwrap()),
+        max_price: Some(Decimal::from_str("45").unwrap()),
+        ..SearchRequest::new("")
+    };
+    let results = index.search(&req).unwrap();
+    assert_eq!(ids(&index, &req), [1], "$5 is in ¥31–45");
+    // The original price is what is shown.
+    assert_eq!(
+        results.hits[0].price,
+        Some(Price::new("5.00", "USD").unwrap())
+    );
+    let by_price = SearchRequest {
+        sort: Sort::PriceAsc,
+        ..SearchRequest::new("")
+    };
+    assert_eq!(ids(&index, &by_price), [2, 1, 3]);
+}
+
+#[test]
+fn export_yields_every_hit_in_the_order_of_the_pages() {
+    let rows = spread();
+    let index = spread_index(&rows);
+    let req = SearchRequest {
+        sort: Sort::RiskDesc,
+        delisted: Delisted::Include,
+        ..SearchRequest::new("插座")
+    };
+    let export = index.export(&req).unwrap();
+    assert_eq!(export.remaining(), rows.len());
+    let exported: Vec<u64> = export.map(|hit| hit.unwrap().id).collect();
+    let mut paged = Vec::new();
+    for offset in (0..rows.len()).step_by(40) {
+        paged.extend(ids(
+            &index,
+            &SearchRequest {
+                offset,
+                limit: 40,
+                ..req.clone()
+            },
+        ));
+    }
+    assert_eq!(exported.len(), rows.len());
+    let risks =
+        |ids: &[u64]| -> Vec<f64> { ids.iter().map(|id| rows[*id as usize].risk).collect() };
+    // Same order of risk (ties may fall either way between the two).
+    assert_eq!(risks(&exported), risks(&paged));
+    assert!(risks(&exported).windows(2).all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn an_unknown_field_is_searched_as_words_and_said() {
+    let index = index_of(ITEMS);
+    let results = index.search(&SearchRequest::new("colour:五孔")).unwrap();
+    assert_eq!(results.hits.iter().map(|h| h.id).collect::<Vec<_>>(), [1]);
+    assert!(
+        results.warnings.iter().any(|w| w.contains("colour")),
+        "{:?}",
+        results.warnings
+    );
+    let long = "插座 ".repeat(2_000);
+    let results = index.search(&SearchRequest::new(long)).unwrap();
+    assert!(results.warnings.iter().any(|w| w.contains("2000 words")));
+    assert_eq!(results.total, 2);
 }

@@ -5,7 +5,7 @@
 use crate::catalogue::{self, Brand, Category, MarkRule, Template};
 use crate::counterfeit;
 use crate::truth::TruthRecord;
-use qsword_listing::{Currency, Decimal, Mark, Price, Seller};
+use qsword_listing::{Currency, Decimal, Listing, Mark, Price, Seller};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -402,6 +402,17 @@ impl Market {
     /// [`Market::truth`] one record at a time, for markets too big to hold the truth twice.
     pub fn truth_iter(&self) -> impl Iterator<Item = TruthRecord> + '_ {
         self.offers.iter().map(|o| self.truth_record(o))
+    }
+
+    /// Every product page as a listing with its description and its truth, one at a time
+    /// ([`TruthRecord::listing`] plus the description the page shows).
+    pub fn listings(&self) -> impl Iterator<Item = (TruthRecord, Listing)> + '_ {
+        self.offers.iter().map(|o| {
+            let truth = self.truth_record(o);
+            let mut listing = truth.listing();
+            listing.description = Some(self.description(o));
+            (truth, listing)
+        })
     }
 
     pub(crate) fn truth_record(&self, o: &Offer) -> TruthRecord {

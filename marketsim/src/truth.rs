@@ -1,7 +1,7 @@
 //! Ground truth: what every product page of the market really is, so tests and benchmarks can
 //! score the crawler, the extractor and the detector against it.
 
-use qsword_listing::{Mark, Price, Seller};
+use qsword_listing::{Listing, Mark, Price, Seller};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -51,6 +51,31 @@ pub struct TruthRecord {
     pub gone_status: Option<u16>,
     /// The day the page last changed (0 = first generated).
     pub modified_day: u32,
+}
+
+impl TruthRecord {
+    /// The listing a perfect extractor would read from this page, without the description
+    /// (see [`crate::Market::listings`] for that): for benchmarks and tests that need listings
+    /// by the million without rendering pages. The URL is `url`, else `http://{shop}{path}`.
+    pub fn listing(&self) -> Listing {
+        let url = self
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}{}", self.shop, self.path));
+        let mut l = Listing::new(url, self.title.clone());
+        l.platform = Some(self.shop.clone());
+        l.brand = Some(self.brand.clone());
+        l.model = Some(self.model.clone());
+        l.gtin = self.gtin.clone();
+        l.sku = Some(self.item_id.clone());
+        l.category = Some(self.category.clone());
+        l.category_path = self.category_path.clone();
+        l.price = Some(self.price.clone());
+        l.list_price = self.list_price.clone();
+        l.seller = Some(self.seller.clone());
+        l.marks = self.marks.clone();
+        l
+    }
 }
 
 /// Writes truth records as **JSONL** (one JSON object per line), the format of every qsword

@@ -83,6 +83,9 @@ pub struct StoredListing {
     pub warc: Option<WarcLocation>,
     /// The latest detector score, if the listing was assessed.
     pub risk: Option<f64>,
+    /// The store's change sequence when this row last changed in a way the index shows
+    /// (see [`Store::for_each_listing_changed_since`]).
+    pub change_seq: i64,
 }
 
 /// One entry of a listing's history: its state as of one capture.
@@ -131,7 +134,7 @@ impl<'a> Meaning<'a> {
 }
 
 const LISTING_COLUMNS: &str = "id, listing_json, first_seen, last_seen, delisted_at, \
-     content_digest, warc_file, warc_record_id, warc_offset, risk";
+     content_digest, warc_file, warc_record_id, warc_offset, risk, change_seq";
 
 /// The raw columns of a listings row; decoded outside rusqlite's row closure so that decoding
 /// errors can name the row.
@@ -144,6 +147,7 @@ struct ListingRow {
     content_digest: Option<String>,
     warc: Option<WarcLocation>,
     risk: Option<f64>,
+    change_seq: i64,
 }
 
 impl ListingRow {
@@ -157,6 +161,7 @@ impl ListingRow {
             content_digest: row.get(5)?,
             warc: warc_from_columns(row.get(6)?, row.get(7)?, row.get(8)?),
             risk: row.get(9)?,
+            change_seq: row.get(10)?,
         })
     }
 
@@ -171,6 +176,7 @@ impl ListingRow {
             content_digest: self.content_digest,
             warc: self.warc,
             risk: self.risk,
+            change_seq: self.change_seq,
         })
     }
 }
@@ -446,6 +452,38 @@ impl Store {
         let mut n = 0;
         for row in rows {
             f(row.doing(|| "reading listings".into())?.decode()?)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The store's listing change sequence now: every insert, and every update that changes a
+    /// listing's JSON, dates, delisting or risk, gives the row the next number.
+    pub fn listing_change_seq(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT seq FROM listing_changes WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .doing(|| "reading the listing change sequence".into())
+    }
+
+    /// Calls `f` with every listing changed after sequence number `after` (0: all of them),
+    /// oldest change first, streaming; for an index catching up with the store. Returns how
+    /// many listings were visited.
+    pub fn for_each_listing_changed_since(
+        &self,
+        after: i64,
+        mut f: impl FnMut(StoredListing) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT {LISTING_COLUMNS} FROM listings WHERE change_seq > ?1 ORDER BY change_seq"
+        );
+        let doing = || format!("reading listings changed since {after}");
+        let mut stmt = self.conn.prepare(&sql).doing(doing)?;
+        let rows = stmt.query_map([after], ListingRow::read).doing(doing)?;
+        let mut n = 0;
+        for row in rows {
+            f(row.doing(doing)?.decode()?)?;
             n += 1;
         }
         Ok(n)

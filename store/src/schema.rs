@@ -157,6 +157,35 @@ ALTER TABLE frontier ADD COLUMN last_error TEXT;
 -- A new run re-queues per site and kind by age.
 CREATE INDEX frontier_recrawl ON frontier(site, kind, state, fetched_at);
 "#,
+    // 3: a change sequence on listings (issue 5), so the search index can catch up with the
+    // store incrementally: the index records the sequence it has seen in its commit, and the
+    // next `qsword index` reads only listings changed since. Triggers keep it true for every
+    // writer, present or future; an update that changes nothing indexed leaves it alone.
+    r#"
+CREATE TABLE listing_changes (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    seq             INTEGER NOT NULL
+);
+INSERT INTO listing_changes (id, seq) SELECT 1, coalesce(max(id), 0) FROM listings;
+ALTER TABLE listings ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE listings SET change_seq = id;
+CREATE INDEX listings_by_change ON listings(change_seq);
+CREATE TRIGGER listings_changed_on_insert AFTER INSERT ON listings BEGIN
+    UPDATE listing_changes SET seq = seq + 1 WHERE id = 1;
+    UPDATE listings SET change_seq = (SELECT seq FROM listing_changes WHERE id = 1)
+        WHERE id = NEW.id;
+END;
+CREATE TRIGGER listings_changed_on_update
+    AFTER UPDATE OF listing_json, first_seen, last_seen, delisted_at, risk ON listings
+    WHEN OLD.listing_json IS NOT NEW.listing_json OR OLD.first_seen IS NOT NEW.first_seen
+      OR OLD.last_seen IS NOT NEW.last_seen OR OLD.delisted_at IS NOT NEW.delisted_at
+      OR OLD.risk IS NOT NEW.risk
+BEGIN
+    UPDATE listing_changes SET seq = seq + 1 WHERE id = 1;
+    UPDATE listings SET change_seq = (SELECT seq FROM listing_changes WHERE id = 1)
+        WHERE id = NEW.id;
+END;
+"#,
 ];
 
 /// The schema version this binary writes.
