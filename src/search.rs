@@ -1,5 +1,5 @@
-//! `qsword search`: the staff's query line over the index — a table for people, JSON lines or
-//! CSV for tools, `--all` for every hit however many.
+//! `qsword search`: the staff's query line over the index — a table for people, JSON or CSV
+//! for tools, `--all` for every hit however many (streamed, not paged).
 
 use crate::pipeline::Ctx;
 use anyhow::{bail, Context, Result};
@@ -63,7 +63,8 @@ pub struct SearchArgs {
     /// Every hit, not a page (`--limit`/`--offset` ignored); best with --csv or --json.
     #[arg(long)]
     pub all: bool,
-    /// JSON lines, one hit a line (after a first line with the totals and facets unless --all).
+    /// JSON: one document for a page (`total`, `offset`, `facets`, `warnings`, `hits`);
+    /// with `--all`, JSON lines, one hit a line, streamed.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// CSV with a header row.
@@ -204,13 +205,15 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     match &mut sink {
         Sink::Json(out) => {
-            let head = serde_json::json!({
+            let page = serde_json::json!({
                 "total": results.total,
                 "offset": req.offset,
                 "facets": results.facets,
                 "warnings": results.warnings,
+                "hits": results.hits,
             });
-            writeln!(out, "{head}")?;
+            writeln!(out, "{page}")?;
+            return sink.finish();
         }
         Sink::Table(out) => writeln!(
             out,

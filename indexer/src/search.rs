@@ -162,7 +162,10 @@ impl ListingIndex {
         parser.set_field_boost(f.model, 1.5);
         let (query, errors) = parser.parse_query_lenient(&text);
         warnings.extend(errors.iter().map(|e| e.to_string()));
-        if query.is::<EmptyQuery>() {
+        // "AND(" parses to a boolean query over nothing: as empty as EmptyQuery, and as silent.
+        let mut terms = 0usize;
+        query.query_terms(&mut |_, _| terms += 1);
+        if query.is::<EmptyQuery>() || (terms == 0 && !query.is::<AllQuery>()) {
             warnings.push(format!("the query {text:?} contains no searchable words"));
         }
         (query, warnings)
@@ -266,10 +269,12 @@ impl Iterator for Export {
 }
 
 /// Cuts what no user types (more than [`MAX_QUERY_WORDS`] words; `field:` prefixes that name
-/// no field) and says so, so the parser sees a query it can take literally.
+/// no field; an unmatched quote; unbalanced brackets) and says so, so the parser sees a query
+/// it can take literally.
 fn prepare_query(text: &str) -> (String, Vec<String>) {
     let mut warnings = Vec::new();
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let balanced = balance(text, &mut warnings);
+    let words: Vec<&str> = balanced.split_whitespace().collect();
     let kept = if words.len() > MAX_QUERY_WORDS {
         warnings.push(format!(
             "the query has {} words; only the first {MAX_QUERY_WORDS} were searched",
@@ -279,6 +284,21 @@ fn prepare_query(text: &str) -> (String, Vec<String>) {
     } else {
         &words[..]
     };
+    // A query of nothing but operators ("AND", "-", "||") asks for nothing; tantivy would
+    // silently match nothing. Search the operators as words instead, and say so.
+    let is_operator = |w: &&str| {
+        matches!(*w, "AND" | "OR" | "NOT" | "&&" | "||" | "!")
+            || w.chars()
+                .all(|c| matches!(c, '+' | '-' | '!' | '^' | '~' | '*'))
+    };
+    if !kept.is_empty() && kept.iter().all(is_operator) {
+        warnings.push(format!(
+            "the query {:?} is only operators, with no words to apply them to; searched as words",
+            kept.join(" ")
+        ));
+        let quoted: Vec<String> = kept.iter().map(|w| format!("\"{w}\"")).collect();
+        return (quoted.join(" "), warnings);
+    }
     let mut out = Vec::with_capacity(kept.len());
     for word in kept {
         let bare = word.trim_start_matches(['+', '-', '(']);
@@ -297,6 +317,32 @@ fn prepare_query(text: &str) -> (String, Vec<String>) {
         }
     }
     (out.join(" "), warnings)
+}
+
+/// Drops the last quote when quotes are unmatched, and every bracket when brackets do not
+/// pair up, with a warning each: the parser would otherwise guess, silently.
+fn balance(text: &str, warnings: &mut Vec<String>) -> String {
+    let mut out = text.to_string();
+    if out.matches('"').count() % 2 == 1 {
+        let at = out.rfind('"').expect("an odd count is at least one");
+        out.remove(at);
+        warnings.push("an unmatched \" was ignored".to_string());
+    }
+    let mut depth = 0i64;
+    let mut paired = true;
+    for c in out.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => paired = false,
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    if !paired || depth != 0 {
+        out = out.replace(['(', ')'], " ");
+        warnings.push("unbalanced brackets were ignored".to_string());
+    }
+    out
 }
 
 /// The facet the category counts are the children of: the filtered category path, or the root.
@@ -655,9 +701,22 @@ mod tests {
     #[test]
     fn unknown_field_prefixes_become_words_and_known_ones_stay() {
         let (q, warnings) = prepare_query("nosuchfield:插座 brand:philips +foo:bar");
-        assert_eq!(q, "nosuchfield 插座 brand:philips +foo bar");
+        assert_eq!(q, "插座 brand:philips +bar");
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("nosuchfield"), "{warnings:?}");
+    }
+
+    #[test]
+    fn unmatched_quotes_and_brackets_are_dropped_with_a_warning() {
+        let (q, w) = prepare_query("\"公牛 插座");
+        assert_eq!((q.as_str(), w.len()), ("公牛 插座", 1), "{w:?}");
+        let (q, w) = prepare_query("插座 (五孔 OR 三孔");
+        assert_eq!((q.as_str(), w.len()), ("插座 五孔 OR 三孔", 1), "{w:?}");
+        let (q, w) = prepare_query("\"公牛 插座\" (五孔 OR 三孔)");
+        assert_eq!(q, "\"公牛 插座\" (五孔 OR 三孔)");
+        assert!(w.is_empty(), "{w:?}");
+        let (q, w) = prepare_query("AND");
+        assert_eq!((q.as_str(), w.len()), ("\"AND\"", 1), "{w:?}");
     }
 
     #[test]
