@@ -17,6 +17,11 @@ use config::Config;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
+// Indexing, extraction and detection allocate many small strings on every thread; glibc's
+// malloc contends on its arena locks there (a quarter of indexing time in a profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "qsword",

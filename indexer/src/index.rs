@@ -3,11 +3,12 @@
 use crate::error::IndexError;
 use crate::rates::CurrencyRates;
 use crate::schema::ListingFields;
-use crate::tokenizer::register_tokenizers;
+use crate::tokenizer::{query_tokenizers, register_tokenizers};
 use crate::writer::ListingWriter;
 use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::LogMergePolicy;
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyError};
 
 /// tantivy refuses a writer with less than 15 MB per indexing thread.
@@ -25,6 +26,8 @@ pub struct ListingIndex {
     pub(crate) fields: ListingFields,
     pub(crate) rates: CurrencyRates,
     pub(crate) dir: PathBuf,
+    /// What queries are analysed with ([`crate::tokenizer::query_tokenizers`]).
+    pub(crate) query_tokenizers: TokenizerManager,
 }
 
 /// Segments whose share of deleted (replaced) documents passes this are merged even when
@@ -74,8 +77,20 @@ impl ListingIndex {
         Self::with_index(index, fields, dir)
     }
 
-    fn with_index(index: Index, fields: ListingFields, dir: PathBuf) -> Result<Self, IndexError> {
+    fn with_index(
+        mut index: Index,
+        fields: ListingFields,
+        dir: PathBuf,
+    ) -> Result<Self, IndexError> {
         register_tokenizers(index.tokenizers());
+        // Segments are searched in parallel, one thread per core: a query over a million
+        // listings and seven segments then takes about half as long on two cores.
+        index
+            .set_default_multithread_executor()
+            .map_err(|source| IndexError::Open {
+                dir: dir.clone(),
+                source,
+            })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -90,6 +105,7 @@ impl ListingIndex {
             fields,
             rates: CurrencyRates::reference(),
             dir,
+            query_tokenizers: query_tokenizers(),
         })
     }
 

@@ -150,9 +150,10 @@ impl ListingIndex {
             return (Box::new(AllQuery), warnings);
         }
         let f = &self.fields;
-        let mut parser = QueryParser::for_index(
-            &self.index,
+        let mut parser = QueryParser::new(
+            self.index.schema(),
             vec![f.title, f.title_ngram, f.description, f.brand_text, f.model],
+            self.query_tokenizers.clone(),
         );
         parser.set_conjunction_by_default();
         parser.set_field_boost(f.title, 2.0);

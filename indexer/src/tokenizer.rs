@@ -47,7 +47,7 @@ fn jieba() -> &'static Jieba {
 /// written or searched; [`crate::ListingIndex`] does it for you.
 pub fn register_tokenizers(manager: &TokenizerManager) {
     manager.register(ZH_EN, zh_en_analyzer());
-    manager.register(CJK_NGRAM, TextAnalyzer::from(CjkNgramTokenizer));
+    manager.register(CJK_NGRAM, TextAnalyzer::from(CjkNgramTokenizer::default()));
     manager.register(
         RAW_LOWER,
         TextAnalyzer::builder(RawTokenizer::default())
@@ -97,11 +97,36 @@ impl Tokenizer for JiebaTokenizer {
     }
 }
 
+/// The tokenizers a query is analysed with: those of [`register_tokenizers`], except that
+/// [`CJK_NGRAM`] yields only the pairs of a run of two or more CJK characters (see
+/// [`CjkNgramTokenizer::for_queries`]).
+pub fn query_tokenizers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    register_tokenizers(&manager);
+    manager.register(
+        CJK_NGRAM,
+        TextAnalyzer::from(CjkNgramTokenizer::for_queries()),
+    );
+    manager
+}
+
 /// Every CJK character and every pair of adjacent CJK characters. Runs of other letters and
 /// digits are kept whole and lower-cased, so that `第18晚` does not match `第19晚` (the digits
 /// must match too), and punctuation and spaces are skipped.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct CjkNgramTokenizer;
+pub struct CjkNgramTokenizer {
+    pairs_only: bool,
+}
+
+impl CjkNgramTokenizer {
+    /// The query side: a run of CJK characters as its pairs alone (a lone character as
+    /// itself). The pairs at consecutive positions already pin every character down, so the
+    /// single characters would only make the phrase longer to check: `插座` becomes one term
+    /// instead of a three-term phrase.
+    pub fn for_queries() -> Self {
+        CjkNgramTokenizer { pairs_only: true }
+    }
+}
 
 impl Tokenizer for CjkNgramTokenizer {
     type TokenStream<'a> = VecTokenStream;
@@ -114,12 +139,13 @@ impl Tokenizer for CjkNgramTokenizer {
         while position < chars.len() {
             let (from, c) = chars[position];
             if is_cjk(c) {
-                let to = end_of(position + 1);
-                tokens.push(token(text, from, to, position));
-                if chars
-                    .get(position + 1)
-                    .is_some_and(|&(_, next)| is_cjk(next))
-                {
+                let cjk_at = |i: usize| chars.get(i).is_some_and(|&(_, c)| is_cjk(c));
+                let pair = cjk_at(position + 1);
+                let lone = !pair && (position == 0 || !cjk_at(position - 1));
+                if !self.pairs_only || lone {
+                    tokens.push(token(text, from, end_of(position + 1), position));
+                }
+                if pair {
                     tokens.push(token(text, from, end_of(position + 2), position));
                 }
                 position += 1;
@@ -287,12 +313,21 @@ mod tests {
 
     #[test]
     fn ngrams_cover_every_cjk_character_and_pair_and_keep_other_words_whole() {
-        let mut analyzer = TextAnalyzer::from(CjkNgramTokenizer);
+        let mut analyzer = TextAnalyzer::from(CjkNgramTokenizer::default());
         let got = texts(&mut analyzer, "插座A五孔, 第18晚");
         assert_eq!(
             got,
             ["插", "插座", "座", "a", "五", "五孔", "孔", "第", "18", "晚"]
         );
+        // Queries: pairs alone, a lone character as itself, at the indexed positions.
+        let mut query = TextAnalyzer::from(CjkNgramTokenizer::for_queries());
+        let got = texts(&mut query, "空气炸锅 锅 第18晚");
+        assert_eq!(got, ["空气", "气炸", "炸锅", "锅", "第", "18", "晚"]);
+        let positions: Vec<usize> = tokens(&mut query, "空气炸锅")
+            .iter()
+            .map(|t| t.position)
+            .collect();
+        assert_eq!(positions, [0, 1, 2]);
         let text = "公牛插座";
         for token in tokens(&mut analyzer, text) {
             assert_eq!(&text[token.offset_from..token.offset_to], token.text);

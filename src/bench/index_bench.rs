@@ -62,7 +62,7 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
     let t = Instant::now();
     let market = Market::generate(&cfg);
     println!(
-        "bench index: {} listings from a market of {} products, {} shops ({} cores, {} build)",
+        "bench index: {} listings from a market of {} products, {} shops ({} cores, {})",
         args.listings,
         cfg.products,
         cfg.shops,
@@ -73,25 +73,30 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
         "  market     generated in {:.2}s",
         t.elapsed().as_secs_f64()
     );
-    // The market offers about `offers_per_product` per product; more are made by giving
-    // repeats new ids (and URLs), as a second night's new listings would.
+    // The market offers about `offers_per_product` per product; past its offers the stream
+    // starts over with new ids (and URLs), as a later night's new listings would. Listings are
+    // made as they are consumed, so memory is the market's and the index's, not a copy.
     let listings = || {
-        let n = market.offer_count().max(1);
-        (0..args.listings).map(move |i| (i as u64, i / n, i % n))
+        (0usize..)
+            .flat_map(|round| market.listings().map(move |(t, l)| (round, t, l)))
+            .take(args.listings)
+            .enumerate()
+            .map(|(id, (round, truth, mut listing))| {
+                if round > 0 {
+                    listing.url = format!("{}?r={round}", listing.url);
+                }
+                (id as u64, truth, listing)
+            })
     };
-    let source: Vec<(TruthRecord, Listing)> = market.listings().collect();
-    let make = |(id, round, at): (u64, usize, usize)| {
-        let (truth, mut listing) = source[at].clone();
-        if round > 0 {
-            listing.url = format!("{}?r={round}", listing.url);
-        }
-        (id, truth, listing)
-    };
+    let model = market
+        .listings()
+        .find_map(|(_, l)| l.model.filter(|m| m.chars().any(|c| c.is_ascii_digit())))
+        .unwrap_or_default();
 
     // Pass 1: what making the listings costs alone, and their size as JSON.
     let t = Instant::now();
     let mut json_bytes = 0u64;
-    for (_, _, listing) in listings().map(make) {
+    for (_, _, listing) in listings() {
         json_bytes += serde_json::to_vec(&listing)?.len() as u64 + 1;
     }
     let making = t.elapsed();
@@ -107,7 +112,7 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
     let index = ListingIndex::open_or_create(&dir)?;
     let mut writer = index.writer(memory_mb << 20)?;
     let t = Instant::now();
-    for (id, truth, listing) in listings().map(make) {
+    for (id, truth, listing) in listings() {
         writer.upsert(&doc(id, &truth, &listing))?;
     }
     writer.commit()?;
@@ -128,9 +133,8 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
         mib(size),
         size as f64 / json_bytes.max(1) as f64
     );
-    drop(source);
 
-    let mix = query_mix(&index)?;
+    let mix = query_mix(&index, &model)?;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); mix.len()];
     // One warm-up pass: the first query of each kind pays for opening columns.
     for (_, req) in &mix {
@@ -150,7 +154,9 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
         println!("    {name:<34} {:>8} hits  {}", total, percentiles_ms(t));
     }
     match peak_rss_mib() {
-        Some(m) => println!("  memory     peak RSS {m:.0} MiB (whole process: the market and its listings included)"),
+        Some(m) => println!(
+            "  memory     peak RSS {m:.0} MiB (whole process, the generated market included)"
+        ),
         None => println!("  memory     peak RSS unavailable (no /proc/self/status)"),
     }
     Ok(())
@@ -159,13 +165,16 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
 /// The fixed mix: Chinese words, English words, brand + price range, a category with its
 /// facets, riskiest first, and a word found in about half of the index. Every query asks for
 /// facets, as the console does.
-fn query_mix(index: &ListingIndex) -> Result<Vec<(String, SearchRequest)>> {
+fn query_mix(index: &ListingIndex, model: &str) -> Result<Vec<(String, SearchRequest)>> {
     let mut mix = vec![
         ("中文 插座".to_string(), SearchRequest::new("插座")),
         ("中文 空气炸锅".into(), SearchRequest::new("空气炸锅")),
         ("中文 sub-word 充电".into(), SearchRequest::new("充电")),
         ("English philips".into(), SearchRequest::new("philips")),
-        ("English model mate60".into(), SearchRequest::new("mate60")),
+        (
+            format!("model {}", model.to_lowercase()),
+            SearchRequest::new(model.to_lowercase()),
+        ),
         (
             "brand 公牛 + ¥10–40".into(),
             SearchRequest {
