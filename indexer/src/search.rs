@@ -589,7 +589,8 @@ fn with_filters(
         }
     }
     match req.delisted {
-        Delisted::Exclude => must.push(term(Term::from_field_bool(f.delisted, false))),
+        // Excluding the few delisted is cheaper than intersecting with the many live ones.
+        Delisted::Exclude => must_not.push(term(Term::from_field_bool(f.delisted, true))),
         Delisted::Only => must.push(term(Term::from_field_bool(f.delisted, true))),
         Delisted::Include => {}
     }
