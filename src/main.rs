@@ -77,7 +77,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Search the index.
-    Search(search::SearchArgs),
+    Search(Box<search::SearchArgs>),
     /// Write alert digests for flagged listings not yet alerted (to the outbox).
     Alerts,
     /// Import listings from JSONL into the store (bad lines are reported by line and field).
@@ -194,7 +194,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
-        Command::Search(args) => search::run(&ctx, args),
+        Command::Search(args) => search::run(&ctx, *args),
         Command::Alerts => {
             let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
             println!("{s}");

@@ -177,7 +177,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     let mut sink = if args.csv {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(CSV_HEADER)?;
-        Sink::Csv(w)
+        Sink::Csv(Box::new(w))
     } else if args.json {
         Sink::Json(out)
     } else {
@@ -237,7 +237,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 enum Sink<W: Write> {
     Table(W),
     Json(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 impl<W: Write> Sink<W> {
