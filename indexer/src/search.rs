@@ -47,13 +47,8 @@ impl ListingIndex {
     /// Runs a search on the index as of the last commit/reload.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let searcher = self.reader.searcher();
-        let search_err = |source| IndexError::Search {
-            dir: self.dir.clone(),
-            query: req.query.clone(),
-            source,
-        };
-        let (text_query, warnings) = self.parse_text(&req.query);
-        let query = with_filters(&self.fields, self.rates.base(), text_query.box_clone(), req)?;
+        let search_err = self.search_error(req);
+        let (text_query, query, warnings) = self.queries(req)?;
 
         let limit = req.limit.min(MAX_PAGE);
         // TopDocs panics on a zero limit; ask for one and drop it.
@@ -62,7 +57,7 @@ impl ListingIndex {
         let (total, mut page, facet_fruit) = match sort_key(req.sort) {
             None => searcher
                 .search(&*query, &(Count, top, facets))
-                .map_err(search_err)?,
+                .map_err(&search_err)?,
             Some(key) => {
                 let by_value = top.tweak_score(move |segment: &SegmentReader| {
                     let value = key.reader(segment);
@@ -70,7 +65,7 @@ impl ListingIndex {
                 });
                 let (total, docs, facets) = searcher
                     .search(&*query, &(Count, by_value, facets))
-                    .map_err(search_err)?;
+                    .map_err(&search_err)?;
                 let docs = docs
                     .into_iter()
                     .map(|((_, score), addr)| (score, addr))
@@ -80,12 +75,12 @@ impl ListingIndex {
         };
         page.truncate(limit);
 
-        let snippets = Snippets::new(&searcher, &*text_query, &self.fields).map_err(search_err)?;
+        let snippets = Snippets::new(&searcher, &*text_query, &self.fields).map_err(&search_err)?;
         let hits = page
             .into_iter()
             .map(|(score, addr)| self.hit(&searcher, Some(&snippets), score, addr))
             .collect::<tantivy::Result<Vec<_>>>()
-            .map_err(search_err)?;
+            .map_err(&search_err)?;
         let facets = facet_fruit
             .map(|(values, categories)| read_facets(values, categories, req))
             .unwrap_or_default();
@@ -102,13 +97,8 @@ impl ListingIndex {
     /// bytes per hit until the hits are read; each hit's stored fields are read as iterated.
     pub fn export(&self, req: &SearchRequest) -> Result<Export, IndexError> {
         let searcher = self.reader.searcher();
-        let search_err = |source| IndexError::Search {
-            dir: self.dir.clone(),
-            query: req.query.clone(),
-            source,
-        };
-        let (text_query, warnings) = self.parse_text(&req.query);
-        let query = with_filters(&self.fields, self.rates.base(), text_query, req)?;
+        let search_err = self.search_error(req);
+        let (_, query, warnings) = self.queries(req)?;
         let mut hits = searcher
             .search(
                 &*query,
@@ -116,7 +106,7 @@ impl ListingIndex {
                     key: sort_key(req.sort),
                 },
             )
-            .map_err(search_err)?;
+            .map_err(&search_err)?;
         // Highest key first, then best score, then index order: the same order as `search`.
         hits.sort_by(|a, b| {
             b.key
@@ -130,6 +120,30 @@ impl ListingIndex {
             hits: hits.into_iter(),
             warnings,
         })
+    }
+
+    /// The user's words alone (for snippets), the words with the request's filters (for
+    /// matching), and the warnings about the words.
+    #[allow(clippy::type_complexity)]
+    fn queries(
+        &self,
+        req: &SearchRequest,
+    ) -> Result<(Box<dyn Query>, Box<dyn Query>, Vec<String>), IndexError> {
+        let (text_query, warnings) = self.parse_text(&req.query);
+        let query = with_filters(&self.fields, self.rates.base(), text_query.box_clone(), req)?;
+        Ok((text_query, query, warnings))
+    }
+
+    fn search_error(
+        &self,
+        req: &SearchRequest,
+    ) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+        let query = req.query.clone();
+        move |source| IndexError::Search {
+            dir: self.dir.clone(),
+            query: query.clone(),
+            source,
+        }
     }
 
     fn facet_collectors(&self, req: &SearchRequest) -> (ValueTally, FacetCollector) {
