@@ -393,6 +393,10 @@ struct IndexCheckpoint {
     /// The currency rates the base prices were computed with: other rates mean a rebuild.
     #[serde(default)]
     rates: String,
+    /// How the text was tokenized ([`qsword_indexer::ANALYSIS_VERSION`]): another version's
+    /// terms would not match today's queries, so it means a rebuild too.
+    #[serde(default)]
+    analysis: u32,
 }
 
 fn rates_fingerprint(rates: &qsword_indexer::CurrencyRates) -> String {
@@ -443,6 +447,10 @@ pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
             tracing::info!("the currency rates changed: rebuilding the index");
             None
         }
+        Some(c) if c.analysis != qsword_indexer::ANALYSIS_VERSION => {
+            tracing::info!("the text analysis changed: rebuilding the index");
+            None
+        }
         Some(c) => Some(c.store_seq),
         None => None,
     };
@@ -473,7 +481,11 @@ pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
     if let Some(e) = failed {
         return Err(e.into());
     }
-    let checkpoint = serde_json::to_string(&IndexCheckpoint { store_seq, rates })?;
+    let checkpoint = serde_json::to_string(&IndexCheckpoint {
+        store_seq,
+        rates,
+        analysis: qsword_indexer::ANALYSIS_VERSION,
+    })?;
     writer.commit_with_checkpoint(&checkpoint)?;
     // Waits for merges, so segments don't pile up over nightly runs.
     writer.finish()?;

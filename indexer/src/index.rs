@@ -28,6 +28,8 @@ pub struct ListingIndex {
     pub(crate) dir: PathBuf,
     /// What queries are analysed with ([`crate::tokenizer::query_tokenizers`]).
     pub(crate) query_tokenizers: TokenizerManager,
+    /// The protected brands' names, for queries naming one of them.
+    pub(crate) brand_names: std::sync::Arc<crate::search::BrandNames>,
 }
 
 /// Segments whose share of deleted (replaced) documents passes this are merged even when
@@ -106,6 +108,9 @@ impl ListingIndex {
             rates: CurrencyRates::reference(),
             dir,
             query_tokenizers: query_tokenizers(),
+            brand_names: std::sync::Arc::new(crate::search::BrandNames::of(
+                &qsword_listing::catalogue::Catalogue::embedded(),
+            )),
         })
     }
 

@@ -58,3 +58,8 @@ pub use rates::CurrencyRates;
 pub use request::{Delisted, SearchHit, SearchRequest, SearchResults, Sort, MAX_PAGE};
 pub use search::{Export, MAX_QUERY_WORDS};
 pub use writer::{IndexDoc, ListingWriter};
+
+/// The version of the text analysis (tokenizers, folding). Raised whenever the terms an
+/// existing index holds would no longer be the ones today's queries look for, so that
+/// callers recording it with their commits know to rebuild (2: full-width letters folded).
+pub const ANALYSIS_VERSION: u32 = 2;

@@ -13,8 +13,10 @@ use crate::index::ListingIndex;
 use crate::request::{Delisted, SearchHit, SearchRequest, SearchResults, Sort, MAX_PAGE};
 use crate::schema::{names, ListingFields, NO_MARKS};
 use chrono::{DateTime, Utc};
+use qsword_listing::text::fold;
 use qsword_listing::{Decimal, Price};
 use rust_decimal::prelude::ToPrimitive;
+use std::collections::HashMap;
 use std::ops::Bound;
 use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector, TopDocs};
 use tantivy::query::{
@@ -159,7 +161,7 @@ impl ListingIndex {
 
     /// The user's words as a query over the text fields; never fails.
     fn parse_text(&self, text: &str) -> (Box<dyn Query>, Vec<String>) {
-        let (text, mut warnings) = prepare_query(text);
+        let (text, mut warnings) = prepare_query(text, &self.brand_names);
         if text.trim().is_empty() {
             return (Box::new(AllQuery), warnings);
         }
@@ -286,7 +288,7 @@ impl Iterator for Export {
 /// Cuts what no user types (more than [`MAX_QUERY_WORDS`] words; `field:` prefixes that name
 /// no field; an unmatched quote; unbalanced brackets) and says so, so the parser sees a query
 /// it can take literally.
-fn prepare_query(text: &str) -> (String, Vec<String>) {
+fn prepare_query(text: &str, brands: &BrandNames) -> (String, Vec<String>) {
     let mut warnings = Vec::new();
     let balanced = balance(text, &mut warnings);
     let words: Vec<&str> = balanced.split_whitespace().collect();
@@ -315,7 +317,10 @@ fn prepare_query(text: &str) -> (String, Vec<String>) {
         return (quoted.join(" "), warnings);
     }
     let mut out = Vec::with_capacity(kept.len());
+    let mut in_phrase = false;
     for word in kept {
+        let phrase_word = in_phrase || word.contains('"');
+        in_phrase ^= word.matches('"').count() % 2 == 1;
         let bare = word.trim_start_matches(['+', '-', '(']);
         let prefix = &word[..word.len() - bare.len()];
         match bare.split_once(':') {
@@ -328,10 +333,56 @@ fn prepare_query(text: &str) -> (String, Vec<String>) {
                     out.push(format!("{prefix}{value}"));
                 }
             }
+            _ if prefix.is_empty() && !phrase_word && !bare.contains([':', ')']) => {
+                out.push(brands.any_name_of(bare).unwrap_or_else(|| bare.to_string()))
+            }
             _ => out.push(word.to_string()),
         }
     }
     (out.join(" "), warnings)
+}
+
+/// The protected brands' names, so that a search for one of a brand's names finds the
+/// listings that use another: 飞利浦 finds "PHILIPS", Midea finds 美的.
+#[derive(Debug, Default)]
+pub(crate) struct BrandNames {
+    /// A folded name (see [`qsword_listing::text::fold`]) → every name of its brand.
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl BrandNames {
+    pub(crate) fn of(catalogue: &qsword_listing::catalogue::Catalogue) -> Self {
+        let mut by_name = HashMap::new();
+        for brand in &catalogue.brands {
+            // Chinese and English names; aliases are spellings that already hold one of them.
+            let names: Vec<String> = brand
+                .names_zh
+                .iter()
+                .chain(&brand.names_en)
+                .cloned()
+                .collect();
+            if names.len() < 2 {
+                continue;
+            }
+            for name in brand.names() {
+                by_name.insert(fold(name), names.clone());
+            }
+        }
+        BrandNames { by_name }
+    }
+
+    /// `(飞利浦 OR "Philips")` for a word that is a brand's name, in the query grammar.
+    fn any_name_of(&self, word: &str) -> Option<String> {
+        let names = self.by_name.get(&fold(word))?;
+        let mut alternatives = vec![word.to_string()];
+        alternatives.extend(
+            names
+                .iter()
+                .filter(|n| fold(n) != fold(word))
+                .map(|n| format!("\"{}\"", n.replace('"', ""))),
+        );
+        Some(format!("({})", alternatives.join(" OR ")))
+    }
 }
 
 /// Drops the last quote when quotes are unmatched, and every bracket when brackets do not
@@ -714,9 +765,26 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn prepare_query_plain(text: &str) -> (String, Vec<String>) {
+        prepare_query(text, &BrandNames::default())
+    }
+
+    #[test]
+    fn a_brand_name_also_searches_the_brand_s_other_names_outside_phrases() {
+        let brands = BrandNames::of(&qsword_listing::catalogue::Catalogue::embedded());
+        let (q, _) = prepare_query("飞利浦 空气炸锅", &brands);
+        assert_eq!(q, "(飞利浦 OR \"Philips\") 空气炸锅");
+        let (q, _) = prepare_query("ＰＨＩＬＩＰＳ", &brands);
+        assert_eq!(q, "(ＰＨＩＬＩＰＳ OR \"飞利浦\")");
+        let (q, _) = prepare_query("\"飞利浦 空气炸锅\" -飞利浦 brand:飞利浦", &brands);
+        assert_eq!(q, "\"飞利浦 空气炸锅\" -飞利浦 brand:飞利浦");
+        let (q, _) = prepare_query("\"正品 飞利浦 空气炸锅\"", &brands);
+        assert_eq!(q, "\"正品 飞利浦 空气炸锅\"");
+    }
+
     #[test]
     fn unknown_field_prefixes_become_words_and_known_ones_stay() {
-        let (q, warnings) = prepare_query("nosuchfield:插座 brand:philips +foo:bar");
+        let (q, warnings) = prepare_query_plain("nosuchfield:插座 brand:philips +foo:bar");
         assert_eq!(q, "插座 brand:philips +bar");
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("nosuchfield"), "{warnings:?}");
@@ -724,21 +792,21 @@ mod tests {
 
     #[test]
     fn unmatched_quotes_and_brackets_are_dropped_with_a_warning() {
-        let (q, w) = prepare_query("\"公牛 插座");
+        let (q, w) = prepare_query_plain("\"公牛 插座");
         assert_eq!((q.as_str(), w.len()), ("公牛 插座", 1), "{w:?}");
-        let (q, w) = prepare_query("插座 (五孔 OR 三孔");
+        let (q, w) = prepare_query_plain("插座 (五孔 OR 三孔");
         assert_eq!((q.as_str(), w.len()), ("插座 五孔 OR 三孔", 1), "{w:?}");
-        let (q, w) = prepare_query("\"公牛 插座\" (五孔 OR 三孔)");
+        let (q, w) = prepare_query_plain("\"公牛 插座\" (五孔 OR 三孔)");
         assert_eq!(q, "\"公牛 插座\" (五孔 OR 三孔)");
         assert!(w.is_empty(), "{w:?}");
-        let (q, w) = prepare_query("AND");
+        let (q, w) = prepare_query_plain("AND");
         assert_eq!((q.as_str(), w.len()), ("\"AND\"", 1), "{w:?}");
     }
 
     #[test]
     fn a_pasted_page_is_cut_to_the_first_words_with_a_warning() {
         let long = "插座 ".repeat(2_000);
-        let (q, warnings) = prepare_query(&long);
+        let (q, warnings) = prepare_query_plain(&long);
         assert_eq!(q.split_whitespace().count(), MAX_QUERY_WORDS);
         assert!(warnings[0].contains("2000 words"), "{warnings:?}");
     }

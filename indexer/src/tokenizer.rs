@@ -73,21 +73,38 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = VecTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let base = text.as_ptr() as usize;
-        let mut chars = CharIndexer::new(text);
+        // Full-width letters and digits (ＰＨＩＬＩＰＳ, Ｍａｔｅ６０) are a counterfeiter's way past
+        // a name search, and jieba cuts them one by one: segment the half-width text instead.
+        // Folding is char for char, so char indexes agree; offsets are mapped back.
+        let folded: Option<(String, Vec<usize>)> =
+            text.chars().any(|c| fold_width(c) != c).then(|| {
+                let starts = text.char_indices().map(|(i, _)| i).chain([text.len()]);
+                (text.chars().map(fold_width).collect(), starts.collect())
+            });
+        let segmented = folded.as_ref().map_or(text, |(f, _)| f.as_str());
+        let base = segmented.as_ptr() as usize;
+        let mut chars = CharIndexer::new(segmented);
         let tokens = jieba()
-            .cut_for_search(text, true)
+            .cut_for_search(segmented, true)
             .into_iter()
             .filter(|word| word.chars().any(char::is_alphanumeric))
             .filter_map(|word| {
-                // jieba returns sub-slices of `text`; their address gives the byte offset.
+                // jieba returns sub-slices of its input; their address gives the byte offset.
                 let from = (word.as_ptr() as usize).checked_sub(base)?;
                 let to = from + word.len();
-                text.get(from..to)?;
+                segmented.get(from..to)?;
+                let position = chars.char_index(from);
+                let (offset_from, offset_to) = match &folded {
+                    None => (from, to),
+                    Some((_, starts)) => {
+                        let end = position + word.chars().count();
+                        (starts[position], starts[end])
+                    }
+                };
                 Some(Token {
-                    offset_from: from,
-                    offset_to: to,
-                    position: chars.char_index(from),
+                    offset_from,
+                    offset_to,
+                    position,
                     text: word.to_string(),
                     position_length: 1,
                 })
@@ -160,7 +177,7 @@ impl Tokenizer for CjkNgramTokenizer {
                 let to = end_of(position);
                 if to - from <= MAX_TOKEN_BYTES {
                     let mut word = token(text, from, to, start);
-                    word.text = word.text.to_lowercase();
+                    word.text = qsword_listing::text::fold(&word.text);
                     tokens.push(word);
                 }
             } else {
@@ -181,6 +198,7 @@ fn token(text: &str, from: usize, to: usize, position: usize) -> Token {
     }
 }
 
+use qsword_listing::text::fold_width;
 pub use qsword_listing::text::is_cjk;
 
 /// Converts byte offsets to character indexes for offsets that arrive mostly in increasing
@@ -309,6 +327,22 @@ mod tests {
             assert_eq!(slice.to_lowercase(), token.text);
             assert_eq!(token.position, text[..token.offset_from].chars().count());
         }
+    }
+
+    #[test]
+    fn full_width_words_are_the_half_width_words_with_offsets_into_the_original() {
+        let text = "【正品】ＰＨＩＬＩＰＳ 空气炸锅 Ｍａｔｅ６０";
+        let got = tokens(&mut zh_en_analyzer(), text);
+        let words: Vec<&str> = got.iter().map(|t| t.text.as_str()).collect();
+        assert!(words.contains(&"philips"), "{words:?}");
+        assert!(words.contains(&"mate60"), "{words:?}");
+        for token in &got {
+            let slice = &text[token.offset_from..token.offset_to];
+            assert_eq!(qsword_listing::text::fold(slice), token.text);
+            assert_eq!(token.position, text[..token.offset_from].chars().count());
+        }
+        let mut ngrams = TextAnalyzer::from(CjkNgramTokenizer::default());
+        assert!(texts(&mut ngrams, "ＰＨＩＬＩＰＳ插座").contains(&"philips".to_string()));
     }
 
     #[test]

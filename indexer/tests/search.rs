@@ -182,9 +182,13 @@ fn english_words_are_found_case_insensitively_and_all_words_are_required() {
     assert_eq!(sorted_ids(&index, "air fryer"), [4]);
     assert_eq!(sorted_ids(&index, "AIR"), [4]);
     assert_eq!(sorted_ids(&index, "fryer 插座"), Vec::<u64>::new());
-    // Mixed Chinese and English words, and brand names, are matched too.
-    assert_eq!(sorted_ids(&index, "飞利浦 hd9252"), [5]);
+    // Mixed Chinese and English words, and brand names, are matched too; a protected brand's
+    // name finds the listings that write another of its names, in any width.
+    assert_eq!(sorted_ids(&index, "飞利浦 hd9252"), [4, 5]);
+    assert_eq!(sorted_ids(&index, "飞利浦 air"), [4]);
     assert_eq!(sorted_ids(&index, "philips"), [4, 5]);
+    assert_eq!(sorted_ids(&index, "ＰＨＩＬＩＰＳ"), [4, 5]);
+    assert_eq!(sorted_ids(&index, "\"飞利浦 空气炸锅\""), [5]);
 }
 
 #[test]
