@@ -463,16 +463,21 @@ pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
     let mut failed = None;
     let indexed = store.for_each_listing_changed_since(from.unwrap_or(0), |s| {
         if failed.is_none() && s.change_seq <= store_seq {
-            failed = writer
-                .upsert(&IndexDoc {
-                    id: s.id.0 as u64,
-                    listing: &s.listing,
-                    risk: s.risk,
-                    delisted: s.delisted_at.is_some(),
-                    first_seen: Some(s.first_seen),
-                    last_seen: Some(s.last_seen),
-                })
-                .err();
+            let doc = IndexDoc {
+                id: s.id.0 as u64,
+                listing: &s.listing,
+                risk: s.risk,
+                delisted: s.delisted_at.is_some(),
+                first_seen: Some(s.first_seen),
+                last_seen: Some(s.last_seen),
+            };
+            // A rebuild starts from an emptied index and meets each listing once.
+            failed = if from.is_none() {
+                writer.add(&doc)
+            } else {
+                writer.upsert(&doc)
+            }
+            .err();
             progress.tick_by(1, || format!("{} listings", progress.steps.get()));
         }
         Ok(())
