@@ -30,6 +30,8 @@ pub struct ListingIndex {
     pub(crate) query_tokenizers: TokenizerManager,
     /// The protected brands' names, for queries naming one of them.
     pub(crate) brand_names: std::sync::Arc<crate::search::BrandNames>,
+    /// Totals and facets of browsing everything, per commit (see `everything_counts`).
+    pub(crate) everything: std::sync::Arc<std::sync::Mutex<Vec<crate::search::EverythingCounts>>>,
 }
 
 /// Segments whose share of deleted (replaced) documents passes this are merged even when
@@ -111,6 +113,7 @@ impl ListingIndex {
             brand_names: std::sync::Arc::new(crate::search::BrandNames::of(
                 &qsword_listing::catalogue::Catalogue::embedded(),
             )),
+            everything: Default::default(),
         })
     }
 

@@ -56,6 +56,47 @@ pub struct SearchRequest {
     pub offset: usize,
 }
 
+impl SearchRequest {
+    /// The request browses the whole index: no words and no filter but `delisted`. Its totals
+    /// and facets then depend only on the index's contents (see the facet cache).
+    pub fn browses_everything(&self) -> bool {
+        let SearchRequest {
+            query,
+            brand,
+            platform,
+            seller,
+            category,
+            mark,
+            without_mark,
+            min_price,
+            max_price,
+            min_risk,
+            max_risk,
+            first_seen_from,
+            first_seen_to,
+            last_seen_from,
+            last_seen_to,
+            // Not filters, or a key of their own in the cache.
+            delisted: _,
+            sort: _,
+            facets: _,
+            limit: _,
+            offset: _,
+        } = self;
+        query.trim().is_empty()
+            && [brand, platform, seller, category, mark, without_mark]
+                .iter()
+                .all(|f| f.is_none())
+            && min_price.is_none()
+            && max_price.is_none()
+            && min_risk.is_none()
+            && max_risk.is_none()
+            && [first_seen_from, first_seen_to, last_seen_from, last_seen_to]
+                .iter()
+                .all(|t| t.is_none())
+    }
+}
+
 impl Default for SearchRequest {
     fn default() -> Self {
         SearchRequest {

@@ -55,7 +55,13 @@ impl ListingIndex {
         let limit = req.limit.min(MAX_PAGE);
         // TopDocs panics on a zero limit; ask for one and drop it.
         let top = TopDocs::with_limit(limit.max(1)).and_offset(req.offset.min(usize::MAX / 2));
-        let facets = req.facets.then(|| self.facet_collectors(req));
+        // Browsing everything (the console's landing page, "all, riskiest first"): the total
+        // and facets are those of the index as committed, counted once per commit.
+        let cached = req
+            .browses_everything()
+            .then(|| self.everything_counts(&searcher, req));
+        let cached = cached.transpose()?;
+        let facets = (req.facets && cached.is_none()).then(|| self.facet_collectors(req));
         let (total, mut page, facet_fruit) = match sort_key(req.sort) {
             None => searcher
                 .search(&*query, &(Count, top, facets))
@@ -83,9 +89,22 @@ impl ListingIndex {
             .map(|(score, addr)| self.hit(&searcher, Some(&snippets), score, addr))
             .collect::<tantivy::Result<Vec<_>>>()
             .map_err(&search_err)?;
-        let facets = facet_fruit
-            .map(|(values, categories)| read_facets(values, categories, req))
-            .unwrap_or_default();
+        let (total, facets) = match cached {
+            Some((total, facets)) => (
+                total,
+                if req.facets {
+                    facets
+                } else {
+                    Facets::default()
+                },
+            ),
+            None => (
+                total,
+                facet_fruit
+                    .map(|(values, categories)| read_facets(values, categories, req))
+                    .unwrap_or_default(),
+            ),
+        };
         Ok(SearchResults {
             total,
             hits,
@@ -146,6 +165,46 @@ impl ListingIndex {
             query: query.clone(),
             source,
         }
+    }
+
+    /// The total and facets of a request that [browses everything](SearchRequest::browses_everything),
+    /// from the cache when this searcher's commit was counted already.
+    fn everything_counts(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+    ) -> Result<(usize, Facets), IndexError> {
+        let generation = searcher.generation().generation_id();
+        let mut cache = self
+            .everything
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hit) = cache
+            .iter()
+            .find(|c| c.generation == generation && c.delisted == req.delisted)
+        {
+            return Ok((hit.total, hit.facets.clone()));
+        }
+        let counting = SearchRequest {
+            facets: true,
+            limit: 0,
+            offset: 0,
+            sort: Sort::Relevance,
+            ..req.clone()
+        };
+        let (_, query, _) = self.queries(&counting)?;
+        let (total, (values, categories)) = searcher
+            .search(&*query, &(Count, self.facet_collectors(&counting)))
+            .map_err(&self.search_error(req))?;
+        let facets = read_facets(values, categories, &counting);
+        cache.retain(|c| c.generation == generation);
+        cache.push(EverythingCounts {
+            generation,
+            delisted: req.delisted,
+            total,
+            facets: facets.clone(),
+        });
+        Ok((total, facets))
     }
 
     fn facet_collectors(&self, req: &SearchRequest) -> (ValueTally, FacetCollector) {
@@ -340,6 +399,15 @@ fn prepare_query(text: &str, brands: &BrandNames) -> (String, Vec<String>) {
         }
     }
     (out.join(" "), warnings)
+}
+
+/// Counts of the whole index as of one commit, for one `delisted` mode.
+#[derive(Debug)]
+pub(crate) struct EverythingCounts {
+    generation: u64,
+    delisted: Delisted,
+    total: usize,
+    facets: Facets,
 }
 
 /// The protected brands' names, so that a search for one of a brand's names finds the

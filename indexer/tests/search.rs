@@ -849,3 +849,39 @@ fn an_unknown_field_is_searched_as_words_and_said() {
     assert!(results.warnings.iter().any(|w| w.contains("2000 words")));
     assert_eq!(results.total, 2);
 }
+
+#[test]
+fn browsing_everything_counts_the_index_as_of_its_last_commit() {
+    let index = ListingIndex::in_memory().unwrap();
+    let browse = SearchRequest {
+        sort: Sort::RiskDesc,
+        ..SearchRequest::new("")
+    };
+    let mut writer = index.writer(20_000_000).unwrap();
+    for (n, item) in ITEMS.iter().enumerate() {
+        let l = listing(item);
+        writer.upsert(&IndexDoc::new(item.id, &l)).unwrap();
+        // Each commit must show in the counts of the very next search, cached or not.
+        writer.commit().unwrap();
+        let all = index.search(&browse).unwrap();
+        assert_eq!(all.total, n + 1);
+        let brands: u64 = all.facets.brand.iter().map(|f| f.count).sum();
+        assert_eq!(brands, n as u64 + 1, "brand facet after {} listings", n + 1);
+        assert_eq!(
+            index.search(&browse).unwrap(),
+            all,
+            "the cached answer is the same"
+        );
+    }
+    // The same request with a filter is counted afresh, and agrees with the filtered hits.
+    let brand = ITEMS[0].brand;
+    let filtered = index
+        .search(&SearchRequest {
+            brand: Some(brand.into()),
+            ..browse.clone()
+        })
+        .unwrap();
+    let expected = ITEMS.iter().filter(|i| i.brand == brand).count();
+    assert_eq!(filtered.total, expected);
+    assert_eq!(filtered.facets.brand[0].count, expected as u64);
+}
