@@ -16,7 +16,7 @@ pub(crate) mod routing;
 
 pub use cli::{run as cli, AlertsArgs};
 pub use config_check::{check_config, line_of};
-pub use delivery::SmtpConfig;
+pub use delivery::{SmtpConfig, TlsMode};
 pub use item::AlertItem;
 pub use queue::{queue_new_alerts, AlertSummary};
 pub use routing::route;

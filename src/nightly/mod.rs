@@ -80,25 +80,40 @@ impl NightlySection {
 pub struct NightlyArgs {
     /// Carry on with the interrupted run (also done unasked when the last run died).
     #[arg(long)]
-    resume: bool,
+    pub resume: bool,
     /// Stop the crawl after this many pages (overrides crawler.max_pages).
     #[arg(long)]
-    max_pages: Option<u64>,
+    pub max_pages: Option<u64>,
 }
 
-/// Runs the night; returns the process exit code.
+/// Runs the night over the configured sites, prints the summary; returns the exit code.
 pub fn run(ctx: &Ctx, args: NightlyArgs) -> Result<i32> {
     // Everything that can be wrong with the configuration is found before any work starts.
     let sites = ctx.cfg.load_sites(ctx.cfg_path.as_deref())?;
-    if let Some(smtp) = &ctx.cfg.alerts.smtp {
-        smtp.transport()?;
-    }
-    let Some(_lock) = lock::RunLock::try_acquire(&ctx.data)? else {
+    let Some((report, path)) = night(ctx, &sites, &args)? else {
         eprintln!(
             "another qsword nightly run holds {}; not starting a second one",
             ctx.data.join("nightly.lock").display()
         );
         return Ok(EXIT_LOCKED);
+    };
+    print!("{report}");
+    println!("  report: {}", path.display());
+    Ok(report.exit_code)
+}
+
+/// Runs the night over `sites`: its report and where it was written, or `None` if another
+/// run holds the lock.
+pub fn night(
+    ctx: &Ctx,
+    sites: &[qsword_crawler::Site],
+    args: &NightlyArgs,
+) -> Result<Option<(NightlyReport, std::path::PathBuf)>> {
+    if let Some(smtp) = &ctx.cfg.alerts.smtp {
+        smtp.transport()?;
+    }
+    let Some(_lock) = lock::RunLock::try_acquire(&ctx.data)? else {
+        return Ok(None);
     };
     let mut store = ctx.open_store()?;
     let now = chrono::Utc::now();
@@ -128,7 +143,7 @@ pub fn run(ctx: &Ctx, args: NightlyArgs) -> Result<i32> {
     let resume_crawl = args.resume || interrupted.is_some();
     let mut night = stages::Night {
         ctx,
-        sites: &sites,
+        sites,
         max_pages: args.max_pages,
         resume_crawl,
         report: &mut report,
@@ -163,9 +178,7 @@ pub fn run(ctx: &Ctx, args: NightlyArgs) -> Result<i32> {
     let mut store = ctx.open_store()?;
     let path = pipeline::write_run_report(ctx, &format!("{}-nightly", report.run), &json)?;
     store.finish_run(row, status, &json, chrono::Utc::now())?;
-    print!("{report}");
-    println!("  report: {}", path.display());
-    Ok(code)
+    Ok(Some((report, path)))
 }
 
 /// Records in the run's row which stage is starting and which are done, so a restart after
