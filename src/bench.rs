@@ -14,8 +14,11 @@
 //! - `bench index` — the search index alone at scale (default 100 000 simulated listings,
 //!   `--listings 1000000` for the full figure): indexing rate, index size against the
 //!   listings' JSON, and per-query latency percentiles for a fixed query mix.
+//! - `bench nightly` — one whole night (crawl, detect, index, alerts, SMTP delivery) over
+//!   ~100 000 listings, loopback politeness relaxed: stage timings and the total.
 
 mod index_bench;
+mod nightly_bench;
 
 use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
@@ -50,6 +53,8 @@ enum BenchCommand {
     Extract(ExtractArgs),
     /// The search index alone: listings/s indexed, size against JSON, query latency.
     Index(index_bench::IndexArgs),
+    /// One whole night (crawl, detect, index, alerts, SMTP) over ~100 000 listings.
+    Nightly(nightly_bench::NightlyBenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -138,6 +143,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Polite(a) => polite_bench(&ctx, &a),
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
+        BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
     }
 }
 

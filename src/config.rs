@@ -22,6 +22,7 @@ pub struct Config {
     pub detector: DetectorSection,
     pub index: IndexSection,
     pub alerts: AlertsConfig,
+    pub nightly: crate::nightly::NightlySection,
 }
 
 /// `[index]`: the search index.
@@ -110,6 +111,18 @@ pub struct AlertsConfig {
     /// Who gets a digest when no investigator's routing matches (or none is configured).
     pub duty_address: String,
     pub investigators: Vec<Investigator>,
+    /// How the digests are mailed; without it they stay in `outbox/` as `.eml` files.
+    pub smtp: Option<crate::alerts::SmtpConfig>,
+    /// A listing already alerted is alerted again only for a new signal, or when its risk
+    /// rose by more than this (scores drift a little as other offers change price).
+    pub realert_min_rise: f64,
+    /// The first retry of a failed send waits this long; each further one twice as long.
+    pub retry_backoff_s: u64,
+    /// ... up to this.
+    pub max_backoff_s: u64,
+    /// `platform = "region"`: the region a platform's sellers are registered in, for routing
+    /// by `regions` (a listing's own `extra.region`, when the page says, wins).
+    pub platform_regions: BTreeMap<String, String>,
 }
 
 impl Default for AlertsConfig {
@@ -119,6 +132,11 @@ impl Default for AlertsConfig {
             console_url: "http://127.0.0.1:8080".into(),
             duty_address: "duty-investigators@localhost".into(),
             investigators: Vec::new(),
+            smtp: None,
+            realert_min_rise: 0.05,
+            retry_backoff_s: 300,
+            max_backoff_s: 6 * 3600,
+            platform_regions: BTreeMap::new(),
         }
     }
 }
@@ -135,6 +153,8 @@ pub struct Investigator {
     pub platforms: Vec<String>,
     #[serde(default)]
     pub brands: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
     #[serde(default)]
     pub min_risk: Option<f64>,
 }
@@ -156,11 +176,11 @@ impl Config {
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let cfg: Config = toml::from_str(text).map_err(|e| config_error(path, text, &e))?;
-        cfg.validate(path)?;
+        cfg.validate(path, text)?;
         Ok(cfg)
     }
 
-    fn validate(&self, path: &Path) -> Result<()> {
+    fn validate(&self, path: &Path, text: &str) -> Result<()> {
         let r = self.detector.alert_min_risk;
         if !(0.0..=1.0).contains(&r) {
             anyhow::bail!(
@@ -178,15 +198,8 @@ impl Config {
                 self.index.memory_mb
             );
         }
-        for (i, inv) in self.alerts.investigators.iter().enumerate() {
-            if inv.email.parse::<lettre::Address>().is_err() {
-                anyhow::bail!(
-                    "{}: key `alerts.investigators[{i}].email` ({:?}) is not an email address",
-                    path.display(),
-                    inv.email
-                );
-            }
-        }
+        crate::alerts::check_config(&self.alerts, path, text)?;
+        self.nightly.check(path, text)?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod eval;
 mod frontier;
+mod nightly;
 mod pipeline;
 mod search;
 
@@ -39,6 +40,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: boxing the large arguments would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Start the simulated marketplace on loopback, crawl it, index, detect, write alerts, summarise.
@@ -78,8 +81,12 @@ enum Command {
     },
     /// Search the index.
     Search(Box<search::SearchArgs>),
-    /// Write alert digests for flagged listings not yet alerted (to the outbox).
-    Alerts,
+    /// The night's job: crawl → detect → index → alerts → deliver, locked, resumable,
+    /// with a run report; exit 0 ok, 3 partial, 1 failed, 75 another run holds the lock.
+    Nightly(nightly::NightlyArgs),
+    /// Alert digests: queue new ones (default), `list` the outbox, `send` what is due,
+    /// `retry` everything queued now.
+    Alerts(alerts::AlertsArgs),
     /// Import listings from JSONL into the store (bad lines are reported by line and field).
     Import {
         file: PathBuf,
@@ -195,11 +202,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Search(args) => search::run(&ctx, *args),
-        Command::Alerts => {
-            let s = pipeline::alerts(&ctx, &pipeline::run_id())?;
-            println!("{s}");
-            Ok(())
-        }
+        Command::Nightly(args) => exit_with(nightly::run(&ctx, args)?),
+        Command::Alerts(args) => exit_with(alerts::cli(&ctx, args)?),
         Command::Import { file, strict } => pipeline::import(&ctx, &file, strict),
         Command::Export { output } => pipeline::export(&ctx, output.as_deref()),
         Command::Marketsim(args) => demo::marketsim(args),
@@ -217,6 +221,14 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Eval { corpus } => eval::run(&corpus),
     }
+}
+
+/// Ends the process with a scheduler's exit code (0 returns normally).
+fn exit_with(code: i32) -> Result<()> {
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }
 
 fn parse_price() -> Result<()> {

@@ -1,8 +1,7 @@
 //! The stages of the data flow, each one a function over the data directory:
 //! crawl → store, store → detect → store, store → index, store → alerts → outbox.
-//! `demo` and (later) `nightly` chain them.
+//! `demo` and `nightly` chain them.
 
-use crate::alerts::{self, AlertFlag, AlertItem};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
@@ -335,6 +334,7 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
         }
         rows.push((*id, a.risk, serde_json::to_string(&a.flags)?));
     }
+    crate::nightly::crash_point("detect");
     store.save_assessments(&rows)?;
     Ok(summary)
 }
@@ -486,6 +486,7 @@ pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
     if let Some(e) = failed {
         return Err(e.into());
     }
+    crate::nightly::crash_point("index");
     let checkpoint = serde_json::to_string(&IndexCheckpoint {
         store_seq,
         rates,
@@ -506,101 +507,11 @@ pub fn index_with(ctx: &Ctx, rebuild: bool) -> Result<IndexSummary> {
 // ---------------------------------------------------------------------------------------------
 // alerts
 
-#[derive(Debug, Default)]
-pub struct AlertSummary {
-    pub alerts: usize,
-    pub digests: Vec<PathBuf>,
-}
+pub use crate::alerts::AlertSummary;
 
-impl fmt::Display for AlertSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} new alerts in {} digests",
-            self.alerts,
-            self.digests.len()
-        )?;
-        for d in &self.digests {
-            write!(f, "\n  {}", d.display())?;
-        }
-        Ok(())
-    }
-}
-
-/// Turns assessed listings at or above the alert threshold, not yet alerted, into alerts, and
-/// writes one digest per recipient into the outbox.
+/// Alerts what deserves it and queues one digest per recipient (see `alerts::queue`).
 pub fn alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
-    let mut store = ctx.open_store()?;
-    let min = ctx.cfg.detector.alert_min_risk;
-    let candidates = store.unalerted_assessments(min)?;
-    let items: Vec<AlertItem> = candidates
-        .iter()
-        .map(|(s, flags_json)| {
-            let flags: Vec<qsword_detector::Flag> =
-                serde_json::from_str(flags_json).unwrap_or_default();
-            let l = &s.listing;
-            AlertItem {
-                listing_id: s.id.0,
-                url: l.url.clone(),
-                title: l.title.clone(),
-                price: l
-                    .price
-                    .as_ref()
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                platform: l.platform.clone().unwrap_or_default(),
-                seller: l
-                    .seller
-                    .as_ref()
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
-                category: l.category.clone(),
-                brand: l.brand.clone(),
-                risk: s.risk.unwrap_or(0.0),
-                flags: flags
-                    .iter()
-                    .map(|f| AlertFlag {
-                        signal: f.signal.to_string(),
-                        score: f.score,
-                        reason: f.reason.clone(),
-                    })
-                    .collect(),
-                evidence: s
-                    .warc
-                    .as_ref()
-                    .map(|w| {
-                        format!(
-                            "warc/{} record {} (offset {}), payload {}",
-                            w.file,
-                            w.record_id,
-                            w.offset,
-                            s.content_digest.as_deref().unwrap_or("-")
-                        )
-                    })
-                    .unwrap_or_else(|| "no capture (imported)".into()),
-            }
-        })
-        .collect();
-    let mut summary = AlertSummary {
-        alerts: items.len(),
-        ..Default::default()
-    };
-    for (n, digest) in alerts::route(&ctx.cfg.alerts, &items).iter().enumerate() {
-        let message = alerts::render(&ctx.cfg.alerts, digest, run_id)?;
-        let name = format!("{run_id}-{n:02}");
-        let path = ctx.outbox_dir().join(format!("{name}.eml"));
-        let ids: Vec<qsword_store::ListingId> = digest
-            .items
-            .iter()
-            .map(|i| qsword_store::ListingId(i.listing_id))
-            .collect();
-        // Alerts are recorded before the file exists: a crash in between loses one .eml (the
-        // outbox row says which) rather than mailing the same alerts again on the next run.
-        store.record_digest(&ids, &digest.address, &path.display().to_string())?;
-        alerts::write_eml(&ctx.outbox_dir(), &name, &message)?;
-        summary.digests.push(path);
-    }
-    Ok(summary)
+    crate::alerts::queue_new_alerts(ctx, run_id)
 }
 
 // ---------------------------------------------------------------------------------------------

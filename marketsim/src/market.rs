@@ -737,6 +737,54 @@ impl Market {
             let offer = self.make_offer(p, false, day, next_id, &mut rng);
             self.offers.push(offer);
         }
+        if day >= 2 {
+            self.night_news(day, next_id);
+        }
+    }
+
+    /// From day 2 on, each night also brings what the alerting must notice: new fakes (about
+    /// 1% of the live offers) and known fakes that got worse (about a tenth of them start
+    /// using cue words such as 高仿 in the title). Its own random stream, so days 0 and 1 —
+    /// and every other change of later days — stay exactly as they were.
+    fn night_news(&mut self, day: u32, next_id: &mut [u64; MAX_SHOPS]) {
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.cfg.seed ^ 0x6E65_7773 ^ (day as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        );
+        let live: Vec<usize> = (0..self.offers.len())
+            .filter(|&i| self.offers[i].gone.is_none())
+            .collect();
+        let mut fakes: Vec<usize> = live
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let o = &self.offers[i];
+                !o.fake_kinds.is_empty()
+                    && !o.fake_kinds.contains(&"cue-words")
+                    && o.modified_day < day
+            })
+            .collect();
+        fakes.shuffle(&mut rng);
+        for &i in fakes.iter().take((fakes.len() / 10).max(1)) {
+            let cue = *counterfeit::CUE_WORDS.choose(&mut rng).expect("non-empty");
+            let o = &mut self.offers[i];
+            o.title = format!("{cue} {}", o.title);
+            o.fake_kinds.push("cue-words");
+            o.fake_kinds.sort_unstable();
+            o.modified_day = day;
+        }
+        let wanted = (live.len() / 100).max(1);
+        let mut added = 0;
+        for _ in 0..wanted * 50 {
+            if added == wanted {
+                break;
+            }
+            let p = rng.gen_range(0..self.products.len());
+            let offer = self.make_offer(p, false, day, next_id, &mut rng);
+            if !offer.fake_kinds.is_empty() {
+                self.offers.push(offer);
+                added += 1;
+            }
+        }
     }
 
     fn build_index(&mut self) {

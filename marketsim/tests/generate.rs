@@ -374,3 +374,38 @@ fn product_sitemaps_split_over_plain_gzipped_and_text_files_that_together_list_e
         }
     }
 }
+
+/// From day 2 on, each night brings new fakes and known fakes that got worse (cue words in
+/// the title), besides the price changes, delistings and new offers every day has.
+#[test]
+fn day_two_brings_new_fakes_and_worsened_ones() {
+    let day = |d| {
+        Market::generate(&MarketConfig {
+            seed: 5,
+            day: d,
+            ..MarketConfig::default()
+        })
+        .truth()
+    };
+    let (one, two) = (day(1), day(2));
+    let before: std::collections::HashMap<_, _> = one
+        .iter()
+        .map(|t| ((t.shop.clone(), t.path.clone()), t))
+        .collect();
+    let (mut new_fakes, mut worsened) = (0, 0);
+    for t in two.iter().filter(|t| !t.delisted && t.fake) {
+        match before.get(&(t.shop.clone(), t.path.clone())) {
+            None => new_fakes += 1,
+            Some(b) if b.fake_kinds.len() < t.fake_kinds.len() => {
+                worsened += 1;
+                assert!(t.fake_kinds.contains(&"cue-words".to_string()));
+                assert_eq!(t.modified_day, 2);
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(new_fakes >= 2, "{new_fakes} new fakes on day 2");
+    assert!(worsened >= 2, "{worsened} fakes got worse on day 2");
+    // Day 1 is as it always was: every offer of day 0 is still there, changed or not.
+    assert!(day(0).len() <= one.len());
+}

@@ -74,6 +74,12 @@ pub struct OutboxMessage {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// A failed message is not tried again before this (backoff); `None`: due now.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The mail's `Message-ID` (without angle brackets), when it was rendered for SMTP.
+    pub message_id: Option<String>,
+    /// The run that queued it.
+    pub run: Option<String>,
 }
 
 /// What [`Store::create_alerts_with_outbox`] queued.
@@ -84,7 +90,7 @@ pub struct QueuedDigest {
 }
 
 /// The distinct signal names in a detector flags array, in first-seen order.
-fn signals_of(flags_json: &str) -> Vec<String> {
+pub(crate) fn signals_of(flags_json: &str) -> Vec<String> {
     let mut signals: Vec<String> = Vec::new();
     if let Ok(serde_json::Value::Array(flags)) = serde_json::from_str(flags_json) {
         for flag in &flags {
@@ -234,6 +240,17 @@ impl Store {
         &self,
         min_risk: f64,
     ) -> Result<Vec<(StoredListing, String)>, StoreError> {
+        self.alert_candidates(min_risk, 0.0)
+    }
+
+    /// [`Store::unalerted_assessments`], where a risk counts as risen only when it is more
+    /// than `min_rise` above every earlier alert's: scores move a little from night to night
+    /// as other offers of the same product change price, and that is not news.
+    pub fn alert_candidates(
+        &self,
+        min_risk: f64,
+        min_rise: f64,
+    ) -> Result<Vec<(StoredListing, String)>, StoreError> {
         let doing = || format!("finding listings to alert (risk >= {min_risk})");
         let mut stmt = self
             .conn
@@ -270,7 +287,7 @@ impl Store {
             let new_signal = signals_of(&flags_json)
                 .iter()
                 .any(|s| !alerted.contains(s.as_str()));
-            if earlier.is_empty() || risk > alerted_risk || new_signal {
+            if earlier.is_empty() || risk > alerted_risk + min_rise || new_signal {
                 if let Some(listing) = self.listing(id)? {
                     out.push((listing, flags_json));
                 }
@@ -415,59 +432,49 @@ impl Store {
 
     /// Messages not yet sent, oldest first.
     pub fn pending_outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
-        let doing = || "reading the pending outbox".to_string();
+        self.outbox_where(
+            "sent_at IS NULL ORDER BY id",
+            [],
+            "reading the pending outbox",
+        )
+    }
+
+    /// Reads outbox rows: `tail` is the SQL after `WHERE` (condition and order).
+    pub(crate) fn outbox_where(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+        doing: &str,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let doing = || doing.to_string();
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT id, kind, recipient, subject, body, eml_path, created_at, attempts,
-                        last_error, sent_at
-                 FROM outbox WHERE sent_at IS NULL ORDER BY id",
-            )
+                        last_error, sent_at, next_attempt_at, message_id, run
+                 FROM outbox WHERE {tail}"
+            ))
             .doing(doing)?;
-        type Raw = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-        );
-        let rows = stmt
-            .query_map([], |r| {
-                let raw: Raw = (
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                );
-                Ok((
-                    raw,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            })
-            .doing(doing)?;
+        let mut rows = stmt.query(params).doing(doing)?;
         let mut out = Vec::new();
-        for row in rows {
-            let ((id, kind, recipient, subject, body, eml_path, created_at, attempts), err, sent) =
-                row.doing(doing)?;
+        while let Some(r) = rows.next().doing(doing)? {
+            let id: i64 = r.get(0).doing(doing)?;
+            let text = |i: usize| r.get::<_, String>(i).doing(doing);
+            let opt = |i: usize| r.get::<_, Option<String>>(i).doing(doing);
             out.push(OutboxMessage {
                 id: OutboxId(id),
-                kind,
-                recipient,
-                subject,
-                body,
-                eml_path,
-                created_at: time::from_sql(&created_at, "outbox", id, "created_at")?,
-                attempts: attempts as u32,
-                last_error: err,
-                sent_at: time::opt_from_sql(sent, "outbox", id, "sent_at")?,
+                kind: text(1)?,
+                recipient: text(2)?,
+                subject: text(3)?,
+                body: text(4)?,
+                eml_path: opt(5)?,
+                created_at: time::from_sql(&text(6)?, "outbox", id, "created_at")?,
+                attempts: r.get::<_, i64>(7).doing(doing)? as u32,
+                last_error: opt(8)?,
+                sent_at: time::opt_from_sql(opt(9)?, "outbox", id, "sent_at")?,
+                next_attempt_at: time::opt_from_sql(opt(10)?, "outbox", id, "next_attempt_at")?,
+                message_id: opt(11)?,
+                run: opt(12)?,
             });
         }
         Ok(out)

@@ -36,6 +36,7 @@ mod fetches;
 mod frontier;
 mod labels;
 mod listings;
+mod outbox;
 mod runs;
 mod schema;
 mod time;
@@ -51,6 +52,7 @@ pub use labels::{Decision, Label};
 pub use listings::{
     Change, ImportCounts, ListingCapture, ListingVersion, StoredListing, UpsertOutcome,
 };
+pub use outbox::DigestToQueue;
 pub use runs::Run;
 pub use schema::{current_version as schema_version, MIGRATIONS};
 

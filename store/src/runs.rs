@@ -53,6 +53,24 @@ impl Store {
         })
     }
 
+    /// Replaces the report of a run still going (a long run records its progress, e.g. the
+    /// stages done, so a restart after a crash knows where it was).
+    pub fn update_run_report(
+        &mut self,
+        id: RunId,
+        report: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.conn()
+                .execute(
+                    "UPDATE runs SET report_json = ?2 WHERE id = ?1",
+                    params![id.0, report.to_string()],
+                )
+                .doing(|| format!("recording the progress of run {id}"))?;
+            Ok(())
+        })
+    }
+
     /// Marks every run of `kind` still `running` as `interrupted` (its process died: a new
     /// run is starting). Returns how many.
     pub fn mark_interrupted_runs(

@@ -186,6 +186,15 @@ BEGIN
         WHERE id = NEW.id;
 END;
 "#,
+    // 4: SMTP delivery from the outbox (issue 7). A failed send waits until `next_attempt_at`
+    // (backoff); `message_id` is the mail's Message-ID, so a receiver can recognise a
+    // message it has seen; `run` is the nightly run that queued it.
+    r#"
+ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE outbox ADD COLUMN message_id TEXT;
+ALTER TABLE outbox ADD COLUMN run TEXT;
+CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -1,0 +1,94 @@
+//! An alert as an investigator reads it: one flagged listing with the reasons and evidence.
+
+use qsword_store::StoredListing;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One flagged listing, as an investigator needs to see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertItem {
+    pub listing_id: i64,
+    pub url: String,
+    pub title: String,
+    pub price: String,
+    pub platform: String,
+    pub seller: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    /// Where the seller is registered: the page's `extra.region`, else the platform's.
+    pub region: Option<String>,
+    pub risk: f64,
+    pub flags: Vec<AlertFlag>,
+    /// Where the captured page is: WARC file and record id, and the payload digest.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertFlag {
+    pub signal: String,
+    pub score: f64,
+    pub reason: String,
+}
+
+impl AlertItem {
+    /// The alert for a stored listing and its latest flags (the detector's JSON array).
+    pub fn of(
+        s: &StoredListing,
+        flags_json: &str,
+        platform_regions: &BTreeMap<String, String>,
+    ) -> AlertItem {
+        // Flags were checked to be JSON when saved; a shape this binary cannot read still
+        // alerts (with no reasons) rather than hiding the listing.
+        let flags: Vec<qsword_detector::Flag> =
+            serde_json::from_str(flags_json).unwrap_or_default();
+        let l = &s.listing;
+        let platform = l.platform.clone().unwrap_or_default();
+        let region = l
+            .extra
+            .get("region")
+            .and_then(|r| r.as_str())
+            .map(str::to_owned)
+            .or_else(|| platform_regions.get(&platform).cloned());
+        AlertItem {
+            listing_id: s.id.0,
+            url: l.url.clone(),
+            title: l.title.clone(),
+            price: l
+                .price
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "-".into()),
+            platform,
+            seller: l
+                .seller
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            category: l.category.clone(),
+            brand: l.brand.clone(),
+            region,
+            risk: s.risk.unwrap_or(0.0),
+            flags: flags
+                .iter()
+                .map(|f| AlertFlag {
+                    signal: f.signal.to_string(),
+                    score: f.score,
+                    reason: f.reason.clone(),
+                })
+                .collect(),
+            evidence: s
+                .warc
+                .as_ref()
+                .map(|w| {
+                    format!(
+                        "warc/{} record {} (offset {}), payload {}",
+                        w.file,
+                        w.record_id,
+                        w.offset,
+                        s.content_digest.as_deref().unwrap_or("-")
+                    )
+                })
+                .unwrap_or_else(|| "no capture (imported)".into()),
+        }
+    }
+}
