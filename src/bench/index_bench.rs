@@ -4,10 +4,11 @@
 //! and a fixed query mix is timed against the result.
 
 use super::{mib, peak_rss_mib, percentiles_ms, rate, ScratchDir};
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use qsword_indexer::{IndexDoc, ListingIndex, SearchRequest, Sort};
 use qsword_listing::{Decimal, Listing};
-use qsword_marketsim::{Market, MarketConfig, TruthRecord, MAX_SHOPS};
+use qsword_marketsim::{Market, MarketConfig, MAX_SHOPS};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -21,6 +22,110 @@ pub struct IndexArgs {
     /// The writer's memory budget in MiB (default: the configured `[index] memory_mb`).
     #[arg(long)]
     memory_mb: Option<usize>,
+    /// Index the listings of this JSONL file (Listing format) instead of generated ones,
+    /// cycled with new URLs if fewer than --listings.
+    #[arg(long)]
+    import: Option<PathBuf>,
+}
+
+/// Where the listings come from: the simulated marketplace's generator, or a JSONL file
+/// (`qsword export`, a crawl elsewhere), cycled with new URLs when asked for more.
+enum Source {
+    Market(Box<Market>),
+    Import {
+        path: PathBuf,
+        listings: Vec<Listing>,
+    },
+}
+
+/// What the bench knows of a listing beyond its fields: whether the market made it a fake
+/// (it gets a high risk, as the detector would give it) and whether it is delisted.
+struct Known {
+    fake: bool,
+    delisted: bool,
+}
+
+impl Source {
+    fn market(listings: usize) -> Self {
+        let offers_per_product = 15;
+        let cfg = MarketConfig {
+            products: listings.div_ceil(offers_per_product).max(1),
+            offers_per_product,
+            shops: MAX_SHOPS,
+            ..MarketConfig::default()
+        };
+        Source::Market(Box::new(Market::generate(&cfg)))
+    }
+
+    fn import(path: &Path, limit: usize) -> Result<Self> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let report = qsword_listing::read_jsonl(std::io::BufReader::new(file), false)
+            .with_context(|| format!("reading {}", path.display()))?;
+        for e in report.errors.iter().take(5) {
+            eprintln!("{}: {e}", path.display());
+        }
+        let listings: Vec<Listing> = report
+            .listings
+            .into_iter()
+            .take(limit)
+            .map(|(_, l)| l)
+            .collect();
+        if listings.is_empty() {
+            bail!("{}: no listing could be read", path.display());
+        }
+        Ok(Source::Import {
+            path: path.to_path_buf(),
+            listings,
+        })
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Source::Market(m) => format!(
+                "the simulated marketplace's generator ({} offers, 8 shops)",
+                m.offer_count()
+            ),
+            Source::Import { path, listings } => {
+                format!("{} ({} listings read)", path.display(), listings.len())
+            }
+        }
+    }
+
+    /// `n` listings, made as they are consumed (memory is the source's and the index's, not a
+    /// copy). Past the source's own listings the stream starts over with new ids and URLs, as
+    /// a later night's new listings would.
+    fn listings(&self, n: usize) -> Box<dyn Iterator<Item = (u64, Known, Listing)> + '_> {
+        let rounds = (0usize..).flat_map(move |round| -> Box<dyn Iterator<Item = _>> {
+            match self {
+                Source::Market(m) => Box::new(m.listings().map(move |(t, l)| {
+                    let known = Known {
+                        fake: t.fake,
+                        delisted: t.delisted,
+                    };
+                    (round, known, l)
+                })),
+                Source::Import { listings, .. } => Box::new(listings.iter().map(move |l| {
+                    let known = Known {
+                        fake: false,
+                        delisted: false,
+                    };
+                    (round, known, l.clone())
+                })),
+            }
+        });
+        Box::new(
+            rounds
+                .take(n)
+                .enumerate()
+                .map(|(id, (round, known, mut listing))| {
+                    if round > 0 {
+                        listing.url = format!("{}?r={round}", listing.url);
+                    }
+                    (id as u64, known, listing)
+                }),
+        )
+    }
 }
 
 /// A deterministic pseudo-random fraction of `id` (risk and dates without an RNG to carry).
@@ -32,7 +137,7 @@ fn unit(id: u64, salt: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn doc<'a>(id: u64, truth: &TruthRecord, listing: &'a Listing) -> IndexDoc<'a> {
+fn doc<'a>(id: u64, truth: &Known, listing: &'a Listing) -> IndexDoc<'a> {
     let risk = if truth.fake {
         0.6 + 0.4 * unit(id, 1)
     } else {
@@ -52,45 +157,21 @@ fn doc<'a>(id: u64, truth: &TruthRecord, listing: &'a Listing) -> IndexDoc<'a> {
 }
 
 pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<()> {
-    let offers_per_product = 15;
-    let cfg = MarketConfig {
-        products: args.listings.div_ceil(offers_per_product).max(1),
-        offers_per_product,
-        shops: MAX_SHOPS,
-        ..MarketConfig::default()
+    let memory_mb = args.memory_mb.unwrap_or(memory_mb);
+    let source = match &args.import {
+        Some(path) => Source::import(path, args.listings)?,
+        None => Source::market(args.listings),
     };
-    let t = Instant::now();
-    let market = Market::generate(&cfg);
     println!(
-        "bench index: {} listings from a market of {} products, {} shops ({} cores, {})",
+        "bench index: {} listings from {} ({} cores, {})",
         args.listings,
-        cfg.products,
-        cfg.shops,
+        source.describe(),
         super::cores(),
         super::build_kind()
     );
-    println!(
-        "  market     generated in {:.2}s",
-        t.elapsed().as_secs_f64()
-    );
-    // The market offers about `offers_per_product` per product; past its offers the stream
-    // starts over with new ids (and URLs), as a later night's new listings would. Listings are
-    // made as they are consumed, so memory is the market's and the index's, not a copy.
-    let listings = || {
-        (0usize..)
-            .flat_map(|round| market.listings().map(move |(t, l)| (round, t, l)))
-            .take(args.listings)
-            .enumerate()
-            .map(|(id, (round, truth, mut listing))| {
-                if round > 0 {
-                    listing.url = format!("{}?r={round}", listing.url);
-                }
-                (id as u64, truth, listing)
-            })
-    };
-    let model = market
-        .listings()
-        .find_map(|(_, l)| l.model.filter(|m| m.chars().any(|c| c.is_ascii_digit())))
+    let listings = || source.listings(args.listings);
+    let model = listings()
+        .find_map(|(_, _, l)| l.model.filter(|m| m.chars().any(|c| c.is_ascii_digit())))
         .unwrap_or_default();
 
     // Pass 1: what making the listings costs alone, and their size as JSON.
@@ -176,7 +257,7 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &IndexArgs) -> Result<(
     }
     match peak_rss_mib() {
         Some(m) => println!(
-            "  memory     peak RSS {m:.0} MiB (whole process, the generated market included)"
+            "  memory     peak RSS {m:.0} MiB (whole process, the listings' source included)"
         ),
         None => println!("  memory     peak RSS unavailable (no /proc/self/status)"),
     }
