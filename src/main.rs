@@ -6,6 +6,7 @@ mod alerts;
 mod bench;
 mod config;
 mod demo;
+mod detect_eval;
 mod eval;
 mod frontier;
 mod pipeline;
@@ -34,6 +35,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Start the simulated marketplace on loopback, crawl it, index, detect, write alerts, summarise.
@@ -70,6 +73,12 @@ enum Command {
         input: Option<PathBuf>,
         #[arg(long, requires = "input")]
         output: Option<PathBuf>,
+        /// Score the simulated marketplace against its ground truth and the brand matcher
+        /// against its gold lists; fails below the floors.
+        #[arg(long, conflicts_with_all = ["input", "output"])]
+        evaluate: bool,
+        #[command(flatten)]
+        eval: detect_eval::EvaluateArgs,
     },
     /// Search the index.
     Search(search::SearchArgs),
@@ -173,8 +182,18 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Detect {
+            evaluate: true,
+            eval,
+            ..
+        } => detect_eval::run(
+            &qsword_detector::Detector::embedded(),
+            ctx.cfg.detector.alert_min_risk,
+            &eval,
+        ),
+        Command::Detect {
             input: Some(input),
             output: Some(output),
+            ..
         } => {
             let n = pipeline::detect_jsonl(&input, &output)?;
             println!(

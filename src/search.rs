@@ -231,6 +231,8 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 }
 
 /// Where hits are written, in the format asked for.
+// One sink per command run: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sink<W: Write> {
     Table(W),
     Json(W),

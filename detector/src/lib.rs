@@ -44,7 +44,10 @@ mod assessment;
 pub mod brand;
 mod config;
 pub mod cue;
+pub mod evaluation;
+pub mod gold;
 pub mod group;
+pub mod hanzi;
 mod jsonl;
 pub mod mark;
 pub mod price;
@@ -105,6 +108,11 @@ impl Detector {
 
     pub fn config(&self) -> &DetectorConfig {
         &self.cfg
+    }
+
+    /// The brand-variant matcher over the catalogue's protected names.
+    pub fn brand_matcher(&self) -> &BrandMatcher {
+        &self.brands
     }
 
     /// Assesses a batch: exactly one [`Assessment`] per listing, in the same order. Prices are
