@@ -14,7 +14,10 @@
 //! - `bench index` — the search index alone at scale (default 100 000 simulated listings,
 //!   `--listings 1000000` for the full figure): indexing rate, index size against the
 //!   listings' JSON, and per-query latency percentiles for a fixed query mix.
+//! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
+//!   listings/s, seconds, peak RSS.
 
+mod detect_bench;
 mod index_bench;
 
 use crate::demo::crawl_market;
@@ -50,6 +53,8 @@ enum BenchCommand {
     Extract(ExtractArgs),
     /// The search index alone: listings/s indexed, size against JSON, query latency.
     Index(index_bench::IndexArgs),
+    /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
+    Detect(detect_bench::DetectArgs),
 }
 
 #[derive(clap::Args)]
@@ -138,6 +143,11 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Polite(a) => polite_bench(&ctx, &a),
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
+        BenchCommand::Detect(a) => detect_bench::run(
+            &qsword_detector::Detector::embedded(),
+            ctx.cfg.detector.alert_min_risk,
+            &a,
+        ),
     }
 }
 

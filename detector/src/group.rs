@@ -9,7 +9,8 @@
 use qsword_listing::catalogue::{find_word, fold, Brand, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::{Currency, Listing};
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Offers of one product in one currency.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,61 +61,83 @@ const NOISE_WORDS: &[&str] = &[
 pub fn price_groups<'c>(
     catalogue: &'c Catalogue,
     listings: &[Listing],
-    brand_for: impl Fn(usize) -> Option<(&'c Brand, String)>,
+    brand_for: impl Fn(usize) -> Option<(&'c Brand, String)> + Sync,
 ) -> Vec<PriceGroup> {
-    let mut groups: BTreeMap<String, PriceGroup> = BTreeMap::new();
-    for (i, listing) in listings.iter().enumerate() {
-        let Some(price) = &listing.price else {
+    // Keys are worked out in parallel (folding and tokenising titles is the cost), then
+    // gathered in input order.
+    let keyed: Vec<Option<(String, String, Option<&'c Brand>, Currency)>> = (0..listings.len())
+        .into_par_iter()
+        .map(|i| group_key(catalogue, &listings[i], brand_for(i)))
+        .collect();
+    let mut groups: HashMap<String, PriceGroup> = HashMap::new();
+    for (i, keyed) in keyed.into_iter().enumerate() {
+        let Some((key, label, brand, currency)) = keyed else {
             continue;
         };
-        let brand = brand_for(i);
-        let model = listing
-            .model
-            .as_deref()
-            .or(listing.mpn.as_deref())
-            .map(normalise_model)
-            .filter(|m| !m.is_empty())
-            .or_else(|| model_in_title(&listing.title));
-        let (key, label) = match (&brand, model) {
-            (Some((b, _)), Some(model)) => (
-                format!("brand:{}/model:{model}", b.id),
-                format!("{} {model}", b.display_name()),
-            ),
-            _ => {
-                let mut title = fold(&listing.title);
-                if let Some((b, written)) = &brand {
-                    for name in b.names().map(fold).chain([fold(written)]) {
-                        title = remove_word(&title, &name);
-                    }
-                }
-                let tokens = title_tokens(catalogue, &title);
-                if tokens.is_empty() {
-                    continue;
-                }
-                let tokens = tokens.join(" ");
-                match &brand {
-                    Some((b, _)) => (
-                        format!("brand:{}/title:{tokens}", b.id),
-                        format!("{} {tokens}", b.display_name()),
-                    ),
-                    None => (format!("title:{tokens}"), tokens),
-                }
-            }
-        };
-        let key = format!("{key}/{}", price.currency);
         groups
-            .entry(key.clone())
-            .or_insert_with(|| PriceGroup {
-                key,
+            .entry(key)
+            .or_insert_with_key(|key| PriceGroup {
+                key: key.clone(),
                 label,
-                brand_id: brand.as_ref().map(|(b, _)| b.id.clone()),
-                currency: price.currency,
+                brand_id: brand.map(|b| b.id.clone()),
+                currency,
                 members: Vec::new(),
             })
             .members
             .push(i);
     }
-    groups.into_values().collect()
+    let mut groups: Vec<PriceGroup> = groups.into_values().collect();
+    groups.sort_by(|a, b| a.key.cmp(&b.key));
+    groups
+}
+
+/// The group key and label of one priced listing, `None` for a listing without a price or
+/// without anything to tell its product by.
+fn group_key<'c>(
+    catalogue: &'c Catalogue,
+    listing: &Listing,
+    brand: Option<(&'c Brand, String)>,
+) -> Option<(String, String, Option<&'c Brand>, Currency)> {
+    let price = listing.price.as_ref()?;
+    let model = listing
+        .model
+        .as_deref()
+        .or(listing.mpn.as_deref())
+        .map(normalise_model)
+        .filter(|m| !m.is_empty())
+        .or_else(|| model_in_title(&listing.title));
+    let (key, label) = match (&brand, model) {
+        (Some((b, _)), Some(model)) => (
+            format!("brand:{}/model:{model}", b.id),
+            format!("{} {model}", b.display_name()),
+        ),
+        _ => {
+            let mut title = fold(&listing.title);
+            if let Some((b, written)) = &brand {
+                for name in b.names().map(fold).chain([fold(written)]) {
+                    title = remove_word(&title, &name);
+                }
+            }
+            let tokens = title_tokens(catalogue, &title);
+            if tokens.is_empty() {
+                return None;
+            }
+            let tokens = tokens.join(" ");
+            match &brand {
+                Some((b, _)) => (
+                    format!("brand:{}/title:{tokens}", b.id),
+                    format!("{} {tokens}", b.display_name()),
+                ),
+                None => (format!("title:{tokens}"), tokens),
+            }
+        }
+    };
+    Some((
+        format!("{key}/{}", price.currency),
+        label,
+        brand.map(|(b, _)| b),
+        price.currency,
+    ))
 }
 
 /// Model numbers compare without case, spaces or punctuation: `HD-9252`, `hd 9252`, `HD9252`.

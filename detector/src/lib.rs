@@ -61,6 +61,7 @@ use brand::BrandMatcher;
 use mark::MarkChecker;
 use qsword_listing::catalogue::Catalogue;
 use qsword_listing::Listing;
+use rayon::prelude::*;
 
 /// Why a detector could not be built from its catalogue.
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +121,25 @@ impl Detector {
     /// file's) listings at once; a listing without price, brand or category is still assessed
     /// on the signals it allows.
     pub fn detect(&self, listings: &[Listing]) -> Vec<Assessment> {
-        let variants: Vec<_> = listings.iter().map(|l| self.brands.variant_in(l)).collect();
-        let mut flags: Vec<Vec<Flag>> = vec![Vec::new(); listings.len()];
+        // Each listing's own signals are independent of the others: scored in parallel.
+        let variants: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.brands.variant_in(l))
+            .collect();
+        let mut flags: Vec<Vec<Flag>> = listings
+            .par_iter()
+            .zip(&variants)
+            .map(|(listing, variant)| {
+                let mut flags = Vec::new();
+                if let Some(v) = variant {
+                    flags.push(self.brands.flag(&self.catalogue, v));
+                }
+                let category = self.catalogue.categorize(listing);
+                flags.extend(self.marks.flags(&self.cfg, category, listing));
+                flags.extend(cue::cue_flag(&self.catalogue, listing));
+                flags
+            })
+            .collect();
 
         // Imitations are grouped with the genuine product, so that their prices meet.
         let groups = group::price_groups(&self.catalogue, listings, |i| {
@@ -134,20 +152,11 @@ impl Detector {
             }
         });
         for (i, flag) in price::price_flags(&self.cfg, &self.catalogue, &groups, listings) {
-            flags[i].push(flag);
-        }
-
-        for (i, listing) in listings.iter().enumerate() {
-            if let Some(v) = &variants[i] {
-                flags[i].push(self.brands.flag(&self.catalogue, v));
-            }
-            let category = self.catalogue.categorize(listing);
-            flags[i].extend(self.marks.flags(&self.cfg, category, listing));
-            flags[i].extend(cue::cue_flag(&self.catalogue, listing));
+            flags[i].insert(0, flag);
         }
 
         listings
-            .iter()
+            .par_iter()
             .zip(flags)
             .map(|(l, flags)| Assessment::from_flags(l.url.clone(), flags))
             .collect()
