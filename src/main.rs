@@ -9,6 +9,7 @@ mod demo;
 mod detect_eval;
 mod eval;
 mod frontier;
+mod learn;
 mod pipeline;
 mod search;
 
@@ -77,8 +78,26 @@ enum Command {
         /// against its gold lists; fails below the floors.
         #[arg(long, conflicts_with_all = ["input", "output"])]
         evaluate: bool,
+        /// Fit the signal weights on investigators' labels (`qsword label`), report their
+        /// cross-validated quality, and save them (data/models/detector.json) if they beat the
+        /// defaults.
+        #[arg(long, conflicts_with_all = ["input", "output", "evaluate"])]
+        train: bool,
         #[command(flatten)]
         eval: detect_eval::EvaluateArgs,
+    },
+    /// Record an investigator's decision on a stored listing (training data for detect --train).
+    Label {
+        url: String,
+        /// `confirmed` (it is a fake) or `dismissed` (the flag was wrong).
+        #[arg(value_parser = learn::parse_decision)]
+        decision: qsword_store::Decision,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        note: Option<String>,
+        /// Who decided (default: $USER).
+        #[arg(long, env = "USER", default_value = "cli")]
+        who: String,
     },
     /// Search the index.
     Search(search::SearchArgs),
@@ -190,12 +209,13 @@ fn run(cli: Cli) -> Result<()> {
             ctx.cfg.detector.alert_min_risk,
             &eval,
         ),
+        Command::Detect { train: true, .. } => learn::train(&ctx),
         Command::Detect {
             input: Some(input),
             output: Some(output),
             ..
         } => {
-            let n = pipeline::detect_jsonl(&input, &output)?;
+            let n = pipeline::detect_jsonl(&ctx, &input, &output)?;
             println!(
                 "scored {n} listings from {} into {}",
                 input.display(),
@@ -208,6 +228,12 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
+        Command::Label {
+            url,
+            decision,
+            note,
+            who,
+        } => learn::label(&ctx, &url, decision, note.as_deref(), &who),
         Command::Search(args) => search::run(&ctx, args),
         Command::Alerts => {
             let s = pipeline::alerts(&ctx, &pipeline::run_id())?;

@@ -1,13 +1,17 @@
 //! The brand-variant signal: a title or brand field that imitates a protected brand's name
 //! without being it — ＰＨＩＬＩＰＳ in full-width letters, Phi1ips/PhiIips (homoglyphs),
-//! Phi-lips, Philipps (one or two letters off), 公午 for 公牛 (near-form characters).
+//! Phi-lips, Philipps (one or two letters off), 公午 for 公牛 (near-form characters), 农夫三泉
+//! for 农夫山泉 (near-homophones), 周住牌 for 雕牌 (a character split in two).
 //!
 //! Guards against the big false-positive sources: a name announced as compatibility ("适用于曼牌",
 //! "filter for BOSCH") is an accessory, not a variant; a real brand in the catalogue is never a
 //! variant of another; each brand's `not_in_words` ("super" for SUPOR) are left alone; Latin
 //! names under 5 letters (YTO, BULL, LEGO, Nike) only match by homoglyphs, never by edit
 //! distance.
-//! Issue 6 widens this with UTS #39 skeletons, Jaro-Winkler, the dnstwist families and pinyin.
+//! Chinese names are matched by [`crate::hanzi`] (near forms, pinyin near-homophones, split and
+//! inserted characters); multi-word Latin names by Jaro-Winkler on the run of words (New
+//! Barlun), four-letter ones by a swap of neighbours only (NKIE). Not here: the full UTS #39
+//! confusables table (a hand-picked Cyrillic/Greek subset and the ASCII skeleton stand in).
 
 use crate::assessment::{round3, Flag, Signal};
 use crate::hanzi::{HanziImitation, HanziMatcher, Likeness};
