@@ -176,6 +176,8 @@ pub struct BrandMatcher {
     hanzi: HanziMatcher,
     /// Every real name, folded, also without hyphens and spaces.
     real: HashSet<String>,
+    /// The real names written in Chinese characters.
+    real_han: Vec<String>,
     everyday: HashSet<String>,
 }
 
@@ -224,7 +226,14 @@ impl BrandMatcher {
         for (k, n) in latin.iter().enumerate() {
             by_skeleton.entry(n.skeleton.clone()).or_default().push(k);
         }
+        let mut real_han: Vec<String> = real
+            .iter()
+            .filter(|r| r.chars().count() >= 2 && r.chars().any(is_han))
+            .cloned()
+            .collect();
+        real_han.sort();
         BrandMatcher {
+            real_han,
             latin,
             by_skeleton,
             phrases,
@@ -304,6 +313,11 @@ impl BrandMatcher {
         let (t_bare, t_skeleton) = (bare(&unconfused), skeleton(&unconfused));
         if let Some(&k) = self.by_skeleton.get(&t_skeleton).and_then(|v| v.first()) {
             return Some(variant(&self.latin[k], VariantKind::Homoglyph));
+        }
+        // Digits in a token that is no homoglyph are model numbers and quantities (HD9252,
+        // 20000mAh), not misspelt names: spare them the edit distances.
+        if t_bare.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
         }
         let mut best: Option<BrandVariant> = None;
         for n in &self.latin {
@@ -405,11 +419,11 @@ impl BrandMatcher {
             }
             // A real brand written over the same characters (格力 inside 格力高) is not a
             // variant of another.
-            if self.real.iter().any(|r| {
-                r.chars().count() >= 2
-                    && folded.contains(r.as_str())
-                    && overlaps(folded, r, m.start, m.end)
-            }) {
+            if self
+                .real_han
+                .iter()
+                .any(|r| overlaps(folded, r, m.start, m.end))
+            {
                 continue;
             }
             let brand = self.chinese[m.name];
