@@ -16,7 +16,10 @@
 //!   listings' JSON, and per-query latency percentiles for a fixed query mix.
 //! - `bench nightly` — one whole night (crawl, detect, index, alerts, SMTP delivery) over
 //!   ~100 000 listings, loopback politeness relaxed: stage timings and the total.
+//! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
+//!   listings/s, seconds, peak RSS.
 
+mod detect_bench;
 mod index_bench;
 mod nightly_bench;
 
@@ -55,6 +58,8 @@ enum BenchCommand {
     Index(index_bench::IndexArgs),
     /// One whole night (crawl, detect, index, alerts, SMTP) over ~100 000 listings.
     Nightly(nightly_bench::NightlyBenchArgs),
+    /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
+    Detect(detect_bench::DetectArgs),
 }
 
 #[derive(clap::Args)]
@@ -144,6 +149,11 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
+        BenchCommand::Detect(a) => detect_bench::run(
+            &qsword_detector::Detector::embedded(),
+            ctx.cfg.detector.alert_min_risk,
+            &a,
+        ),
     }
 }
 

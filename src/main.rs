@@ -6,9 +6,11 @@ mod alerts;
 mod bench;
 mod config;
 mod demo;
+mod detect_eval;
 mod eval;
 mod frontier;
 mod nightly;
+mod learn;
 mod pipeline;
 mod search;
 
@@ -78,6 +80,30 @@ enum Command {
         input: Option<PathBuf>,
         #[arg(long, requires = "input")]
         output: Option<PathBuf>,
+        /// Score the simulated marketplace against its ground truth and the brand matcher
+        /// against its gold lists; fails below the floors.
+        #[arg(long, conflicts_with_all = ["input", "output"])]
+        evaluate: bool,
+        /// Fit the signal weights on investigators' labels (`qsword label`), report their
+        /// cross-validated quality, and save them (data/models/detector.json) if they beat the
+        /// defaults.
+        #[arg(long, conflicts_with_all = ["input", "output", "evaluate"])]
+        train: bool,
+        #[command(flatten)]
+        eval: detect_eval::EvaluateArgs,
+    },
+    /// Record an investigator's decision on a stored listing (training data for detect --train).
+    Label {
+        url: String,
+        /// `confirmed` (it is a fake) or `dismissed` (the flag was wrong).
+        #[arg(value_parser = learn::parse_decision)]
+        decision: qsword_store::Decision,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        note: Option<String>,
+        /// Who decided (default: $USER).
+        #[arg(long, env = "USER", default_value = "cli")]
+        who: String,
     },
     /// Search the index.
     Search(Box<search::SearchArgs>),
@@ -185,10 +211,21 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Detect {
+            evaluate: true,
+            eval,
+            ..
+        } => detect_eval::run(
+            &qsword_detector::Detector::embedded(),
+            ctx.cfg.detector.alert_min_risk,
+            &eval,
+        ),
+        Command::Detect { train: true, .. } => learn::train(&ctx),
+        Command::Detect {
             input: Some(input),
             output: Some(output),
+            ..
         } => {
-            let n = pipeline::detect_jsonl(&input, &output)?;
+            let n = pipeline::detect_jsonl(&ctx, &input, &output)?;
             println!(
                 "scored {n} listings from {} into {}",
                 input.display(),
@@ -201,6 +238,12 @@ fn run(cli: Cli) -> Result<()> {
             println!("{s}");
             Ok(())
         }
+        Command::Label {
+            url,
+            decision,
+            note,
+            who,
+        } => learn::label(&ctx, &url, decision, note.as_deref(), &who),
         Command::Search(args) => search::run(&ctx, *args),
         Command::Nightly(args) => exit_with(nightly::run(&ctx, args)?),
         Command::Alerts(args) => exit_with(alerts::cli(&ctx, args)?),

@@ -304,8 +304,9 @@ impl fmt::Display for DetectSummary {
     }
 }
 
-fn detector() -> Detector {
-    Detector::embedded()
+/// Learnt weights when `models/detector.json` exists, else the defaults (see `learn`).
+fn detector(ctx: &Ctx) -> Result<Detector> {
+    crate::learn::detector(ctx)
 }
 
 /// Scores every live listing in the store and saves the assessments.
@@ -319,7 +320,7 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
         .filter(|s| s.delisted_at.is_none())
         .map(|s| (s.id, s.listing))
         .unzip();
-    let assessments = detector().detect(&listings);
+    let assessments = detector(ctx)?.detect(&listings);
     let mut summary = DetectSummary {
         listings: listings.len(),
         ..Default::default()
@@ -341,12 +342,12 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
 
 /// `detect --input --output`: JSONL in, DESIGN-format scores out, no store involved.
 /// Bad lines are reported by line and field on stderr and skipped.
-pub fn detect_jsonl(input: &Path, output: &Path) -> Result<usize> {
+pub fn detect_jsonl(ctx: &Ctx, input: &Path, output: &Path) -> Result<usize> {
     let file =
         std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
     let out =
         std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?;
-    let summary = detector()
+    let summary = detector(ctx)?
         .detect_jsonl(BufReader::new(file), std::io::BufWriter::new(out), false)
         .with_context(|| format!("scoring {} into {}", input.display(), output.display()))?;
     for e in &summary.errors {

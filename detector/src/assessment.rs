@@ -16,16 +16,19 @@ pub enum Signal {
     Mark,
     /// Words that sellers of fakes use (高仿, replica, …).
     Cue,
+    /// The seller: most of its other listings flagged, or many brands at deep discounts.
+    Seller,
 }
 
 impl Signal {
-    /// The name used in the output format: `price`, `brand`, `mark`, `cue`.
+    /// The name used in the output format: `price`, `brand`, `mark`, `cue`, `seller`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Signal::Price => "price",
             Signal::Brand => "brand",
             Signal::Mark => "mark",
             Signal::Cue => "cue",
+            Signal::Seller => "seller",
         }
     }
 }

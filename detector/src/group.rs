@@ -1,15 +1,17 @@
 //! Product groups: offers of the same product across sellers and platforms, so that a price can
 //! be compared with the prices of the *same thing*.
 //!
-//! A listing is keyed by (brand, normalised model) when both are known, else by its normalised
-//! title tokens, and always by currency: prices in different currencies are never compared
-//! (qsword holds no exchange rates). Issue 6 adds GTIN keys, title similarity and category
-//! groups as the fallback for small groups.
+//! A listing is keyed by (brand, normalised model) when both are known, else by its GTIN, else
+//! by its normalised title tokens (brand and noise words removed, sorted), and always by
+//! currency: prices in different currencies are never compared (qsword holds no exchange
+//! rates). Offers left in groups too small to judge fall back to a group of their category and
+//! brand.
 
 use qsword_listing::catalogue::{find_word, fold, Brand, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::{Currency, Listing};
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Offers of one product in one currency.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,61 +62,132 @@ const NOISE_WORDS: &[&str] = &[
 pub fn price_groups<'c>(
     catalogue: &'c Catalogue,
     listings: &[Listing],
-    brand_for: impl Fn(usize) -> Option<(&'c Brand, String)>,
+    min_offers: usize,
+    brand_for: impl Fn(usize) -> Option<(&'c Brand, String)> + Sync,
 ) -> Vec<PriceGroup> {
-    let mut groups: BTreeMap<String, PriceGroup> = BTreeMap::new();
-    for (i, listing) in listings.iter().enumerate() {
-        let Some(price) = &listing.price else {
+    // Keys are worked out in parallel (folding and tokenising titles is the cost), then
+    // gathered in input order.
+    let keyed: Vec<Option<GroupKey<'c>>> = (0..listings.len())
+        .into_par_iter()
+        .map(|i| group_key(catalogue, &listings[i], brand_for(i)))
+        .collect();
+    let mut groups: HashMap<String, PriceGroup> = HashMap::new();
+    for (i, keyed) in keyed.into_iter().enumerate() {
+        let Some((key, label, brand, currency)) = keyed else {
             continue;
         };
-        let brand = brand_for(i);
-        let model = listing
-            .model
-            .as_deref()
-            .or(listing.mpn.as_deref())
-            .map(normalise_model)
-            .filter(|m| !m.is_empty())
-            .or_else(|| model_in_title(&listing.title));
-        let (key, label) = match (&brand, model) {
-            (Some((b, _)), Some(model)) => (
-                format!("brand:{}/model:{model}", b.id),
-                format!("{} {model}", b.display_name()),
-            ),
-            _ => {
-                let mut title = fold(&listing.title);
-                if let Some((b, written)) = &brand {
-                    for name in b.names().map(fold).chain([fold(written)]) {
-                        title = remove_word(&title, &name);
-                    }
-                }
-                let tokens = title_tokens(catalogue, &title);
-                if tokens.is_empty() {
-                    continue;
-                }
-                let tokens = tokens.join(" ");
-                match &brand {
-                    Some((b, _)) => (
-                        format!("brand:{}/title:{tokens}", b.id),
-                        format!("{} {tokens}", b.display_name()),
-                    ),
-                    None => (format!("title:{tokens}"), tokens),
-                }
-            }
-        };
-        let key = format!("{key}/{}", price.currency);
         groups
-            .entry(key.clone())
-            .or_insert_with(|| PriceGroup {
-                key,
+            .entry(key)
+            .or_insert_with_key(|key| PriceGroup {
+                key: key.clone(),
                 label,
-                brand_id: brand.as_ref().map(|(b, _)| b.id.clone()),
-                currency: price.currency,
+                brand_id: brand.map(|b| b.id.clone()),
+                currency,
                 members: Vec::new(),
             })
             .members
             .push(i);
     }
-    groups.into_values().collect()
+    // Offers of a product too rarely sold to judge alone are compared within their category
+    // (and brand): a wider spread, so only a far outlier stands out there.
+    let (mut kept, small): (Vec<PriceGroup>, Vec<PriceGroup>) = groups
+        .into_values()
+        .partition(|g| g.members.len() >= min_offers);
+    let mut fallback: HashMap<String, PriceGroup> = HashMap::new();
+    for g in small {
+        for i in g.members {
+            let Some(category) = catalogue.categorize(&listings[i]) else {
+                continue;
+            };
+            let brand = g.brand_id.as_deref().unwrap_or("-");
+            let key = format!("category:{}/brand:{brand}/{}", category.slug, g.currency);
+            fallback
+                .entry(key)
+                .or_insert_with_key(|key| PriceGroup {
+                    key: key.clone(),
+                    label: format!(
+                        "{} in {}",
+                        brand_label(catalogue, &g.brand_id),
+                        category.slug
+                    ),
+                    brand_id: g.brand_id.clone(),
+                    currency: g.currency,
+                    members: Vec::new(),
+                })
+                .members
+                .push(i);
+        }
+    }
+    kept.extend(fallback.into_values());
+    kept.sort_by(|a, b| a.key.cmp(&b.key));
+    kept
+}
+
+fn brand_label(catalogue: &Catalogue, id: &Option<String>) -> String {
+    id.as_deref()
+        .and_then(|id| catalogue.brand(id))
+        .map_or("products".to_string(), |b| {
+            format!("{} products", b.display_name())
+        })
+}
+
+/// (key, label, brand, currency) of one listing's group.
+type GroupKey<'c> = (String, String, Option<&'c Brand>, Currency);
+
+/// The group key and label of one priced listing, `None` for a listing without a price or
+/// without anything to tell its product by.
+fn group_key<'c>(
+    catalogue: &'c Catalogue,
+    listing: &Listing,
+    brand: Option<(&'c Brand, String)>,
+) -> Option<GroupKey<'c>> {
+    let price = listing.price.as_ref()?;
+    let model = listing
+        .model
+        .as_deref()
+        .or(listing.mpn.as_deref())
+        .map(normalise_model)
+        .filter(|m| !m.is_empty())
+        .or_else(|| model_in_title(&listing.title));
+    // Brand + model first, so that fakes (which rarely carry the GTIN) meet the genuine offers;
+    // a GTIN alone names the product as well.
+    let gtin = listing
+        .gtin
+        .as_deref()
+        .filter(|g| g.len() >= 8 && g.bytes().all(|b| b.is_ascii_digit()));
+    let (key, label) = match (&brand, model, gtin) {
+        (Some((b, _)), Some(model), _) => (
+            format!("brand:{}/model:{model}", b.id),
+            format!("{} {model}", b.display_name()),
+        ),
+        (_, _, Some(gtin)) => (format!("gtin:{gtin}"), format!("GTIN {gtin}")),
+        _ => {
+            let mut title = fold(&listing.title);
+            if let Some((b, written)) = &brand {
+                for name in b.names().map(fold).chain([fold(written)]) {
+                    title = remove_word(&title, &name);
+                }
+            }
+            let tokens = title_tokens(catalogue, &title);
+            if tokens.is_empty() {
+                return None;
+            }
+            let tokens = tokens.join(" ");
+            match &brand {
+                Some((b, _)) => (
+                    format!("brand:{}/title:{tokens}", b.id),
+                    format!("{} {tokens}", b.display_name()),
+                ),
+                None => (format!("title:{tokens}"), tokens),
+            }
+        }
+    };
+    Some((
+        format!("{key}/{}", price.currency),
+        label,
+        brand.map(|(b, _)| b),
+        price.currency,
+    ))
 }
 
 /// Model numbers compare without case, spaces or punctuation: `HD-9252`, `hd 9252`, `HD9252`.
@@ -236,7 +309,7 @@ mod tests {
             l.price = Some(qsword_listing::Price::new("299.00", "CNY").unwrap());
         }
         listings[2].price = Some(qsword_listing::Price::new("39.00", "USD").unwrap());
-        let groups = price_groups(&c, &listings, |i| {
+        let groups = price_groups(&c, &listings, 1, |i| {
             (i < 3).then(|| (philips, "飞利浦".to_string()))
         });
         let key_of = |i: usize| {

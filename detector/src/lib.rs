@@ -3,20 +3,30 @@
 //! rests on, in the DESIGN output format.
 //!
 //! Signals (a module each):
-//! - [`price`]: far below the median of the same product's offers ([`group`] finds them),
-//!   by a robust modified z-score on log price; silent for groups under 5 offers; the brand's
-//!   official stores damped, since their low prices are clearances.
-//! - [`brand`]: look-alike names of protected brands (公午/公牛, Phi1ips, ＰＨＩＬＩＰＳ), never
-//!   for "适用于曼牌" accessories or for real brands.
+//! - [`price`]: far below the median of the same product's offers ([`group`] finds them: by
+//!   brand + model, else by title tokens), by a robust modified z-score on log price with
+//!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
+//!   stores damped, since their low prices are clearances.
+//! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
+//!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
+//!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
+//!   split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for "适用于曼牌"
+//!   accessories or for real brands.
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
 //! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
+//! - [`seller`]: a seller most of whose other listings are flagged, or selling several brands
+//!   at deep discounts (weak: it adds to other evidence).
 //!
 //! Risk combines the flags' scores as independent evidence, `1 - Π(1 - score)`
-//! ([`combine_risk`]). The catalogues come from [`qsword_listing::catalogue`].
+//! ([`combine_risk`]): the default weights, which need no labels. [`model`] fits a logistic
+//! regression (linfa) on investigators' confirmed/dismissed labels, measured by
+//! cross-validation before it is used ([`Detector::with_weights`]). [`evaluation`] has the
+//! ranking metrics (ROC-AUC, average precision, precision@k), [`gold`] the brand matcher's gold
+//! lists. The catalogues come from [`qsword_listing::catalogue`].
 //!
-//! Not here: network I/O, storage, alerting, and (yet) the linfa models and label training of
-//! issue 6; this crate takes listings and returns assessments, nothing else.
+//! Not here: network I/O, storage (labels and the model file are the binary's), alerting; this
+//! crate takes listings (and labelled assessments) and returns assessments (and weights).
 //!
 //! ```
 //! use qsword_detector::{Detector, DetectorConfig, Signal};
@@ -44,10 +54,15 @@ mod assessment;
 pub mod brand;
 mod config;
 pub mod cue;
+pub mod evaluation;
+pub mod gold;
 pub mod group;
+pub mod hanzi;
 mod jsonl;
 pub mod mark;
+pub mod model;
 pub mod price;
+pub mod seller;
 
 pub use assessment::{combine_risk, Assessment, Flag, Signal};
 pub use config::DetectorConfig;
@@ -58,6 +73,7 @@ use brand::BrandMatcher;
 use mark::MarkChecker;
 use qsword_listing::catalogue::Catalogue;
 use qsword_listing::Listing;
+use rayon::prelude::*;
 
 /// Why a detector could not be built from its catalogue.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +93,8 @@ pub struct Detector {
     cfg: DetectorConfig,
     brands: BrandMatcher,
     marks: MarkChecker,
+    /// Weights learnt from investigators' labels, in place of the default noisy-OR.
+    weights: Option<model::LearntWeights>,
 }
 
 impl Detector {
@@ -90,6 +108,7 @@ impl Detector {
             cfg,
             brands,
             marks,
+            weights: None,
         })
     }
 
@@ -107,41 +126,94 @@ impl Detector {
         &self.cfg
     }
 
+    /// Uses learnt weights (from `qsword detect --train`) for the risk of flagged listings;
+    /// a listing without flags stays at 0 whatever the weights.
+    pub fn with_weights(mut self, weights: model::LearntWeights) -> Detector {
+        self.weights = Some(weights);
+        self
+    }
+
+    pub fn weights(&self) -> Option<&model::LearntWeights> {
+        self.weights.as_ref()
+    }
+
+    /// The brand-variant matcher over the catalogue's protected names.
+    pub fn brand_matcher(&self) -> &BrandMatcher {
+        &self.brands
+    }
+
     /// Assesses a batch: exactly one [`Assessment`] per listing, in the same order. Prices are
     /// judged against the other listings of the batch, so pass a whole night's (or a whole
     /// file's) listings at once; a listing without price, brand or category is still assessed
     /// on the signals it allows.
     pub fn detect(&self, listings: &[Listing]) -> Vec<Assessment> {
-        let variants: Vec<_> = listings.iter().map(|l| self.brands.variant_in(l)).collect();
-        let mut flags: Vec<Vec<Flag>> = vec![Vec::new(); listings.len()];
+        // Each listing's own signals are independent of the others: scored in parallel.
+        let variants: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.brands.variant_in(l))
+            .collect();
+        let mut flags: Vec<Vec<Flag>> = listings
+            .par_iter()
+            .zip(&variants)
+            .map(|(listing, variant)| {
+                let mut flags = Vec::new();
+                if let Some(v) = variant {
+                    flags.push(self.brands.flag(&self.catalogue, v));
+                }
+                let category = self.catalogue.categorize(listing);
+                flags.extend(self.marks.flags(&self.cfg, category, listing));
+                flags.extend(cue::cue_flag(&self.catalogue, listing));
+                flags
+            })
+            .collect();
 
         // Imitations are grouped with the genuine product, so that their prices meet.
-        let groups = group::price_groups(&self.catalogue, listings, |i| {
-            let listing = &listings[i];
-            match self.catalogue.brand_of(listing) {
-                Some(b) => Some((b, b.display_name().to_string())),
-                None => variants[i]
-                    .as_ref()
-                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
-            }
-        });
+        let groups =
+            group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
+                let listing = &listings[i];
+                match self.catalogue.brand_of(listing) {
+                    Some(b) => Some((b, b.display_name().to_string())),
+                    None => variants[i]
+                        .as_ref()
+                        .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+                }
+            });
+        let mut discounted: Vec<Option<&str>> = vec![None; listings.len()];
         for (i, flag) in price::price_flags(&self.cfg, &self.catalogue, &groups, listings) {
+            discounted[i] = Some(""); // the group's brand is filled in below
+            flags[i].insert(0, flag);
+        }
+        for g in &groups {
+            for &i in &g.members {
+                if discounted[i].is_some() {
+                    discounted[i] = Some(g.brand_id.as_deref().unwrap_or(g.key.as_str()));
+                }
+            }
+        }
+        let verdicts: Vec<seller::ListingVerdict> = flags
+            .iter()
+            .zip(&discounted)
+            .map(|(f, &discounted_brand)| seller::ListingVerdict {
+                flagged: !f.is_empty(),
+                discounted_brand,
+            })
+            .collect();
+        for (i, flag) in seller::seller_flags(listings, &verdicts) {
             flags[i].push(flag);
         }
 
-        for (i, listing) in listings.iter().enumerate() {
-            if let Some(v) = &variants[i] {
-                flags[i].push(self.brands.flag(&self.catalogue, v));
-            }
-            let category = self.catalogue.categorize(listing);
-            flags[i].extend(self.marks.flags(&self.cfg, category, listing));
-            flags[i].extend(cue::cue_flag(&self.catalogue, listing));
-        }
-
         listings
-            .iter()
+            .par_iter()
             .zip(flags)
-            .map(|(l, flags)| Assessment::from_flags(l.url.clone(), flags))
+            .map(|(l, flags)| {
+                let mut a = Assessment::from_flags(l.url.clone(), flags);
+                if let Some(w) = &self.weights {
+                    if !a.flags.is_empty() {
+                        a.risk = w.risk(&a);
+                    }
+                }
+                a
+            })
             .collect()
     }
 }

@@ -106,10 +106,12 @@ fn score_of(z: f64, threshold: f64) -> f64 {
 }
 
 /// How much of the z-based score a discount of this depth keeps: 0.3 at `min_discount`, rising
-/// linearly to 1 at `full_discount`. Deep discounts are where fakes are; shallow ones are sales.
+/// quadratically to 1 at `full_discount`. Deep discounts are where fakes are; shallow ones are
+/// sales, and a third off (a common promotion) must not raise an alert on price alone.
 fn depth_weight(cfg: &DetectorConfig, discount: f64) -> f64 {
     let span = (cfg.full_discount - cfg.min_discount).max(f64::EPSILON);
-    0.3 + 0.7 * ((discount - cfg.min_discount) / span).clamp(0.0, 1.0)
+    let t = ((discount - cfg.min_discount) / span).clamp(0.0, 1.0);
+    0.3 + 0.7 * t * t
 }
 
 /// Price flags for every listing of every group large enough to judge, as (listing index, flag).
