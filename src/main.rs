@@ -9,8 +9,8 @@ mod demo;
 mod detect_eval;
 mod eval;
 mod frontier;
-mod nightly;
 mod learn;
+mod nightly;
 mod pipeline;
 mod search;
 
