@@ -187,10 +187,13 @@ fn crawl_store_index_search_detect_against_ground_truth() {
     assert!(detect.contains("flagged"), "{detect}");
     ok(qsword(dir, &["index"]));
     let zh = ok(qsword(dir, &["search", "插座", "--json"]));
-    let hits: Vec<serde_json::Value> = zh
+    let mut lines = zh
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap());
+    // `search --json` starts with a head line (total, facets, warnings), then one line a hit.
+    let head = lines.next().expect("a head line");
+    assert!(head.get("total").is_some(), "{zh}");
+    let hits: Vec<serde_json::Value> = lines.collect();
     assert!(!hits.is_empty(), "no hit for 插座");
     assert!(
         hits.iter()

@@ -7,9 +7,9 @@
 mod common;
 mod mail;
 
-use common::{ok, qsword, write_config_with};
+use common::{live_by_url, ok, qsword, write_config_with};
 use mail::{free_port, Received, Sink};
-use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions, TruthRecord};
+use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions};
 use qsword_store::Store;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -467,14 +467,6 @@ fn kill_9_in_each_stage_then_a_restart_loses_and_duplicates_nothing() {
         assert_eq!(ids.len(), mails.len(), "{stage}: a digest was mailed twice");
     }
     rt.block_on(running.shutdown());
-}
-
-fn live_by_url(truth: Vec<TruthRecord>) -> HashMap<String, TruthRecord> {
-    truth
-        .into_iter()
-        .filter(|t| !t.delisted)
-        .map(|t| (t.url.clone().unwrap(), t))
-        .collect()
 }
 
 /// Night one crawls the market's day 0, night two its day 2 (`marketsim --day 2`): night two
