@@ -613,3 +613,26 @@ fn config_errors_are_reported_with_file_and_line_before_any_crawling() {
     );
     rt.block_on(running.shutdown());
 }
+
+/// `tls = "starttls"` is required, never a wish: a relay that does not offer STARTTLS gets no
+/// mail in clear text (the digests stay queued, the run is partial).
+#[test]
+fn starttls_is_never_downgraded_to_clear_text() {
+    let Some(python) = mail::python() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = serve(&rt, &market(2, 0), 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sink = Sink::start(&python, free_port(), &dir.join("mail"));
+    write_config(dir, &running, sink.port, "");
+    let path = dir.join("qsword.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("tls = \"none\"", "tls = \"starttls\"")).unwrap();
+    let (code, out) = nightly(dir);
+    assert_eq!(code, 3, "{out}");
+    assert!(sink.received().is_empty(), "mail went out without TLS");
+    let queued = open_store(dir).pending_outbox().unwrap();
+    assert!(!queued.is_empty());
+    assert!(queued.iter().all(|m| m.last_error.is_some()), "{queued:?}");
+    rt.block_on(running.shutdown());
+}
