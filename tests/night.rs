@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{ok, qsword, write_config_with};
+use common::{live_by_url, ok, qsword, write_config_with};
 use qsword_marketsim::{
-    LoggedRequest, Market, MarketConfig, RunningMarket, ServeOptions, Throttle, TruthRecord,
+    LoggedRequest, Market, MarketConfig, RunningMarket, ServeOptions, Throttle,
 };
 use qsword_store::Store;
 use std::collections::{BTreeMap, HashMap};
@@ -230,14 +230,6 @@ fn kill_9_at_random_points_then_resume_ends_with_the_same_listings() {
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
     l.local_addr().unwrap().port()
-}
-
-fn live_by_url(truth: Vec<TruthRecord>) -> HashMap<String, TruthRecord> {
-    truth
-        .into_iter()
-        .filter(|t| !t.delisted)
-        .map(|t| (t.url.clone().unwrap(), t))
-        .collect()
 }
 
 /// Night two against the market's next day: unchanged pages answer 304 to conditional

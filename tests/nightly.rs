@@ -7,9 +7,9 @@
 mod common;
 mod mail;
 
-use common::{ok, qsword, write_config_with};
+use common::{live_by_url, ok, qsword, write_config_with};
 use mail::{free_port, Received, Sink};
-use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions, TruthRecord};
+use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions};
 use qsword_store::Store;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -469,14 +469,6 @@ fn kill_9_in_each_stage_then_a_restart_loses_and_duplicates_nothing() {
     rt.block_on(running.shutdown());
 }
 
-fn live_by_url(truth: Vec<TruthRecord>) -> HashMap<String, TruthRecord> {
-    truth
-        .into_iter()
-        .filter(|t| !t.delisted)
-        .map(|t| (t.url.clone().unwrap(), t))
-        .collect()
-}
-
 /// Night one crawls the market's day 0, night two its day 2 (`marketsim --day 2`): night two
 /// mails the new fakes and the fakes that got worse, and nothing about fakes that did not
 /// change.
@@ -619,5 +611,28 @@ fn config_errors_are_reported_with_file_and_line_before_any_crawling() {
         running.requests().is_empty(),
         "nothing may be crawled on a bad config"
     );
+    rt.block_on(running.shutdown());
+}
+
+/// `tls = "starttls"` is required, never a wish: a relay that does not offer STARTTLS gets no
+/// mail in clear text (the digests stay queued, the run is partial).
+#[test]
+fn starttls_is_never_downgraded_to_clear_text() {
+    let Some(python) = mail::python() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = serve(&rt, &market(2, 0), 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sink = Sink::start(&python, free_port(), &dir.join("mail"));
+    write_config(dir, &running, sink.port, "");
+    let path = dir.join("qsword.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("tls = \"none\"", "tls = \"starttls\"")).unwrap();
+    let (code, out) = nightly(dir);
+    assert_eq!(code, 3, "{out}");
+    assert!(sink.received().is_empty(), "mail went out without TLS");
+    let queued = open_store(dir).pending_outbox().unwrap();
+    assert!(!queued.is_empty());
+    assert!(queued.iter().all(|m| m.last_error.is_some()), "{queued:?}");
     rt.block_on(running.shutdown());
 }

@@ -30,6 +30,9 @@ pub const EXIT_PARTIAL: i32 = 3;
 /// Another run holds the lock (EX_TEMPFAIL: try again later).
 pub const EXIT_LOCKED: i32 = 75;
 
+/// A run that died longer ago than this is not resumed: the next night starts afresh.
+const RESUME_WITHIN_H: i64 = 20;
+
 /// `[nightly]`: the time budget of each stage, in seconds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -117,8 +120,12 @@ pub fn night(
     };
     let mut store = ctx.open_store()?;
     let now = chrono::Utc::now();
-    // We hold the lock, so a run still `running` is one that died: carry it on.
-    let interrupted = store.last_run("nightly")?.filter(|r| r.status == "running");
+    // We hold the lock, so a run still `running` is one that died: carry it on — unless it
+    // started on an earlier night, which a fresh run covers anyway (every stage catches up).
+    let interrupted = store
+        .last_run("nightly")?
+        .filter(|r| r.status == "running")
+        .filter(|r| now - r.started_at < chrono::Duration::hours(RESUME_WITHIN_H));
     let done_before: Vec<String> = interrupted
         .as_ref()
         .and_then(|r| r.report.as_ref())

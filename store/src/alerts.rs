@@ -90,7 +90,7 @@ pub struct QueuedDigest {
 }
 
 /// The distinct signal names in a detector flags array, in first-seen order.
-pub(crate) fn signals_of(flags_json: &str) -> Vec<String> {
+fn signals_of(flags_json: &str) -> Vec<String> {
     let mut signals: Vec<String> = Vec::new();
     if let Ok(serde_json::Value::Array(flags)) = serde_json::from_str(flags_json) {
         for flag in &flags {
@@ -184,6 +184,27 @@ impl Transaction<'_> {
         Ok(QueuedDigest {
             outbox_id,
             alert_ids,
+        })
+    }
+
+    /// The alert a listing's latest assessment makes (its risk and signals); fails if the
+    /// listing was never assessed.
+    pub(crate) fn alert_from_latest(&self, listing_id: ListingId) -> Result<NewAlert, StoreError> {
+        let latest: Option<(f64, String)> = self
+            .conn()
+            .query_row(
+                "SELECT risk, flags_json FROM assessments WHERE listing_id = ?1
+                 ORDER BY id DESC LIMIT 1",
+                [listing_id.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .doing(|| format!("reading the latest assessment of listing {listing_id}"))?;
+        let (risk, flags) = latest.ok_or(StoreError::NotAssessed { listing_id })?;
+        Ok(NewAlert {
+            listing_id,
+            risk,
+            signals: signals_of(&flags),
         })
     }
 
@@ -306,25 +327,10 @@ impl Store {
         eml_path: &str,
     ) -> Result<QueuedDigest, StoreError> {
         self.write(|tx| {
-            let mut alerts = Vec::with_capacity(listing_ids.len());
-            for &listing_id in listing_ids {
-                let latest: Option<(f64, String)> = tx
-                    .conn()
-                    .query_row(
-                        "SELECT risk, flags_json FROM assessments WHERE listing_id = ?1
-                         ORDER BY id DESC LIMIT 1",
-                        [listing_id.0],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .doing(|| format!("reading the latest assessment of listing {listing_id}"))?;
-                let (risk, flags) = latest.ok_or(StoreError::NotAssessed { listing_id })?;
-                alerts.push(NewAlert {
-                    listing_id,
-                    risk,
-                    signals: signals_of(&flags),
-                });
-            }
+            let alerts = listing_ids
+                .iter()
+                .map(|&id| tx.alert_from_latest(id))
+                .collect::<Result<Vec<_>, _>>()?;
             let message = NewOutboxMessage {
                 kind: "digest".into(),
                 recipient: recipient.into(),

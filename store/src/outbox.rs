@@ -1,11 +1,11 @@
 //! The outbox as SMTP delivery uses it: digests queued with their alerts in one transaction,
 //! the messages due for a (re)try, failed sends scheduled again with backoff.
 
-use crate::alerts::{NewAlert, NewOutboxMessage, OutboxMessage, QueuedDigest, StoredAlert};
+use crate::alerts::{NewOutboxMessage, OutboxMessage, QueuedDigest, StoredAlert};
 use crate::error::Doing;
 use crate::{time, ListingId, OutboxId, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 /// One rendered digest to queue, with the listings it alerts about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,27 +36,11 @@ impl Store {
         self.write(|tx| {
             let mut queued = Vec::with_capacity(digests.len());
             for d in digests {
-                let mut alerts = Vec::with_capacity(d.listing_ids.len());
-                for &listing_id in &d.listing_ids {
-                    let latest: Option<(f64, String)> = tx
-                        .conn()
-                        .query_row(
-                            "SELECT risk, flags_json FROM assessments WHERE listing_id = ?1
-                             ORDER BY id DESC LIMIT 1",
-                            [listing_id.0],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()
-                        .doing(|| {
-                            format!("reading the latest assessment of listing {listing_id}")
-                        })?;
-                    let (risk, flags) = latest.ok_or(StoreError::NotAssessed { listing_id })?;
-                    alerts.push(NewAlert {
-                        listing_id,
-                        risk,
-                        signals: crate::alerts::signals_of(&flags),
-                    });
-                }
+                let alerts = d
+                    .listing_ids
+                    .iter()
+                    .map(|&id| tx.alert_from_latest(id))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let message = NewOutboxMessage {
                     kind: "digest".into(),
                     recipient: d.recipient.clone(),

@@ -820,3 +820,86 @@ fn runs_are_recorded_with_their_report() {
     assert_eq!(run.report.unwrap()["pages"], 120);
     assert_eq!(store.last_run("crawl").unwrap(), None);
 }
+
+/// A run's digests are queued with their alerts in one transaction (all or none); a failed
+/// send waits for its backoff; a sent one is never due again; a small rise is not news.
+#[test]
+fn digests_queue_together_retry_after_their_backoff_and_small_rises_are_not_news() {
+    let mut store = Store::open_in_memory().unwrap();
+    let fryer = store
+        .upsert_listing(&air_fryer(), &capture(night(1), "a"))
+        .unwrap()
+        .id;
+    let price = json!([{"signal": "price", "score": 0.9}]).to_string();
+    store
+        .save_assessments_at(&[(fryer, 0.8, price.clone())], night(1))
+        .unwrap();
+    let digest = |to: &str, ids: Vec<ListingId>| DigestToQueue {
+        recipient: to.into(),
+        subject: "[qsword] 李明：1 条告警".into(),
+        message: "Subject: x\r\n\r\nbody\r\n".into(),
+        message_id: format!("qsword-1@{to}"),
+        eml_path: None,
+        listing_ids: ids,
+    };
+    // One digest of the run names a listing never assessed: nothing of the run is queued.
+    assert!(store
+        .queue_digests(
+            "r1",
+            &[
+                digest("a@x.cn", vec![fryer]),
+                digest("b@x.cn", vec![ListingId(404)])
+            ],
+            night(1)
+        )
+        .is_err());
+    assert_eq!(store.counts().unwrap().alerts, 0);
+    let queued = store
+        .queue_digests(
+            "r1",
+            &[digest("a@x.cn", vec![fryer]), digest("b@x.cn", vec![fryer])],
+            night(1),
+        )
+        .unwrap();
+    assert_eq!(queued.len(), 2);
+    let due = store.due_outbox(night(1)).unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[0].message_id.as_deref(), Some("qsword-1@a@x.cn"));
+    assert_eq!(due[0].run.as_deref(), Some("r1"));
+    assert_eq!(
+        store.alerts_of_digest(queued[1].outbox_id).unwrap().len(),
+        1
+    );
+
+    let retry_at = night(1) + Duration::minutes(5);
+    assert!(store
+        .schedule_retry(queued[0].outbox_id, "connection refused", retry_at)
+        .unwrap());
+    let due_now: Vec<OutboxId> = store
+        .due_outbox(night(1))
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(due_now, vec![queued[1].outbox_id], "the failed one waits");
+    assert_eq!(store.due_outbox(retry_at).unwrap().len(), 2);
+    assert!(store
+        .mark_outbox_sent(queued[0].outbox_id, retry_at)
+        .unwrap());
+    assert_eq!(
+        store.due_outbox(retry_at).unwrap().len(),
+        1,
+        "sent is never due"
+    );
+
+    // The next night the score drifted up a little: not alerted again; a real rise is.
+    store
+        .save_assessments_at(&[(fryer, 0.82, price.clone())], night(2))
+        .unwrap();
+    assert!(store.alert_candidates(0.7, 0.05).unwrap().is_empty());
+    assert_eq!(store.alert_candidates(0.7, 0.0).unwrap().len(), 1);
+    store
+        .save_assessments_at(&[(fryer, 0.9, price)], night(3))
+        .unwrap();
+    assert_eq!(store.alert_candidates(0.7, 0.05).unwrap().len(), 1);
+}

@@ -1,7 +1,8 @@
 //! Helpers shared by the end-to-end tests: the binary, its config, the simulated market.
 #![allow(dead_code)] // each test crate uses a different subset
 
-use qsword_marketsim::RunningMarket;
+use qsword_marketsim::{RunningMarket, TruthRecord};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -65,4 +66,13 @@ pub fn write_config_with(
         format!("data_dir = \"data\"\nsites_dir = \"sites\"\n\n[crawler]\n# the simulated marketplace lives on loopback\nallow_loopback = true\n{crawler}\n"),
     )
     .unwrap();
+}
+
+/// The live offers of a market's truth, by URL.
+pub fn live_by_url(truth: Vec<TruthRecord>) -> HashMap<String, TruthRecord> {
+    truth
+        .into_iter()
+        .filter(|t| !t.delisted)
+        .map(|t| (t.url.clone().unwrap(), t))
+        .collect()
 }
