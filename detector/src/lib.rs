@@ -13,6 +13,7 @@
 //!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
 //!   split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for "适用于曼牌"
 //!   accessories or for real brands.
+//! - [`history`]: far below the listing's own earlier prices (when the store gives them).
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
 //! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
@@ -59,6 +60,7 @@ pub mod evaluation;
 pub mod gold;
 pub mod group;
 pub mod hanzi;
+pub mod history;
 mod jsonl;
 pub mod mark;
 pub mod model;
@@ -195,6 +197,16 @@ impl Detector {
     /// file's) listings at once; a listing without price, brand or category is still assessed
     /// on the signals it allows.
     pub fn detect(&self, listings: &[Listing]) -> Vec<Assessment> {
+        self.detect_with_history(listings, &[])
+    }
+
+    /// [`Detector::detect`], with each listing's earlier prices (`history[i]` for listing `i`,
+    /// oldest first; an empty slice for none) for the price-history signal ([`history`]).
+    pub fn detect_with_history(
+        &self,
+        listings: &[Listing],
+        history: &[Vec<qsword_listing::Price>],
+    ) -> Vec<Assessment> {
         // Each listing's own signals are independent of the others: scored in parallel.
         let variants: Vec<_> = listings
             .par_iter()
@@ -232,6 +244,11 @@ impl Detector {
         for (i, flag) in price_flags {
             discounted[i] = Some(""); // the group's brand is filled in below
             flags[i].insert(0, flag);
+        }
+        if history.len() == listings.len() {
+            for (i, flag) in history::history_flags(listings, history) {
+                flags[i].insert(0, flag);
+            }
         }
         for g in &groups {
             for &i in &g.members {
