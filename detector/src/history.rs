@@ -37,7 +37,8 @@ pub fn history_flags(listings: &[Listing], history: &[Vec<Price>]) -> Vec<(usize
         same.sort();
         let median = same[same.len() / 2];
         let drop = 1.0 - to_f64(price.amount) / to_f64(median);
-        if !(drop >= MIN_DROP) {
+        // NaN (an unreadable amount) is no drop.
+        if drop.is_nan() || drop < MIN_DROP {
             continue;
         }
         let t = ((drop - MIN_DROP) / (FULL_DROP - MIN_DROP)).clamp(0.0, 1.0);
