@@ -24,10 +24,10 @@ const MAX_FALSE_MATCHES: f64 = 0.01;
 #[derive(clap::Args, Debug, Clone)]
 pub struct EvaluateArgs {
     /// Seed of the simulated marketplace (the default is for measuring; tune on others).
-    #[arg(long, default_value_t = 20261203)]
+    #[arg(long, default_value_t = 20261203, requires = "evaluate")]
     pub seed: u64,
     /// Catalogue products (each offered ~15 times).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, requires = "evaluate")]
     pub products: usize,
 }
 

@@ -94,6 +94,7 @@ enum Command {
     },
     /// Record an investigator's decision on a stored listing (training data for detect --train).
     Label {
+        /// The listing's URL, as stored (`qsword export` lists them).
         url: String,
         /// `confirmed` (it is a fake) or `dismissed` (the flag was wrong).
         #[arg(value_parser = learn::parse_decision)]

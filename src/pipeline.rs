@@ -320,7 +320,19 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
         .filter(|s| s.delisted_at.is_none())
         .map(|s| (s.id, s.listing))
         .unzip();
-    let assessments = detector(ctx)?.detect(&listings);
+    // Each listing's earlier prices (every stored version but the latest) for the history signal.
+    let mut history = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let mut versions = store.versions(*id)?;
+        versions.pop(); // the latest version is the listing itself
+        history.push(
+            versions
+                .into_iter()
+                .filter_map(|v| v.price)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let assessments = detector(ctx)?.detect_with_history(&listings, &history);
     let mut summary = DetectSummary {
         listings: listings.len(),
         ..Default::default()

@@ -236,3 +236,27 @@ fn label_stores_decisions_and_train_refuses_too_few_then_reports_cross_validated
     assert!(!broken.status.success());
     assert!(String::from_utf8_lossy(&broken.stderr).contains("detector.json"));
 }
+
+#[test]
+fn detect_on_the_store_flags_a_price_far_below_the_listings_own_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // The same listing imported on four nights: three ordinary prices, then a collapse.
+    for (night, amount) in ["299.00", "289.00", "305.00", "89.00"].iter().enumerate() {
+        let line = format!(
+            r#"{{"url":"https://a.example/pen","title":"A5 paper notebook","price":{{"amount":"{amount}","currency":"CNY"}}}}"#
+        );
+        std::fs::write(dir.join(format!("n{night}.jsonl")), line).unwrap();
+        ok(qsword(
+            dir,
+            &["--data", "d", "import", &format!("n{night}.jsonl")],
+        ));
+        let summary = ok(qsword(dir, &["--data", "d", "detect"]));
+        let expected = if night == 3 {
+            "1 flagged (flags by signal: price 1)"
+        } else {
+            "0 flagged"
+        };
+        assert!(summary.contains(expected), "night {night}: {summary}");
+    }
+}

@@ -6,12 +6,14 @@
 //! - [`price`]: far below the median of the same product's offers ([`group`] finds them: by
 //!   brand + model, else by title tokens), by a robust modified z-score on log price with
 //!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
-//!   stores damped, since their low prices are clearances.
+//!   stores damped, since their low prices are clearances. [`outlier`] adds each flagged
+//!   offer's kNN isolation (linfa-nn) among all offers as evidence.
 //! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
 //!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
 //!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
 //!   split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for "适用于曼牌"
 //!   accessories or for real brands.
+//! - [`history`]: far below the listing's own earlier prices (when the store gives them).
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
 //! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
@@ -58,9 +60,11 @@ pub mod evaluation;
 pub mod gold;
 pub mod group;
 pub mod hanzi;
+pub mod history;
 mod jsonl;
 pub mod mark;
 pub mod model;
+pub mod outlier;
 pub mod price;
 pub mod seller;
 
@@ -74,6 +78,7 @@ use mark::MarkChecker;
 use qsword_listing::catalogue::Catalogue;
 use qsword_listing::Listing;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Why a detector could not be built from its catalogue.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +142,51 @@ impl Detector {
         self.weights.as_ref()
     }
 
+    /// Adds the kNN isolation of each price-flagged offer to its flag's evidence.
+    fn add_isolation(
+        &self,
+        listings: &[Listing],
+        groups: &[PriceGroup],
+        flags: &mut [(usize, Flag)],
+    ) {
+        if flags.is_empty() {
+            return;
+        }
+        let z = price::z_scores(&self.cfg, groups, listings);
+        let mut seller_size: HashMap<(&str, &str), usize> = HashMap::new();
+        fn seller_of(l: &Listing) -> Option<(&str, &str)> {
+            l.seller.as_ref().map(|s| {
+                (
+                    l.platform.as_deref().unwrap_or(""),
+                    s.id.as_deref().unwrap_or(s.name.as_str()),
+                )
+            })
+        }
+        for l in listings {
+            if let Some(k) = seller_of(l) {
+                *seller_size.entry(k).or_default() += 1;
+            }
+        }
+        let mut row_of = vec![usize::MAX; listings.len()];
+        let mut points = Vec::new();
+        for (i, z) in z.iter().enumerate() {
+            if let Some(z) = z {
+                let size = seller_of(&listings[i]).map_or(0, |k| seller_size[&k]);
+                row_of[i] = points.len();
+                points.push([*z, (size as f64).ln_1p()]);
+            }
+        }
+        let queries: Vec<usize> = flags.iter().map(|(i, _)| row_of[*i]).collect();
+        if queries.contains(&usize::MAX) {
+            return; // a flag outside the judged offers: cannot happen, say nothing
+        }
+        if let Some(iso) = outlier::isolation(&points, &queries) {
+            for ((_, flag), iso) in flags.iter_mut().zip(iso) {
+                flag.evidence["knn_isolation"] = serde_json::json!(assessment::round2(iso));
+            }
+        }
+    }
+
     /// The brand-variant matcher over the catalogue's protected names.
     pub fn brand_matcher(&self) -> &BrandMatcher {
         &self.brands
@@ -147,6 +197,16 @@ impl Detector {
     /// file's) listings at once; a listing without price, brand or category is still assessed
     /// on the signals it allows.
     pub fn detect(&self, listings: &[Listing]) -> Vec<Assessment> {
+        self.detect_with_history(listings, &[])
+    }
+
+    /// [`Detector::detect`], with each listing's earlier prices (`history[i]` for listing `i`,
+    /// oldest first; an empty slice for none) for the price-history signal ([`history`]).
+    pub fn detect_with_history(
+        &self,
+        listings: &[Listing],
+        history: &[Vec<qsword_listing::Price>],
+    ) -> Vec<Assessment> {
         // Each listing's own signals are independent of the others: scored in parallel.
         let variants: Vec<_> = listings
             .par_iter()
@@ -179,9 +239,16 @@ impl Detector {
                 }
             });
         let mut discounted: Vec<Option<&str>> = vec![None; listings.len()];
-        for (i, flag) in price::price_flags(&self.cfg, &self.catalogue, &groups, listings) {
+        let mut price_flags = price::price_flags(&self.cfg, &self.catalogue, &groups, listings);
+        self.add_isolation(listings, &groups, &mut price_flags);
+        for (i, flag) in price_flags {
             discounted[i] = Some(""); // the group's brand is filled in below
             flags[i].insert(0, flag);
+        }
+        if history.len() == listings.len() {
+            for (i, flag) in history::history_flags(listings, history) {
+                flags[i].insert(0, flag);
+            }
         }
         for g in &groups {
             for &i in &g.members {

@@ -20,12 +20,15 @@ pub const MIN_PER_DECISION: usize = 5;
 /// Cross-validation folds (fewer when a decision has fewer labels).
 const FOLDS: usize = 5;
 
-/// The features, in order: each signal's strongest score, then how many flags there are
-/// (scaled: four flags = 1).
-pub const FEATURES: &[&str] = &["price", "brand", "mark", "cue", "seller", "flags"];
+/// The features, in order: each signal's strongest score, how many flags there are (scaled:
+/// four flags = 1), and how isolated a price-flagged offer is (kNN, [`crate::outlier`]; 1 at
+/// the usual distance → 0.5, far → 1).
+pub const FEATURES: &[&str] = &[
+    "price", "brand", "mark", "cue", "seller", "flags", "outlier",
+];
 
 /// The features of one assessment, see [`FEATURES`].
-pub fn features(a: &Assessment) -> [f64; 6] {
+pub fn features(a: &Assessment) -> [f64; 7] {
     let best = |s: Signal| {
         a.flags
             .iter()
@@ -40,6 +43,11 @@ pub fn features(a: &Assessment) -> [f64; 6] {
         best(Signal::Cue),
         best(Signal::Seller),
         (a.flags.len() as f64 / 4.0).min(1.0),
+        a.flags
+            .iter()
+            .filter_map(|f| f.evidence.get("knn_isolation")?.as_f64())
+            .map(|iso| iso / (1.0 + iso))
+            .fold(0.0, f64::max),
     ]
 }
 

@@ -189,6 +189,35 @@ pub fn price_flags(
     flags
 }
 
+/// The modified z-score of every priced offer in a group large enough to judge (`None`
+/// elsewhere): the price coordinate of [`crate::outlier`].
+pub fn z_scores(
+    cfg: &DetectorConfig,
+    groups: &[PriceGroup],
+    listings: &[Listing],
+) -> Vec<Option<f64>> {
+    let mut z = vec![None; listings.len()];
+    for group in groups {
+        let offers: Vec<(usize, f64)> = group
+            .members
+            .iter()
+            .filter_map(|&i| listings[i].price.as_ref().map(|p| (i, p)))
+            .filter(|(_, p)| p.amount > Decimal::ZERO)
+            .map(|(i, p)| (i, log_amount(p.amount)))
+            .collect();
+        if offers.len() < cfg.min_group_offers.max(2) {
+            continue;
+        }
+        let logs: Vec<f64> = offers.iter().map(|o| o.1).collect();
+        if let Some(stats) = LogPriceStats::of(&logs, cfg.tukey_k) {
+            for (i, log) in offers {
+                z[i] = Some(stats.modified_z(log).clamp(-10.0, 10.0));
+            }
+        }
+    }
+    z
+}
+
 fn log_amount(amount: Decimal) -> f64 {
     amount.to_string().parse::<f64>().unwrap_or(f64::NAN).ln()
 }

@@ -78,6 +78,9 @@ fn a_fake_at_70_percent_below_is_flagged_with_the_median_and_count_and_genuine_o
         price[0].reason,
         "¥89 is 70% below the median ¥299 of 15 offers of Philips HD9252"
     );
+    // The kNN isolation (linfa-nn) of the lone cheap offer among the 15: far from the usual.
+    let isolation = price[0].evidence["knn_isolation"].as_f64().unwrap();
+    assert!(isolation > 2.0, "{:?}", price[0].evidence);
     assert!(price[0].score > 0.8, "score {}", price[0].score);
     assert_eq!(price[0].evidence["median"], "299.00");
     assert_eq!(price[0].evidence["offers"], 15);
