@@ -5,6 +5,7 @@
 mod alerts;
 mod bench;
 mod config;
+mod console;
 mod demo;
 mod detect_eval;
 mod eval;
@@ -108,6 +109,10 @@ enum Command {
     },
     /// Search the index.
     Search(Box<search::SearchArgs>),
+    /// The web console for staff (search, listings, JSON API); loopback by default.
+    Serve(console::ServeArgs),
+    /// Staff accounts of the web console: `users add NAME --role R` (password on stdin).
+    Users(console::auth::UsersArgs),
     /// The night's job: crawl → detect → index → alerts → deliver, locked, resumable,
     /// with a run report; exit 0 ok, 3 partial, 1 failed, 75 another run holds the lock.
     Nightly(nightly::NightlyArgs),
@@ -246,6 +251,8 @@ fn run(cli: Cli) -> Result<()> {
             who,
         } => learn::label(&ctx, &url, decision, note.as_deref(), &who),
         Command::Search(args) => search::run(&ctx, *args),
+        Command::Serve(args) => console::serve(&ctx, args),
+        Command::Users(args) => console::auth::users(&ctx, args),
         Command::Nightly(args) => exit_with(nightly::run(&ctx, args)?),
         Command::Alerts(args) => exit_with(alerts::cli(&ctx, args)?),
         Command::Import { file, strict } => pipeline::import(&ctx, &file, strict),

@@ -39,6 +39,7 @@ mod listings;
 mod outbox;
 mod runs;
 mod schema;
+mod staff;
 mod time;
 
 pub use alerts::{
@@ -55,6 +56,7 @@ pub use listings::{
 pub use outbox::DigestToQueue;
 pub use runs::Run;
 pub use schema::{current_version as schema_version, MIGRATIONS};
+pub use staff::{Role, Session, Staff};
 
 use error::Doing;
 use rusqlite::{Connection, TransactionBehavior};

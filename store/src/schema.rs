@@ -195,6 +195,25 @@ ALTER TABLE outbox ADD COLUMN message_id TEXT;
 ALTER TABLE outbox ADD COLUMN run TEXT;
 CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
 "#,
+    // 5: staff accounts and sessions for the web console (issue 8). Passwords are kept only
+    // as Argon2 PHC strings; a session is a random token with its own CSRF token.
+    r#"
+CREATE TABLE staff (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+    role            TEXT NOT NULL CHECK (role IN ('viewer', 'investigator', 'admin')),
+    password_hash   TEXT NOT NULL,  -- Argon2 PHC string ($argon2id$…)
+    created_at      TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token           TEXT PRIMARY KEY,  -- random, 256 bits, hex
+    staff_id        INTEGER NOT NULL REFERENCES staff(id),
+    csrf_token      TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+);
+CREATE INDEX sessions_by_staff ON sessions(staff_id);
+"#,
 ];
 
 /// The schema version this binary writes.

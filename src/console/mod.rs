@@ -1,0 +1,682 @@
+//! `qsword serve`: the web console for the center's staff (issue 8, first slice).
+//!
+//! Server-rendered pages (minijinja, HTML auto-escaping: every crawled string is escaped, the
+//! index's snippets are escaped already but for `<b>`), no JavaScript, every asset embedded,
+//! a strict Content-Security-Policy on every response. Staff log in (Argon2 hashes, see
+//! [`auth`]); a session cookie is HttpOnly and SameSite=Strict, and every POST form carries the
+//! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
+//! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` (JSON).
+//!
+//! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
+//! statistics, CSV export, `/api/listing`, role checks beyond "logged in".
+
+pub mod auth;
+
+use crate::pipeline::Ctx;
+use anyhow::{Context, Result};
+use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use minijinja::{context, Environment};
+use qsword_indexer::{ListingIndex, SearchRequest, SearchResults, Sort};
+use qsword_store::{ListingId, Session, Store};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// Hits per page.
+const PAGE_SIZE: usize = 20;
+/// Deepest page offered (tantivy collects offset + limit hits).
+const MAX_OFFSET: usize = 10_000;
+
+/// No scripts, no frames, no plugins, nothing from elsewhere: styles and images from here only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; loopback by default (put a TLS proxy in front to serve others).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+}
+
+struct App {
+    store: Mutex<Store>,
+    index: ListingIndex,
+    templates: Environment<'static>,
+}
+
+type Shared = Arc<App>;
+
+fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    // `.html` names turn on minijinja's HTML auto-escaping: crawled text is hostile.
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("search.html", include_str!("templates/search.html")),
+        ("listing.html", include_str!("templates/listing.html")),
+    ] {
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("console template {name}: {e}"));
+    }
+    env
+}
+
+pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
+    let store = ctx.open_store()?;
+    let dir = ctx.index_dir();
+    let index = ListingIndex::open_or_create(&dir)
+        .with_context(|| format!("opening the index {}", dir.display()))?
+        .with_rates(ctx.cfg.index.rates()?);
+    let app = Arc::new(App {
+        store: Mutex::new(store),
+        index,
+        templates: templates(),
+    });
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        let local = listener.local_addr()?;
+        // Tests and scripts read this line for the port (`--addr 127.0.0.1:0`).
+        println!("qsword console listening on http://{local}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        axum::serve(listener, router(app))
+            .await
+            .context("serving the console")
+    })
+}
+
+fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/search") }))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/search", get(search_page))
+        .route("/listing/{id}", get(listing_page))
+        .route("/api/search", get(api_search))
+        .route("/static/console.css", get(stylesheet))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("assets/console.css"),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// sessions
+
+fn session(app: &App, headers: &HeaderMap) -> Option<Session> {
+    let token = auth::cookie(headers, auth::SESSION_COOKIE)?;
+    let store = app.store.lock().ok()?;
+    match store.session(token, chrono::Utc::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("reading a console session: {e}");
+            None
+        }
+    }
+}
+
+/// Where a page without a session is sent: the login form, coming back here afterwards.
+fn to_login(uri: &Uri) -> Response {
+    let next = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/search");
+    let href = format!(
+        "/login?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", next)
+            .finish()
+    );
+    Redirect::to(&href).into_response()
+}
+
+/// Only a local path may be a post-login destination (no open redirect).
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/search"
+    }
+}
+
+fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
+    match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("rendering {name}: {e:#}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn forbidden(why: &str) -> Response {
+    (StatusCode::FORBIDDEN, format!("forbidden: {why}\n")).into_response()
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> Response {
+    tracing::error!("{what}: {e}");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("{what} failed\n"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+async fn login_form(State(app): State<Shared>, Query(q): Query<LoginQuery>) -> Response {
+    login_page(&app, q.next.as_deref().unwrap_or("/search"), None)
+}
+
+fn login_page(app: &App, next: &str, error: Option<&str>) -> Response {
+    // The login form has no session yet: its CSRF token is a fresh cookie the form echoes.
+    let csrf = auth::random_token();
+    let mut response = render(
+        app,
+        "login.html",
+        context! { csrf => &csrf, next => local_path(next), error => error },
+    );
+    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(auth::LOGIN_CSRF_COOKIE, &csrf, 3600)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if error.is_some() {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    response
+}
+
+async fn login(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
+    let sent = form.get("csrf").map(String::as_str).unwrap_or("");
+    if !auth::tokens_match(expected, sent) {
+        return forbidden("the login form's CSRF token is missing or wrong; reload the form");
+    }
+    let name = form.get("name").map(|s| s.trim()).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let next = local_path(form.get("next").map(String::as_str).unwrap_or("/search")).to_string();
+    let staff = {
+        let store = match app.store.lock() {
+            Ok(s) => s,
+            Err(_) => return internal("login", "store lock poisoned"),
+        };
+        match store.staff_by_name(name) {
+            Ok(s) => s,
+            Err(e) => return internal("login", e),
+        }
+    };
+    // Hash checking is slow on purpose; keep it off the async workers.
+    let password = password.to_string();
+    let verified = match staff {
+        Some(staff) => {
+            let phc = staff.password_hash.clone();
+            tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+                .await
+                .unwrap_or(false)
+                .then_some(staff)
+        }
+        None => None,
+    };
+    let Some(staff) = verified else {
+        tracing::info!("console login refused for {name:?}");
+        return login_page(&app, &next, Some("Unknown name or wrong password."));
+    };
+    let token = auth::random_token();
+    let csrf = auth::random_token();
+    let now = chrono::Utc::now();
+    let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
+    let created = match app.store.lock() {
+        Ok(mut store) => store.create_session(&token, staff.id, &csrf, now, expires),
+        Err(_) => return internal("login", "store lock poisoned"),
+    };
+    if let Err(e) = created {
+        return internal("starting a session", e);
+    }
+    tracing::info!("console login: {} ({})", staff.name, staff.role);
+    let mut response = Redirect::to(&next).into_response();
+    let cookies = [
+        auth::set_cookie(auth::SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
+        auth::set_cookie(auth::LOGIN_CSRF_COOKIE, "", 0),
+    ];
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// The session of a POST whose form carries its CSRF token, or the refusal.
+fn checked_post(
+    app: &App,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<Session, Response> {
+    let Some(session) = session(app, headers) else {
+        return Err(forbidden("no session; log in first"));
+    };
+    let sent = form.get("csrf").map(String::as_str).unwrap_or("");
+    if !auth::tokens_match(&session.csrf_token, sent) {
+        return Err(forbidden("the form's CSRF token is missing or wrong"));
+    }
+    Ok(session)
+}
+
+async fn logout(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(refused) = checked_post(&app, &headers, &form) {
+        return refused;
+    }
+    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+        if let Ok(mut store) = app.store.lock() {
+            if let Err(e) = store.end_session(token) {
+                return internal("logging out", e);
+            }
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(auth::SESSION_COOKIE, "", 0)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// search
+
+/// The search page's URL parameters (also `/api/search`'s). Every value is optional and a
+/// value that cannot be read is ignored with a warning, so a hand-edited URL still answers.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    brand: Option<String>,
+    platform: Option<String>,
+    category: Option<String>,
+    min_risk: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl SearchParams {
+    /// The library request, the page number (1-based) and what was ignored.
+    fn request(&self) -> (SearchRequest, usize, Vec<String>) {
+        let mut warnings = Vec::new();
+        let min_risk = non_empty(&self.min_risk).and_then(|s| match s.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Some(r),
+            _ => {
+                warnings.push(format!("min risk {s:?} ignored: give a number from 0 to 1"));
+                None
+            }
+        });
+        let sort = non_empty(&self.sort)
+            .map(|s| {
+                Sort::parse(&s).unwrap_or_else(|| {
+                    warnings.push(format!("sort {s:?} ignored: sorted by relevance"));
+                    Sort::Relevance
+                })
+            })
+            .unwrap_or_default();
+        let page = non_empty(&self.page)
+            .map(|s| match s.parse::<usize>() {
+                Ok(p) if p >= 1 => p,
+                _ => {
+                    warnings.push(format!("page {s:?} ignored: showing the first"));
+                    1
+                }
+            })
+            .unwrap_or(1);
+        let page = page.min(MAX_OFFSET / PAGE_SIZE);
+        let req = SearchRequest {
+            query: non_empty(&self.q).unwrap_or_default(),
+            brand: non_empty(&self.brand),
+            platform: non_empty(&self.platform),
+            category: non_empty(&self.category),
+            min_risk,
+            sort,
+            facets: true,
+            limit: PAGE_SIZE,
+            offset: (page - 1) * PAGE_SIZE,
+            ..Default::default()
+        };
+        (req, page, warnings)
+    }
+
+    /// This search's URL with some parameters changed (`None` removes one); paging restarts
+    /// unless `page` is among them.
+    fn href(&self, changes: &[(&str, Option<String>)]) -> String {
+        let mut pairs: Vec<(&str, Option<String>)> = vec![
+            ("q", non_empty(&self.q)),
+            ("brand", non_empty(&self.brand)),
+            ("platform", non_empty(&self.platform)),
+            ("category", non_empty(&self.category)),
+            ("min_risk", non_empty(&self.min_risk)),
+            ("sort", non_empty(&self.sort)),
+            ("page", None),
+        ];
+        for (k, v) in changes {
+            if let Some(p) = pairs.iter_mut().find(|(name, _)| name == k) {
+                p.1 = v.clone();
+            }
+        }
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                ser.append_pair(k, &v);
+            }
+        }
+        format!("/search?{}", ser.finish())
+    }
+}
+
+fn run_search(app: &App, req: &SearchRequest) -> Result<SearchResults, Response> {
+    // The nightly job commits in another process; pick its last commit up.
+    if let Err(e) = app.index.reload() {
+        tracing::warn!("reloading the index: {e}");
+    }
+    app.index.search(req).map_err(|e| internal("the search", e))
+}
+
+async fn search_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    let Some(session) = session(&app, &headers) else {
+        return to_login(&uri);
+    };
+    let (req, page, mut warnings) = params.request();
+    let results = match run_search(&app, &req) {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
+    warnings.extend(results.warnings.iter().cloned());
+    let facet =
+        |name: &str, key: &str, selected: Option<String>, values: Vec<(String, String, u64)>| {
+            let values: Vec<minijinja::Value> = values
+                .into_iter()
+                .map(|(value, label, count)| {
+                    let is_selected = selected.as_deref() == Some(value.as_str());
+                    let change = if is_selected { None } else { Some(value) };
+                    context! {
+                        label => label,
+                        count => count,
+                        selected => is_selected,
+                        href => params.href(&[(key, change)]),
+                    }
+                })
+                .collect();
+            context! { name => name, values => values }
+        };
+    let plain = |v: &[qsword_indexer::FacetCount]| -> Vec<(String, String, u64)> {
+        v.iter()
+            .map(|f| (f.value.clone(), f.value.clone(), f.count))
+            .collect()
+    };
+    let f = &results.facets;
+    let facets = vec![
+        facet(
+            "Category",
+            "category",
+            req.category.clone(),
+            f.category
+                .iter()
+                .map(|c| (c.path.clone(), c.name.clone(), c.count))
+                .collect(),
+        ),
+        facet("Brand", "brand", req.brand.clone(), plain(&f.brand)),
+        facet(
+            "Platform",
+            "platform",
+            req.platform.clone(),
+            plain(&f.platform),
+        ),
+    ];
+    let hits: Vec<minijinja::Value> = results
+        .hits
+        .iter()
+        .map(|h| {
+            context! {
+                id => h.id,
+                snippet_html => &h.snippet_html,
+                risk => h.risk,
+                price => h.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "no price".into()),
+                brand => &h.brand,
+                platform => &h.platform,
+                seller => &h.seller,
+                category => &h.category,
+                category_path => &h.category_path,
+                marks => &h.marks,
+                delisted => h.delisted,
+            }
+        })
+        .collect();
+    let shown_to = req.offset + results.hits.len();
+    let prev_href = (page > 1).then(|| params.href(&[("page", Some((page - 1).to_string()))]));
+    let next_href = (shown_to < results.total
+        && shown_to + PAGE_SIZE <= MAX_OFFSET + PAGE_SIZE
+        && page < MAX_OFFSET / PAGE_SIZE)
+        .then(|| params.href(&[("page", Some((page + 1).to_string()))]));
+    let sorts: Vec<minijinja::Value> = [
+        ("relevance", "relevance"),
+        ("risk", "riskiest first"),
+        ("price", "cheapest first"),
+        ("-price", "dearest first"),
+        ("newest", "newest first"),
+    ]
+    .iter()
+    .map(|(v, l)| context! { value => v, label => l })
+    .collect();
+    render(
+        &app,
+        "search.html",
+        context! {
+            staff => &session.staff,
+            csrf => &session.csrf_token,
+            q => &req.query,
+            brand => params.brand.as_deref().unwrap_or(""),
+            platform => params.platform.as_deref().unwrap_or(""),
+            category => params.category.as_deref().unwrap_or(""),
+            min_risk => params.min_risk.as_deref().unwrap_or(""),
+            sort => params.sort.as_deref().unwrap_or("relevance"),
+            sorts => sorts,
+            warnings => warnings,
+            total => results.total,
+            first => req.offset + 1,
+            last => shown_to,
+            facets => facets,
+            hits => hits,
+            prev_href => prev_href,
+            next_href => next_href,
+        },
+    )
+}
+
+async fn api_search(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    if session(&app, &headers).is_none() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"error": "no session; log in at /login"})),
+        )
+            .into_response();
+    }
+    let (req, page, mut warnings) = params.request();
+    let results = match run_search(&app, &req) {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
+    warnings.extend(results.warnings.iter().cloned());
+    axum::Json(serde_json::json!({
+        "total": results.total,
+        "page": page,
+        "per_page": PAGE_SIZE,
+        "offset": req.offset,
+        "warnings": warnings,
+        "facets": results.facets,
+        "hits": results.hits,
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// listing
+
+/// The listing's fields as (name, text) rows: every field of the JSON contract, `extra` too.
+fn field_rows(listing: &qsword_listing::Listing) -> Vec<minijinja::Value> {
+    let json = serde_json::to_value(listing).unwrap_or_default();
+    let Some(map) = json.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => serde_json::to_string_pretty(other).unwrap_or_default(),
+            };
+            context! { name => k, value => text }
+        })
+        .collect()
+}
+
+async fn listing_page(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let Some(session) = session(&app, &headers) else {
+        return to_login(&uri);
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+    };
+    let id = ListingId(id);
+    let (stored, assessments, labels) = {
+        let store = match app.store.lock() {
+            Ok(s) => s,
+            Err(_) => return internal("reading the listing", "store lock poisoned"),
+        };
+        let read = || -> Result<_, qsword_store::StoreError> {
+            Ok((
+                store.listing(id)?,
+                store.assessments(id)?,
+                store.labels(id)?,
+            ))
+        };
+        match read() {
+            Ok(r) => r,
+            Err(e) => return internal("reading the listing", e),
+        }
+    };
+    let Some(stored) = stored else {
+        return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+    };
+    let latest = assessments.last();
+    let flags: Vec<minijinja::Value> = latest
+        .and_then(|a| a.flags.as_array())
+        .map(|flags| {
+            flags
+                .iter()
+                .map(|f| {
+                    context! {
+                        signal => f.get("signal").and_then(|v| v.as_str()).unwrap_or("?"),
+                        score => f.get("score").and_then(|v| v.as_f64()).map(|s| format!("{s:.2}")),
+                        reason => f.get("reason").and_then(|v| v.as_str()).unwrap_or(""),
+                        evidence => f.get("evidence").map(|e| serde_json::to_string_pretty(e).unwrap_or_default()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let url = &stored.listing.url;
+    // Only a web address becomes a link: a crawled `javascript:` URL stays text.
+    let page_link = (url.starts_with("https://") || url.starts_with("http://")).then_some(url);
+    let labels: Vec<minijinja::Value> = labels
+        .iter()
+        .map(|l| {
+            context! {
+                decided_at => l.decided_at.to_rfc3339(),
+                decision => l.decision.as_str(),
+                who => &l.who,
+                note => &l.note,
+            }
+        })
+        .collect();
+    render(
+        &app,
+        "listing.html",
+        context! {
+            staff => &session.staff,
+            csrf => &session.csrf_token,
+            title => &stored.listing.title,
+            risk => stored.risk,
+            page_link => page_link,
+            flags => flags,
+            detected_at => latest.map(|a| a.detected_at.to_rfc3339()),
+            labels => labels,
+            fields => field_rows(&stored.listing),
+        },
+    )
+}
