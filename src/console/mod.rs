@@ -294,6 +294,8 @@ async fn login(
 }
 
 /// The session of a POST whose form carries its CSRF token, or the refusal.
+// A refusal is the response itself, built at most once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn checked_post(
     app: &App,
     headers: &HeaderMap,
@@ -425,6 +427,8 @@ impl SearchParams {
     }
 }
 
+// A refusal is the response itself, built at most once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn run_search(app: &App, req: &SearchRequest) -> Result<SearchResults, Response> {
     // The nightly job commits in another process; pick its last commit up.
     if let Err(e) = app.index.reload() {

@@ -1,0 +1,310 @@
+//! End-to-end tests of the web console over real HTTP on loopback: `qsword users add`, then
+//! `qsword serve --addr 127.0.0.1:0` against a store with imported, scored, indexed listings.
+//! (Headless-browser tests of issue 8 are not here yet.)
+
+mod common;
+
+use common::{ok, qsword};
+use qsword_listing::{Listing, Price};
+use qsword_marketsim::{Market, MarketConfig};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const XSS_TITLE: &str =
+    "公牛插座 <script>alert(1)</script><img src=x onerror=alert(2)> \"><b>broken";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn setup(dir: &Path) -> Server {
+    let mut listings: Vec<Listing> = Market::generate(&MarketConfig {
+        seed: 23,
+        products: 10,
+        ..Default::default()
+    })
+    .listings()
+    .map(|(_, l)| l)
+    .collect();
+    let mut xss = Listing::new("javascript:alert(3)", XSS_TITLE);
+    xss.brand = Some("公牛<svg onload=alert(4)>".into());
+    xss.description = Some("高仿 <iframe src=javascript:alert(5)></iframe>".into());
+    xss.price = Some(Price::new("9.90", "CNY").unwrap());
+    listings.push(xss);
+    let mut text = String::new();
+    for l in &listings {
+        text.push_str(&serde_json::to_string(l).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
+    ok(qsword(dir, &["import", "listings.jsonl"]));
+    ok(qsword(dir, &["detect"]));
+    ok(qsword(dir, &["index"]));
+
+    let mut add = Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(["users", "add", "zhang", "--role", "investigator"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("QSWORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    Server { child, base }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `name=value` of a Set-Cookie header for `name`, and the header itself.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> (String, String) {
+    let header = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie set"));
+    (header.split(';').next().unwrap().to_string(), header)
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..at + 64].to_string()
+}
+
+async fn log_in(base: &str) -> (String, String) {
+    let c = client();
+    let form = c.get(format!("{base}/login")).send().await.unwrap();
+    let (login_cookie, _) = set_cookie(&form, "qsword_login_csrf");
+    let csrf = hidden_csrf(&form.text().await.unwrap());
+    let resp = c
+        .post(format!("{base}/login"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "zhang"),
+            ("password", "correct horse battery"),
+            ("next", "/search"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "login redirects");
+    let (session, header) = set_cookie(&resp, "qsword_session");
+    assert!(header.contains("HttpOnly"), "{header}");
+    assert!(header.contains("SameSite=Strict"), "{header}");
+    let page = c
+        .get(format!("{base}/search"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (session, hidden_csrf(&page))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = setup(tmp.path());
+    let base = &server.base;
+    let c = client();
+    let (session, _csrf) = log_in(base).await;
+
+    let resp = c
+        .get(format!("{base}/search?q=公牛插座&sort=risk"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("risk-"), "risk badges: {html}");
+    assert!(!html.contains("<script>alert"), "escaped: {html}");
+    assert!(!html.contains("<img src=x"), "escaped: {html}");
+    assert!(!html.contains("<svg"), "escaped: {html}");
+    assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
+
+    // The JSON API mirrors the page and finds the hostile listing among the Chinese hits.
+    let api: serde_json::Value = c
+        .get(format!("{base}/api/search?q=公牛插座&sort=risk"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).expect("JSON"))
+        .unwrap();
+    assert!(api["total"].as_u64().unwrap() >= 1, "{api}");
+    assert!(api["facets"]["brand"].is_array(), "{api}");
+    let xss = api["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["title"] == XSS_TITLE)
+        .unwrap_or_else(|| panic!("the XSS listing is found: {api}"));
+    let id = xss["id"].as_u64().unwrap();
+    assert!(
+        html.contains(&format!("/listing/{id}")),
+        "linked from the page"
+    );
+
+    let listing = c
+        .get(format!("{base}/listing/{id}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status(), 200);
+    let page = listing.text().await.unwrap();
+    for payload in ["<script>", "<img", "<svg", "<iframe", "href=\"javascript:"] {
+        assert!(!page.contains(payload), "{payload} escaped: {page}");
+    }
+    assert!(page.contains("onerror=alert(2)"), "shown as text: {page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
+    // The flags with their reasons: 高仿 in the description is a cue word.
+    assert!(
+        page.contains("<td>cue</td>"),
+        "the cue flag is shown: {page}"
+    );
+
+    // A flagged listing of the market: its flags come with numbers.
+    let flagged: serde_json::Value = c
+        .get(format!("{base}/api/search?sort=risk&min_risk=0.5"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).expect("JSON"))
+        .unwrap();
+    let top = flagged["hits"][0]["id"]
+        .as_u64()
+        .expect("a flagged listing");
+    let page = c
+        .get(format!("{base}/listing/{top}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<h2>Flags</h2>") && page.contains("<pre>{"),
+        "{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_refuses_without_session_or_csrf_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = setup(tmp.path());
+    let base = &server.base;
+    let c = client();
+
+    // No session: pages go to the login form, the API answers 401, POSTs are refused.
+    for path in ["/search?q=插座", "/listing/1"] {
+        let resp = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(resp.status(), 303, "{path}");
+        let to = resp.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/login?next="), "{to}");
+    }
+    let api = c.get(format!("{base}/api/search")).send().await.unwrap();
+    assert_eq!(api.status(), 401);
+    let forged = c
+        .post(format!("{base}/logout"))
+        .header("cookie", "qsword_session=0000")
+        .form(&[("csrf", "0000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    // Login without the form's token, or with a wrong password.
+    let no_token = c
+        .post(format!("{base}/login"))
+        .form(&[("name", "zhang"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+
+    // With a session, a POST without (or with a wrong) CSRF token is refused.
+    let (session, csrf) = log_in(base).await;
+    for token in ["", "deadbeef"] {
+        let resp = c
+            .post(format!("{base}/logout"))
+            .header("cookie", &session)
+            .form(&[("csrf", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "token {token:?}");
+    }
+    let still = c
+        .get(format!("{base}/search"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "the refused logout ended nothing");
+    let out = c
+        .post(format!("{base}/logout"))
+        .header("cookie", &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let after = c
+        .get(format!("{base}/search"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 303, "the session ended");
+}
