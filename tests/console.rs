@@ -130,16 +130,25 @@ async fn log_in(base: &str) -> (String, String) {
     let (session, header) = set_cookie(&resp, "qsword_session");
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Strict"), "{header}");
-    let page = c
-        .get(format!("{base}/search"))
-        .header("cookie", &session)
+    let (_, page) = get(base, "/search", &session).await;
+    (session, hidden_csrf(&page))
+}
+
+/// GET `path` with the session cookie: the status and the body.
+async fn get(base: &str, path: &str, session: &str) -> (u16, String) {
+    let resp = client()
+        .get(format!("{base}{path}"))
+        .header("cookie", session)
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    (session, hidden_csrf(&page))
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn get_json(base: &str, path: &str, session: &str) -> serde_json::Value {
+    let (status, body) = get(base, path, session).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).expect("JSON")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,16 +176,7 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
 
     // The JSON API mirrors the page and finds the hostile listing among the Chinese hits.
-    let api: serde_json::Value = c
-        .get(format!("{base}/api/search?q=公牛插座&sort=risk"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).expect("JSON"))
-        .unwrap();
+    let api = get_json(base, "/api/search?q=公牛插座&sort=risk", &session).await;
     assert!(api["total"].as_u64().unwrap() >= 1, "{api}");
     assert!(api["facets"]["brand"].is_array(), "{api}");
     let xss = api["hits"]
@@ -211,28 +211,11 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     );
 
     // A flagged listing of the market: its flags come with numbers.
-    let flagged: serde_json::Value = c
-        .get(format!("{base}/api/search?sort=risk&min_risk=0.5"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).expect("JSON"))
-        .unwrap();
+    let flagged = get_json(base, "/api/search?sort=risk&min_risk=0.5", &session).await;
     let top = flagged["hits"][0]["id"]
         .as_u64()
         .expect("a flagged listing");
-    let page = c
-        .get(format!("{base}/listing/{top}"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = get(base, &format!("/listing/{top}"), &session).await;
     assert!(
         page.contains("<h2>Flags</h2>") && page.contains("<pre>{"),
         "{page}"

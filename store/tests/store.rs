@@ -903,3 +903,35 @@ fn digests_queue_together_retry_after_their_backoff_and_small_rises_are_not_news
         .unwrap();
     assert_eq!(store.alert_candidates(0.7, 0.05).unwrap().len(), 1);
 }
+
+#[test]
+fn staff_sessions_expire_and_end_with_a_new_password() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = Utc::now();
+    let id = store
+        .upsert_staff("zhang", Role::Investigator, "$argon2id$x", now)
+        .unwrap();
+    let staff = store.staff_by_name("zhang").unwrap().unwrap();
+    assert_eq!((staff.id, staff.role), (id, Role::Investigator));
+    assert!(store.staff_by_name("li").unwrap().is_none());
+
+    let later = now + Duration::hours(1);
+    store.create_session("tok", id, "csrf", now, later).unwrap();
+    let s = store.session("tok", now).unwrap().unwrap();
+    assert_eq!(
+        (s.staff.name.as_str(), s.csrf_token.as_str()),
+        ("zhang", "csrf")
+    );
+    assert!(store.session("tok", later).unwrap().is_none(), "expired");
+    assert!(store.session("other", now).unwrap().is_none());
+
+    // A reset password (same name) ends the sessions and keeps the id.
+    let again = store
+        .upsert_staff("zhang", Role::Admin, "$argon2id$y", now)
+        .unwrap();
+    assert_eq!(again, id);
+    assert!(store.session("tok", now).unwrap().is_none());
+    store.create_session("tok2", id, "c2", now, later).unwrap();
+    assert!(store.end_session("tok2").unwrap());
+    assert!(!store.end_session("tok2").unwrap());
+}
