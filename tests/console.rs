@@ -175,6 +175,25 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     assert!(!html.contains("<svg"), "escaped: {html}");
     assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
 
+    // A facet count is a link that adds its filter (and marks it chosen).
+    let at = html.find("<nav class=\"facets\">").expect("facets");
+    let href_at = html[at..]
+        .find("href=\"&#x2f;search?")
+        .expect("a facet link")
+        + at
+        + 6;
+    let href = html[href_at..html[href_at..].find('"').unwrap() + href_at]
+        .replace("&amp;", "&")
+        .replace("&#x2f;", "/");
+    let (status, faceted) = get(base, &href, &session).await;
+    assert_eq!(status, 200, "{href}");
+    assert!(faceted.contains("✓"), "the chosen facet is marked: {href}");
+    let (status, css) = get(base, "/static/console.css", "").await;
+    assert!(
+        status == 200 && css.contains(".badge"),
+        "the embedded stylesheet"
+    );
+
     // The JSON API mirrors the page and finds the hostile listing among the Chinese hits.
     let api = get_json(base, "/api/search?q=公牛插座&sort=risk", &session).await;
     assert!(api["total"].as_u64().unwrap() >= 1, "{api}");
