@@ -229,6 +229,10 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
         "the cue flag is shown: {page}"
     );
 
+    let api = get_json(base, &format!("/api/listing/{id}"), &session).await;
+    assert_eq!(api["listing"]["title"], XSS_TITLE, "{api}");
+    assert!(api["assessment"]["flags"].is_array(), "{api}");
+
     // A flagged listing of the market: its flags come with numbers.
     let flagged = get_json(base, "/api/search?sort=risk&min_risk=0.5", &session).await;
     let top = flagged["hits"][0]["id"]
@@ -255,8 +259,10 @@ async fn console_refuses_without_session_or_csrf_token() {
         let to = resp.headers()["location"].to_str().unwrap();
         assert!(to.starts_with("/login?next="), "{to}");
     }
-    let api = c.get(format!("{base}/api/search")).send().await.unwrap();
-    assert_eq!(api.status(), 401);
+    for path in ["/api/search", "/api/listing/1"] {
+        let api = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(api.status(), 401, "{path}");
+    }
     let forged = c
         .post(format!("{base}/logout"))
         .header("cookie", "qsword_session=0000")

@@ -5,10 +5,10 @@
 //! a strict Content-Security-Policy on every response. Staff log in (Argon2 hashes, see
 //! [`auth`]); a session cookie is HttpOnly and SameSite=Strict, and every POST form carries the
 //! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
-//! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` (JSON).
+//! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` and `/api/listing/{id}` (JSON).
 //!
 //! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
-//! statistics, CSV export, `/api/listing`, role checks beyond "logged in".
+//! statistics, CSV export, role checks beyond "logged in".
 
 pub mod auth;
 
@@ -101,6 +101,7 @@ fn router(app: Shared) -> Router {
         .route("/search", get(search_page))
         .route("/listing/{id}", get(listing_page))
         .route("/api/search", get(api_search))
+        .route("/api/listing/{id}", get(api_listing))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -553,17 +554,22 @@ async fn search_page(
     )
 }
 
+/// The API's answer to a request without a session.
+fn api_unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(serde_json::json!({"error": "no session; log in at /login"})),
+    )
+        .into_response()
+}
+
 async fn api_search(
     State(app): State<Shared>,
     headers: HeaderMap,
     Query(params): Query<SearchParams>,
 ) -> Response {
     if session(&app, &headers).is_none() {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(serde_json::json!({"error": "no session; log in at /login"})),
-        )
-            .into_response();
+        return api_unauthorized();
     }
     let (req, page, mut warnings) = params.request();
     let results = match run_search(&app, &req) {
@@ -683,4 +689,52 @@ async fn listing_page(
             fields => field_rows(&stored.listing),
         },
     )
+}
+
+async fn api_listing(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    if session(&app, &headers).is_none() {
+        return api_unauthorized();
+    }
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": format!("no listing {id:?}")})),
+        )
+            .into_response()
+    };
+    let Ok(n) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let store = match app.store.lock() {
+        Ok(s) => s,
+        Err(_) => return internal("reading the listing", "store lock poisoned"),
+    };
+    let lid = ListingId(n);
+    let read = || -> Result<_, qsword_store::StoreError> {
+        Ok((
+            store.listing(lid)?,
+            store.assessments(lid)?,
+            store.labels(lid)?,
+        ))
+    };
+    match read() {
+        Ok((Some(stored), assessments, labels)) => axum::Json(serde_json::json!({
+            "id": stored.id,
+            "listing": stored.listing,
+            "risk": stored.risk,
+            "first_seen": stored.first_seen,
+            "last_seen": stored.last_seen,
+            "delisted_at": stored.delisted_at,
+            "warc": stored.warc,
+            "assessment": assessments.last(),
+            "labels": labels,
+        }))
+        .into_response(),
+        Ok((None, _, _)) => not_found(),
+        Err(e) => internal("reading the listing", e),
+    }
 }
