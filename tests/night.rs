@@ -4,12 +4,12 @@
 
 mod common;
 
-use common::{live_by_url, ok, qsword, write_config_with};
+use common::{live_by_url, ok, qsword, stored, write_config_with};
 use qsword_marketsim::{
     LoggedRequest, Market, MarketConfig, RunningMarket, ServeOptions, Throttle,
 };
 use qsword_store::Store;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -29,20 +29,6 @@ fn market(products: usize, day: u32) -> MarketConfig {
         crawl_delay: 0.005,
         ..Default::default()
     }
-}
-
-/// The stored listings (`qsword export`), keyed by URL, without the fetch time.
-fn stored(dir: &Path) -> BTreeMap<String, serde_json::Value> {
-    ok(qsword(dir, &["export", "--output", "export.jsonl"]));
-    std::fs::read_to_string(dir.join("export.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("fetched_at");
-            (v["url"].as_str().unwrap().to_string(), v)
-        })
-        .collect()
 }
 
 fn open_store(dir: &Path) -> Store {

@@ -7,7 +7,7 @@
 mod common;
 mod mail;
 
-use common::{live_by_url, ok, qsword, write_config_with};
+use common::{live_by_url, ok, qsword, stored, write_config_with};
 use mail::{free_port, Received, Sink};
 use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions};
 use qsword_store::Store;
@@ -349,16 +349,7 @@ struct Outcome {
 }
 
 fn outcome(dir: &Path, mails: &[Received]) -> Outcome {
-    ok(qsword(dir, &["export", "--output", "export.jsonl"]));
-    let listings = std::fs::read_to_string(dir.join("export.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("fetched_at");
-            (v["url"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let listings = stored(dir);
     let store = open_store(dir);
     let c = store.counts().unwrap();
     assert_eq!(

@@ -57,6 +57,15 @@ pub struct ListingWriter {
     pub(crate) dir: PathBuf,
 }
 
+/// The error of adding `doc`, naming the listing.
+fn upsert_error(doc: &IndexDoc<'_>, source: tantivy::TantivyError) -> IndexError {
+    IndexError::Upsert {
+        id: doc.id,
+        url: doc.listing.url.clone(),
+        source,
+    }
+}
+
 impl ListingWriter {
     /// Adds a listing known not to be in the index — into a new index, or after
     /// [`delete_all`](Self::delete_all) in the same run. Cheaper than [`upsert`](Self::upsert):
@@ -66,11 +75,7 @@ impl ListingWriter {
         let document = to_document(&self.fields, &self.rates, doc);
         self.writer
             .add_document(document)
-            .map_err(|source| IndexError::Upsert {
-                id: doc.id,
-                url: doc.listing.url.clone(),
-                source,
-            })?;
+            .map_err(|source| upsert_error(doc, source))?;
         Ok(())
     }
 
@@ -82,11 +87,7 @@ impl ListingWriter {
                 UserOperation::Delete(Term::from_field_u64(self.fields.id, doc.id)),
                 UserOperation::Add(document),
             ])
-            .map_err(|source| IndexError::Upsert {
-                id: doc.id,
-                url: doc.listing.url.clone(),
-                source,
-            })?;
+            .map_err(|source| upsert_error(doc, source))?;
         Ok(())
     }
 

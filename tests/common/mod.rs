@@ -76,3 +76,18 @@ pub fn live_by_url(truth: Vec<TruthRecord>) -> HashMap<String, TruthRecord> {
         .map(|t| (t.url.clone().unwrap(), t))
         .collect()
 }
+
+/// The store's listings by URL, as `qsword export` writes them, without `fetched_at` (which a
+/// re-fetch moves even when nothing changed).
+pub fn stored(dir: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    ok(qsword(dir, &["export", "--output", "export.jsonl"]));
+    std::fs::read_to_string(dir.join("export.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("fetched_at");
+            (v["url"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
