@@ -7,10 +7,16 @@
 //! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
 //! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` and `/api/listing/{id}` (JSON).
 //!
-//! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
-//! statistics, CSV export, role checks beyond "logged in".
+//! The listing page's evidence (captured page in a sandboxed frame, downloads) is in
+//! [`evidence`]; its price history, other offers of the product and the seller's other
+//! listings in [`listing_extras`].
+//!
+//! Not here yet (issue 8): triage queue and confirm/dismiss, statistics, CSV export, role
+//! checks beyond "logged in".
 
 pub mod auth;
+mod evidence;
+mod listing_extras;
 
 use crate::pipeline::Ctx;
 use anyhow::{Context, Result};
@@ -47,6 +53,10 @@ struct App {
     store: Mutex<Store>,
     index: ListingIndex,
     templates: Environment<'static>,
+    /// Where the WARC files the store points to are (`warc/` of the data directory).
+    warc_dir: std::path::PathBuf,
+    /// Product groups of the live listings, worked out once per store change.
+    groups: listing_extras::GroupCache,
 }
 
 type Shared = Arc<App>;
@@ -59,6 +69,14 @@ fn templates() -> Environment<'static> {
         ("login.html", include_str!("templates/login.html")),
         ("search.html", include_str!("templates/search.html")),
         ("listing.html", include_str!("templates/listing.html")),
+        (
+            "listing_evidence.html",
+            include_str!("templates/listing_evidence.html"),
+        ),
+        (
+            "listing_extras.html",
+            include_str!("templates/listing_extras.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("console template {name}: {e}"));
@@ -76,6 +94,8 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         store: Mutex::new(store),
         index,
         templates: templates(),
+        warc_dir: ctx.warc_dir(),
+        groups: listing_extras::GroupCache::default(),
     });
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -100,6 +120,16 @@ fn router(app: Shared) -> Router {
         .route("/logout", axum::routing::post(logout))
         .route("/search", get(search_page))
         .route("/listing/{id}", get(listing_page))
+        .route("/listing/{id}/evidence", get(evidence::frame))
+        .route(
+            "/listing/{id}/evidence.warc.gz",
+            get(evidence::warc_download),
+        )
+        .route("/listing/{id}/evidence.json", get(evidence::json_download))
+        .route(
+            "/listing/{id}/price-history.svg",
+            get(listing_extras::price_chart),
+        )
         .route("/api/search", get(api_search))
         .route("/api/listing/{id}", get(api_listing))
         .route("/static/console.css", get(stylesheet))
@@ -109,15 +139,15 @@ fn router(app: Shared) -> Router {
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A route may set its own policy and framing (the listing page and its evidence frame).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -674,7 +704,7 @@ async fn listing_page(
             }
         })
         .collect();
-    render(
+    let mut response = render(
         &app,
         "listing.html",
         context! {
@@ -687,8 +717,15 @@ async fn listing_page(
             detected_at => latest.map(|a| a.detected_at.to_rfc3339()),
             labels => labels,
             fields => field_rows(&stored.listing),
+            evidence => evidence::page_context(&app, &stored),
+            extras => listing_extras::page_context(&app, &stored),
         },
-    )
+    );
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(evidence::LISTING_PAGE_CSP),
+    );
+    response
 }
 
 async fn api_listing(

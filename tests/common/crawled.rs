@@ -1,0 +1,197 @@
+//! A web console over a *crawled* store, for the evidence and browser tests: the simulated
+//! marketplace plus one hostile shop (a product page whose title and description carry XSS
+//! payloads, and whose HTML runs scripts if anything lets it) are crawled, scored and indexed
+//! into a temp dir, a staff account is added, and `qsword serve --addr 127.0.0.1:0` runs.
+
+use super::{ok, qsword, write_config};
+use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+pub const USER: &str = "zhang";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// What the hostile page's scripts would set if they ran: the document title, a global and
+/// an element, in the page or in the evidence frame.
+pub const PWNED: &str = "PWNED";
+
+/// The hostile listing's title: script tags, an event handler, a `javascript:` link and
+/// broken markup, around a Chinese product name the tests search for.
+pub const XSS_TITLE: &str = "安全插座 <script>window.__xss=1;document.title='PWNED'</script>\
+     <img src=x onerror=\"window.__xss=2;document.title='PWNED'\"> \"><b>broken \
+     <a href=\"javascript:window.__xss=3\">点我</a>";
+
+/// Its description: more of the same, and markup that never closes.
+pub const XSS_DESCRIPTION: &str = "高仿 <svg onload=\"window.__xss=4\"></svg>\
+     <iframe src=\"javascript:parent.__xss=5\"></iframe><div class=\"x\" title=\"unclosed";
+
+/// What a script in the captured page does if it runs.
+const PAGE_SCRIPT: &str = "<script>window.__xss=6;document.title='PWNED';\
+     document.body.insertAdjacentHTML('beforeend','<p id=\"pwned\">PWNED</p>');</script>";
+
+/// The hostile shop's product page: the payloads in JSON-LD (escaped as JSON-LD must be, so
+/// the crawler reads them back as text) and raw in the HTML, where a browser would run them.
+fn hostile_product_page() -> String {
+    let ld = serde_json::json!({
+        "@context": "https://schema.org", "@type": "Product",
+        "name": XSS_TITLE, "description": XSS_DESCRIPTION, "sku": "666",
+        "brand": {"@type": "Brand", "name": "公牛"},
+        "offers": {"@type": "Offer", "price": "9.90", "priceCurrency": "CNY",
+                   "availability": "https://schema.org/InStock",
+                   "seller": {"@type": "Organization", "name": "黑店 <script>window.__xss=7</script>"}},
+    });
+    let ld = serde_json::to_string(&ld).unwrap().replace('<', "\\u003c");
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>captured hostile page</title>\
+         <script type=\"application/ld+json\">{ld}</script></head>\
+         <body><h1 id=\"captured-title\">{XSS_TITLE}</h1><div class=\"desc\">{XSS_DESCRIPTION}</div>\
+         {PAGE_SCRIPT}<img src=\"x\" onerror=\"document.title='PWNED'\">\
+         <a id=\"js-link\" href=\"javascript:document.title='PWNED'\">click</a></body></html>"
+    )
+}
+
+/// A one-page shop on loopback serving the hostile product page; its base URL.
+async fn serve_hostile_shop() -> String {
+    use axum::routing::get;
+    let page = hostile_product_page();
+    let app = axum::Router::new()
+        .route("/robots.txt", get(|| async { "User-agent: *\nAllow: /\n" }))
+        .route(
+            "/",
+            get(|| async {
+                axum::response::Html(
+                    "<html><body><a href=\"/item/666.html\">item</a></body></html>",
+                )
+            }),
+        )
+        .route(
+            "/item/666.html",
+            get(move || {
+                let page = page.clone();
+                async move { axum::response::Html(page) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The running console and what it was built from. Dropping it stops the server, the shops
+/// and removes the data.
+pub struct CrawledConsole {
+    pub base: String,
+    /// The hostile product page's URL (as the store keeps it).
+    pub hostile_url: String,
+    server: Child,
+    _market: RunningMarket,
+    pub dir: tempfile::TempDir,
+    /// The shops' runtime (their tasks run on its workers), shut down on drop.
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for CrawledConsole {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        // Also allowed from inside an async test, unlike dropping the runtime.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Adds a staff account with `qsword users add`, the password on stdin.
+pub fn add_user(dir: &Path, name: &str, role: &str, password: &str) {
+    let mut add = Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "qsword users add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts `qsword serve` on an ephemeral loopback port; the child and its base URL.
+pub fn serve(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("QSWORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    (child, base)
+}
+
+/// Crawls the simulated marketplace (seed 23, `products` products) and the hostile shop,
+/// scores and indexes the store, adds [`USER`], and serves the console.
+pub fn crawled_console(products: usize) -> CrawledConsole {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let market = Arc::new(Market::generate(&MarketConfig {
+        seed: 23,
+        products,
+        ..Default::default()
+    }));
+    // On a thread of its own: the caller may be an async test, where blocking on another
+    // runtime is refused.
+    let (running, hostile_base) = std::thread::scope(|s| {
+        s.spawn(|| {
+            rt.block_on(async {
+                let running = qsword_marketsim::serve(market, ServeOptions::default())
+                    .await
+                    .expect("the simulated marketplace starts on 127.0.0.2–6");
+                (running, serve_hostile_shop().await)
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &running);
+    std::fs::write(
+        dir.path().join("sites/hostile-sim.toml"),
+        format!(
+            "name = \"hostile-sim\"\nplatform = \"hostile-sim\"\nstart_urls = [\"{hostile_base}/\"]\nproduct_url = '/item/\\d+\\.html$'\n"
+        ),
+    )
+    .unwrap();
+    ok(qsword(dir.path(), &["crawl"]));
+    ok(qsword(dir.path(), &["detect"]));
+    ok(qsword(dir.path(), &["index"]));
+    add_user(dir.path(), USER, "investigator", PASSWORD);
+    let (server, base) = serve(dir.path());
+    CrawledConsole {
+        base,
+        hostile_url: format!("{hostile_base}/item/666.html"),
+        server,
+        _market: running,
+        dir,
+        rt: Some(rt),
+    }
+}
