@@ -274,9 +274,15 @@ fn chart_svg(points: &[(DateTime<Utc>, Price)]) -> Result<String, String> {
             .y_label_area_size(64)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(e)?;
+        // Days apart: dates; within a few days: the hour too.
+        let format = if x1 - x0 > 3.0 * 86_400.0 {
+            "%Y-%m-%d"
+        } else {
+            "%m-%d %H:%M"
+        };
         let date = |x: &f64| {
             DateTime::from_timestamp(*x as i64, 0)
-                .map(|d| d.format("%Y-%m-%d").to_string())
+                .map(|d| d.format(format).to_string())
                 .unwrap_or_default()
         };
         let amount = |y: &f64| format!("{y:.2} {currency}");
@@ -364,6 +370,10 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{svg}");
         assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
         assert!(svg.contains("2026-11-0"), "dates on the axis: {svg}");
+        assert!(
+            chart_svg(&points[..2]).unwrap().contains("11-0"),
+            "close captures: hours"
+        );
         assert!(svg.contains("CNY"), "amounts with their currency: {svg}");
         assert!(!svg.contains("<script"), "{svg}");
         // One price alone still gets a chart (the axes are widened around it).

@@ -13,10 +13,9 @@ use std::sync::Arc;
 pub const USER: &str = "zhang";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// What the hostile page's scripts would set if they ran: the document title, a global and
-/// an element, in the page or in the evidence frame.
-pub const PWNED: &str = "PWNED";
-
+/// The payloads below, if they ran, would set `window.__xss`, the document title to `PWNED`
+/// and add an element `#pwned`: the tests check for each.
+///
 /// The hostile listing's title: script tags, an event handler, a `javascript:` link and
 /// broken markup, around a Chinese product name the tests search for.
 pub const XSS_TITLE: &str = "安全插座 <script>window.__xss=1;document.title='PWNED'</script>\
