@@ -124,7 +124,13 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
         .unwrap();
     assert_eq!(listing.status(), 200);
     let page = listing.text().await.unwrap();
-    for payload in ["<script>", "<img src=x", "<svg", "<iframe", "href=\"javascript:"] {
+    for payload in [
+        "<script>",
+        "<img src=x",
+        "<svg",
+        "<iframe",
+        "href=\"javascript:",
+    ] {
         assert!(!page.contains(payload), "{payload} escaped: {page}");
     }
     assert!(page.contains("onerror=alert(2)"), "shown as text: {page}");

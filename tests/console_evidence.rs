@@ -142,6 +142,27 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         "the captured page shows {shown:?}"
     );
 
+    // A GBK page (charset only in its <meta>) comes out as UTF-8 text, as the crawler read it.
+    let gbk = get_json(base, "/api/search?platform=gbk-mall-sim", &session).await;
+    let gbk_hit = &gbk["hits"][0];
+    let gbk_id = gbk_hit["id"].as_u64().expect("a listing of the GBK shop");
+    let gbk_frame = c
+        .get(format!("{base}/listing/{gbk_id}/evidence"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gbk_frame.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let gbk_page = gbk_frame.text().await.unwrap();
+    let gbk_title = gbk_hit["title"].as_str().unwrap();
+    assert!(
+        gbk_page.contains(gbk_title),
+        "the GBK capture decoded: {gbk_title:?} in {gbk_page}"
+    );
+
     // Download: the WARC exchange as stored — a standard reader verifies its digests.
     let warc = c
         .get(format!("{base}/listing/{id}/evidence.warc.gz"))
