@@ -164,6 +164,22 @@ async fn wait_for_path(c: &Client, path: &str) -> url::Url {
     }
 }
 
+/// Polls until the browser's URL query contains `part`; `what` says what failed otherwise.
+async fn wait_for_query(c: &Client, part: &str, what: &str) {
+    let started = Instant::now();
+    while !c
+        .current_url()
+        .await
+        .expect("the current URL")
+        .query()
+        .unwrap_or("")
+        .contains(part)
+    {
+        assert!(started.elapsed() < Duration::from_secs(15), "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The visible text of the page (or of the frame the client is in).
 async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
@@ -262,21 +278,7 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .click()
         .await
         .unwrap();
-    let started = Instant::now();
-    while !c
-        .current_url()
-        .await
-        .unwrap()
-        .query()
-        .unwrap_or("")
-        .contains("q=")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the search did not submit"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_query(c, "q=", "the search did not submit").await;
     let results = body_text(c).await;
     assert!(results.contains(&query), "results for {query}: {results}");
     screenshot(c, "2-search").await;
@@ -294,21 +296,7 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .click()
         .await
         .unwrap();
-    let started = Instant::now();
-    while !c
-        .current_url()
-        .await
-        .unwrap()
-        .query()
-        .unwrap_or("")
-        .contains("platform=")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the facet did not apply"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_query(c, "platform=", "the facet did not apply").await;
     assert!(
         body_text(c).await.contains('✓'),
         "the chosen facet is marked"

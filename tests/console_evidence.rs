@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::console_http::{client, get, get_json, log_in};
+use common::console_http::{client, get, get_json, get_response, log_in};
 use common::crawled::{crawled_console, XSS_TITLE};
 use qsword_crawler::sha1_base32;
 use warc::{WarcHeader, WarcReader};
@@ -42,12 +42,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     let record_id = api["warc"]["record_id"].as_str().unwrap().to_string();
 
     // The listing page: the frame (sandboxed, no scripts), digest and time, download links.
-    let resp = c
-        .get(format!("{base}/listing/{id}"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_response(base, &format!("/listing/{id}"), &session).await;
     assert_eq!(resp.status(), 200);
     let csp = resp.headers()["content-security-policy"]
         .to_str()
@@ -83,12 +78,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         page.contains(&format!("<img src=\"/listing/{id}/price-history.svg\"")),
         "the chart"
     );
-    let chart = c
-        .get(format!("{base}/listing/{id}/price-history.svg"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let chart = get_response(base, &format!("/listing/{id}/price-history.svg"), &session).await;
     assert_eq!(chart.status(), 200);
     assert_eq!(chart.headers()["content-type"], "image/svg+xml");
     let svg = chart.text().await.unwrap();
@@ -119,12 +109,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     assert!(page.contains("The seller's other listings"), "{page}");
 
     // The frame's document: the captured page, decoded, under its own sandbox policy.
-    let frame = c
-        .get(format!("{base}/listing/{id}/evidence"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let frame = get_response(base, &format!("/listing/{id}/evidence"), &session).await;
     assert_eq!(frame.status(), 200);
     let h = frame.headers();
     let frame_csp = h["content-security-policy"].to_str().unwrap();
@@ -146,12 +131,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     let gbk = get_json(base, "/api/search?platform=gbk-mall-sim", &session).await;
     let gbk_hit = &gbk["hits"][0];
     let gbk_id = gbk_hit["id"].as_u64().expect("a listing of the GBK shop");
-    let gbk_frame = c
-        .get(format!("{base}/listing/{gbk_id}/evidence"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let gbk_frame = get_response(base, &format!("/listing/{gbk_id}/evidence"), &session).await;
     assert_eq!(
         gbk_frame.headers()["content-type"],
         "text/html; charset=utf-8"
@@ -164,12 +144,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     );
 
     // Download: the WARC exchange as stored — a standard reader verifies its digests.
-    let warc = c
-        .get(format!("{base}/listing/{id}/evidence.warc.gz"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let warc = get_response(base, &format!("/listing/{id}/evidence.warc.gz"), &session).await;
     assert_eq!(warc.status(), 200);
     assert!(warc.headers()["content-disposition"]
         .to_str()
@@ -288,12 +263,7 @@ async fn a_hostile_listing_is_text_on_the_page_and_sandboxed_in_the_frame() {
     );
     // The frame's document is the capture itself, scripts and all: only its policy (and the
     // frame's sandbox, checked in the browser test) keep them from running.
-    let resp = client()
-        .get(format!("{base}/listing/{id}/evidence"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_response(base, &format!("/listing/{id}/evidence"), &session).await;
     let csp = resp.headers()["content-security-policy"]
         .to_str()
         .unwrap()

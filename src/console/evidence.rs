@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use qsword_crawler::{WarcRecordData, WarcRef};
-use qsword_store::{ListingId, StoredAssessment, StoredListing};
+use qsword_store::{ListingId, Session, StoredAssessment, StoredListing};
 
 /// The captured page's own policy: a sandbox (scripts, forms, plugins, popups and top
 /// navigation off; an opaque origin, so no cookies), nothing fetched from anywhere (inline
@@ -32,10 +32,38 @@ pub(super) struct Evidence {
     pub warc: Option<WarcRef>,
 }
 
-/// Reads listing `id` and where its evidence is; `Err` is the response to send.
+/// For a request about listing `id` (its frame, downloads, chart): the session and what the
+/// store says; `Err` is the response to send (to the login form without a session, 404).
 // A refusal is the response itself, built at most once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-pub(super) fn evidence_of(app: &super::App, id: &str) -> Result<Evidence, Response> {
+pub(super) fn listing_request(
+    app: &super::App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: &str,
+) -> Result<(Session, Evidence), Response> {
+    let session = session(app, headers).ok_or_else(|| to_login(uri))?;
+    Ok((session, evidence_of(app, id)?))
+}
+
+/// [`listing_request`] for a listing that must have a captured page.
+#[allow(clippy::result_large_err)]
+fn captured_request(
+    app: &super::App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: &str,
+) -> Result<(Evidence, WarcRef), Response> {
+    let (_, ev) = listing_request(app, headers, uri, id)?;
+    match ev.warc.clone() {
+        Some(warc) => Ok((ev, warc)),
+        None => Err((StatusCode::NOT_FOUND, "no captured page for this listing\n").into_response()),
+    }
+}
+
+/// Reads listing `id` and where its evidence is; `Err` is the response to send.
+#[allow(clippy::result_large_err)]
+fn evidence_of(app: &super::App, id: &str) -> Result<Evidence, Response> {
     let not_found = || (StatusCode::NOT_FOUND, "no such listing\n").into_response();
     let Ok(n) = id.parse::<i64>() else {
         return Err(not_found());
@@ -149,18 +177,12 @@ pub(super) async fn frame(
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
-        return to_login(&uri);
-    }
-    let ev = match evidence_of(&app, &id) {
-        Ok(ev) => ev,
+    let (ev, warc) = match captured_request(&app, &headers, &uri, &id) {
+        Ok(r) => r,
         Err(refused) => return refused,
     };
-    let Some(warc) = &ev.warc else {
-        return (StatusCode::NOT_FOUND, "no captured page for this listing\n").into_response();
-    };
     let html =
-        match qsword_crawler::read_record(warc).and_then(|rec| decoded_body(&ev.stored, &rec)) {
+        match qsword_crawler::read_record(&warc).and_then(|rec| decoded_body(&ev.stored, &rec)) {
             Ok(html) => html,
             Err(e) => return internal("reading the captured page", e),
         };
@@ -210,17 +232,11 @@ pub(super) async fn warc_download(
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
-        return to_login(&uri);
-    }
-    let ev = match evidence_of(&app, &id) {
-        Ok(ev) => ev,
+    let (ev, warc) = match captured_request(&app, &headers, &uri, &id) {
+        Ok(r) => r,
         Err(refused) => return refused,
     };
-    let Some(warc) = &ev.warc else {
-        return (StatusCode::NOT_FOUND, "no captured page for this listing\n").into_response();
-    };
-    match qsword_crawler::exchange_bytes(warc) {
+    match qsword_crawler::exchange_bytes(&warc) {
         Ok(bytes) => download(
             "application/warc+gzip",
             &format!("listing-{}-evidence.warc.gz", ev.stored.id),
@@ -239,11 +255,8 @@ pub(super) async fn json_download(
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return to_login(&uri);
-    };
-    let ev = match evidence_of(&app, &id) {
-        Ok(ev) => ev,
+    let (session, ev) = match listing_request(&app, &headers, &uri, &id) {
+        Ok(r) => r,
         Err(refused) => return refused,
     };
     let (capture, download_file) = match &ev.warc {

@@ -5,7 +5,7 @@
 //! Not for: the listing's own fields, flags or evidence (`mod.rs`, [`super::evidence`]), or
 //! deciding what a group is (the detector's `group` module does; this only asks it).
 
-use super::{internal, session, to_login, Shared};
+use super::{internal, Shared};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -314,23 +314,15 @@ pub(super) async fn price_chart(
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
-        return to_login(&uri);
-    }
+    let (_, ev) = match super::evidence::listing_request(&app, &headers, &uri, &id) {
+        Ok(r) => r,
+        Err(refused) => return refused,
+    };
     let not_found =
         || (StatusCode::NOT_FOUND, "no price history for this listing\n").into_response();
-    let Ok(n) = id.parse::<i64>() else {
-        return not_found();
-    };
-    let points = {
-        let Ok(store) = app.store.lock() else {
-            return internal("reading the price history", "store lock poisoned");
-        };
-        match store.listing(ListingId(n)) {
-            Ok(Some(stored)) => price_points(&store, &stored),
-            Ok(None) => return not_found(),
-            Err(e) => return internal("reading the listing", e),
-        }
+    let points = match app.store.lock() {
+        Ok(store) => price_points(&store, &ev.stored),
+        Err(_) => return internal("reading the price history", "store lock poisoned"),
     };
     let points = match points {
         Ok(p) if !p.is_empty() => p,
