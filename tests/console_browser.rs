@@ -351,11 +351,23 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .text()
         .await
         .unwrap();
+    // The frame holds the captured document: the shop's page (its name shows), with the
+    // listing's title in it — visible, or in the page's embedded state for a shop that
+    // renders with scripts (which stay off in the frame).
+    assert!(
+        captured.contains(&platform),
+        "the frame shows the shop's page ({platform}): {captured}"
+    );
+    let source = c.source().await.unwrap();
+    assert!(
+        !source.contains("Download evidence"),
+        "the frame's own document, not the listing page"
+    );
     let title = api["listing"]["title"].as_str().unwrap();
     let word = title.split_whitespace().next().unwrap();
     assert!(
-        captured.contains(word),
-        "the frame shows the captured page ({word}): {captured}"
+        source.contains(word),
+        "the frame's document is the capture of {title:?}"
     );
     c.enter_parent_frame().await.unwrap();
     // TODO(triage): once `main` has the triage engineer's confirm form on this page, add
