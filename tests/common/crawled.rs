@@ -31,7 +31,8 @@ const PAGE_SCRIPT: &str = "<script>window.__xss=6;document.title='PWNED';\
      document.body.insertAdjacentHTML('beforeend','<p id=\"pwned\">PWNED</p>');</script>";
 
 /// The hostile shop's product page: the payloads in JSON-LD (escaped as JSON-LD must be, so
-/// the crawler reads them back as text) and raw in the HTML, where a browser would run them.
+/// the crawler reads them back as text) and raw in the HTML, where a browser would run them
+/// (the broken markup last: its unclosed attribute would swallow a script after it).
 fn hostile_product_page() -> String {
     let ld = serde_json::json!({
         "@context": "https://schema.org", "@type": "Product",
@@ -45,9 +46,10 @@ fn hostile_product_page() -> String {
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>captured hostile page</title>\
          <script type=\"application/ld+json\">{ld}</script></head>\
-         <body><h1 id=\"captured-title\">{XSS_TITLE}</h1><div class=\"desc\">{XSS_DESCRIPTION}</div>\
-         {PAGE_SCRIPT}<img src=\"x\" onerror=\"document.title='PWNED'\">\
-         <a id=\"js-link\" href=\"javascript:document.title='PWNED'\">click</a></body></html>"
+         <body><h1 id=\"captured-title\">{XSS_TITLE}</h1>{PAGE_SCRIPT}\
+         <img src=\"x\" onerror=\"document.title='PWNED'\">\
+         <a id=\"js-link\" href=\"javascript:document.title='PWNED'\">click</a>\
+         <div class=\"desc\">{XSS_DESCRIPTION}</div></body></html>"
     )
 }
 
