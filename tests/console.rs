@@ -4,38 +4,23 @@
 
 mod common;
 
-use common::console::{add_user, client, get, get_json, log_in, serve, Server};
-use common::{ok, qsword};
+use common::console::{
+    add_user, client, get, get_json, import_scored, log_in, market_listings, serve, Server,
+};
 use qsword_listing::{Listing, Price};
-use qsword_marketsim::{Market, MarketConfig};
 use std::path::Path;
 
 const XSS_TITLE: &str =
     "公牛插座 <script>alert(1)</script><img src=x onerror=alert(2)> \"><b>broken";
 
 fn setup(dir: &Path) -> Server {
-    let mut listings: Vec<Listing> = Market::generate(&MarketConfig {
-        seed: 23,
-        products: 10,
-        ..Default::default()
-    })
-    .listings()
-    .map(|(_, l)| l)
-    .collect();
+    let mut listings = market_listings();
     let mut xss = Listing::new("javascript:alert(3)", XSS_TITLE);
     xss.brand = Some("公牛<svg onload=alert(4)>".into());
     xss.description = Some("高仿 <iframe src=javascript:alert(5)></iframe>".into());
     xss.price = Some(Price::new("9.90", "CNY").unwrap());
     listings.push(xss);
-    let mut text = String::new();
-    for l in &listings {
-        text.push_str(&serde_json::to_string(l).unwrap());
-        text.push('\n');
-    }
-    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
-    ok(qsword(dir, &["import", "listings.jsonl"]));
-    ok(qsword(dir, &["detect"]));
-    ok(qsword(dir, &["index"]));
+    import_scored(dir, &listings);
     add_user(dir, "zhang", "investigator");
     serve(dir)
 }

@@ -4,10 +4,11 @@
 
 mod common;
 
-use common::console::{add_user, get, get_json, log_in, post, serve, Server};
+use common::console::{
+    add_user, get, get_json, import_scored, log_in, market_listings, post, serve, Server,
+};
 use common::{ok, qsword};
 use qsword_listing::{Listing, Mark, Price, Seller};
-use qsword_marketsim::{Market, MarketConfig};
 use std::path::Path;
 
 /// A word only the listings written here have.
@@ -41,14 +42,7 @@ fn probe(n: u32, seller: &str, marks: &[&str], price: &str) -> Listing {
 /// wang (viewer), zhang (investigator, linked by name), li (investigator, unlinked), root
 /// (admin). Probe 3 is delisted.
 fn setup(dir: &Path) -> Server {
-    let mut listings: Vec<Listing> = Market::generate(&MarketConfig {
-        seed: 23,
-        products: 10,
-        ..Default::default()
-    })
-    .listings()
-    .map(|(_, l)| l)
-    .collect();
+    let mut listings = market_listings();
     listings.push(probe(1, "甲店", &["CCC"], "10.00"));
     listings.push(probe(2, "乙店", &[], "50.00"));
     listings.push(probe(3, "甲店", &["XK"], "100.00"));
@@ -56,11 +50,6 @@ fn setup(dir: &Path) -> Server {
     formula.title = FORMULA_TITLE.into();
     formula.brand = Some("+cmd".into());
     listings.push(formula);
-    let text: String = listings
-        .iter()
-        .map(|l| serde_json::to_string(l).unwrap() + "\n")
-        .collect();
-    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
     std::fs::write(
         dir.join("qsword.toml"),
         r#"
@@ -76,14 +65,13 @@ platforms = ["tianmao-sim"]
 "#,
     )
     .unwrap();
-    ok(qsword(dir, &["import", "listings.jsonl"]));
+    import_scored(dir, &listings);
     {
         let mut store = qsword_store::Store::open(dir.join("qsword-data/qsword.sqlite")).unwrap();
         assert!(store
             .mark_delisted("https://probe.example/item/3", chrono::Utc::now())
             .unwrap());
     }
-    ok(qsword(dir, &["detect"]));
     ok(qsword(dir, &["index"]));
     for (name, role) in [
         ("wang", "viewer"),

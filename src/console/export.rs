@@ -3,12 +3,13 @@
 //! one chunk in memory, not the file. The rows are `qsword search --csv`'s ([`HitCsv`]:
 //! header row, formula cells made text). Not for paging or facets: that is `/api/search`.
 
-use super::{session, to_login, SearchParams, Shared};
+use super::{page_session, SearchParams, Shared};
 use crate::search::HitCsv;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use qsword_store::Role;
 
 /// Bytes of CSV gathered before a chunk goes out.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -19,8 +20,8 @@ pub(super) async fn search_csv(
     uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
-        return to_login(&uri);
+    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "the export") {
+        return refused;
     }
     let (mut req, _, warnings) = params.request();
     for w in &warnings {

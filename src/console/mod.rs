@@ -231,6 +231,35 @@ fn require(session: &Session, least: Role, what: &str) -> Result<(), Response> {
     )))
 }
 
+/// The session of a page request whose role allows `what`: without a session the login
+/// form, with too low a role 403.
+// A refusal is the response itself, built at most once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn page_session(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    least: Role,
+    what: &str,
+) -> Result<Session, Response> {
+    let session = session(app, headers).ok_or_else(|| to_login(uri))?;
+    require(&session, least, what)?;
+    Ok(session)
+}
+
+/// [`page_session`] for the JSON API: without a session 401.
+#[allow(clippy::result_large_err)]
+fn api_session(
+    app: &App,
+    headers: &HeaderMap,
+    least: Role,
+    what: &str,
+) -> Result<Session, Response> {
+    let session = session(app, headers).ok_or_else(api_unauthorized)?;
+    require(&session, least, what)?;
+    Ok(session)
+}
+
 fn forbidden(why: &str) -> Response {
     (StatusCode::FORBIDDEN, format!("forbidden: {why}\n")).into_response()
 }

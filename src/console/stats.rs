@@ -5,7 +5,7 @@
 //! `sellers`. The numbers are the store's ([`qsword_store::Statistics`]); this module only
 //! draws and writes them.
 
-use super::{api_unauthorized, internal, render, session, to_login, Shared};
+use super::{api_session, internal, page_session, render, Shared};
 use crate::spreadsheet::cell;
 use anyhow::{anyhow, Result};
 use axum::extract::{Path as UrlPath, State};
@@ -13,8 +13,9 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
-use qsword_store::Statistics;
+use qsword_store::{Role, Statistics};
 
 /// Sellers in the "top sellers" table.
 const TOP_SELLERS: usize = 20;
@@ -36,8 +37,9 @@ pub(super) async fn stats_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return to_login(&uri);
+    let session = match page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
     let stats = match statistics(&app) {
         Ok(s) => s,
@@ -51,8 +53,8 @@ pub(super) async fn stats_page(
 }
 
 pub(super) async fn api_stats(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    if session(&app, &headers).is_none() {
-        return api_unauthorized();
+    if let Err(refused) = api_session(&app, &headers, Role::Viewer, "statistics") {
+        return refused;
     }
     match statistics(&app) {
         Ok(s) => axum::Json(s).into_response(),
@@ -67,8 +69,8 @@ pub(super) async fn stats_file(
     uri: Uri,
     UrlPath(file): UrlPath<String>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
-        return to_login(&uri);
+    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+        return refused;
     }
     let not_found = || {
         (
@@ -204,6 +206,20 @@ fn chart(s: &Statistics, table: &str) -> Result<String> {
     }
 }
 
+/// Draws the legend and writes the chart out.
+fn finish<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    root: &DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))
+}
+
 fn short(label: &str) -> String {
     if label.chars().count() <= LABEL_CHARS {
         label.to_string()
@@ -267,13 +283,7 @@ fn bar_chart(title: &str, rows: &[(&str, u64, u64)], names: (&str, &str)) -> Res
             .map_err(|e| anyhow!("{e}"))?
             .label(names.1)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], red.filled()));
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(|e| anyhow!("{e}"))?;
-        root.present().map_err(|e| anyhow!("{e}"))?;
+        finish(&mut chart, &root)?;
     }
     Ok(svg)
 }
@@ -339,13 +349,7 @@ fn day_chart(s: &Statistics) -> Result<String> {
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(|e| anyhow!("{e}"))?;
-        root.present().map_err(|e| anyhow!("{e}"))?;
+        finish(&mut chart, &root)?;
     }
     Ok(svg)
 }

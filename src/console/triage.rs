@@ -12,8 +12,8 @@
 //! digests would carry; `?all=1` (and any account without a link) shows every flag.
 
 use super::{
-    api_unauthorized, checked_post, internal, non_empty, render, require, session, to_login,
-    Shared, PAGE_SIZE,
+    api_session, checked_post, internal, non_empty, page_session, render, require, Shared,
+    PAGE_SIZE,
 };
 use crate::alerts::{routing::covers, AlertItem};
 use crate::config::{AlertsConfig, Investigator};
@@ -175,12 +175,10 @@ pub(super) async fn triage_page(
     uri: Uri,
     Query(params): Query<TriageParams>,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return to_login(&uri);
+    let session = match page_session(&app, &headers, &uri, Role::Investigator, "the triage queue") {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = require(&session, Role::Investigator, "the triage queue") {
-        return refused;
-    }
     let all = non_empty(&params.all).is_some_and(|a| a != "0");
     let q = match queue(&app, &session, all) {
         Ok(q) => q,
@@ -239,12 +237,10 @@ pub(super) async fn api_triage(
     headers: HeaderMap,
     Query(params): Query<TriageParams>,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return api_unauthorized();
+    let session = match api_session(&app, &headers, Role::Investigator, "the triage queue") {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = require(&session, Role::Investigator, "the triage queue") {
-        return refused;
-    }
     let all = non_empty(&params.all).is_some_and(|a| a != "0");
     let q = match queue(&app, &session, all) {
         Ok(q) => q,
@@ -288,12 +284,10 @@ pub(super) async fn audit_page(
     uri: Uri,
     Query(params): Query<PageParams>,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return to_login(&uri);
+    let session = match page_session(&app, &headers, &uri, Role::Investigator, "the audit trail") {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = require(&session, Role::Investigator, "the audit trail") {
-        return refused;
-    }
     let page = page_of(&params.page);
     let (entries, total) = match audit_entries(&app, page) {
         Ok(e) => e,
@@ -332,10 +326,7 @@ pub(super) async fn api_audit(
     headers: HeaderMap,
     Query(params): Query<PageParams>,
 ) -> Response {
-    let Some(session) = session(&app, &headers) else {
-        return api_unauthorized();
-    };
-    if let Err(refused) = require(&session, Role::Investigator, "the audit trail") {
+    if let Err(refused) = api_session(&app, &headers, Role::Investigator, "the audit trail") {
         return refused;
     }
     let page = page_of(&params.page);

@@ -1,6 +1,9 @@
 //! The web console over real HTTP on loopback: accounts made with `qsword users add`, then
 //! `qsword serve --addr 127.0.0.1:0`; a client that logs in like a browser does.
 
+use super::{ok, qsword};
+use qsword_listing::Listing;
+use qsword_marketsim::{Market, MarketConfig};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +21,30 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The simulated market's listings (seed 23, 10 products) the console tests start from.
+pub fn market_listings() -> Vec<Listing> {
+    Market::generate(&MarketConfig {
+        seed: 23,
+        products: 10,
+        ..Default::default()
+    })
+    .listings()
+    .map(|(_, l)| l)
+    .collect()
+}
+
+/// `qsword import` of `listings` (as JSONL), then `detect` and `index`, in `dir`.
+pub fn import_scored(dir: &Path, listings: &[Listing]) {
+    let text: String = listings
+        .iter()
+        .map(|l| serde_json::to_string(l).unwrap() + "\n")
+        .collect();
+    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
+    ok(qsword(dir, &["import", "listings.jsonl"]));
+    ok(qsword(dir, &["detect"]));
+    ok(qsword(dir, &["index"]));
 }
 
 /// `qsword users add NAME --role ROLE` with [`PASSWORD`].
