@@ -51,6 +51,9 @@ pub struct SearchArgs {
     /// Last seen on or after this day or instant.
     #[arg(long)]
     pub seen_since: Option<String>,
+    /// Last seen on or before this day (the whole day) or instant.
+    #[arg(long)]
+    pub seen_until: Option<String>,
     /// Delisted listings: exclude (default), include, only.
     #[arg(long, default_value = "exclude")]
     pub delisted: String,
@@ -128,7 +131,7 @@ impl SearchArgs {
             first_seen_from: moment("--since", &self.since, Bound::Start)?,
             first_seen_to: moment("--until", &self.until, Bound::End)?,
             last_seen_from: moment("--seen-since", &self.seen_since, Bound::Start)?,
-            last_seen_to: None,
+            last_seen_to: moment("--seen-until", &self.seen_until, Bound::End)?,
             delisted,
             sort,
             facets: !self.all && !self.csv,

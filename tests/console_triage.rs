@@ -155,6 +155,27 @@ async fn roles_bound_what_each_account_may_do() {
         .await;
         assert_eq!((status, to.as_str()), (303, listing.as_str()), "{name}");
     }
+    // Admin only: the accounts and whom each stands for in the triage queue.
+    for name in ["wang", "zhang"] {
+        let (s, _) = log_in(base, name).await;
+        let (status, body) = get(base, "/staff", &s).await;
+        assert_eq!(status, 403, "{name}: {body}");
+        assert!(body.contains("for the admin role"), "{body}");
+    }
+    let (root, _) = log_in(base, "root").await;
+    let (status, staff) = get(base, "/staff", &root).await;
+    assert_eq!(status, 200);
+    assert!(
+        staff.contains(
+            "<td>zhang</td><td>investigator</td><td>zhang &lt;zhang@center.example&gt;</td>"
+        ),
+        "{staff}"
+    );
+    assert!(
+        staff.contains("<td>li</td><td>investigator</td><td>not linked"),
+        "{staff}"
+    );
+
     let api = get_json(base, &format!("/api/listing/{top}"), &viewer).await;
     let who: Vec<&str> = api["labels"]
         .as_array()

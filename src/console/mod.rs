@@ -10,6 +10,7 @@
 //! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
 //! statistics, CSV export, role checks beyond "logged in".
 
+mod accounts;
 pub mod auth;
 mod export;
 mod stats;
@@ -68,6 +69,7 @@ fn templates() -> Environment<'static> {
         ("triage.html", include_str!("templates/triage.html")),
         ("audit.html", include_str!("templates/audit.html")),
         ("stats.html", include_str!("templates/stats.html")),
+        ("staff.html", include_str!("templates/staff.html")),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("console template {name}: {e}"));
@@ -124,6 +126,7 @@ fn router(app: Shared) -> Router {
         .route("/stats", get(stats::stats_page))
         .route("/stats/{file}", get(stats::stats_file))
         .route("/api/stats", get(stats::api_stats))
+        .route("/staff", get(accounts::staff_page))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)

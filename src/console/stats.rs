@@ -236,6 +236,9 @@ fn bar_chart(title: &str, rows: &[(&str, u64, u64)], names: (&str, &str)) -> Res
     let n = rows.len().max(1);
     let max = rows.iter().map(|r| r.1.max(r.2)).max().unwrap_or(0).max(1) as f64;
     let labels: Vec<String> = rows.iter().map(|r| short(r.0)).collect();
+    // Row i sits in segment top - i, the first row on top. An integer range `0..top` has
+    // top + 1 segments; a lone row gets two (0..0 would draw nothing).
+    let top = (n as i32 - 1).max(1);
     {
         let height = 90 + 24 * n as u32;
         let root = SVGBackend::with_string(&mut svg, (800, height)).into_drawing_area();
@@ -245,14 +248,18 @@ fn bar_chart(title: &str, rows: &[(&str, u64, u64)], names: (&str, &str)) -> Res
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(220)
-            .build_cartesian_2d(0f64..max * 1.05, (0..n as i32).into_segmented())
+            .build_cartesian_2d(0f64..max * 1.05, (0..top).into_segmented())
             .map_err(|e| anyhow!("{e}"))?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                SegmentValue::CenterOf(i) => (top - *i)
+                    .try_into()
+                    .ok()
+                    .and_then(|i: usize| labels.get(i).cloned())
+                    .unwrap_or_default(),
                 _ => String::new(),
             })
             .x_desc("listings")
@@ -263,8 +270,8 @@ fn bar_chart(title: &str, rows: &[(&str, u64, u64)], names: (&str, &str)) -> Res
         let bar = |i: usize, v: u64, color: RGBColor| {
             Rectangle::new(
                 [
-                    (0.0, SegmentValue::Exact(i as i32)),
-                    (v as f64, SegmentValue::Exact(i as i32 + 1)),
+                    (0.0, SegmentValue::Exact(top - i as i32)),
+                    (v as f64, SegmentValue::Exact(top - i as i32 + 1)),
                 ],
                 color.filled(),
             )
@@ -348,6 +355,14 @@ fn day_chart(s: &Statistics) -> Result<String> {
                 .map_err(|e| anyhow!("{e}"))?
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            // Dots too, so a single day (or a lone value) shows.
+            chart
+                .draw_series(
+                    days.iter()
+                        .enumerate()
+                        .map(|(i, d)| Circle::new((i as i32, value(d) as f64), 3, color.filled())),
+                )
+                .map_err(|e| anyhow!("{e}"))?;
         }
         finish(&mut chart, &root)?;
     }

@@ -118,7 +118,10 @@ pub(super) fn history(labels: &[Label], notes: &[Note]) -> Vec<minijinja::Value>
 }
 
 /// The investigator a staff account stands for: same name, or its e-mail as the name.
-fn investigator_of<'a>(cfg: &'a AlertsConfig, staff: &Staff) -> Option<&'a Investigator> {
+pub(super) fn investigator_of<'a>(
+    cfg: &'a AlertsConfig,
+    staff: &Staff,
+) -> Option<&'a Investigator> {
     cfg.investigators
         .iter()
         .find(|i| i.name == staff.name || i.email.eq_ignore_ascii_case(&staff.name))
