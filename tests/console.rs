@@ -4,151 +4,25 @@
 
 mod common;
 
-use common::{ok, qsword};
+use common::console::{
+    add_user, client, get, get_json, import_scored, log_in, market_listings, serve, Server,
+};
 use qsword_listing::{Listing, Price};
-use qsword_marketsim::{Market, MarketConfig};
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 const XSS_TITLE: &str =
     "公牛插座 <script>alert(1)</script><img src=x onerror=alert(2)> \"><b>broken";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn setup(dir: &Path) -> Server {
-    let mut listings: Vec<Listing> = Market::generate(&MarketConfig {
-        seed: 23,
-        products: 10,
-        ..Default::default()
-    })
-    .listings()
-    .map(|(_, l)| l)
-    .collect();
+    let mut listings = market_listings();
     let mut xss = Listing::new("javascript:alert(3)", XSS_TITLE);
     xss.brand = Some("公牛<svg onload=alert(4)>".into());
     xss.description = Some("高仿 <iframe src=javascript:alert(5)></iframe>".into());
     xss.price = Some(Price::new("9.90", "CNY").unwrap());
     listings.push(xss);
-    let mut text = String::new();
-    for l in &listings {
-        text.push_str(&serde_json::to_string(l).unwrap());
-        text.push('\n');
-    }
-    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
-    ok(qsword(dir, &["import", "listings.jsonl"]));
-    ok(qsword(dir, &["detect"]));
-    ok(qsword(dir, &["index"]));
-
-    let mut add = Command::new(env!("CARGO_BIN_EXE_qsword"))
-        .current_dir(dir)
-        .args(["users", "add", "zhang", "--role", "investigator"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    assert!(add.wait_with_output().unwrap().status.success());
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qsword"))
-        .current_dir(dir)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("QSWORD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-    Server { child, base }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// `name=value` of a Set-Cookie header for `name`, and the header itself.
-fn set_cookie(resp: &reqwest::Response, name: &str) -> (String, String) {
-    let header = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} cookie set"));
-    (header.split(';').next().unwrap().to_string(), header)
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    html[at..at + 64].to_string()
-}
-
-async fn log_in(base: &str) -> (String, String) {
-    let c = client();
-    let form = c.get(format!("{base}/login")).send().await.unwrap();
-    let (login_cookie, _) = set_cookie(&form, "qsword_login_csrf");
-    let csrf = hidden_csrf(&form.text().await.unwrap());
-    let resp = c
-        .post(format!("{base}/login"))
-        .header("cookie", &login_cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("name", "zhang"),
-            ("password", "correct horse battery"),
-            ("next", "/search"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 303, "login redirects");
-    let (session, header) = set_cookie(&resp, "qsword_session");
-    assert!(header.contains("HttpOnly"), "{header}");
-    assert!(header.contains("SameSite=Strict"), "{header}");
-    let (_, page) = get(base, "/search", &session).await;
-    (session, hidden_csrf(&page))
-}
-
-/// GET `path` with the session cookie: the status and the body.
-async fn get(base: &str, path: &str, session: &str) -> (u16, String) {
-    let resp = client()
-        .get(format!("{base}{path}"))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
-async fn get_json(base: &str, path: &str, session: &str) -> serde_json::Value {
-    let (status, body) = get(base, path, session).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).expect("JSON")
+    import_scored(dir, &listings);
+    add_user(dir, "zhang", "investigator");
+    serve(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +31,7 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     let server = setup(tmp.path());
     let base = &server.base;
     let c = client();
-    let (session, _csrf) = log_in(base).await;
+    let (session, _csrf) = log_in(base, "zhang").await;
 
     let resp = c
         .get(format!("{base}/search?q=公牛插座&sort=risk"))
@@ -282,7 +156,7 @@ async fn console_refuses_without_session_or_csrf_token() {
     assert_eq!(no_token.status(), 403);
 
     // With a session, a POST without (or with a wrong) CSRF token is refused.
-    let (session, csrf) = log_in(base).await;
+    let (session, csrf) = log_in(base, "zhang").await;
     for token in ["", "deadbeef"] {
         let resp = c
             .post(format!("{base}/logout"))

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: the binary, its config, the simulated market.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod console;
+
 use qsword_marketsim::{RunningMarket, TruthRecord};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
