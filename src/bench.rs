@@ -155,7 +155,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
-        BenchCommand::Console(a) => console_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
+        BenchCommand::Console(a) => console_bench::run(&dir, &ctx.cfg, &a),
         BenchCommand::Detect(a) => detect_bench::run(
             &qsword_detector::Detector::embedded(),
             ctx.cfg.detector.alert_min_risk,

@@ -14,6 +14,7 @@ mod learn;
 mod nightly;
 mod pipeline;
 mod search;
+mod spreadsheet;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};

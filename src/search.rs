@@ -2,6 +2,7 @@
 //! for tools, `--all` for every hit however many (streamed, not paged).
 
 use crate::pipeline::Ctx;
+use crate::spreadsheet::cell;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use qsword_indexer::{Delisted, ListingIndex, SearchHit, SearchRequest, Sort};
@@ -50,6 +51,9 @@ pub struct SearchArgs {
     /// Last seen on or after this day or instant.
     #[arg(long)]
     pub seen_since: Option<String>,
+    /// Last seen on or before this day (the whole day) or instant.
+    #[arg(long)]
+    pub seen_until: Option<String>,
     /// Delisted listings: exclude (default), include, only.
     #[arg(long, default_value = "exclude")]
     pub delisted: String,
@@ -97,12 +101,12 @@ impl SearchArgs {
                 self.sort
             )
         })?;
-        let delisted = match self.delisted.as_str() {
-            "exclude" => Delisted::Exclude,
-            "include" => Delisted::Include,
-            "only" => Delisted::Only,
-            other => bail!("--delisted {other:?}: use exclude, include or only"),
-        };
+        let delisted = Delisted::parse(&self.delisted).with_context(|| {
+            format!(
+                "--delisted {:?}: use exclude, include or only",
+                self.delisted
+            )
+        })?;
         let (min_price, max_price) = (
             decimal("--min-price", &self.min_price)?,
             decimal("--max-price", &self.max_price)?,
@@ -127,7 +131,7 @@ impl SearchArgs {
             first_seen_from: moment("--since", &self.since, Bound::Start)?,
             first_seen_to: moment("--until", &self.until, Bound::End)?,
             last_seen_from: moment("--seen-since", &self.seen_since, Bound::Start)?,
-            last_seen_to: None,
+            last_seen_to: moment("--seen-until", &self.seen_until, Bound::End)?,
             delisted,
             sort,
             facets: !self.all && !self.csv,
@@ -137,13 +141,17 @@ impl SearchArgs {
     }
 }
 
-enum Bound {
+pub(crate) enum Bound {
     Start,
     End,
 }
 
 /// A day (`2026-11-30`, its start or its end) or an RFC 3339 instant.
-fn moment(flag: &str, v: &Option<String>, bound: Bound) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn moment(
+    flag: &str,
+    v: &Option<String>,
+    bound: Bound,
+) -> Result<Option<DateTime<Utc>>> {
     let Some(s) = v.as_deref().map(str::trim) else {
         return Ok(None);
     };
@@ -175,9 +183,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         .with_rates(ctx.cfg.index.rates()?);
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut sink = if args.csv {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(CSV_HEADER)?;
-        Sink::Csv(Box::new(w))
+        Sink::Csv(Box::new(HitCsv::new(out)?))
     } else if args.json {
         Sink::Json(out)
     } else {
@@ -239,7 +245,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 enum Sink<W: Write> {
     Table(W),
     Json(W),
-    Csv(Box<csv::Writer<W>>),
+    Csv(Box<HitCsv<W>>),
 }
 
 impl<W: Write> Sink<W> {
@@ -250,7 +256,7 @@ impl<W: Write> Sink<W> {
                 serde_json::to_writer(&mut *out, hit)?;
                 writeln!(out)?;
             }
-            Sink::Csv(w) => w.write_record(csv_row(hit))?,
+            Sink::Csv(w) => w.hit(hit)?,
         }
         Ok(())
     }
@@ -258,8 +264,33 @@ impl<W: Write> Sink<W> {
     fn finish(self) -> Result<()> {
         match self {
             Sink::Table(mut out) | Sink::Json(mut out) => out.flush()?,
-            Sink::Csv(mut w) => w.flush()?,
+            Sink::Csv(w) => w.finish()?,
         }
+        Ok(())
+    }
+}
+
+/// Search hits as CSV with a header row, one hit a row, every crawled string made safe for
+/// spreadsheets ([`cell`]): `qsword search --csv` and the console's `/search.csv` write this.
+pub struct HitCsv<W: Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: Write> HitCsv<W> {
+    /// Writes the header row.
+    pub fn new(out: W) -> Result<Self> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(CSV_HEADER)?;
+        Ok(HitCsv { w })
+    }
+
+    pub fn hit(&mut self, hit: &SearchHit) -> Result<()> {
+        self.w.write_record(csv_row(hit))?;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.w.flush()?;
         Ok(())
     }
 }
@@ -281,11 +312,11 @@ const CSV_HEADER: [&str; 13] = [
 ];
 
 fn csv_row(h: &SearchHit) -> Vec<String> {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let opt = |v: &Option<String>| cell(v.as_deref().unwrap_or_default());
     vec![
         h.id.to_string(),
-        h.url.clone(),
-        h.title.clone(),
+        cell(&h.url),
+        cell(&h.title),
         opt(&h.brand),
         opt(&h.platform),
         opt(&h.seller),
@@ -297,12 +328,14 @@ fn csv_row(h: &SearchHit) -> Vec<String> {
             .as_ref()
             .map(|p| p.currency.to_string())
             .unwrap_or_default(),
-        h.category_path
-            .clone()
-            .or(h.category.clone())
-            .unwrap_or_default(),
+        cell(
+            h.category_path
+                .as_deref()
+                .or(h.category.as_deref())
+                .unwrap_or_default(),
+        ),
         h.risk.map(|r| format!("{r:.3}")).unwrap_or_default(),
-        h.marks.join(" "),
+        cell(&h.marks.join(" ")),
         h.delisted.to_string(),
         h.first_seen.map(|t| t.to_rfc3339()).unwrap_or_default(),
     ]

@@ -1,60 +1,28 @@
 //! End-to-end tests of the web console over real HTTP on loopback: `qsword users add`, then
 //! `qsword serve --addr 127.0.0.1:0` against a store with imported, scored, indexed listings.
-//! (The evidence over HTTP is in `console_evidence.rs`; headless-browser tests in
-//! `console_browser.rs`.)
+//! (Headless-browser tests of issue 8 are not here yet.)
 
 mod common;
 
-use common::console_http::{client, get, get_json, log_in};
-use common::crawled::{add_user, serve, PASSWORD, USER};
-use common::{ok, qsword};
+use common::console::{
+    add_user, client, get, get_json, import_scored, log_in, market_listings, serve, Server,
+};
 use qsword_listing::{Listing, Price};
-use qsword_marketsim::{Market, MarketConfig};
 use std::path::Path;
-use std::process::Child;
 
 const XSS_TITLE: &str =
     "公牛插座 <script>alert(1)</script><img src=x onerror=alert(2)> \"><b>broken";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn setup(dir: &Path) -> Server {
-    let mut listings: Vec<Listing> = Market::generate(&MarketConfig {
-        seed: 23,
-        products: 10,
-        ..Default::default()
-    })
-    .listings()
-    .map(|(_, l)| l)
-    .collect();
+    let mut listings = market_listings();
     let mut xss = Listing::new("javascript:alert(3)", XSS_TITLE);
     xss.brand = Some("公牛<svg onload=alert(4)>".into());
     xss.description = Some("高仿 <iframe src=javascript:alert(5)></iframe>".into());
     xss.price = Some(Price::new("9.90", "CNY").unwrap());
     listings.push(xss);
-    let mut text = String::new();
-    for l in &listings {
-        text.push_str(&serde_json::to_string(l).unwrap());
-        text.push('\n');
-    }
-    std::fs::write(dir.join("listings.jsonl"), text).unwrap();
-    ok(qsword(dir, &["import", "listings.jsonl"]));
-    ok(qsword(dir, &["detect"]));
-    ok(qsword(dir, &["index"]));
-
-    add_user(dir, USER, "investigator", PASSWORD);
-    let (child, base) = serve(dir);
-    Server { child, base }
+    import_scored(dir, &listings);
+    add_user(dir, "zhang", "investigator");
+    serve(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +31,7 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     let server = setup(tmp.path());
     let base = &server.base;
     let c = client();
-    let (session, _csrf) = log_in(base).await;
+    let (session, _csrf) = log_in(base, "zhang").await;
 
     let resp = c
         .get(format!("{base}/search?q=公牛插座&sort=risk"))
@@ -194,7 +162,7 @@ async fn console_refuses_without_session_or_csrf_token() {
     assert_eq!(no_token.status(), 403);
 
     // With a session, a POST without (or with a wrong) CSRF token is refused.
-    let (session, csrf) = log_in(base).await;
+    let (session, csrf) = log_in(base, "zhang").await;
     for token in ["", "deadbeef"] {
         let resp = c
             .post(format!("{base}/logout"))

@@ -15,8 +15,8 @@
 
 mod common;
 
-use common::console_http::{get_json, log_in};
-use common::crawled::{crawled_console, PASSWORD, USER, XSS_TITLE};
+use common::console::{get_json, log_in, PASSWORD};
+use common::crawled::{crawled_console, USER, XSS_TITLE};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -531,7 +531,7 @@ async fn console_in_a_real_browser() {
     };
     let console = crawled_console(6);
     let base = &console.base;
-    let (session, _) = log_in(base).await;
+    let (session, _) = log_in(base, USER).await;
     let c = &browser.client;
     let flagged = investigator_opens_a_flagged_listing(c, base, &session).await;
     hostile_listing_runs_nothing(c, base).await;

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::console_http::{client, get, get_json, get_response, log_in};
-use common::crawled::{crawled_console, XSS_TITLE};
+use common::console::{client, get, get_json, get_response, log_in};
+use common::crawled::{crawled_console, USER, XSS_TITLE};
 use qsword_crawler::sha1_base32;
 use warc::{WarcHeader, WarcReader};
 
@@ -20,7 +20,7 @@ fn unescape(html: &str) -> String {
 async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     let console = crawled_console(8);
     let base = &console.base;
-    let (session, _) = log_in(base).await;
+    let (session, _) = log_in(base, USER).await;
     let c = client();
 
     // A price-flagged listing of the market (its flag names its product group).
@@ -232,7 +232,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
 async fn a_hostile_listing_is_text_on_the_page_and_sandboxed_in_the_frame() {
     let console = crawled_console(4);
     let base = &console.base;
-    let (session, _) = log_in(base).await;
+    let (session, _) = log_in(base, USER).await;
     let found = get_json(base, "/api/search?q=安全插座", &session).await;
     let hit = found["hits"]
         .as_array()

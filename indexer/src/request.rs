@@ -147,6 +147,18 @@ pub enum Delisted {
     Only,
 }
 
+impl Delisted {
+    /// Reads the CLI and URL spelling: `exclude`, `include`, `only`.
+    pub fn parse(s: &str) -> Option<Delisted> {
+        Some(match s {
+            "exclude" => Delisted::Exclude,
+            "include" => Delisted::Include,
+            "only" => Delisted::Only,
+            _ => return None,
+        })
+    }
+}
+
 /// Result order. Listings without the sort value (no price, not scored) come last; ties are
 /// broken by relevance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

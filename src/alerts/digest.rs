@@ -4,6 +4,7 @@
 
 use super::routing::Digest;
 use crate::config::AlertsConfig;
+use crate::spreadsheet::cell;
 use anyhow::{Context, Result};
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
@@ -78,15 +79,6 @@ pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result
         html,
         csv: csv_of(cfg, digest)?,
     })
-}
-
-/// A spreadsheet opens a cell starting with `=`, `+`, `-` or `@` as a formula: crawled text
-/// is hostile, so such a cell is made text with a leading apostrophe (OWASP's advice).
-fn cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_owned(),
-    }
 }
 
 /// The alerts as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right).

@@ -13,7 +13,8 @@ pub struct Digest<'a> {
     pub items: Vec<&'a AlertItem>,
 }
 
-fn covers(inv: &Investigator, item: &AlertItem) -> bool {
+/// Whether `inv`'s routing selects `item` (also the console's triage queue filter).
+pub(crate) fn covers(inv: &Investigator, item: &AlertItem) -> bool {
     let any_or = |list: &[String], v: Option<&str>| {
         list.is_empty() || v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
     };

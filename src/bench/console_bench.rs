@@ -55,7 +55,8 @@ fn page_mix(model: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     ]
 }
 
-pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &ConsoleArgs) -> Result<()> {
+pub fn run(scratch: &ScratchDir, cfg: &crate::config::Config, args: &ConsoleArgs) -> Result<()> {
+    let memory_mb = cfg.index.memory_mb;
     if args.clients == 0 || args.requests == 0 {
         bail!("--clients and --requests must be at least 1");
     }
@@ -119,7 +120,7 @@ pub fn run(scratch: &ScratchDir, memory_mb: usize, args: &ConsoleArgs) -> Result
     let server = tokio::runtime::Runtime::new().context("starting the server runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
-    let app = console::app_router(store, index, scratch.path.join("warc"));
+    let app = console::app_router(store, index, cfg.alerts.clone(), scratch.path.join("warc"));
     server.spawn(async move { axum::serve(listener, app).await });
 
     let mix: Vec<(&str, String)> = page_mix(&model)

@@ -6,13 +6,13 @@
 //! Not for: reading or writing WARC files (the crawler's `evidence` module does that) or
 //! laying out the listing page (its template includes `listing_evidence.html`).
 
-use super::{internal, session, to_login, Shared};
+use super::{internal, page_session, Shared};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use qsword_crawler::{WarcRecordData, WarcRef};
-use qsword_store::{ListingId, Session, StoredAssessment, StoredListing};
+use qsword_store::{ListingId, Role, Session, StoredAssessment, StoredListing};
 
 /// The captured page's own policy: a sandbox (scripts, forms, plugins, popups and top
 /// navigation off; an opaque origin, so no cookies), nothing fetched from anywhere (inline
@@ -42,7 +42,7 @@ pub(super) fn listing_request(
     uri: &Uri,
     id: &str,
 ) -> Result<(Session, Evidence), Response> {
-    let session = session(app, headers).ok_or_else(|| to_login(uri))?;
+    let session = page_session(app, headers, uri, Role::Viewer, "a listing's evidence")?;
     Ok((session, evidence_of(app, id)?))
 }
 

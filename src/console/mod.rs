@@ -11,12 +11,16 @@
 //! [`evidence`]; its price history, other offers of the product and the seller's other
 //! listings in [`listing_extras`].
 //!
-//! Not here yet (issue 8): triage queue and confirm/dismiss, statistics, CSV export, role
-//! checks beyond "logged in".
+//! Triage, decisions, audit, statistics, CSV export and accounts are in their own modules
+//! (`triage`, `stats`, `export`, `accounts`).
 
+mod accounts;
 pub mod auth;
 mod evidence;
+mod export;
 mod listing_extras;
+mod stats;
+mod triage;
 
 use crate::pipeline::Ctx;
 use anyhow::{Context, Result};
@@ -26,8 +30,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use minijinja::{context, Environment};
-use qsword_indexer::{ListingIndex, SearchRequest, SearchResults, Sort};
-use qsword_store::{ListingId, Session, Store};
+use qsword_indexer::{Delisted, ListingIndex, SearchRequest, SearchResults, Sort};
+use qsword_store::{ListingId, Role, Session, Store};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -57,6 +61,8 @@ struct App {
     warc_dir: std::path::PathBuf,
     /// Product groups of the live listings, worked out once per store change.
     groups: listing_extras::GroupCache,
+    /// The investigators' routing (`[[alerts.investigators]]`), for the triage queue.
+    alerts: crate::config::AlertsConfig,
 }
 
 type Shared = Arc<App>;
@@ -77,6 +83,11 @@ fn templates() -> Environment<'static> {
             "listing_extras.html",
             include_str!("templates/listing_extras.html"),
         ),
+        ("decisions.html", include_str!("templates/decisions.html")),
+        ("triage.html", include_str!("templates/triage.html")),
+        ("audit.html", include_str!("templates/audit.html")),
+        ("stats.html", include_str!("templates/stats.html")),
+        ("staff.html", include_str!("templates/staff.html")),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("console template {name}: {e}"));
@@ -90,7 +101,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
-    let app = app_router(store, index, ctx.warc_dir());
+    let app = app_router(store, index, ctx.cfg.alerts.clone(), ctx.warc_dir());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -107,11 +118,13 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     })
 }
 
-/// The console's routes over an open store and index (and the WARC files the store points
-/// into): `serve` binds it, `bench console` measures it.
+/// The console's routes over an open store and index, with the alert routing (for the
+/// triage queue) and the WARC files the store points into: `serve` binds it, `bench console`
+/// measures it.
 pub(crate) fn app_router(
     store: Store,
     index: ListingIndex,
+    alerts: crate::config::AlertsConfig,
     warc_dir: std::path::PathBuf,
 ) -> Router {
     router(Arc::new(App {
@@ -120,6 +133,7 @@ pub(crate) fn app_router(
         templates: templates(),
         warc_dir,
         groups: listing_extras::GroupCache::default(),
+        alerts,
     }))
 }
 
@@ -142,6 +156,19 @@ fn router(app: Shared) -> Router {
         )
         .route("/api/search", get(api_search))
         .route("/api/listing/{id}", get(api_listing))
+        .route(
+            "/listing/{id}/decision",
+            axum::routing::post(triage::decide),
+        )
+        .route("/triage", get(triage::triage_page))
+        .route("/api/triage", get(triage::api_triage))
+        .route("/audit", get(triage::audit_page))
+        .route("/api/audit", get(triage::api_audit))
+        .route("/search.csv", get(export::search_csv))
+        .route("/stats", get(stats::stats_page))
+        .route("/stats/{file}", get(stats::stats_file))
+        .route("/api/stats", get(stats::api_stats))
+        .route("/staff", get(accounts::staff_page))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(server_timing))
@@ -242,6 +269,53 @@ fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
                 .into_response()
         }
     }
+}
+
+/// The refusal of an action the session's role does not allow: 403 naming the role needed.
+// A refusal is the response itself, built at most once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn require(session: &Session, least: Role, what: &str) -> Result<(), Response> {
+    if session.staff.role >= least {
+        return Ok(());
+    }
+    let needed = match least {
+        Role::Viewer => "viewer",
+        Role::Investigator => "investigator or admin",
+        Role::Admin => "admin",
+    };
+    Err(forbidden(&format!(
+        "{what} is for the {needed} role; {} is a {}",
+        session.staff.name, session.staff.role
+    )))
+}
+
+/// The session of a page request whose role allows `what`: without a session the login
+/// form, with too low a role 403.
+// A refusal is the response itself, built at most once per request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn page_session(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &Uri,
+    least: Role,
+    what: &str,
+) -> Result<Session, Response> {
+    let session = session(app, headers).ok_or_else(|| to_login(uri))?;
+    require(&session, least, what)?;
+    Ok(session)
+}
+
+/// [`page_session`] for the JSON API: without a session 401.
+#[allow(clippy::result_large_err)]
+fn api_session(
+    app: &App,
+    headers: &HeaderMap,
+    least: Role,
+    what: &str,
+) -> Result<Session, Response> {
+    let session = session(app, headers).ok_or_else(api_unauthorized)?;
+    require(&session, least, what)?;
+    Ok(session)
 }
 
 fn forbidden(why: &str) -> Response {
@@ -390,15 +464,32 @@ async fn logout(
 // ---------------------------------------------------------------------------------------------
 // search
 
-/// The search page's URL parameters (also `/api/search`'s). Every value is optional and a
-/// value that cannot be read is ignored with a warning, so a hand-edited URL still answers.
+/// The search page's URL parameters (also `/api/search`'s and `/search.csv`'s). Every value
+/// is optional and a value that cannot be read is ignored with a warning, so a hand-edited
+/// URL still answers.
 #[derive(Debug, Default, Clone, Deserialize)]
 struct SearchParams {
     q: Option<String>,
     brand: Option<String>,
     platform: Option<String>,
+    seller: Option<String>,
     category: Option<String>,
+    /// A mark scheme claimed (`CCC`), or `none`.
+    mark: Option<String>,
+    /// A mark scheme not claimed.
+    without_mark: Option<String>,
+    min_price: Option<String>,
+    max_price: Option<String>,
     min_risk: Option<String>,
+    max_risk: Option<String>,
+    /// First seen from / to: a day (`2026-11-30`) or an RFC 3339 instant.
+    since: Option<String>,
+    until: Option<String>,
+    /// Last seen from / to.
+    seen_since: Option<String>,
+    seen_until: Option<String>,
+    /// `exclude` (default), `include`, `only`.
+    delisted: Option<String>,
     sort: Option<String>,
     page: Option<String>,
 }
@@ -411,16 +502,81 @@ fn non_empty(v: &Option<String>) -> Option<String> {
 }
 
 impl SearchParams {
+    /// Every parameter by its URL name, in the order URLs are written.
+    fn pairs(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("q", non_empty(&self.q)),
+            ("brand", non_empty(&self.brand)),
+            ("platform", non_empty(&self.platform)),
+            ("seller", non_empty(&self.seller)),
+            ("category", non_empty(&self.category)),
+            ("mark", non_empty(&self.mark)),
+            ("without_mark", non_empty(&self.without_mark)),
+            ("min_price", non_empty(&self.min_price)),
+            ("max_price", non_empty(&self.max_price)),
+            ("min_risk", non_empty(&self.min_risk)),
+            ("max_risk", non_empty(&self.max_risk)),
+            ("since", non_empty(&self.since)),
+            ("until", non_empty(&self.until)),
+            ("seen_since", non_empty(&self.seen_since)),
+            ("seen_until", non_empty(&self.seen_until)),
+            ("delisted", non_empty(&self.delisted)),
+            ("sort", non_empty(&self.sort)),
+            ("page", non_empty(&self.page)),
+        ]
+    }
+
     /// The library request, the page number (1-based) and what was ignored.
     fn request(&self) -> (SearchRequest, usize, Vec<String>) {
         let mut warnings = Vec::new();
-        let min_risk = non_empty(&self.min_risk).and_then(|s| match s.parse::<f64>() {
-            Ok(r) if (0.0..=1.0).contains(&r) => Some(r),
-            _ => {
-                warnings.push(format!("min risk {s:?} ignored: give a number from 0 to 1"));
+        let mut risk = |name: &str, v: &Option<String>| {
+            non_empty(v).and_then(|s| match s.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Some(r),
+                _ => {
+                    warnings.push(format!("{name} {s:?} ignored: give a number from 0 to 1"));
+                    None
+                }
+            })
+        };
+        let (min_risk, max_risk) = (
+            risk("min risk", &self.min_risk),
+            risk("max risk", &self.max_risk),
+        );
+        let mut price = |name: &str, v: &Option<String>| {
+            non_empty(v).and_then(|s| match s.parse::<qsword_listing::Decimal>() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    warnings.push(format!("{name} {s:?} ignored: give an amount like 19.90"));
+                    None
+                }
+            })
+        };
+        let (min_price, max_price) = (
+            price("min price", &self.min_price),
+            price("max price", &self.max_price),
+        );
+        let mut moment = |name: &str, v: &Option<String>, bound: crate::search::Bound| {
+            let v = non_empty(v);
+            crate::search::moment(name, &v, bound).unwrap_or_else(|e| {
+                warnings.push(format!("{e}: ignored"));
                 None
-            }
-        });
+            })
+        };
+        use crate::search::Bound::{End, Start};
+        let first_seen_from = moment("since", &self.since, Start);
+        let first_seen_to = moment("until", &self.until, End);
+        let last_seen_from = moment("seen since", &self.seen_since, Start);
+        let last_seen_to = moment("seen until", &self.seen_until, End);
+        let delisted = non_empty(&self.delisted)
+            .map(|s| {
+                Delisted::parse(&s).unwrap_or_else(|| {
+                    warnings.push(format!(
+                        "delisted {s:?} ignored: use exclude, include or only"
+                    ));
+                    Delisted::Exclude
+                })
+            })
+            .unwrap_or_default();
         let sort = non_empty(&self.sort)
             .map(|s| {
                 Sort::parse(&s).unwrap_or_else(|| {
@@ -443,29 +599,34 @@ impl SearchParams {
             query: non_empty(&self.q).unwrap_or_default(),
             brand: non_empty(&self.brand),
             platform: non_empty(&self.platform),
+            seller: non_empty(&self.seller),
             category: non_empty(&self.category),
+            mark: non_empty(&self.mark),
+            without_mark: non_empty(&self.without_mark),
+            min_price,
+            max_price,
             min_risk,
+            max_risk,
+            first_seen_from,
+            first_seen_to,
+            last_seen_from,
+            last_seen_to,
+            delisted,
             sort,
             facets: true,
             limit: PAGE_SIZE,
             offset: (page - 1) * PAGE_SIZE,
-            ..Default::default()
         };
         (req, page, warnings)
     }
 
-    /// This search's URL with some parameters changed (`None` removes one); paging restarts
-    /// unless `page` is among them.
-    fn href(&self, changes: &[(&str, Option<String>)]) -> String {
-        let mut pairs: Vec<(&str, Option<String>)> = vec![
-            ("q", non_empty(&self.q)),
-            ("brand", non_empty(&self.brand)),
-            ("platform", non_empty(&self.platform)),
-            ("category", non_empty(&self.category)),
-            ("min_risk", non_empty(&self.min_risk)),
-            ("sort", non_empty(&self.sort)),
-            ("page", None),
-        ];
+    /// This search's URL at `path` with some parameters changed (`None` removes one);
+    /// paging restarts unless `page` is among them.
+    fn href_at(&self, path: &str, changes: &[(&str, Option<String>)]) -> String {
+        let mut pairs = self.pairs();
+        if let Some(p) = pairs.iter_mut().find(|(name, _)| *name == "page") {
+            p.1 = None;
+        }
         for (k, v) in changes {
             if let Some(p) = pairs.iter_mut().find(|(name, _)| name == k) {
                 p.1 = v.clone();
@@ -477,7 +638,11 @@ impl SearchParams {
                 ser.append_pair(k, &v);
             }
         }
-        format!("/search?{}", ser.finish())
+        format!("{path}?{}", ser.finish())
+    }
+
+    fn href(&self, changes: &[(&str, Option<String>)]) -> String {
+        self.href_at("/search", changes)
     }
 }
 
@@ -546,6 +711,8 @@ async fn search_page(
             req.platform.clone(),
             plain(&f.platform),
         ),
+        facet("Seller", "seller", req.seller.clone(), plain(&f.seller)),
+        facet("Marks", "mark", req.mark.clone(), plain(&f.marks)),
     ];
     let hits: Vec<minijinja::Value> = results
         .hits
@@ -589,11 +756,14 @@ async fn search_page(
             staff => &session.staff,
             csrf => &session.csrf_token,
             q => &req.query,
-            brand => params.brand.as_deref().unwrap_or(""),
-            platform => params.platform.as_deref().unwrap_or(""),
-            category => params.category.as_deref().unwrap_or(""),
-            min_risk => params.min_risk.as_deref().unwrap_or(""),
+            p => params
+                .pairs()
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
             sort => params.sort.as_deref().unwrap_or("relevance"),
+            delisted => params.delisted.as_deref().unwrap_or("exclude"),
+            csv_href => params.href_at("/search.csv", &[]),
             sorts => sorts,
             warnings => warnings,
             total => results.total,
@@ -676,7 +846,7 @@ async fn listing_page(
         return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
     };
     let id = ListingId(id);
-    let (stored, assessments, labels) = {
+    let (stored, assessments, labels, notes) = {
         let store = match app.store.lock() {
             Ok(s) => s,
             Err(_) => return internal("reading the listing", "store lock poisoned"),
@@ -686,6 +856,7 @@ async fn listing_page(
                 store.listing(id)?,
                 store.assessments(id)?,
                 store.labels(id)?,
+                store.notes(id)?,
             ))
         };
         match read() {
@@ -716,17 +887,6 @@ async fn listing_page(
     let url = &stored.listing.url;
     // Only a web address becomes a link: a crawled `javascript:` URL stays text.
     let page_link = (url.starts_with("https://") || url.starts_with("http://")).then_some(url);
-    let labels: Vec<minijinja::Value> = labels
-        .iter()
-        .map(|l| {
-            context! {
-                decided_at => l.decided_at.to_rfc3339(),
-                decision => l.decision.as_str(),
-                who => &l.who,
-                note => &l.note,
-            }
-        })
-        .collect();
     let mut response = render(
         &app,
         "listing.html",
@@ -738,7 +898,9 @@ async fn listing_page(
             page_link => page_link,
             flags => flags,
             detected_at => latest.map(|a| a.detected_at.to_rfc3339()),
-            labels => labels,
+            listing_id => id.0,
+            decisions => triage::history(&labels, &notes),
+            can_decide => session.staff.role >= Role::Investigator,
             fields => field_rows(&stored.listing),
             evidence => evidence::page_context(&app, &stored),
             extras => listing_extras::page_context(&app, &stored),
@@ -779,10 +941,11 @@ async fn api_listing(
             store.listing(lid)?,
             store.assessments(lid)?,
             store.labels(lid)?,
+            store.notes(lid)?,
         ))
     };
     match read() {
-        Ok((Some(stored), assessments, labels)) => axum::Json(serde_json::json!({
+        Ok((Some(stored), assessments, labels, notes)) => axum::Json(serde_json::json!({
             "id": stored.id,
             "listing": stored.listing,
             "risk": stored.risk,
@@ -792,9 +955,10 @@ async fn api_listing(
             "warc": stored.warc,
             "assessment": assessments.last(),
             "labels": labels,
+            "notes": notes,
         }))
         .into_response(),
-        Ok((None, _, _)) => not_found(),
+        Ok((None, ..)) => not_found(),
         Err(e) => internal("reading the listing", e),
     }
 }

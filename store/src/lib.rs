@@ -37,9 +37,11 @@ mod frontier;
 mod labels;
 mod listings;
 mod outbox;
+mod review;
 mod runs;
 mod schema;
 mod staff;
+mod stats;
 mod time;
 
 pub use alerts::{
@@ -54,9 +56,11 @@ pub use listings::{
     Change, ImportCounts, ListingCapture, ListingVersion, StoredListing, UpsertOutcome,
 };
 pub use outbox::DigestToQueue;
+pub use review::{AuditAction, AuditEntry, Note, Unreviewed};
 pub use runs::Run;
 pub use schema::{current_version as schema_version, MIGRATIONS};
 pub use staff::{Role, Session, Staff};
+pub use stats::{DayCount, GroupCount, SellerCount, SignalCount, Statistics};
 
 use error::Doing;
 use rusqlite::{Connection, TransactionBehavior};

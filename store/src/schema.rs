@@ -214,6 +214,20 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_staff ON sessions(staff_id);
 "#,
+    // 6: notes on listings from the console's triage (issue 8). A note without a decision
+    // cannot be a label (labels are confirm/dismiss, and train the detector); like labels,
+    // notes are only appended, so together they are the audit trail.
+    r#"
+CREATE TABLE notes (
+    id              INTEGER PRIMARY KEY,
+    listing_id      INTEGER NOT NULL REFERENCES listings(id),
+    note            TEXT NOT NULL CHECK (length(trim(note)) > 0),
+    who             TEXT NOT NULL,
+    written_at      TEXT NOT NULL
+);
+CREATE INDEX notes_by_listing ON notes(listing_id, written_at);
+CREATE INDEX labels_by_time ON labels(decided_at);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -135,6 +135,21 @@ impl Store {
         row.map(staff_from_columns).transpose()
     }
 
+    /// Every staff account, by name.
+    pub fn staff_accounts(&self) -> Result<Vec<Staff>, StoreError> {
+        let doing = || "reading the staff accounts".to_string();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, role, password_hash FROM staff ORDER BY name")
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([], staff_from_row)
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        rows.into_iter().map(staff_from_columns).collect()
+    }
+
     /// Starts a session for `staff_id` with the given (random) tokens.
     pub fn create_session(
         &mut self,

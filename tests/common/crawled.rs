@@ -3,15 +3,13 @@
 //! payloads, and whose HTML runs scripts if anything lets it) are crawled, scored and indexed
 //! into a temp dir, a staff account is added, and `qsword serve --addr 127.0.0.1:0` runs.
 
+use super::console::{add_user, serve, Server};
 use super::{ok, qsword, write_config};
 use qsword_marketsim::{Market, MarketConfig, RunningMarket, ServeOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+/// The investigator's account (password [`super::console::PASSWORD`]).
 pub const USER: &str = "zhang";
-pub const PASSWORD: &str = "correct horse battery";
 
 /// The payloads below, if they ran, would set `window.__xss`, the document title to `PWNED`
 /// and add an element `#pwned`: the tests check for each.
@@ -86,7 +84,7 @@ pub struct CrawledConsole {
     pub base: String,
     /// The hostile product page's URL (as the store keeps it).
     pub hostile_url: String,
-    server: Child,
+    _server: Server,
     _market: RunningMarket,
     pub dir: tempfile::TempDir,
     /// The shops' runtime (their tasks run on its workers), shut down on drop.
@@ -95,59 +93,11 @@ pub struct CrawledConsole {
 
 impl Drop for CrawledConsole {
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
         // Also allowed from inside an async test, unlike dropping the runtime.
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
         }
     }
-}
-
-/// Adds a staff account with `qsword users add`, the password on stdin.
-pub fn add_user(dir: &Path, name: &str, role: &str, password: &str) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_qsword"))
-        .current_dir(dir)
-        .args(["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "qsword users add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Starts `qsword serve` on an ephemeral loopback port; the child and its base URL.
-pub fn serve(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qsword"))
-        .current_dir(dir)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("QSWORD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-    (child, base)
 }
 
 /// Crawls the simulated marketplace (seed 23, `products` products) and the hostile shop,
@@ -185,12 +135,12 @@ pub fn crawled_console(products: usize) -> CrawledConsole {
     ok(qsword(dir.path(), &["crawl"]));
     ok(qsword(dir.path(), &["detect"]));
     ok(qsword(dir.path(), &["index"]));
-    add_user(dir.path(), USER, "investigator", PASSWORD);
-    let (server, base) = serve(dir.path());
+    add_user(dir.path(), USER, "investigator");
+    let server = serve(dir.path());
     CrawledConsole {
-        base,
+        base: server.base.clone(),
         hostile_url: format!("{hostile_base}/item/666.html"),
-        server,
+        _server: server,
         _market: running,
         dir,
         rt: Some(rt),

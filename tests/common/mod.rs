@@ -1,7 +1,7 @@
 //! Helpers shared by the end-to-end tests: the binary, its config, the simulated market.
 #![allow(dead_code)] // each test crate uses a different subset
 
-pub mod console_http;
+pub mod console;
 pub mod crawled;
 
 use qsword_marketsim::{RunningMarket, TruthRecord};

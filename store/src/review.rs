@@ -1,0 +1,237 @@
+//! Reviewing flags: the triage queue (flagged listings nobody has decided on yet), notes
+//! written without a decision, and the audit trail of every decision and note.
+//!
+//! Decisions themselves are labels ([`crate::Label`], `labels.rs`): they train the detector.
+//! Notes are not labels, so they never do. Both are only ever appended.
+
+use crate::error::Doing;
+use crate::{time, Decision, ListingId, Store, StoreError, StoredListing};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use serde::Serialize;
+
+/// A note on a listing, written without a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: i64,
+    pub listing_id: ListingId,
+    pub note: String,
+    pub who: String,
+    pub written_at: DateTime<Utc>,
+}
+
+/// What an entry of the audit trail records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Confirm,
+    Dismiss,
+    /// A note without a decision.
+    Note,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Confirm => "confirm",
+            AuditAction::Dismiss => "dismiss",
+            AuditAction::Note => "note",
+        }
+    }
+}
+
+impl From<Decision> for AuditAction {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Confirm => AuditAction::Confirm,
+            Decision::Dismiss => AuditAction::Dismiss,
+        }
+    }
+}
+
+/// One line of the audit trail: who did what to which listing, when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub action: AuditAction,
+    pub note: Option<String>,
+    pub listing_id: ListingId,
+    pub listing_title: String,
+    pub listing_url: String,
+}
+
+/// A flagged listing waiting for a decision, with its latest flags (the detector's JSON
+/// array, as saved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreviewed {
+    pub listing: StoredListing,
+    pub flags_json: String,
+}
+
+impl Store {
+    /// Appends `who`'s note on a listing (one transaction). Fails if the listing does not
+    /// exist or the note is blank.
+    pub fn add_note(
+        &mut self,
+        listing_id: ListingId,
+        note: &str,
+        who: &str,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.write(|tx| {
+            tx.conn()
+                .execute(
+                    "INSERT INTO notes (listing_id, note, who, written_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![listing_id.0, note, who, time::to_sql(at)],
+                )
+                .doing(|| format!("writing a note on listing {listing_id} (by {who})"))?;
+            Ok(tx.conn().last_insert_rowid())
+        })
+    }
+
+    /// The notes on a listing, oldest first.
+    pub fn notes(&self, listing_id: ListingId) -> Result<Vec<Note>, StoreError> {
+        let doing = || format!("reading the notes on listing {listing_id}");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, note, who, written_at FROM notes WHERE listing_id = ?1
+                 ORDER BY written_at, id",
+            )
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([listing_id.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        rows.into_iter()
+            .map(|(id, note, who, at)| {
+                Ok(Note {
+                    id,
+                    listing_id,
+                    note,
+                    who,
+                    written_at: time::from_sql(&at, "notes", id, "written_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Decisions and notes, newest first, `limit` from `offset`; and how many there are.
+    pub fn audit_trail(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<AuditEntry>, u64), StoreError> {
+        let doing = || "reading the audit trail".to_string();
+        let total: i64 = self
+            .conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM labels) + (SELECT count(*) FROM notes)",
+                [],
+                |r| r.get(0),
+            )
+            .doing(doing)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT t.id, t.at, t.who, t.action, t.note, l.id, l.title, l.url FROM (
+                     SELECT id, decided_at AS at, who, decision AS action, note, listing_id,
+                            0 AS kind FROM labels
+                     UNION ALL
+                     SELECT id, written_at, who, 'note', note, listing_id, 1 FROM notes
+                 ) t JOIN listings l ON l.id = t.listing_id
+                 ORDER BY t.at DESC, t.kind, t.id DESC LIMIT ?1 OFFSET ?2",
+            )
+            .doing(doing)?;
+        let rows = stmt
+            .query_map(params![limit as i64, offset as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        let entries = rows
+            .into_iter()
+            .map(|(id, at, who, action, note, lid, title, url)| {
+                let action = match action.as_str() {
+                    "note" => AuditAction::Note,
+                    other => other
+                        .parse::<Decision>()
+                        .map_err(|message| StoreError::Corrupt {
+                            table: "labels",
+                            id,
+                            column: "decision",
+                            message,
+                        })?
+                        .into(),
+                };
+                let table = if action == AuditAction::Note {
+                    "notes"
+                } else {
+                    "labels"
+                };
+                Ok(AuditEntry {
+                    at: time::from_sql(&at, table, id, "at")?,
+                    who,
+                    action,
+                    note,
+                    listing_id: ListingId(lid),
+                    listing_title: title,
+                    listing_url: url,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((entries, total as u64))
+    }
+
+    /// The triage queue: live listings whose latest assessment has at least one flag and on
+    /// which nobody has decided yet (a note is not a decision), riskiest first.
+    pub fn unreviewed_flagged(&self) -> Result<Vec<Unreviewed>, StoreError> {
+        let doing = || "reading the triage queue".to_string();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT a.listing_id, a.flags_json FROM assessments a
+                 JOIN listings l ON l.id = a.listing_id
+                 WHERE l.delisted_at IS NULL
+                   AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = a.listing_id)
+                   AND json_array_length(a.flags_json) > 0
+                   AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = a.listing_id)
+                 ORDER BY a.risk DESC, a.listing_id",
+            )
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([], |r| Ok((ListingId(r.get(0)?), r.get::<_, String>(1)?)))
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, flags_json) in rows {
+            if let Some(listing) = self.listing(id)? {
+                out.push(Unreviewed {
+                    listing,
+                    flags_json,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
