@@ -3,7 +3,8 @@
 //! console over a crawled store (`common/crawled.rs`). Three scenarios on one browser:
 //!
 //! 1. an investigator logs in through the form, searches a Chinese query, applies a facet,
-//!    opens a flagged listing and sees its reasons and the captured page in the evidence frame;
+//!    opens a flagged listing, sees its reasons and the captured page in the evidence frame,
+//!    confirms it with the decision form and sees the label stored;
 //! 2. a crawled listing whose title and description carry XSS payloads shows them as text,
 //!    and no script runs — on the page or inside the evidence frame (checked in the browser);
 //! 3. without a session pages go to the login form, and a form posted with a tampered CSRF
@@ -370,10 +371,54 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         "the frame's document is the capture of {title:?}"
     );
     c.enter_parent_frame().await.unwrap();
-    // TODO(triage): once `main` has the triage engineer's confirm form on this page, add
-    // `investigator_confirms_the_flag(c, base, id)`: submit "confirm" here, then check the
-    // Decisions section and /api/listing/{id} `labels` show it stored (issue 8's scenario).
     id
+}
+
+/// Scenario 1, last step: confirm the flag with the listing page's decision form (a note
+/// with it) and see the label stored — on the page and through the API.
+async fn investigator_confirms_the_flag(c: &Client, base: &str, session: &str, id: u64) {
+    let note = "仿冒品，证据已下载 <b>not bold</b>";
+    c.find(Locator::Css("form.decide textarea[name=note]"))
+        .await
+        .expect("the decision form on the listing page")
+        .send_keys(note)
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form.decide button[name=decision][value=confirm]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    // The form posts, then comes back to the listing.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("p.decision"))
+        .await
+        .expect("the decision is listed");
+    wait_for_path(c, &format!("/listing/{id}")).await;
+    let decisions = c
+        .find(Locator::Css("p.decision"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        decisions.contains("confirm") && decisions.contains(USER) && decisions.contains(note),
+        "the confirmation with its note, as text: {decisions}"
+    );
+    screenshot(c, "5b-confirmed").await;
+    let api = get_json(base, &format!("/api/listing/{id}"), session).await;
+    let labels = api["labels"].as_array().expect("labels");
+    assert!(
+        labels
+            .iter()
+            .any(|l| l["decision"] == "confirm" && l["who"] == USER && l["note"] == note),
+        "the label is stored: {api}"
+    );
 }
 
 /// Scenario 2: the hostile listing's payloads are text; nothing runs, in the frame neither.
@@ -534,6 +579,7 @@ async fn console_in_a_real_browser() {
     let (session, _) = log_in(base, USER).await;
     let c = &browser.client;
     let flagged = investigator_opens_a_flagged_listing(c, base, &session).await;
+    investigator_confirms_the_flag(c, base, &session, flagged).await;
     hostile_listing_runs_nothing(c, base).await;
     refusals(c, base, flagged).await;
     browser.client.clone().close().await.unwrap();
