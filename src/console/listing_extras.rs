@@ -16,7 +16,8 @@ use qsword_listing::Price;
 use qsword_store::{ListingId, Store, StoredListing};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 /// Most offers of the product and listings of the seller shown.
 const MAX_RELATED: usize = 30;
@@ -29,56 +30,120 @@ pub(super) struct Groups {
     groups: Vec<(String, String, Vec<ListingId>)>,
 }
 
-/// [`Groups`] worked out once per change of the store (the store's listing change
-/// sequence): a pass over the live listings, like detection's, after each night.
+/// How long a listing page waits for the groups being worked out before it says so and
+/// shows what it has (small stores are done well within it).
+const GROUPS_WAIT: Duration = Duration::from_secs(2);
+
+/// What a worker thread shares with the pages: the latest groups and which change it is
+/// working on.
+#[derive(Default)]
+struct GroupState {
+    /// Groups as of a store change sequence.
+    ready: Option<(i64, Arc<Groups>)>,
+    /// The change sequence a worker is grouping now.
+    working_on: Option<i64>,
+    /// The last worker's failure, shown until a later one succeeds.
+    error: Option<String>,
+}
+
+/// [`Groups`] worked out once per change of the store (its listing change sequence) by a
+/// worker thread over its own connection — a pass over the live listings, like detection's
+/// grouping, so the pages and the store lock are not held up on a large store.
 #[derive(Default)]
 pub(super) struct GroupCache {
-    detector: OnceLock<Detector>,
-    cached: Mutex<Option<(i64, Arc<Groups>)>>,
+    detector: Arc<OnceLock<Detector>>,
+    state: Arc<(Mutex<GroupState>, Condvar)>,
+}
+
+/// The groups a listing page can show now.
+enum GroupsNow {
+    Current(Arc<Groups>),
+    /// Being worked out for a newer store change; these are from an earlier one.
+    Earlier(Arc<Groups>),
+    Pending,
+}
+
+/// Reads the live listings from the store at `path` and groups them.
+fn work_out_groups(detector: &Detector, path: &std::path::Path) -> Result<Groups, String> {
+    let store = Store::open(path).map_err(|e| e.to_string())?;
+    let mut ids = Vec::new();
+    let mut listings = Vec::new();
+    store
+        .for_each_listing(|s| {
+            if s.delisted_at.is_none() {
+                ids.push(s.id);
+                listings.push(s.listing);
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let mut groups = Groups::default();
+    for g in detector.price_groups(&listings) {
+        let members: Vec<ListingId> = g.members.iter().map(|&i| ids[i]).collect();
+        for id in &members {
+            groups.group_of.insert(*id, groups.groups.len());
+        }
+        groups.groups.push((g.label, g.key, members));
+    }
+    Ok(groups)
 }
 
 impl GroupCache {
-    fn groups(&self, store: &Mutex<Store>) -> Result<Arc<Groups>, String> {
-        let (seq, ids, listings) = {
+    fn groups(&self, store: &Mutex<Store>) -> Result<GroupsNow, String> {
+        let (seq, path) = {
             let store = store
                 .lock()
                 .map_err(|_| "store lock poisoned".to_string())?;
             let seq = store.listing_change_seq().map_err(|e| e.to_string())?;
-            if let Ok(cached) = self.cached.lock() {
-                if let Some((at, groups)) = cached.as_ref() {
-                    if *at == seq {
-                        return Ok(groups.clone());
-                    }
-                }
-            }
-            let mut ids = Vec::new();
-            let mut listings = Vec::new();
-            store
-                .for_each_listing(|s| {
-                    if s.delisted_at.is_none() {
-                        ids.push(s.id);
-                        listings.push(s.listing);
-                    }
-                    Ok(())
-                })
-                .map_err(|e| e.to_string())?;
-            (seq, ids, listings)
+            (seq, store.path().to_path_buf())
         };
-        // Grouping only reads the catalogue: learnt weights would change nothing here.
-        let detector = self.detector.get_or_init(Detector::embedded);
-        let mut groups = Groups::default();
-        for g in detector.price_groups(&listings) {
-            let members: Vec<ListingId> = g.members.iter().map(|&i| ids[i]).collect();
-            for id in &members {
-                groups.group_of.insert(*id, groups.groups.len());
-            }
-            groups.groups.push((g.label, g.key, members));
+        let (lock, changed) = &*self.state;
+        let mut state = lock
+            .lock()
+            .map_err(|_| "group cache poisoned".to_string())?;
+        let current = |st: &GroupState| {
+            st.ready
+                .as_ref()
+                .filter(|(at, _)| *at == seq)
+                .map(|(_, g)| g.clone())
+        };
+        if let Some(g) = current(&state) {
+            return Ok(GroupsNow::Current(g));
         }
-        let groups = Arc::new(groups);
-        if let Ok(mut cached) = self.cached.lock() {
-            *cached = Some((seq, groups.clone()));
+        if state.working_on.is_none() {
+            state.working_on = Some(seq);
+            let (detector, shared) = (self.detector.clone(), self.state.clone());
+            std::thread::spawn(move || {
+                // Grouping only reads the catalogue: learnt weights would change nothing here.
+                let detector = detector.get_or_init(Detector::embedded);
+                let outcome = work_out_groups(detector, &path);
+                let (lock, changed) = &*shared;
+                if let Ok(mut state) = lock.lock() {
+                    match outcome {
+                        Ok(groups) => {
+                            state.ready = Some((seq, Arc::new(groups)));
+                            state.error = None;
+                        }
+                        Err(e) => state.error = Some(e),
+                    }
+                    state.working_on = None;
+                }
+                changed.notify_all();
+            });
         }
-        Ok(groups)
+        let (state, _) = changed
+            .wait_timeout_while(state, GROUPS_WAIT, |st| st.working_on.is_some())
+            .map_err(|_| "group cache poisoned".to_string())?;
+        if let Some(g) = current(&state) {
+            return Ok(GroupsNow::Current(g));
+        }
+        if let Some(e) = &state.error {
+            return Err(e.clone());
+        }
+        Ok(match &state.ready {
+            Some((_, g)) => GroupsNow::Earlier(g.clone()),
+            None => GroupsNow::Pending,
+        })
     }
 }
 
@@ -165,8 +230,12 @@ pub(super) fn page_context(app: &super::App, stored: &StoredListing) -> minijinj
 }
 
 fn group_context(app: &super::App, stored: &StoredListing) -> minijinja::Value {
-    let groups = match app.groups.groups(&app.store) {
-        Ok(g) => g,
+    let (groups, earlier) = match app.groups.groups(&app.store) {
+        Ok(GroupsNow::Current(g)) => (g, false),
+        Ok(GroupsNow::Earlier(g)) => (g, true),
+        Ok(GroupsNow::Pending) => {
+            return context! { pending => "The product groups are being worked out after the store changed; reload in a moment." }
+        }
         Err(e) => {
             return context! { error => format!("the product's other offers could not be read: {e}") }
         }
@@ -201,7 +270,7 @@ fn group_context(app: &super::App, stored: &StoredListing) -> minijinja::Value {
             }
         })
         .collect();
-    context! { label => label, key => key, offers => offers, total => total }
+    context! { label => label, key => key, offers => offers, total => total, earlier => earlier }
 }
 
 fn seller_context(app: &super::App, stored: &StoredListing) -> minijinja::Value {
