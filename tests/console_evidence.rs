@@ -185,6 +185,14 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         page.contains(&payload_digest),
         "the page shows the payload digest"
     );
+    assert!(
+        page.contains("✓ the stored body matches it"),
+        "and checks it"
+    );
+    assert!(
+        !page.contains("differs from the store's"),
+        "the store's digest is the record's"
+    );
     assert_eq!(records[1].header(WarcHeader::WarcType).unwrap(), "request");
     assert_eq!(
         records[1].header(WarcHeader::ConcurrentTo).unwrap(),
@@ -197,6 +205,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     let sheet: serde_json::Value = serde_json::from_str(&sheet).unwrap();
     assert_eq!(sheet["listing"]["url"], url.as_str());
     assert_eq!(sheet["capture"]["payload_digest"], payload_digest.as_str());
+    assert_eq!(sheet["capture"]["payload_digest_verified"], true);
     assert_eq!(sheet["capture"]["warc_record_id"], record_id.as_str());
     assert_eq!(sheet["capture"]["http_status"], 200);
     assert!(

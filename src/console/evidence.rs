@@ -104,6 +104,7 @@ fn capture_json(stored: &StoredListing, warc: &WarcRef, rec: &WarcRecordData) ->
         "warc_record_id": warc.record_id,
         "warc_offset": warc.offset,
         "payload_digest": rec.warc_header("WARC-Payload-Digest"),
+        "payload_digest_verified": payload_verified(rec),
         "block_digest": rec.warc_header("WARC-Block-Digest"),
         "truncated": rec.warc_header("WARC-Truncated"),
         "content_digest": stored.content_digest,
@@ -112,6 +113,13 @@ fn capture_json(stored: &StoredListing, warc: &WarcRef, rec: &WarcRecordData) ->
         "content_encoding": rec.http_header("content-encoding"),
         "charset": stored.listing.extra.get("charset"),
     })
+}
+
+/// Whether the stored body still hashes to the record's `WARC-Payload-Digest` (the body as
+/// received, content-encoding not undone, is what the digest was taken over).
+fn payload_verified(rec: &WarcRecordData) -> bool {
+    rec.warc_header("WARC-Payload-Digest")
+        == Some(qsword_crawler::sha1_base32(&rec.payload).as_str())
 }
 
 /// The listing page's evidence section (`listing_evidence.html`): the frame's address, the
@@ -138,6 +146,7 @@ pub(super) fn page_context(app: &super::App, stored: &StoredListing) -> minijinj
                 record_id => &warc.record_id,
                 warc_file => stored.warc.as_ref().map(|w| w.file.clone()),
                 payload_digest => &payload_digest,
+                payload_verified => payload_verified(&rec),
                 block_digest => rec.warc_header("WARC-Block-Digest"),
                 http_status => rec.http_status,
                 // The store's digest of the page must be the record's: say so when not.
