@@ -53,7 +53,18 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         "{csp}"
     );
     assert!(!csp.contains("script-src"), "no scripts on the page: {csp}");
-    let page = unescape(&resp.text().await.unwrap());
+    let mut page = unescape(&resp.text().await.unwrap());
+    // The product groups are worked out in the background after the store changed: a slow
+    // machine may show "being worked out" first.
+    let started = std::time::Instant::now();
+    while page.contains("being worked out") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the product groups are never ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        page = unescape(&get(base, &format!("/listing/{id}"), &session).await.1);
+    }
     let frame_at = page.find("<iframe").expect("the evidence frame");
     let frame_tag = &page[frame_at..frame_at + page[frame_at..].find('>').unwrap()];
     assert!(
