@@ -218,6 +218,18 @@ pub fn crawl(
     Ok(summary)
 }
 
+/// The crawler's reference to the WARC record the store points to (file names in the store
+/// are relative to the data directory's `warc/`, see ARCHITECTURE.md).
+pub fn warc_ref(warc_dir: &Path, location: &qsword_store::WarcLocation) -> qsword_crawler::WarcRef {
+    qsword_crawler::WarcRef {
+        file: warc_dir.join(&location.file),
+        record_id: location.record_id.clone(),
+        offset: location.offset,
+        // Not needed to find the record; the record itself carries it.
+        payload_digest: String::new(),
+    }
+}
+
 /// `qsword evidence URL`: the captured response of a page, from its WARC record — the
 /// listing's latest capture, else the last fetch of the URL that got a response.
 pub fn evidence(ctx: &Ctx, url: &str, body_only: bool, output: Option<&Path>) -> Result<()> {
@@ -234,12 +246,7 @@ pub fn evidence(ctx: &Ctx, url: &str, body_only: bool, output: Option<&Path>) ->
                 )
             })?,
     };
-    let warc = qsword_crawler::WarcRef {
-        file: ctx.warc_dir().join(&location.file),
-        record_id: location.record_id.clone(),
-        offset: location.offset,
-        payload_digest: String::new(),
-    };
+    let warc = warc_ref(&ctx.warc_dir(), &location);
     let write = |out: &mut dyn std::io::Write| -> Result<()> {
         let mut out = std::io::BufWriter::new(out);
         qsword_crawler::write_http_response(&warc, &mut out, body_only).with_context(|| {

@@ -468,3 +468,67 @@ pub fn write_http_response(
     }
     Ok(())
 }
+
+/// Largest exchange [`exchange_bytes`] copies out (a bound on memory per download).
+pub const MAX_EXCHANGE_BYTES: u64 = 64 << 20;
+
+/// The WARC headers of the gzip member starting at the reader's position, and where the
+/// member ends (absolute file offset). The reader is left at that end.
+fn member_at(r: &mut BufReader<File>) -> io::Result<(Vec<(String, String)>, u64)> {
+    let mut gz = flate2::bufread::GzDecoder::new(&mut *r);
+    let mut text = Vec::new();
+    gz.read_to_end(&mut text)?;
+    let head_end = text
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(text.len());
+    let headers = parse_header_lines(&String::from_utf8_lossy(&text[..head_end]));
+    // `bufread::GzDecoder` consumes exactly its member (trailer included) from the reader.
+    let end = r.stream_position()?;
+    Ok((headers, end))
+}
+
+/// The stored bytes of the response record at `warc` and of the request record written with
+/// it (the next member, when it is the `request` whose `WARC-Concurrent-To` names the
+/// response): the gzip members copied exactly as they lie in the file, so they form a valid
+/// `.warc.gz` on their own whose digests verify. For an investigator's "download evidence".
+pub fn exchange_bytes(warc: &WarcRef) -> io::Result<Vec<u8>> {
+    let f = File::open(&warc.file).map_err(|e| at(warc, format!("cannot open: {e}")))?;
+    let mut r = BufReader::new(f);
+    r.seek(SeekFrom::Start(warc.offset))?;
+    let (response, mut end) =
+        member_at(&mut r).map_err(|e| at(warc, format!("no gzip member here ({e})")))?;
+    if find(&response, "WARC-Record-ID") != Some(warc.record_id.as_str()) {
+        return Err(at(
+            warc,
+            format!(
+                "record is {:?}, expected {}",
+                find(&response, "WARC-Record-ID"),
+                warc.record_id
+            ),
+        ));
+    }
+    if find(&response, "WARC-Type") != Some("response") {
+        return Err(at(warc, "not a response record"));
+    }
+    // The request follows its response in the same file (see `write_exchange`); a file
+    // ending at the response (or another record next) just gives the response alone.
+    if let Ok((request, request_end)) = member_at(&mut r) {
+        if find(&request, "WARC-Type") == Some("request")
+            && find(&request, "WARC-Concurrent-To") == Some(warc.record_id.as_str())
+        {
+            end = request_end;
+        }
+    }
+    let len = end - warc.offset;
+    if len > MAX_EXCHANGE_BYTES {
+        return Err(at(
+            warc,
+            format!("the exchange is {len} bytes, over the {MAX_EXCHANGE_BYTES}-byte limit"),
+        ));
+    }
+    let mut bytes = vec![0; len as usize];
+    r.seek(SeekFrom::Start(warc.offset))?;
+    r.read_exact(&mut bytes)?;
+    Ok(bytes)
+}

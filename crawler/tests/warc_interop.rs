@@ -208,3 +208,48 @@ fn one_exchange_larger_than_the_limit_gets_a_file_of_its_own() {
     names.sort();
     assert_eq!(names, out.files, "files sort in the order written");
 }
+
+#[test]
+fn an_exchange_is_copied_out_as_stored_and_stands_alone_as_a_warc_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Small files: some exchanges are the last of their file, others are followed by more.
+    let w = write_pages(dir.path(), 6, 4_000);
+    for (i, r) in w.refs.iter().enumerate() {
+        let bytes = qsword_crawler::exchange_bytes(r).unwrap();
+        // Byte for byte what the file holds at that offset.
+        let file = std::fs::read(&r.file).unwrap();
+        let at = r.offset as usize;
+        assert_eq!(&file[at..at + bytes.len()], &bytes[..], "exchange {i}");
+        let out = dir.path().join(format!("exchange-{i}.warc.gz"));
+        std::fs::write(&out, &bytes).unwrap();
+        let records: Vec<_> = WarcReader::from_path_gzip(&out)
+            .unwrap()
+            .iter_records()
+            .map(|r| r.unwrap())
+            .collect();
+        let types: Vec<String> = records
+            .iter()
+            .map(|r| r.header(WarcHeader::WarcType).unwrap().into_owned())
+            .collect();
+        assert_eq!(types, ["response", "request"], "exchange {i}");
+        assert_eq!(records[0].warc_id(), r.record_id);
+        assert_eq!(
+            records[1].header(WarcHeader::ConcurrentTo).unwrap(),
+            r.record_id.as_str()
+        );
+        for rec in &records {
+            assert_eq!(
+                rec.header(WarcHeader::BlockDigest).unwrap(),
+                sha1_base32(rec.body()),
+                "block digest of exchange {i}"
+            );
+        }
+    }
+    // A wrong record id is refused with the file and offset.
+    let mut wrong = w.refs[0].clone();
+    wrong.record_id = "<urn:uuid:00000000-0000-0000-0000-000000000000>".into();
+    let e = qsword_crawler::exchange_bytes(&wrong)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("@") && e.contains("expected"), "{e}");
+}

@@ -187,6 +187,34 @@ impl Detector {
         }
     }
 
+    /// The product groups the price signal judges `listings` in (see [`group`]): for showing
+    /// an offer beside the other offers of the same product, as the detector saw them.
+    pub fn price_groups(&self, listings: &[Listing]) -> Vec<PriceGroup> {
+        let variants: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.brands.variant_in(l))
+            .collect();
+        self.groups_with(listings, &variants)
+    }
+
+    /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
+    fn groups_with(
+        &self,
+        listings: &[Listing],
+        variants: &[Option<brand::BrandVariant>],
+    ) -> Vec<PriceGroup> {
+        // Imitations are grouped with the genuine product, so that their prices meet.
+        group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
+            let listing = &listings[i];
+            match self.catalogue.brand_of(listing) {
+                Some(b) => Some((b, b.display_name().to_string())),
+                None => variants[i]
+                    .as_ref()
+                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+            }
+        })
+    }
+
     /// The brand-variant matcher over the catalogue's protected names.
     pub fn brand_matcher(&self) -> &BrandMatcher {
         &self.brands
@@ -227,17 +255,7 @@ impl Detector {
             })
             .collect();
 
-        // Imitations are grouped with the genuine product, so that their prices meet.
-        let groups =
-            group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
-                let listing = &listings[i];
-                match self.catalogue.brand_of(listing) {
-                    Some(b) => Some((b, b.display_name().to_string())),
-                    None => variants[i]
-                        .as_ref()
-                        .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
-                }
-            });
+        let groups = self.groups_with(listings, &variants);
         let mut discounted: Vec<Option<&str>> = vec![None; listings.len()];
         let mut price_flags = price::price_flags(&self.cfg, &self.catalogue, &groups, listings);
         self.add_isolation(listings, &groups, &mut price_flags);

@@ -7,12 +7,18 @@
 //! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
 //! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` and `/api/listing/{id}` (JSON).
 //!
-//! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
-//! statistics, CSV export, role checks beyond "logged in".
+//! The listing page's evidence (captured page in a sandboxed frame, downloads) is in
+//! [`evidence`]; its price history, other offers of the product and the seller's other
+//! listings in [`listing_extras`].
+//!
+//! Not here yet (issue 8): triage queue and confirm/dismiss, statistics, CSV export, role
+//! checks beyond "logged in".
 
 mod accounts;
 pub mod auth;
+mod evidence;
 mod export;
+mod listing_extras;
 mod stats;
 mod triage;
 
@@ -53,6 +59,10 @@ struct App {
     templates: Environment<'static>,
     /// The investigators' routing (`[[alerts.investigators]]`), for the triage queue.
     alerts: crate::config::AlertsConfig,
+    /// Where the WARC files the store points to are (`warc/` of the data directory).
+    warc_dir: std::path::PathBuf,
+    /// Product groups of the live listings, worked out once per store change.
+    groups: listing_extras::GroupCache,
 }
 
 type Shared = Arc<App>;
@@ -70,6 +80,14 @@ fn templates() -> Environment<'static> {
         ("audit.html", include_str!("templates/audit.html")),
         ("stats.html", include_str!("templates/stats.html")),
         ("staff.html", include_str!("templates/staff.html")),
+        (
+            "listing_evidence.html",
+            include_str!("templates/listing_evidence.html"),
+        ),
+        (
+            "listing_extras.html",
+            include_str!("templates/listing_extras.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("console template {name}: {e}"));
@@ -83,7 +101,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
-    let app = app_router(store, index, ctx.cfg.alerts.clone());
+    let app = app_router(store, index, ctx.warc_dir(), ctx.cfg.alerts.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -100,11 +118,13 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     })
 }
 
-/// The console's routes over an open store and index: `serve` binds it, `bench console`
+/// The console's routes over an open store and index (and the WARC files the store points
+/// into, and the alert routing for the triage queue): `serve` binds it, `bench console`
 /// measures it.
 pub(crate) fn app_router(
     store: Store,
     index: ListingIndex,
+    warc_dir: std::path::PathBuf,
     alerts: crate::config::AlertsConfig,
 ) -> Router {
     router(Arc::new(App {
@@ -112,6 +132,8 @@ pub(crate) fn app_router(
         index,
         templates: templates(),
         alerts,
+        warc_dir,
+        groups: listing_extras::GroupCache::default(),
     }))
 }
 
@@ -122,6 +144,16 @@ fn router(app: Shared) -> Router {
         .route("/logout", axum::routing::post(logout))
         .route("/search", get(search_page))
         .route("/listing/{id}", get(listing_page))
+        .route("/listing/{id}/evidence", get(evidence::frame))
+        .route(
+            "/listing/{id}/evidence.warc.gz",
+            get(evidence::warc_download),
+        )
+        .route("/listing/{id}/evidence.json", get(evidence::json_download))
+        .route(
+            "/listing/{id}/price-history.svg",
+            get(listing_extras::price_chart),
+        )
         .route("/api/search", get(api_search))
         .route("/api/listing/{id}", get(api_listing))
         .route(
@@ -157,15 +189,15 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
 
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A route may set its own policy and framing (the listing page and its evidence frame).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -855,7 +887,7 @@ async fn listing_page(
     let url = &stored.listing.url;
     // Only a web address becomes a link: a crawled `javascript:` URL stays text.
     let page_link = (url.starts_with("https://") || url.starts_with("http://")).then_some(url);
-    render(
+    let mut response = render(
         &app,
         "listing.html",
         context! {
@@ -870,8 +902,15 @@ async fn listing_page(
             decisions => triage::history(&labels, &notes),
             can_decide => session.staff.role >= Role::Investigator,
             fields => field_rows(&stored.listing),
+            evidence => evidence::page_context(&app, &stored),
+            extras => listing_extras::page_context(&app, &stored),
         },
-    )
+    );
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(evidence::LISTING_PAGE_CSP),
+    );
+    response
 }
 
 async fn api_listing(

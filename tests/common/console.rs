@@ -137,6 +137,16 @@ pub async fn log_in(base: &str, name: &str) -> (String, String) {
     (session, hidden_csrf(&page))
 }
 
+/// GET `path` with the session cookie: the whole response (headers too).
+pub async fn get_response(base: &str, path: &str, session: &str) -> reqwest::Response {
+    client()
+        .get(format!("{base}{path}"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// GET `path` with the session cookie: the status and the body.
 pub async fn get(base: &str, path: &str, session: &str) -> (u16, String) {
     let resp = client()

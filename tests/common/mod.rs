@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 pub mod console;
+pub mod crawled;
 
 use qsword_marketsim::{RunningMarket, TruthRecord};
 use std::collections::HashMap;
