@@ -16,10 +16,13 @@
 //!   listings' JSON, and per-query latency percentiles for a fixed query mix.
 //! - `bench nightly` — one whole night (crawl, detect, index, alerts, SMTP delivery) over
 //!   ~100 000 listings, loopback politeness relaxed: stage timings and the total.
+//! - `bench frontier` — the shared Redis frontier alone (issue 9): operations per second,
+//!   latency and Redis memory per URL.
 //! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
 //!   listings/s, seconds, peak RSS.
 
 mod detect_bench;
+mod frontier_bench;
 mod index_bench;
 mod nightly_bench;
 
@@ -60,6 +63,9 @@ enum BenchCommand {
     Nightly(nightly_bench::NightlyBenchArgs),
     /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
     Detect(detect_bench::DetectArgs),
+    /// The shared Redis frontier alone: push / lease / commit / clock per second, latency,
+    /// Redis memory per URL.
+    Frontier(frontier_bench::FrontierArgs),
 }
 
 #[derive(clap::Args)]
@@ -149,6 +155,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
+        BenchCommand::Frontier(a) => frontier_bench::run(&a),
         BenchCommand::Detect(a) => detect_bench::run(
             &qsword_detector::Detector::embedded(),
             ctx.cfg.detector.alert_min_risk,
