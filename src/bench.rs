@@ -19,11 +19,14 @@
 //! - `bench console` — the web console's search page over 1 000 000 simulated listings under 8
 //!   concurrent logged-in clients on loopback: pages/s, server-side (`Server-Timing`) and
 //!   client-side latency percentiles per page kind, peak RSS.
+//! - `bench frontier` — the shared Redis frontier alone (issue 9): operations per second,
+//!   latency and Redis memory per URL.
 //! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
 //!   listings/s, seconds, peak RSS.
 
 mod console_bench;
 mod detect_bench;
+mod frontier_bench;
 mod index_bench;
 mod nightly_bench;
 
@@ -66,6 +69,9 @@ enum BenchCommand {
     Console(console_bench::ConsoleArgs),
     /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
     Detect(detect_bench::DetectArgs),
+    /// The shared Redis frontier alone: push / lease / commit / clock per second, latency,
+    /// Redis memory per URL.
+    Frontier(frontier_bench::FrontierArgs),
 }
 
 #[derive(clap::Args)]
@@ -156,6 +162,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
         BenchCommand::Console(a) => console_bench::run(&dir, &ctx.cfg, &a),
+        BenchCommand::Frontier(a) => frontier_bench::run(&a),
         BenchCommand::Detect(a) => detect_bench::run(
             &qsword_detector::Detector::embedded(),
             ctx.cfg.detector.alert_min_risk,

@@ -23,6 +23,46 @@ pub struct Config {
     pub index: IndexSection,
     pub alerts: AlertsConfig,
     pub nightly: crate::nightly::NightlySection,
+    pub cluster: ClusterSection,
+}
+
+/// `[cluster]`: several crawler workers over one shared Redis frontier (README "Scale-out").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSection {
+    /// `redis://HOST:PORT/DB`: `qsword crawl` runs as a worker of this frontier (no store),
+    /// `qsword ingest` stores what the workers stream, `qsword cluster status` reads it.
+    pub frontier: Option<String>,
+    /// Key prefix of this crawl in Redis (several crawls may share a database).
+    pub prefix: String,
+    /// How long a worker's host lease lasts unrenewed: a dead worker's hosts and in-flight
+    /// URLs go back to the pool this long after it stopped.
+    pub lease_ms: u64,
+    /// Where a worker writes its WARC files (default: `warc/` in the data directory).
+    pub warc_dir: Option<PathBuf>,
+}
+
+impl Default for ClusterSection {
+    fn default() -> Self {
+        ClusterSection {
+            frontier: None,
+            prefix: "qsword".into(),
+            lease_ms: qsword_frontier_redis::DEFAULT_LEASE_MS,
+            warc_dir: None,
+        }
+    }
+}
+
+impl ClusterSection {
+    /// Checks a frontier URL (from the config or `--frontier`); the error names where it came from.
+    pub fn check_url(url: &str, source: &str) -> Result<()> {
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            anyhow::bail!(
+                "{source} ({url:?}) must be a Redis URL such as \"redis://10.0.0.5:6379/0\""
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[index]`: the search index.
@@ -196,6 +236,16 @@ impl Config {
                 "{}: key `index.memory_mb` is {}; the index writer needs at least 15",
                 path.display(),
                 self.index.memory_mb
+            );
+        }
+        if let Some(url) = &self.cluster.frontier {
+            ClusterSection::check_url(url, &format!("{}: key `cluster.frontier`", path.display()))?;
+        }
+        if self.cluster.lease_ms < 300 {
+            anyhow::bail!(
+                "{}: key `cluster.lease_ms` is {}; it must be at least 300 (leases are renewed every third of it)",
+                path.display(),
+                self.cluster.lease_ms
             );
         }
         crate::alerts::check_config(&self.alerts, path, text)?;

@@ -1,14 +1,19 @@
 //! The crawler's [`Frontier`] over the SQLite store: a batch of finished visits — fetch rows,
 //! listings (categorised here), delistings, 304 confirmations, discovered links and the URLs'
 //! own state — is one transaction, so a crash at any moment loses or duplicates nothing.
+//! [`record_capture`] is the part that stores what a visit captured; the cluster's coordinator
+//! (`qsword ingest`) stores the workers' captures with it too.
 
 use chrono::Utc;
-use qsword_crawler::{Frontier, FrontierError, Lease, NewUrl, PageOutcome, UrlKind, VisitState};
+use qsword_crawler::{
+    Capture, Frontier, FrontierError, Lease, NewUrl, PageOutcome, UrlKind, VisitState,
+};
 use qsword_listing::catalogue::Catalogue;
 use qsword_store::{
     Change, DiscoveredUrl, FrontierState, FrontierUrl, ListingCapture, Store, StoreError, Visit,
     WarcLocation,
 };
+use std::path::{Path, PathBuf};
 use url::Url;
 
 use crate::pipeline::{CrawlSummary, Progress};
@@ -21,10 +26,12 @@ pub struct StoreFrontier {
     /// Queued URLs as far as this run knows (for the progress line).
     queued: u64,
     started: std::time::Instant,
+    warc_dir: PathBuf,
 }
 
 impl StoreFrontier {
-    pub fn new(store: Store) -> Result<Self, StoreError> {
+    /// `warc_dir`: where the crawl writes its WARC files (locations are stored relative to it).
+    pub fn new(store: Store, warc_dir: &Path) -> Result<Self, StoreError> {
         let queued = store
             .frontier_queued_by_host()?
             .iter()
@@ -37,6 +44,7 @@ impl StoreFrontier {
             progress: Progress::new("crawl"),
             queued,
             started: std::time::Instant::now(),
+            warc_dir: warc_dir.to_owned(),
         })
     }
 
@@ -85,20 +93,21 @@ fn lease(f: FrontierUrl) -> Result<Lease, FrontierError> {
     })
 }
 
-/// The store keeps WARC file names relative to `warc/`, so a data directory can be moved.
-pub fn warc_location(w: &qsword_crawler::WarcRef) -> WarcLocation {
+/// The store keeps WARC file names relative to `warc/`, so a data directory can be moved; a
+/// file elsewhere (a cluster worker's own disk) is kept as its absolute path on that machine.
+pub fn warc_location(w: &qsword_crawler::WarcRef, warc_dir: &Path) -> WarcLocation {
+    let file = match w.file.strip_prefix(warc_dir) {
+        Ok(rel) => rel.to_string_lossy().into_owned(),
+        Err(_) => w.file.to_string_lossy().into_owned(),
+    };
     WarcLocation {
-        file: w
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file,
         record_id: w.record_id.clone(),
         offset: w.offset,
     }
 }
 
-pub fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
+pub fn fetch_row(f: &qsword_crawler::FetchRecord, warc_dir: &Path) -> qsword_store::FetchRow {
     qsword_store::FetchRow {
         url: f.url.clone(),
         fetched_at: f.fetched_at,
@@ -106,7 +115,7 @@ pub fn fetch_row(f: &qsword_crawler::FetchRecord) -> qsword_store::FetchRow {
         etag: f.etag.clone(),
         last_modified: f.last_modified.clone(),
         content_digest: f.content_digest.clone(),
-        warc: f.warc.as_ref().map(warc_location),
+        warc: f.warc.as_ref().map(|w| warc_location(w, warc_dir)),
         error: f.error.clone(),
     }
 }
@@ -129,54 +138,12 @@ impl Frontier for StoreFrontier {
         let now = Utc::now();
         let catalogue = &self.catalogue;
         let s = &mut self.summary;
+        let warc_dir = self.warc_dir.as_path();
         let n_pages = pages.len();
         let new = self.store.write(|tx| {
             let mut new: Vec<(String, usize)> = Vec::new();
             for mut page in pages {
-                for f in &page.fetches {
-                    tx.record_fetch(&fetch_row(f))?;
-                    s.pages += f.status.is_some() as usize;
-                    s.response_us.extend(f.response_us);
-                    if f.error.is_some() || f.status.is_none_or(|c| c >= 400) {
-                        s.errors += 1;
-                    }
-                }
-                let at = page.answer.as_ref().map_or(now, |a| a.at);
-                // The page's final URL (after redirects) is the listing's URL.
-                let final_url = page
-                    .redirected
-                    .last()
-                    .map_or(page.lease.url.as_str(), |u| u.url.as_str());
-                // 404 and 410 say the offer is gone: the listing is kept, with its history.
-                if page.gone() && tx.mark_delisted(final_url, at)? {
-                    s.delisted += 1;
-                }
-                if page.not_modified() && tx.touch_listing(final_url, at)? {
-                    s.listings_unchanged += 1;
-                    s.not_modified += 1;
-                }
-                if let Some((mut listing, warc)) = page.listing.take() {
-                    crate::pipeline::categorize(catalogue, &mut listing);
-                    let capture = ListingCapture {
-                        fetched_at: listing.fetched_at.unwrap_or(at),
-                        content_digest: Some(warc.payload_digest.clone()),
-                        warc: Some(warc_location(&warc)),
-                    };
-                    match tx.upsert_listing(&listing, &capture) {
-                        Ok(o) => match o.change {
-                            Change::New => s.listings_new += 1,
-                            Change::Changed { .. } => s.listings_changed += 1,
-                            Change::Unchanged => s.listings_unchanged += 1,
-                        },
-                        // One bad page must not stop a night's crawl: the store refuses it
-                        // (before writing anything) with the URL and field, and the run goes on.
-                        Err(e @ StoreError::InvalidListing { .. }) => {
-                            tracing::warn!("{e}");
-                            s.errors += 1;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
+                record_capture(tx, catalogue, s, page.take_capture(), now, warc_dir, false)?;
                 let visit = Visit {
                     state: Some(match page.state {
                         VisitState::Done => FrontierState::Done,
@@ -231,4 +198,66 @@ impl Frontier for StoreFrontier {
         self.queued += n as u64;
         Ok(())
     }
+}
+
+/// Stores what one visit captured, in the caller's transaction: its fetch rows, its listing
+/// (categorised; a new version only if it changed), a 404/410 as a delisting, a 304 as a
+/// confirmation; and counts it in `s`. `once`: skip fetch rows already recorded, for a writer
+/// that may be handed the same capture twice (the cluster's coordinator after a crash).
+pub fn record_capture(
+    tx: &qsword_store::Transaction<'_>,
+    catalogue: &Catalogue,
+    s: &mut CrawlSummary,
+    capture: Capture,
+    now: chrono::DateTime<Utc>,
+    warc_dir: &Path,
+    once: bool,
+) -> Result<(), StoreError> {
+    for f in &capture.fetches {
+        let row = fetch_row(f, warc_dir);
+        if once {
+            tx.record_fetch_once(&row)?;
+        } else {
+            tx.record_fetch(&row)?;
+        }
+        s.pages += f.status.is_some() as usize;
+        s.response_us.extend(f.response_us);
+        if f.error.is_some() || f.status.is_none_or(|c| c >= 400) {
+            s.errors += 1;
+        }
+    }
+    let at = capture.answered_at.unwrap_or(now);
+    // The page's final URL (after redirects) is the listing's URL.
+    let final_url = capture.final_url.as_str();
+    // 404 and 410 say the offer is gone: the listing is kept, with its history.
+    if capture.gone() && tx.mark_delisted(final_url, at)? {
+        s.delisted += 1;
+    }
+    if capture.not_modified() && tx.touch_listing(final_url, at)? {
+        s.listings_unchanged += 1;
+        s.not_modified += 1;
+    }
+    if let Some((mut listing, warc)) = capture.listing {
+        crate::pipeline::categorize(catalogue, &mut listing);
+        let capture = ListingCapture {
+            fetched_at: listing.fetched_at.unwrap_or(at),
+            content_digest: Some(warc.payload_digest.clone()),
+            warc: Some(warc_location(&warc, warc_dir)),
+        };
+        match tx.upsert_listing(&listing, &capture) {
+            Ok(o) => match o.change {
+                Change::New => s.listings_new += 1,
+                Change::Changed { .. } => s.listings_changed += 1,
+                Change::Unchanged => s.listings_unchanged += 1,
+            },
+            // One bad page must not stop a night's crawl: the store refuses it
+            // (before writing anything) with the URL and field, and the run goes on.
+            Err(e @ StoreError::InvalidListing { .. }) => {
+                tracing::warn!("{e}");
+                s.errors += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod bench;
+mod cluster;
 mod config;
 mod console;
 mod demo;
@@ -58,6 +59,26 @@ enum Command {
         /// Finish what an interrupted crawl left queued, without queueing the recrawl schedule.
         #[arg(long)]
         resume: bool,
+        /// With a shared frontier (`--frontier` or `cluster.frontier`) this process is one
+        /// worker of a cluster crawl: no store, visits streamed to `qsword ingest`.
+        #[command(flatten)]
+        cluster: cluster::FrontierArgs,
+        /// A worker's WARC folder (default `cluster.warc_dir`, else `warc/` in the data directory).
+        #[arg(long)]
+        warc_dir: Option<PathBuf>,
+    },
+    /// The cluster's coordinator: store the visits the workers commit to the shared frontier.
+    Ingest {
+        #[command(flatten)]
+        cluster: cluster::FrontierArgs,
+        /// Exit once every worker has left and everything they committed is stored.
+        #[arg(long)]
+        until_done: bool,
+    },
+    /// The cluster crawl: `status` (workers, hosts owned, queues, ingest stream, rates).
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
     },
     /// Write the evidence of a page back out: the HTTP response as captured in the WARC.
     Evidence {
@@ -164,6 +185,19 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Workers (alive or gone, last heartbeat, hosts owned), hosts (owner, queued, in flight),
+    /// the seen-set, the ingest stream and the pages committed in the last minute.
+    Status {
+        #[command(flatten)]
+        cluster: cluster::FrontierArgs,
+        /// One JSON document instead of the tables.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -199,16 +233,38 @@ fn run(cli: Cli) -> Result<()> {
     };
     match cli.command {
         Command::Demo(args) => demo::run(&ctx, args),
-        Command::Crawl { max_pages, resume } => {
+        Command::Crawl {
+            max_pages,
+            resume,
+            cluster,
+            warc_dir,
+        } => {
             let sites = ctx.cfg.load_sites(ctx.cfg_path.as_deref())?;
             let mut crawler_cfg = ctx.cfg.crawler.clone();
             if let Some(n) = max_pages {
                 crawler_cfg.max_pages = n as u64;
             }
+            if let Some(rc) = cluster.redis(&ctx)? {
+                let dir = cluster::warc_dir(&ctx, warc_dir.as_deref());
+                println!("{}", cluster::work(&ctx, &crawler_cfg, &sites, &rc, &dir)?);
+                return Ok(());
+            }
             let summary = pipeline::crawl(&ctx, &crawler_cfg, &sites, resume)?;
             println!("{summary}");
             Ok(())
         }
+        Command::Ingest {
+            cluster,
+            until_done,
+        } => {
+            let rc = cluster.required(&ctx, "ingest")?;
+            let summary = cluster::ingest(&ctx, &rc, until_done)?;
+            println!("ingested {summary}");
+            Ok(())
+        }
+        Command::Cluster {
+            command: ClusterCommand::Status { cluster, json },
+        } => cluster::status(&cluster.required(&ctx, "cluster status")?, json),
         Command::Evidence { url, body, output } => {
             pipeline::evidence(&ctx, &url, body, output.as_deref())
         }

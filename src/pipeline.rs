@@ -185,7 +185,7 @@ pub fn crawl(
     })?;
     tracing::debug!(requeued, resume, "frontier ready");
     let run = store.begin_run("crawl", now)?;
-    let frontier = crate::frontier::StoreFrontier::new(store)?;
+    let frontier = crate::frontier::StoreFrontier::new(store, &warc_dir)?;
     let rt = tokio::runtime::Runtime::new()?;
     let started = std::time::Instant::now();
     let outcome = rt.block_on(qsword_crawler::crawl(

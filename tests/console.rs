@@ -1,6 +1,7 @@
 //! End-to-end tests of the web console over real HTTP on loopback: `qsword users add`, then
 //! `qsword serve --addr 127.0.0.1:0` against a store with imported, scored, indexed listings.
-//! (Headless-browser tests of issue 8 are not here yet.)
+//! (Triage, roles and statistics are in `console_triage.rs`, the evidence over HTTP in
+//! `console_evidence.rs`, headless-browser tests in `console_browser.rs`.)
 
 mod common;
 

@@ -31,14 +31,15 @@ use crate::fetch::{
     retry_delay, FetchFailure, Fetcher, RawResponse,
 };
 use crate::frontier::{
-    Answered, Frontier, FrontierError, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind, VisitState,
+    Answered, Frontier, FrontierError, HostSlots, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind,
+    VisitState,
 };
 use crate::links::links_in;
 use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
 
 /// One HTTP response (or failed attempt) of the crawl, for the store's fetch history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct FetchRecord {
     /// The URL requested.
     pub url: String,
@@ -148,9 +149,13 @@ enum Cmd {
     Release(Vec<Lease>),
     /// The host will ask for nothing more this run (parked or failed).
     Finished(String),
+    /// Time to ask a shared frontier again for the idle hosts.
+    Tick,
 }
 
 struct Shared {
+    /// Request slots shared with other workers (a cluster crawl), else `None`.
+    slots: Option<Arc<dyn HostSlots>>,
     cfg: CrawlerConfig,
     sites: Vec<CompiledSite>,
     site_cfgs: Vec<Site>,
@@ -315,6 +320,35 @@ pub async fn crawl<F: Frontier + 'static>(
     frontier: F,
     warc_dir: &Path,
 ) -> Result<(CrawlReport, F), CrawlError> {
+    crawl_with(cfg, sites, frontier, warc_dir, None).await
+}
+
+/// How often a cluster worker asks the shared frontier again for hosts it is idle on (another
+/// worker may hold them, or may discover work for them).
+const SHARED_POLL: Duration = Duration::from_millis(250);
+
+/// [`crawl`] as one worker of several sharing `frontier` (a cluster): every request first
+/// takes the host's slot from `slots`, so a host's delay holds across workers; a host that is
+/// idle here (nothing queued, or leased by another worker) is asked for again every 250 ms;
+/// robots.txt is read only for hosts this worker gets work for; and the crawl ends when every
+/// host is idle here and [`Frontier::settled`] says no other worker holds one.
+pub async fn crawl_shared<F: Frontier + 'static>(
+    cfg: &CrawlerConfig,
+    sites: &[Site],
+    frontier: F,
+    warc_dir: &Path,
+    slots: Arc<dyn HostSlots>,
+) -> Result<(CrawlReport, F), CrawlError> {
+    crawl_with(cfg, sites, frontier, warc_dir, Some(slots)).await
+}
+
+async fn crawl_with<F: Frontier + 'static>(
+    cfg: &CrawlerConfig,
+    sites: &[Site],
+    frontier: F,
+    warc_dir: &Path,
+    slots: Option<Arc<dyn HostSlots>>,
+) -> Result<(CrawlReport, F), CrawlError> {
     let started = Instant::now();
     let compiled = sites
         .iter()
@@ -369,7 +403,21 @@ pub async fn crawl<F: Frontier + 'static>(
         }
     }
     let (tx, rx) = mpsc::channel(1024);
+    let polls = slots.is_some();
+    if polls {
+        // Ends when the keeper does (its receiver is dropped).
+        let ticks = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(SHARED_POLL).await;
+                if ticks.send(Cmd::Tick).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
     let shared = Arc::new(Shared {
+        slots,
         cfg: cfg.clone(),
         sites: compiled,
         site_cfgs: sites.to_vec(),
@@ -402,6 +450,7 @@ pub async fn crawl<F: Frontier + 'static>(
                     budget,
                     leased: 0,
                     discovered: 0,
+                    polls,
                 };
                 let result = k.run(rx, seeds);
                 let _ = done_tx.send((result, k.frontier, k.discovered));
@@ -454,6 +503,9 @@ struct Keeper<F> {
     budget: u64,
     leased: u64,
     discovered: u64,
+    /// The frontier is shared with other workers: idle hosts are asked for again on each
+    /// [`Cmd::Tick`], and the crawl ends only when the frontier is settled.
+    polls: bool,
 }
 
 impl<F: Frontier> Keeper<F> {
@@ -476,8 +528,10 @@ impl<F: Frontier> Keeper<F> {
             let mut pages = Vec::new();
             let mut pushes = Vec::new();
             let mut leases = Vec::new();
+            let mut tick = false;
             for c in cmds {
                 match c {
+                    Cmd::Tick => tick = true,
                     Cmd::Done(p) => pages.push(*p),
                     Cmd::Push(urls) => pushes.extend(urls),
                     Cmd::Release(ls) => self.frontier.release(&ls)?,
@@ -513,7 +567,17 @@ impl<F: Frontier> Keeper<F> {
                     self.serve(host, max, reply)?;
                 }
             }
-            if self.waiting.len() + self.finished.len() >= self.hosts.len() {
+            if tick {
+                // Another worker may have let go of a host, or queued work for one.
+                let idle: Vec<String> = self.waiting.keys().cloned().collect();
+                for host in idle {
+                    if let Some((max, reply)) = self.waiting.remove(&host) {
+                        self.serve(host, max, reply)?;
+                    }
+                }
+            }
+            let idle = self.waiting.len() + self.finished.len() >= self.hosts.len();
+            if idle && (!self.polls || (tick && self.settled()?)) {
                 // Every host is idle and nothing is left to commit: the crawl is over.
                 for (_, (_, reply)) in self.waiting.drain() {
                     let _ = reply.send(Vec::new());
@@ -522,6 +586,12 @@ impl<F: Frontier> Keeper<F> {
             }
         }
         Ok(())
+    }
+
+    /// No other worker holds one of this crawl's hosts (see [`Frontier::settled`]).
+    fn settled(&mut self) -> Result<bool, FrontierError> {
+        let hosts: Vec<String> = self.hosts.iter().cloned().collect();
+        self.frontier.settled(&hosts)
     }
 
     fn count_new(&mut self, new: &NewPerHost) {
@@ -645,9 +715,15 @@ async fn run_host(
         h.effective_delay_ms = delay_ms;
         h.max_delay_ms = delay_ms;
     });
-    if !refresh_robots(&sh, &mut host, &site_ids).await {
-        park(&sh, &mut host, &work).await;
-        return;
+    // Alone, robots.txt is read first; in a cluster only by the worker that gets the host's
+    // work, so hosts another worker holds see no request from this one.
+    let mut robots_read = false;
+    if sh.slots.is_none() {
+        if !refresh_robots(&sh, &mut host, &site_ids).await {
+            park(&sh, &mut host, &work).await;
+            return;
+        }
+        robots_read = true;
     }
     loop {
         let (reply, answer) = oneshot::channel();
@@ -664,6 +740,13 @@ async fn run_host(
             return;
         }
         work.lock().unwrap_or_else(|e| e.into_inner()).queued = leases.into();
+        if !robots_read {
+            if !refresh_robots(&sh, &mut host, &site_ids).await {
+                park(&sh, &mut host, &work).await;
+                return;
+            }
+            robots_read = true;
+        }
         loop {
             let next = {
                 let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
@@ -760,10 +843,49 @@ async fn send(
             tokio::time::sleep_until(due.into()).await;
         }
     }
+    if let Some(slots) = &sh.slots {
+        shared_slot(slots, &host.key, host.delay).await?;
+    }
     sh.host_report(&host.key, |h| h.requests += 1);
     let answer = sh.fetcher(host.policy).get(url, validators).await;
     host.last_done = Some(Instant::now());
+    if let Some(slots) = sh.slots.clone() {
+        let (key, delay) = (host.key.clone(), host.delay);
+        let ended = tokio::task::spawn_blocking(move || slots.finished(&key, delay)).await;
+        if let Ok(Err(e)) = ended {
+            // The next request's reservation still spaces it from this one's start.
+            tracing::warn!(host = %host.key, "recording the end of an exchange on the shared clock: {e}");
+        }
+    }
     answer
+}
+
+/// Waits for the host's slot on the cluster's shared clock (a blocking call, off the runtime).
+async fn shared_slot(
+    slots: &Arc<dyn HostSlots>,
+    key: &str,
+    delay: Duration,
+) -> Result<(), FetchFailure> {
+    loop {
+        let (s, k) = (slots.clone(), key.to_owned());
+        let asked = tokio::task::spawn_blocking(move || s.try_reserve(&k, delay)).await;
+        match asked {
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(Some(wait))) => tokio::time::sleep(wait).await,
+            Ok(Err(e)) => {
+                return Err(FetchFailure {
+                    message: format!("shared host clock: {e}"),
+                    transient: true,
+                })
+            }
+            Err(e) => {
+                return Err(FetchFailure {
+                    message: format!("shared host clock: {e}"),
+                    transient: true,
+                })
+            }
+        }
+    }
 }
 
 /// A response with its WARC record.

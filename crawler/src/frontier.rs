@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use qsword_listing::Listing;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::crawl::FetchRecord;
@@ -136,6 +136,72 @@ impl PageOutcome {
     pub fn not_modified(&self) -> bool {
         self.status() == Some(304)
     }
+
+    /// The page's final URL (after same-host redirects): the URL its listing is stored under.
+    pub fn final_url(&self) -> &str {
+        self.redirected
+            .last()
+            .map_or(self.lease.url.as_str(), |u| u.url.as_str())
+    }
+
+    /// Moves out what the visit captured (fetches, listing) for the store, leaving the
+    /// frontier's part (lease, state, links) behind.
+    pub fn take_capture(&mut self) -> Capture {
+        Capture {
+            url: self.lease.url.to_string(),
+            final_url: self.final_url().to_owned(),
+            answered_at: self.answer.as_ref().map(|a| a.at),
+            status: self.status(),
+            fetches: std::mem::take(&mut self.fetches),
+            listing: self.listing.take(),
+        }
+    }
+}
+
+/// What one visit captured for the store — fetch records, the listing and what the final
+/// answer said of the offer — without the frontier's part. The single-process crawl writes it
+/// in the frontier's transaction; a cluster worker streams it (JSON) to the coordinator, which
+/// writes it with the same code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    /// The leased URL.
+    pub url: String,
+    /// Where same-host redirects ended ([`PageOutcome::final_url`]).
+    pub final_url: String,
+    /// When the final answer came; `None` when none did.
+    pub answered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub status: Option<u16>,
+    pub fetches: Vec<FetchRecord>,
+    pub listing: Option<(Listing, WarcRef)>,
+}
+
+impl Capture {
+    /// The page said its offer is gone (404/410).
+    pub fn gone(&self) -> bool {
+        matches!(self.status, Some(404 | 410))
+    }
+
+    /// The page was confirmed unchanged (304 to a conditional GET).
+    pub fn not_modified(&self) -> bool {
+        self.status == Some(304)
+    }
+}
+
+/// A host's request slots shared with the other crawler processes of a cluster (the Redis
+/// frontier's `HostClock`), so a host's delay holds across workers and lease hand-overs. The
+/// crawler asks before every request and reports when the exchange ended. Not needed (and
+/// not used) by a crawl that is the only one fetching its hosts.
+pub trait HostSlots: Send + Sync {
+    /// Takes the host's next request slot if it is due: `None` means send now, `Some(wait)`
+    /// means ask again after `wait`.
+    fn try_reserve(
+        &self,
+        host: &str,
+        delay: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, FrontierError>;
+
+    /// The exchange with the host ended now: no worker's next request before `delay` from now.
+    fn finished(&self, host: &str, delay: std::time::Duration) -> Result<(), FrontierError>;
 }
 
 /// Why the frontier could not do what was asked; the crawl stops on it.
@@ -159,6 +225,15 @@ pub trait Frontier: Send {
 
     /// Gives leased URLs back unvisited (their host was parked).
     fn release(&mut self, leases: &[Lease]) -> Result<(), FrontierError>;
+
+    /// Whether the crawl of `hosts` is over as far as other processes go, once every host is
+    /// idle here: a frontier shared with other workers says `false` while one of them still
+    /// holds one of these hosts (it may discover more work). The default, for a frontier owned
+    /// by one process, is `true`.
+    fn settled(&mut self, hosts: &[String]) -> Result<bool, FrontierError> {
+        let _ = hosts;
+        Ok(true)
+    }
 }
 
 /// A frontier in memory: for tests and crawls that need no resume. Keeps every outcome.

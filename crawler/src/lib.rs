@@ -42,13 +42,13 @@ pub mod sitemap;
 
 pub use canon::canonicalize;
 pub use config::{CrawlerConfig, Site, SiteConfigError};
-pub use crawl::{crawl, CrawlError, CrawlReport, FetchRecord, HostReport};
+pub use crawl::{crawl, crawl_shared, CrawlError, CrawlReport, FetchRecord, HostReport};
 pub use evidence::{
     exchange_bytes, read_record, sha1_base32, write_http_response, WarcRecordData, WarcRef,
 };
 pub use fetch::decode_content_encoding;
 pub use frontier::{
-    Answered, Frontier, FrontierError, Lease, MemoryFrontier, NewUrl, PageOutcome, UrlKind,
-    VisitState,
+    Answered, Capture, Frontier, FrontierError, HostSlots, Lease, MemoryFrontier, NewUrl,
+    PageOutcome, UrlKind, VisitState,
 };
 pub use safety::AddressPolicy;

@@ -6,38 +6,55 @@
 //! - **Per-host queues**: three lists per host, one per [`UrlKind::priority`] (sitemaps, then
 //!   products, then pages), leased from the front.
 //! - **Seen-set (exact)**: one Redis SET of every canonical URL ever pushed. No probabilistic
-//!   filter: a URL is dropped only when it is verbatim in the set. Memory is the URL's bytes
-//!   plus Redis's per-member overhead (about 60–70 bytes for a hashtable SET member on 64-bit
-//!   Redis 7); `qsword bench frontier`-style measurements belong in the README, not here.
+//!   filter: a URL is dropped only when it is verbatim in the set. `qsword bench frontier`
+//!   measures its memory per URL (README "Scale-out").
 //! - **Host leases**: a worker leases URLs of a host only while it holds the host's lease
 //!   (`SET NX PX`, checked and taken atomically in a Lua script). A background thread renews the
-//!   leases this process holds every third of the lease time; a worker that dies stops renewing
-//!   and its hosts return to the pool when the lease expires.
+//!   leases this process holds every third of the lease time, and beats the worker's heartbeat;
+//!   a worker that dies stops renewing and its hosts return to the pool when the lease expires.
 //! - **In-flight URLs**: each leased URL is kept in the host's in-flight hash until committed or
-//!   released. When a worker takes a host whose previous lease *expired*, the previous holder's
-//!   in-flight URLs go back to the front of the queue first, so nothing a dead worker held is
-//!   lost.
+//!   released. Whoever leases a host next (a new owner after an expiry, or the same worker
+//!   asking for its next batch) first puts what is in flight back at the front of the queue:
+//!   the crawler asks for a host's next batch only once it has committed the last, so anything
+//!   still in flight then belongs to a dead worker, or to a commit a Redis crash lost.
+//! - **Exactly-once commit**: a visit is committed in one script that checks that the URL is
+//!   still in flight and no other worker holds the host, removes it from the in-flight hash,
+//!   queues its new links, and appends its [`Capture`](qsword_crawler::Capture) to the ingest
+//!   stream. A visit whose host passed to another worker meanwhile is refused and dropped (the
+//!   new owner visits the URL again), so each URL reaches the stream once.
+//! - **Ingest** ([`IngestStream`]): the coordinator reads the stream through a consumer group
+//!   and acknowledges (and deletes) entries after storing them.
 //! - **Shared politeness**: [`HostClock`] keeps each host's next allowed request time in Redis
-//!   (on Redis's own clock, so machines' clocks need not agree); every worker asks it before a
-//!   request, so a host's delay holds across the cluster, including at a lease hand-over.
+//!   (microseconds on Redis's own clock, so machines' clocks need not agree); every worker takes
+//!   a slot before a request and pushes it to the end of the exchange plus the delay after, so
+//!   a host's delay holds across the cluster, including at a lease hand-over.
+//! - **Redis restarts**: every call reconnects and retries with backoff (`link.rs`) for
+//!   [`RedisConfig::retry_for`]; every script is safe to run twice (a retry after a lost reply
+//!   is refused, requeues and re-leases, or re-adds nothing).
+//! - **Status** ([`ClusterStatus`]): workers, hosts, queues, stream, rate.
 //!
-//! What it is **not** for (yet): it stores no fetch rows, listings or WARC locations — the
-//! caller keeps those (the `qsword` binary writes them to its local store before committing
-//! here). It keeps no validators (ETag / Last-Modified) nor a recrawl schedule, so a Redis crawl
-//! is a one-pass crawl. A commit is at-least-once: a crash between the caller's store write and
-//! the commit here, or a lease lost while a visit was running, means a URL may be fetched again,
-//! never lost. It is not a single-process replacement for the SQLite frontier, which stays the
-//! default.
+//! What it is **not** for (yet): it keeps no validators (ETag / Last-Modified) nor a recrawl
+//! schedule, so a Redis crawl is a one-pass crawl per key prefix ([`clear`] before the next
+//! night's). It is not a single-process replacement for the SQLite frontier, which stays the
+//! default. It does not shard: one Redis (or one primary) holds the whole crawl.
+
+mod ingest;
+mod link;
+mod status;
 
 use std::collections::HashSet;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+use link::Link;
 use qsword_crawler::frontier::NewPerHost;
-use qsword_crawler::{Frontier, FrontierError, Lease, NewUrl, PageOutcome, UrlKind};
-use redis::{Client, Connection, Script};
+use qsword_crawler::{Frontier, FrontierError, HostSlots, Lease, NewUrl, PageOutcome, UrlKind};
+use redis::Script;
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+pub use ingest::{IngestEntry, IngestStream};
+pub use status::{ClusterStatus, HostStatus, WorkerStatus};
 
 /// How long a host lease lasts without renewal, by default.
 pub const DEFAULT_LEASE_MS: u64 = 30_000;
@@ -125,6 +142,30 @@ impl Keys {
     fn next(&self, host: &str) -> String {
         format!("{}:next:{host}", self.prefix)
     }
+    /// The ingest stream: one entry per committed visit, read by the coordinator.
+    fn stream(&self) -> String {
+        format!("{}:ingest", self.prefix)
+    }
+    /// Every worker that ever joined: id → [`WorkerInfo`] JSON.
+    fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+    /// A worker's heartbeat (unix ms), expiring with its leases.
+    fn alive(&self, worker: &str) -> String {
+        format!("{}:alive:{worker}", self.prefix)
+    }
+    /// Visits committed, per worker.
+    fn pages(&self) -> String {
+        format!("{}:pages", self.prefix)
+    }
+    /// Commits refused (lease lost), per worker.
+    fn refusals(&self) -> String {
+        format!("{}:refused", self.prefix)
+    }
+    /// Visits committed per 10-second bucket of Redis time: `PREFIX:rate:<unix s / 10>`.
+    fn rate_prefix(&self) -> String {
+        format!("{}:rate:", self.prefix)
+    }
 }
 
 /// Adds URLs not in the seen-set. KEYS[1] seen, KEYS[2] hosts, KEYS[2+i] URL i's queue;
@@ -151,22 +192,22 @@ return out
 
 /// Takes or renews the host lease and pops up to max URLs. KEYS[1] lease, KEYS[2] in-flight,
 /// KEYS[3..5] queues of priority 2, 1, 0. ARGV worker, lease ms, max. Returns {1} when another
-/// live worker holds the host, else {0, entries...}. A lease taken afresh first requeues what
-/// the previous (expired) holder had in flight. With nothing to hand out and nothing in flight,
-/// the lease is dropped so another worker may take the host.
+/// live worker holds the host, else {0, entries...}. The caller holds nothing of the host in
+/// flight when it asks (the crawler leases a host's next batch only after committing the last),
+/// so whatever is in flight — an expired holder's URLs, or a commit Redis lost in a crash —
+/// goes back to the front of its queue first. With nothing to hand out the lease is dropped,
+/// so another worker may take the host at once.
 const LEASE: &str = r#"
 local owner = redis.call('GET', KEYS[1])
 if owner and owner ~= ARGV[1] then return {1} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if not owner then
-  local old = redis.call('HGETALL', KEYS[2])
-  for i = 1, #old, 2 do
-    local v = old[i + 1]
-    local p = tonumber(string.sub(v, 1, 1))
-    redis.call('LPUSH', KEYS[5 - p], string.sub(v, 2))
-  end
-  redis.call('DEL', KEYS[2])
+local old = redis.call('HGETALL', KEYS[2])
+for i = 1, #old, 2 do
+  local v = old[i + 1]
+  local p = tonumber(string.sub(v, 1, 1))
+  redis.call('LPUSH', KEYS[5 - p], string.sub(v, 2))
 end
+redis.call('DEL', KEYS[2])
 local out = {0}
 local max = tonumber(ARGV[3])
 for qi = 3, 5 do
@@ -177,9 +218,47 @@ for qi = 3, 5 do
     redis.call('HSET', KEYS[2], cjson.decode(e)['u'], tostring(5 - qi) .. e)
   end
 end
-if #out == 1 and redis.call('HLEN', KEYS[2]) == 0 then
+if #out == 1 then
   redis.call('DEL', KEYS[1])
 end
+return out
+"#;
+
+/// Commits one visit, exactly once: only while the URL is still in flight (a new owner of the
+/// host requeues what an expired holder had) and no other worker holds the host; then, in the
+/// same step, marks its redirect targets seen, queues its new links, and appends its capture
+/// to the ingest stream. KEYS[1] lease, [2] in-flight, [3] seen, [4] hosts, [5] stream,
+/// [6] pages per worker, [7] refusals per worker, [7+i] discovered URL i's queue. ARGV[1]
+/// worker, [2] URL, [3] capture JSON, [4] rate-key prefix, [5] n redirected, then the
+/// redirected URLs, then per discovered URL: url, host, entry. Returns {-1} (refused: the
+/// outcome is dropped, the host's owner fetches the URL again) or {0, new flags...}.
+const COMMIT: &str = r#"
+local owner = redis.call('GET', KEYS[1])
+if (owner and owner ~= ARGV[1]) or redis.call('HDEL', KEYS[2], ARGV[2]) == 0 then
+  redis.call('HINCRBY', KEYS[7], ARGV[1], 1)
+  return {-1}
+end
+local nr = tonumber(ARGV[5])
+for i = 1, nr do redis.call('SADD', KEYS[3], ARGV[5 + i]) end
+local base = 5 + nr
+local n = (#ARGV - base) / 3
+local out = {0}
+for i = 1, n do
+  local at = base + (i - 1) * 3
+  if redis.call('SADD', KEYS[3], ARGV[at + 1]) == 1 then
+    redis.call('RPUSH', KEYS[7 + i], ARGV[at + 3])
+    redis.call('SADD', KEYS[4], ARGV[at + 2])
+    out[i + 1] = 1
+  else
+    out[i + 1] = 0
+  end
+end
+redis.call('XADD', KEYS[5], '*', 'w', ARGV[1], 'c', ARGV[3])
+redis.call('HINCRBY', KEYS[6], ARGV[1], 1)
+local t = redis.call('TIME')
+local rk = ARGV[4] .. math.floor(tonumber(t[1]) / 10)
+redis.call('INCR', rk)
+redis.call('EXPIRE', rk, 180)
 return out
 "#;
 
@@ -207,15 +286,28 @@ end
 return 0
 "#;
 
-/// Reserves the host's next request slot. KEYS[1] next-allowed time; ARGV delay ms. Returns 0
-/// (go now; the next slot is now + delay) or the ms to wait. Redis's clock, not the caller's.
+/// Reserves the host's next request slot. KEYS[1] next-allowed time (µs on Redis's clock);
+/// ARGV delay µs. Returns 0 (go now; the next slot is now + delay) or the µs to wait.
 const RESERVE: &str = r#"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local next = tonumber(redis.call('GET', KEYS[1]) or '0')
 if now < next then return next - now end
 local delay = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], tostring(now + delay), 'PX', delay + 60000)
+redis.call('SET', KEYS[1], string.format('%.0f', now + delay), 'PX', math.floor(delay / 1000) + 60000)
+return 0
+"#;
+
+/// An exchange with the host ended: its next slot is no sooner than now + delay. KEYS[1]
+/// next-allowed time; ARGV delay µs.
+const FINISHED: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local next = tonumber(redis.call('GET', KEYS[1]) or '0')
+local delay = tonumber(ARGV[1])
+if now + delay > next then
+  redis.call('SET', KEYS[1], string.format('%.0f', now + delay), 'PX', math.floor(delay / 1000) + 60000)
+end
 return 0
 "#;
 
@@ -228,6 +320,9 @@ pub struct RedisConfig {
     pub prefix: String,
     /// How long a host lease lasts without renewal.
     pub lease_ms: u64,
+    /// How long an operation is retried (reconnecting with backoff) while Redis is unreachable
+    /// before the crawl gives up.
+    pub retry_for: Duration,
 }
 
 impl RedisConfig {
@@ -236,44 +331,112 @@ impl RedisConfig {
             url: url.to_owned(),
             prefix: "qsword".into(),
             lease_ms: DEFAULT_LEASE_MS,
+            retry_for: Duration::from_secs(120),
         }
     }
+
+    pub(crate) fn keys(&self) -> Keys {
+        Keys {
+            prefix: self.prefix.clone(),
+        }
+    }
+
+    pub(crate) fn link(&self) -> Result<Link, FrontierError> {
+        Link::open(&self.url, self.retry_for)
+    }
+}
+
+/// What a worker says of itself when it joins (in the `workers` hash, kept after it leaves).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    /// The machine's host name.
+    pub machine: String,
+    pub pid: u32,
+    /// Unix milliseconds (the worker's clock).
+    pub started_ms: u64,
+    /// Where its WARC files are, on its machine.
+    pub warc_dir: String,
+}
+
+pub(crate) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The machine's host name, for the operator (no dependency for one line of /proc).
+pub fn machine_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The crawler's [`Frontier`] over Redis (see the crate doc).
 pub struct RedisFrontier {
-    con: Connection,
+    link: Link,
     keys: Keys,
     worker: String,
     lease_ms: u64,
     /// Hosts this process holds a lease on (renewed by the background thread).
     held: Arc<Mutex<HashSet<String>>>,
-    /// Dropped with the frontier: stops the renewal thread.
-    _stop: mpsc::Sender<()>,
+    /// Dropping it stops the renewal thread.
+    stop: Option<mpsc::Sender<()>>,
+    renewer: Option<std::thread::JoinHandle<()>>,
     push: Script,
     lease: Script,
+    commit: Script,
     release: Script,
+    /// Visits committed by this process, and refused (the host had passed to another worker).
+    pub committed: u64,
+    pub refused: u64,
+    /// This worker's fair share of hosts (known hosts / live workers, rounded up) and when it
+    /// was last counted.
+    share: (usize, Option<std::time::Instant>),
 }
 
-fn err(e: redis::RedisError) -> FrontierError {
-    Box::new(e)
-}
+/// How long a worker's count of live workers and hosts is trusted.
+const SHARE_TTL: Duration = Duration::from_millis(500);
 
 impl RedisFrontier {
-    /// Connects (checking the server answers) and starts the lease renewal thread.
+    /// Connects (checking the server answers), registers this worker and starts the thread
+    /// that renews its host leases and its heartbeat.
     pub fn connect(cfg: &RedisConfig) -> Result<RedisFrontier, FrontierError> {
-        let client = Client::open(cfg.url.as_str()).map_err(err)?;
-        let mut con = client.get_connection().map_err(err)?;
-        redis::cmd("PING").query::<String>(&mut con).map_err(err)?;
-        let mut renew_con = client.get_connection().map_err(err)?;
-        let keys = Keys {
-            prefix: cfg.prefix.clone(),
+        Self::join(cfg, "")
+    }
+
+    /// [`RedisFrontier::connect`], recording where this worker's WARC files are.
+    pub fn join(cfg: &RedisConfig, warc_dir: &str) -> Result<RedisFrontier, FrontierError> {
+        let mut link = cfg.link()?;
+        let mut renew_link = cfg.link()?;
+        let keys = cfg.keys();
+        let machine = machine_name();
+        let worker = format!(
+            "{machine}-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let lease_ms = cfg.lease_ms.max(30);
+        let info = WorkerInfo {
+            machine,
+            pid: std::process::id(),
+            started_ms: unix_ms(),
+            warc_dir: warc_dir.to_owned(),
         };
-        let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let info = serde_json::to_string(&info)?;
+        link.run("registering the worker", |c| {
+            redis::pipe()
+                .hset(keys.workers(), &worker, &info)
+                .ignore()
+                .set_ex(keys.alive(&worker), unix_ms(), (lease_ms / 1000).max(1))
+                .ignore()
+                .query::<()>(c)
+        })?;
         let held: Arc<Mutex<HashSet<String>>> = Arc::default();
         let (stop, stopped) = mpsc::channel::<()>();
-        let lease_ms = cfg.lease_ms.max(30);
-        {
+        let renewer = {
             let held = held.clone();
             let keys = keys.clone();
             let worker = worker.clone();
@@ -289,13 +452,25 @@ impl RedisFrontier {
                             .iter()
                             .cloned()
                             .collect();
-                        for h in hosts {
-                            match renew
-                                .key(keys.lease(&h))
-                                .arg(&worker)
+                        let beat = renew_link.run("heartbeat", |c| {
+                            redis::cmd("SET")
+                                .arg(keys.alive(&worker))
+                                .arg(unix_ms())
+                                .arg("PX")
                                 .arg(lease_ms)
-                                .invoke::<i64>(&mut renew_con)
-                            {
+                                .query::<()>(c)
+                        });
+                        if let Err(e) = beat {
+                            tracing::warn!("worker heartbeat: {e}");
+                        }
+                        for h in hosts {
+                            match renew_link.run("renewing a host lease", |c| {
+                                renew
+                                    .key(keys.lease(&h))
+                                    .arg(&worker)
+                                    .arg(lease_ms)
+                                    .invoke::<i64>(c)
+                            }) {
                                 Ok(1) => {}
                                 Ok(_) => {
                                     held.lock().unwrap_or_else(|e| e.into_inner()).remove(&h);
@@ -305,18 +480,23 @@ impl RedisFrontier {
                         }
                     }
                 })
-                .map_err(|e| Box::new(e) as FrontierError)?;
-        }
+                .map_err(|e| Box::new(e) as FrontierError)?
+        };
         Ok(RedisFrontier {
-            con,
+            link,
             keys,
             worker,
             lease_ms,
             held,
-            _stop: stop,
+            stop: Some(stop),
+            renewer: Some(renewer),
             push: Script::new(PUSH),
             lease: Script::new(LEASE),
+            commit: Script::new(COMMIT),
             release: Script::new(RELEASE),
+            committed: 0,
+            refused: 0,
+            share: (usize::MAX, None),
         })
     }
 
@@ -340,32 +520,57 @@ impl RedisFrontier {
 
     /// Queued URLs of a host (not in flight).
     pub fn queued(&mut self, host: &str) -> Result<u64, FrontierError> {
-        let mut n = 0;
-        for p in 0..=2 {
-            n += redis::cmd("LLEN")
-                .arg(self.keys.queue(host, p))
-                .query::<u64>(&mut self.con)
-                .map_err(err)?;
-        }
-        Ok(n)
+        let keys: Vec<String> = (0..=2).map(|p| self.keys.queue(host, p)).collect();
+        self.link.run("counting a host's queue", |c| {
+            let mut pipe = redis::pipe();
+            for k in &keys {
+                pipe.llen(k);
+            }
+            Ok(pipe.query::<Vec<u64>>(c)?.iter().sum())
+        })
     }
 
     /// URLs in the seen-set.
     pub fn seen(&mut self) -> Result<u64, FrontierError> {
-        redis::cmd("SCARD")
-            .arg(self.keys.seen())
-            .query(&mut self.con)
-            .map_err(err)
+        let key = self.keys.seen();
+        self.link.run("counting the seen-set", |c| {
+            redis::cmd("SCARD").arg(&key).query(c)
+        })
     }
 
     /// Hosts that ever had URLs queued.
     pub fn hosts(&mut self) -> Result<Vec<String>, FrontierError> {
-        let mut v: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(self.keys.hosts())
-            .query(&mut self.con)
-            .map_err(err)?;
+        let key = self.keys.hosts();
+        let mut v: Vec<String> = self.link.run("listing the hosts", |c| {
+            redis::cmd("SMEMBERS").arg(&key).query(c)
+        })?;
         v.sort();
         Ok(v)
+    }
+
+    /// Hosts this worker may hold at once: the known hosts shared out over the live workers
+    /// (rounded up), so the first worker to start does not keep every host, and a dead
+    /// worker's share goes to the others once its heartbeat expires.
+    fn fair_share(&mut self) -> Result<usize, FrontierError> {
+        if self.share.1.is_some_and(|at| at.elapsed() < SHARE_TTL) {
+            return Ok(self.share.0);
+        }
+        let (hosts_key, workers_key) = (self.keys.hosts(), self.keys.workers());
+        let (hosts, ids): (usize, Vec<String>) =
+            self.link.run("counting hosts and workers", |c| {
+                redis::pipe().scard(&hosts_key).hkeys(&workers_key).query(c)
+            })?;
+        let alive: Vec<String> = ids.iter().map(|w| self.keys.alive(w)).collect();
+        let live: usize = if alive.is_empty() {
+            1
+        } else {
+            self.link.run("counting live workers", |c| {
+                redis::cmd("EXISTS").arg(&alive).query(c)
+            })?
+        };
+        let share = hosts.div_ceil(live.max(1)).max(1);
+        self.share = (share, Some(std::time::Instant::now()));
+        Ok(share)
     }
 
     /// Gives up the host's lease now if nothing of it is in flight here (another worker may
@@ -376,7 +581,8 @@ impl RedisFrontier {
 
     fn add(&mut self, urls: &[NewUrl], queue: bool) -> Result<NewPerHost, FrontierError> {
         let mut new = NewPerHost::new();
-        // Bounded script calls: a huge sitemap must not block Redis for long.
+        // Bounded script calls: a huge sitemap must not block Redis for long. Safe to repeat:
+        // a URL already in the seen-set is left alone.
         for chunk in urls.chunks(1000) {
             let mut inv = self.push.prepare_invoke();
             inv.key(self.keys.seen()).key(self.keys.hosts());
@@ -387,17 +593,55 @@ impl RedisFrontier {
                     .arg(&u.host)
                     .arg(Entry::of(u).json());
             }
-            let added: Vec<i64> = inv.invoke(&mut self.con).map_err(err)?;
+            let added: Vec<i64> = self.link.run("pushing URLs", |c| inv.invoke(c))?;
             for (u, a) in chunk.iter().zip(added) {
                 if a == 1 {
-                    match new.iter_mut().find(|(h, _)| *h == u.host) {
-                        Some((_, n)) => *n += 1,
-                        None => new.push((u.host.clone(), 1)),
-                    }
+                    count(&mut new, &u.host, 1);
                 }
             }
         }
         Ok(new)
+    }
+
+    /// Commits one visit (see [`COMMIT`]); `None` when refused.
+    fn commit_page(&mut self, page: &mut PageOutcome) -> Result<Option<NewPerHost>, FrontierError> {
+        let capture = serde_json::to_string(&page.take_capture())?;
+        let host = page.lease.host.clone();
+        let mut inv = self.commit.prepare_invoke();
+        inv.key(self.keys.lease(&host))
+            .key(self.keys.inflight(&host))
+            .key(self.keys.seen())
+            .key(self.keys.hosts())
+            .key(self.keys.stream())
+            .key(self.keys.pages())
+            .key(self.keys.refusals());
+        inv.arg(&self.worker)
+            .arg(page.lease.url.as_str())
+            .arg(capture)
+            .arg(self.keys.rate_prefix())
+            .arg(page.redirected.len());
+        for u in &page.redirected {
+            inv.arg(u.url.as_str());
+        }
+        for u in &page.discovered {
+            inv.key(self.keys.queue(&u.host, u.kind.priority()));
+            inv.arg(u.url.as_str())
+                .arg(&u.host)
+                .arg(Entry::of(u).json());
+        }
+        // Safe to repeat: a retried commit finds the URL no longer in flight and is refused,
+        // which is right (the first attempt went through).
+        let reply: Vec<i64> = self.link.run("committing a visit", |c| inv.invoke(c))?;
+        if reply.first() != Some(&0) {
+            return Ok(None);
+        }
+        let mut new = NewPerHost::new();
+        for (u, a) in page.discovered.iter().zip(&reply[1..]) {
+            if *a == 1 {
+                count(&mut new, &u.host, 1);
+            }
+        }
+        Ok(Some(new))
     }
 
     fn release_host(&mut self, host: &str, leases: &[&Lease]) -> Result<(), FrontierError> {
@@ -408,13 +652,12 @@ impl RedisFrontier {
             inv.key(self.keys.queue(host, l.kind.priority()));
             inv.arg(l.url.as_str()).arg(Entry::of_lease(l).json());
         }
-        inv.invoke::<i64>(&mut self.con).map_err(err)?;
-        let still: bool = redis::cmd("GET")
-            .arg(self.keys.lease(host))
-            .query::<Option<String>>(&mut self.con)
-            .map_err(err)?
-            .is_some_and(|w| w == self.worker);
-        if !still {
+        let lease_key = self.keys.lease(host);
+        let owner: Option<String> = self.link.run("releasing URLs", |c| {
+            inv.invoke::<i64>(c)?;
+            redis::cmd("GET").arg(&lease_key).query(c)
+        })?;
+        if owner.as_deref() != Some(self.worker.as_str()) {
             self.held
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -424,75 +667,102 @@ impl RedisFrontier {
     }
 }
 
+fn count(new: &mut NewPerHost, host: &str, n: usize) {
+    match new.iter_mut().find(|(h, _)| h == host) {
+        Some((_, c)) => *c += n,
+        None => new.push((host.to_owned(), n)),
+    }
+}
+
+impl Drop for RedisFrontier {
+    /// A worker that stops cleanly says so at once (a killed one is noticed when its heartbeat
+    /// expires).
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.renewer.take() {
+            let _ = t.join();
+        }
+        let alive = self.keys.alive(&self.worker);
+        let _ = self
+            .link
+            .run("leaving", |c| redis::cmd("DEL").arg(&alive).query::<()>(c));
+    }
+}
+
 impl Frontier for RedisFrontier {
     fn push(&mut self, urls: &[NewUrl]) -> Result<NewPerHost, FrontierError> {
         self.add(urls, true)
     }
 
     fn lease(&mut self, host: &str, max: usize) -> Result<Vec<Lease>, FrontierError> {
-        let reply: Vec<redis::Value> = self
-            .lease
-            .key(self.keys.lease(host))
+        let share = self.fair_share()?;
+        let (mine, holding) = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            (held.contains(host), held.len())
+        };
+        if mine && holding > share {
+            // More than a fair share (workers joined since): this host goes to another worker,
+            // at a batch boundary, with nothing in flight.
+            tracing::info!(
+                host,
+                holding,
+                share,
+                "handing the host over to another worker"
+            );
+            self.release_host(host, &[])?;
+            return Ok(Vec::new());
+        }
+        if !mine && holding >= share {
+            return Ok(Vec::new());
+        }
+        let mut inv = self.lease.prepare_invoke();
+        inv.key(self.keys.lease(host))
             .key(self.keys.inflight(host))
             .key(self.keys.queue(host, 2))
             .key(self.keys.queue(host, 1))
             .key(self.keys.queue(host, 0))
             .arg(&self.worker)
             .arg(self.lease_ms)
-            .arg(max)
-            .invoke(&mut self.con)
-            .map_err(err)?;
+            .arg(max);
+        // Safe to repeat: a retry puts what the lost first attempt leased back and leases again.
+        let reply: Vec<redis::Value> = self.link.run("leasing URLs", |c| inv.invoke(c))?;
         let mut it = reply.into_iter();
         let code: i64 = match it.next() {
             Some(v) => redis::from_redis_value(v).map_err(|e| Box::new(e) as FrontierError)?,
             None => return Err("empty answer from the lease script".into()),
         };
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if code == 1 {
-            // Another live worker owns the host.
-            held.remove(host);
-            return Ok(Vec::new());
-        }
         let mut out = Vec::new();
         for v in it {
             let s: String = redis::from_redis_value(v).map_err(|e| Box::new(e) as FrontierError)?;
             let e: Entry = serde_json::from_str(&s)?;
             out.push(e.lease()?);
         }
-        if out.is_empty() {
-            // The script dropped the lease unless something is still in flight.
-            let owner: Option<String> = redis::cmd("GET")
-                .arg(self.keys.lease(host))
-                .query(&mut self.con)
-                .map_err(err)?;
-            if owner.as_deref() != Some(self.worker.as_str()) {
-                held.remove(host);
-                return Ok(out);
-            }
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if code == 1 || out.is_empty() {
+            // Another live worker owns the host, or the script dropped the idle lease.
+            held.remove(host);
+        } else {
+            held.insert(host.to_owned());
         }
-        held.insert(host.to_owned());
         Ok(out)
     }
 
     fn commit(&mut self, pages: Vec<PageOutcome>) -> Result<NewPerHost, FrontierError> {
         let mut new = NewPerHost::new();
-        for p in &pages {
-            self.add(&p.redirected, false)?;
-            for (h, n) in self.add(&p.discovered, true)? {
-                match new.iter_mut().find(|(x, _)| *x == h) {
-                    Some((_, c)) => *c += n,
-                    None => new.push((h, n)),
+        for mut p in pages {
+            match self.commit_page(&mut p)? {
+                Some(n) => {
+                    self.committed += 1;
+                    for (h, c) in n {
+                        count(&mut new, &h, c);
+                    }
+                }
+                None => {
+                    self.refused += 1;
+                    tracing::warn!(url = %p.lease.url, "visit not committed: the host's lease passed to another worker, which visits the URL again");
                 }
             }
         }
-        let mut pipe = redis::pipe();
-        for p in &pages {
-            pipe.cmd("HDEL")
-                .arg(self.keys.inflight(&p.lease.host))
-                .arg(p.lease.url.as_str())
-                .ignore();
-        }
-        pipe.query::<()>(&mut self.con).map_err(err)?;
         Ok(new)
     }
 
@@ -506,25 +776,43 @@ impl Frontier for RedisFrontier {
         }
         Ok(())
     }
+
+    fn settled(&mut self, hosts: &[String]) -> Result<bool, FrontierError> {
+        if hosts.is_empty() {
+            return Ok(true);
+        }
+        let keys: Vec<(String, String)> = hosts
+            .iter()
+            .map(|h| (self.keys.lease(h), self.keys.inflight(h)))
+            .collect();
+        self.link
+            .run("checking whether other workers hold hosts", |c| {
+                let mut pipe = redis::pipe();
+                for (lease, inflight) in &keys {
+                    pipe.exists(lease).hlen(inflight);
+                }
+                let busy: Vec<u64> = pipe.query(c)?;
+                Ok(busy.iter().all(|n| *n == 0))
+            })
+    }
 }
 
-/// Each host's next allowed request time, in Redis, shared by every worker of a crawl.
+/// Each host's next allowed request time, in Redis, shared by every worker of a crawl
+/// (microseconds on Redis's own clock, so the machines' clocks need not agree).
 pub struct HostClock {
-    con: Mutex<Connection>,
+    link: Mutex<Link>,
     keys: Keys,
     reserve: Script,
+    finished: Script,
 }
 
 impl HostClock {
     pub fn connect(cfg: &RedisConfig) -> Result<HostClock, FrontierError> {
-        let client = Client::open(cfg.url.as_str()).map_err(err)?;
-        let con = client.get_connection().map_err(err)?;
         Ok(HostClock {
-            con: Mutex::new(con),
-            keys: Keys {
-                prefix: cfg.prefix.clone(),
-            },
+            link: Mutex::new(cfg.link()?),
+            keys: cfg.keys(),
             reserve: Script::new(RESERVE),
+            finished: Script::new(FINISHED),
         })
     }
 
@@ -535,14 +823,16 @@ impl HostClock {
         host: &str,
         delay: Duration,
     ) -> Result<Option<Duration>, FrontierError> {
-        let mut con = self.con.lock().unwrap_or_else(|e| e.into_inner());
-        let wait: u64 = self
-            .reserve
-            .key(self.keys.next(host))
-            .arg(delay.as_millis() as u64)
-            .invoke(&mut *con)
-            .map_err(err)?;
-        Ok((wait > 0).then(|| Duration::from_millis(wait)))
+        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        let key = self.keys.next(host);
+        // Safe to repeat: a retry after a lost reply waits for the slot the first one took.
+        let wait: u64 = link.run("reserving a request slot", |c| {
+            self.reserve
+                .key(&key)
+                .arg(delay.as_micros() as u64)
+                .invoke(c)
+        })?;
+        Ok((wait > 0).then(|| Duration::from_micros(wait)))
     }
 
     /// Blocks until the host's slot is taken (see [`HostClock::try_reserve`]).
@@ -551,5 +841,81 @@ impl HostClock {
             std::thread::sleep(wait);
         }
         Ok(())
+    }
+
+    /// An exchange with the host ended now: its next slot is at least `delay` from now.
+    pub fn finished(&self, host: &str, delay: Duration) -> Result<(), FrontierError> {
+        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        let key = self.keys.next(host);
+        link.run("recording the end of an exchange", |c| {
+            self.finished
+                .key(&key)
+                .arg(delay.as_micros() as u64)
+                .invoke::<i64>(c)
+        })?;
+        Ok(())
+    }
+}
+
+impl HostSlots for HostClock {
+    fn try_reserve(&self, host: &str, delay: Duration) -> Result<Option<Duration>, FrontierError> {
+        HostClock::try_reserve(self, host, delay)
+    }
+
+    fn finished(&self, host: &str, delay: Duration) -> Result<(), FrontierError> {
+        HostClock::finished(self, host, delay)
+    }
+}
+
+/// Redis's `used_memory` (bytes), and the exact size of this crawl's seen-set (`MEMORY USAGE
+/// … SAMPLES 0`): what the benchmark divides by URLs.
+pub fn memory_used(cfg: &RedisConfig) -> Result<(u64, u64), FrontierError> {
+    let mut link = cfg.link()?;
+    let seen = cfg.keys().seen();
+    let (info, set): (String, Option<u64>) = link.run("reading INFO memory", |c| {
+        redis::pipe()
+            .cmd("INFO")
+            .arg("memory")
+            .cmd("MEMORY")
+            .arg("USAGE")
+            .arg(&seen)
+            .arg("SAMPLES")
+            .arg(0)
+            .query(c)
+    })?;
+    let used = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or("INFO memory has no used_memory line")?;
+    Ok((used, set.unwrap_or(0)))
+}
+
+/// Deletes every key of this crawl (`PREFIX:*`), e.g. before the next night's one-pass crawl
+/// or after a benchmark. Returns how many keys went.
+pub fn clear(cfg: &RedisConfig) -> Result<u64, FrontierError> {
+    let mut link = cfg.link()?;
+    let pattern = format!("{}:*", cfg.prefix);
+    let mut cursor: u64 = 0;
+    let mut gone = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = link.run("listing the crawl's keys", |c| {
+            redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query(c)
+        })?;
+        if !keys.is_empty() {
+            gone += link.run("deleting the crawl's keys", |c| {
+                redis::cmd("UNLINK").arg(&keys).query::<u64>(c)
+            })?;
+        }
+        if next == 0 {
+            return Ok(gone);
+        }
+        cursor = next;
     }
 }

@@ -313,11 +313,13 @@ fn per_host_delay_holds_across_two_clients() {
     g.sort();
     assert_eq!(g.len(), 10);
     assert!(g.iter().any(|(_, i)| *i == 0) && g.iter().any(|(_, i)| *i == 1));
-    // Redis's clock has millisecond steps; a slot is never more than 2 ms early.
+    // Slots are spaced exactly on Redis's clock, but stamped here when the reply arrives, so
+    // a loaded machine's scheduling shows as a few ms of jitter; the exact spacing (no slack)
+    // is asserted on the server's own log in tests/cluster.rs.
     for w in g.windows(2) {
         let gap = w[1].0 - w[0].0;
         assert!(
-            gap + Duration::from_millis(2) >= delay,
+            gap + Duration::from_millis(15) >= delay,
             "two requests {gap:?} apart"
         );
     }

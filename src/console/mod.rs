@@ -11,8 +11,8 @@
 //! [`evidence`]; its price history, other offers of the product and the seller's other
 //! listings in [`listing_extras`].
 //!
-//! Triage, decisions, audit, statistics, CSV export and accounts are in their own modules
-//! (`triage`, `stats`, `export`, `accounts`).
+//! Not here yet (issue 8): triage queue and confirm/dismiss, statistics, CSV export, role
+//! checks beyond "logged in".
 
 mod accounts;
 pub mod auth;
@@ -57,12 +57,12 @@ struct App {
     store: Mutex<Store>,
     index: ListingIndex,
     templates: Environment<'static>,
+    /// The investigators' routing (`[[alerts.investigators]]`), for the triage queue.
+    alerts: crate::config::AlertsConfig,
     /// Where the WARC files the store points to are (`warc/` of the data directory).
     warc_dir: std::path::PathBuf,
     /// Product groups of the live listings, worked out once per store change.
     groups: listing_extras::GroupCache,
-    /// The investigators' routing (`[[alerts.investigators]]`), for the triage queue.
-    alerts: crate::config::AlertsConfig,
 }
 
 type Shared = Arc<App>;
@@ -75,6 +75,11 @@ fn templates() -> Environment<'static> {
         ("login.html", include_str!("templates/login.html")),
         ("search.html", include_str!("templates/search.html")),
         ("listing.html", include_str!("templates/listing.html")),
+        ("decisions.html", include_str!("templates/decisions.html")),
+        ("triage.html", include_str!("templates/triage.html")),
+        ("audit.html", include_str!("templates/audit.html")),
+        ("stats.html", include_str!("templates/stats.html")),
+        ("staff.html", include_str!("templates/staff.html")),
         (
             "listing_evidence.html",
             include_str!("templates/listing_evidence.html"),
@@ -83,11 +88,6 @@ fn templates() -> Environment<'static> {
             "listing_extras.html",
             include_str!("templates/listing_extras.html"),
         ),
-        ("decisions.html", include_str!("templates/decisions.html")),
-        ("triage.html", include_str!("templates/triage.html")),
-        ("audit.html", include_str!("templates/audit.html")),
-        ("stats.html", include_str!("templates/stats.html")),
-        ("staff.html", include_str!("templates/staff.html")),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("console template {name}: {e}"));
@@ -101,7 +101,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
-    let app = app_router(store, index, ctx.cfg.alerts.clone(), ctx.warc_dir());
+    let app = app_router(store, index, ctx.warc_dir(), ctx.cfg.alerts.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -118,22 +118,22 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     })
 }
 
-/// The console's routes over an open store and index, with the alert routing (for the
-/// triage queue) and the WARC files the store points into: `serve` binds it, `bench console`
+/// The console's routes over an open store and index (and the WARC files the store points
+/// into, and the alert routing for the triage queue): `serve` binds it, `bench console`
 /// measures it.
 pub(crate) fn app_router(
     store: Store,
     index: ListingIndex,
-    alerts: crate::config::AlertsConfig,
     warc_dir: std::path::PathBuf,
+    alerts: crate::config::AlertsConfig,
 ) -> Router {
     router(Arc::new(App {
         store: Mutex::new(store),
         index,
         templates: templates(),
+        alerts,
         warc_dir,
         groups: listing_extras::GroupCache::default(),
-        alerts,
     }))
 }
 

@@ -92,6 +92,32 @@ impl Transaction<'_> {
             .doing(|| format!("recording the fetch of {}", fetch.url))?;
         Ok(self.conn().last_insert_rowid())
     }
+
+    /// [`Transaction::record_fetch`] unless the same fetch (URL, time and WARC record) is
+    /// already recorded; `true` when it was added. For a writer that may be handed one
+    /// capture twice: the cluster's coordinator after a crash between its commit and the
+    /// stream's acknowledgement.
+    pub fn record_fetch_once(&self, fetch: &FetchRow) -> Result<bool, StoreError> {
+        let (_, record, _) = warc_columns(fetch.warc.as_ref());
+        let known = self
+            .conn()
+            .prepare_cached(
+                "SELECT 1 FROM fetches WHERE url = ?1 AND fetched_at = ?2 AND warc_record_id IS ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(
+                    params![fetch.url, time::to_sql(fetch.fetched_at), record],
+                    |_| Ok(()),
+                )
+                .optional()
+            })
+            .doing(|| format!("looking up the fetch of {}", fetch.url))?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        self.record_fetch(fetch)?;
+        Ok(true)
+    }
 }
 
 impl Store {
