@@ -181,14 +181,38 @@ async fn wait_for_query(c: &Client, part: &str, what: &str) {
     }
 }
 
-/// The visible text of the page (or of the frame the client is in).
-async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
+/// Waits (15 s at most) for an element to appear, e.g. after a navigation or in a frame.
+async fn wait_for(c: &Client, what: Locator<'_>, why: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(what)
         .await
-        .expect("a body")
+        .unwrap_or_else(|e| panic!("{why}: {e}"))
+}
+
+/// The visible text of the element `css` selects.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
         .await
         .unwrap()
+}
+
+/// Clicks the element `css` selects.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The visible text of the page (or of the frame the client is in).
+async fn body_text(c: &Client) -> String {
+    text_of(c, "body").await
 }
 
 /// That no alert, confirm or prompt is open (a payload that ran would have opened one).
@@ -218,12 +242,7 @@ async fn log_in_with_the_form(c: &Client, base: &str, start: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("form[action='/login'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form[action='/login'] button[type=submit]").await;
 }
 
 /// Scenario 1: log in, search in Chinese, apply a facet, open a flagged listing, see its
@@ -273,12 +292,7 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .select_by_value("risk")
         .await
         .unwrap();
-    c.find(Locator::Css("form.search button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form.search button[type=submit]").await;
     wait_for_query(c, "q=", "the search did not submit").await;
     let results = body_text(c).await;
     assert!(results.contains(&query), "results for {query}: {results}");
@@ -384,28 +398,11 @@ async fn investigator_confirms_the_flag(c: &Client, base: &str, session: &str, i
         .send_keys(note)
         .await
         .unwrap();
-    c.find(Locator::Css(
-        "form.decide button[name=decision][value=confirm]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(c, "form.decide button[name=decision][value=confirm]").await;
     // The form posts, then comes back to the listing.
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("p.decision"))
-        .await
-        .expect("the decision is listed");
+    wait_for(c, Locator::Css("p.decision"), "the decision is listed").await;
     wait_for_path(c, &format!("/listing/{id}")).await;
-    let decisions = c
-        .find(Locator::Css("p.decision"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let decisions = text_of(c, "p.decision").await;
     assert!(
         decisions.contains("confirm") && decisions.contains(USER) && decisions.contains(note),
         "the confirmation with its note, as text: {decisions}"
@@ -435,19 +432,14 @@ async fn hostile_listing_runs_nothing(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("iframe.capture"))
-        .await
-        .unwrap();
+    wait_for(
+        c,
+        Locator::Css("iframe.capture"),
+        "the hostile listing's page",
+    )
+    .await;
     assert_no_dialog(c, "the listing page").await;
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = text_of(c, "h1").await;
     assert_eq!(h1, XSS_TITLE, "the title is shown literally");
     let page = body_text(c).await;
     assert!(
@@ -478,11 +470,12 @@ async fn hostile_listing_runs_nothing(c: &Client, base: &str) {
     // Inside the frame: the capture's own scripts, handlers and links did nothing.
     let frame = c.find(Locator::Css("iframe.capture")).await.unwrap();
     frame.enter_frame().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("captured-title"))
-        .await
-        .expect("the captured page is shown in the frame");
+    wait_for(
+        c,
+        Locator::Id("captured-title"),
+        "the captured page is shown in the frame",
+    )
+    .await;
     assert_no_dialog(c, "the evidence frame").await;
     match c
         .execute(
@@ -532,12 +525,7 @@ async fn refusals(c: &Client, base: &str, flagged: u64) {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("header form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "header form button[type=submit]").await;
     wait_for_path(c, "/logout").await;
     let refused = body_text(c).await;
     assert!(
