@@ -524,7 +524,7 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
     let (s, _) = log_in(base, "wang").await;
     let api = get_json(base, "/api/stats", &s).await;
     let store = qsword_store::Store::open(tmp.path().join("qsword-data/qsword.sqlite")).unwrap();
-    let expected = serde_json::to_value(store.statistics(20).unwrap()).unwrap();
+    let expected = serde_json::to_value(store.statistics(Default::default(), 20).unwrap()).unwrap();
     assert_eq!(api, expected);
     let listings = ok(qsword(tmp.path(), &["export"])).lines().count() as u64;
     assert_eq!(
@@ -568,6 +568,26 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
         "{page}"
     );
     assert_eq!(get(base, "/stats/nothing.svg", &s).await.0, 404);
+
+    // A period: what was first seen in it (probe 3, delisted since, included).
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Duration::days(1);
+    let now = get_json(base, &format!("/api/stats?since={today}&until={today}"), &s).await;
+    assert_eq!(now["listings"].as_u64().unwrap(), listings, "{now}");
+    assert_eq!(now["by_day"].as_array().unwrap().len(), 1);
+    let later = get_json(base, &format!("/api/stats?since={tomorrow}"), &s).await;
+    assert_eq!(
+        (later["listings"].as_u64(), later["flagged"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let (_, page) = get(base, &format!("/stats?since={today}"), &s).await;
+    assert!(
+        page.contains(&format!("/stats/day.csv?since={today}")),
+        "{page}"
+    );
+    let (status, body) = get(base, "/api/stats?since=last+week", &s).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("since \"last week\""), "{body}");
 }
 
 /// Every endpoint `docs/api.md` documents answers as documented (`### GET /path` headings).
