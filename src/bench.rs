@@ -16,9 +16,13 @@
 //!   listings' JSON, and per-query latency percentiles for a fixed query mix.
 //! - `bench nightly` — one whole night (crawl, detect, index, alerts, SMTP delivery) over
 //!   ~100 000 listings, loopback politeness relaxed: stage timings and the total.
+//! - `bench console` — the web console's search page over 1 000 000 simulated listings under 8
+//!   concurrent logged-in clients on loopback: pages/s, server-side (`Server-Timing`) and
+//!   client-side latency percentiles per page kind, peak RSS.
 //! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
 //!   listings/s, seconds, peak RSS.
 
+mod console_bench;
 mod detect_bench;
 mod index_bench;
 mod nightly_bench;
@@ -58,6 +62,8 @@ enum BenchCommand {
     Index(index_bench::IndexArgs),
     /// One whole night (crawl, detect, index, alerts, SMTP) over ~100 000 listings.
     Nightly(nightly_bench::NightlyBenchArgs),
+    /// The console's search page over a million listings, concurrent clients: latency, memory.
+    Console(console_bench::ConsoleArgs),
     /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
     Detect(detect_bench::DetectArgs),
 }
@@ -149,6 +155,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Extract(a) => extract_bench::run(&a),
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
+        BenchCommand::Console(a) => console_bench::run(&dir, &ctx.cfg, &a),
         BenchCommand::Detect(a) => detect_bench::run(
             &qsword_detector::Detector::embedded(),
             ctx.cfg.detector.alert_min_risk,

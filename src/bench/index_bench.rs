@@ -30,7 +30,7 @@ pub struct IndexArgs {
 
 /// Where the listings come from: the simulated marketplace's generator, or a JSONL file
 /// (`qsword export`, a crawl elsewhere), cycled with new URLs when asked for more.
-enum Source {
+pub(super) enum Source {
     Market(Box<Market>),
     Import {
         path: PathBuf,
@@ -40,13 +40,13 @@ enum Source {
 
 /// What the bench knows of a listing beyond its fields: whether the market made it a fake
 /// (it gets a high risk, as the detector would give it) and whether it is delisted.
-struct Known {
+pub(super) struct Known {
     fake: bool,
     delisted: bool,
 }
 
 impl Source {
-    fn market(listings: usize) -> Self {
+    pub(super) fn market(listings: usize) -> Self {
         let offers_per_product = 15;
         let cfg = MarketConfig {
             products: listings.div_ceil(offers_per_product).max(1),
@@ -80,7 +80,7 @@ impl Source {
         })
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Source::Market(m) => format!(
                 "the simulated marketplace's generator ({} offers, 8 shops)",
@@ -95,7 +95,10 @@ impl Source {
     /// `n` listings, made as they are consumed (memory is the source's and the index's, not a
     /// copy). Past the source's own listings the stream starts over with new ids and URLs, as
     /// a later night's new listings would.
-    fn listings(&self, n: usize) -> Box<dyn Iterator<Item = (u64, Known, Listing)> + '_> {
+    pub(super) fn listings(
+        &self,
+        n: usize,
+    ) -> Box<dyn Iterator<Item = (u64, Known, Listing)> + '_> {
         let rounds = (0usize..).flat_map(move |round| -> Box<dyn Iterator<Item = _>> {
             match self {
                 Source::Market(m) => Box::new(m.listings().map(move |(t, l)| {
@@ -137,7 +140,7 @@ fn unit(id: u64, salt: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn doc<'a>(id: u64, truth: &Known, listing: &'a Listing) -> IndexDoc<'a> {
+pub(super) fn doc<'a>(id: u64, truth: &Known, listing: &'a Listing) -> IndexDoc<'a> {
     let risk = if truth.fake {
         0.6 + 0.4 * unit(id, 1)
     } else {

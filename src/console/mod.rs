@@ -83,12 +83,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
-    let app = Arc::new(App {
-        store: Mutex::new(store),
-        index,
-        templates: templates(),
-        alerts: ctx.cfg.alerts.clone(),
-    });
+    let app = app_router(store, index, ctx.cfg.alerts.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -99,10 +94,25 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         println!("qsword console listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        axum::serve(listener, router(app))
+        axum::serve(listener, app)
             .await
             .context("serving the console")
     })
+}
+
+/// The console's routes over an open store and index: `serve` binds it, `bench console`
+/// measures it.
+pub(crate) fn app_router(
+    store: Store,
+    index: ListingIndex,
+    alerts: crate::config::AlertsConfig,
+) -> Router {
+    router(Arc::new(App {
+        store: Mutex::new(store),
+        index,
+        templates: templates(),
+        alerts,
+    }))
 }
 
 fn router(app: Shared) -> Router {
@@ -129,7 +139,20 @@ fn router(app: Shared) -> Router {
         .route("/staff", get(accounts::staff_page))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(server_timing))
         .with_state(app)
+}
+
+/// `Server-Timing: app;dur=…`: the handler's own time, so slow pages show in the browser's
+/// network panel and `bench console` can tell server time from the client's.
+async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        response.headers_mut().insert("server-timing", v);
+    }
+    response
 }
 
 async fn security_headers(mut response: Response) -> Response {
