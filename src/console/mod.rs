@@ -1,14 +1,17 @@
-//! `qsword serve`: the web console for the center's staff (issue 8, first slice).
+//! `qsword serve`: the web console for the center's staff (issue 8).
 //!
 //! Server-rendered pages (minijinja, HTML auto-escaping: every crawled string is escaped, the
 //! index's snippets are escaped already but for `<b>`), no JavaScript, every asset embedded,
 //! a strict Content-Security-Policy on every response. Staff log in (Argon2 hashes, see
 //! [`auth`]); a session cookie is HttpOnly and SameSite=Strict, and every POST form carries the
-//! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
-//! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` and `/api/listing/{id}` (JSON).
+//! session's CSRF token; what an account may do is its role's ([`require`]: viewer reads,
+//! investigator also decides and triages, admin everything).
 //!
-//! Not here yet (issue 8): triage queue and confirm/dismiss, evidence frame, price history,
-//! statistics, CSV export, role checks beyond "logged in".
+//! Here: the router, sessions and role checks, `/search` (query, every filter, facets,
+//! paging, all in the GET URL), `/listing/{id}` (fields, flags with reasons and numbers,
+//! decisions), `/api/search`, `/api/listing/{id}`. Elsewhere: decisions, triage and audit
+//! (`triage`), the CSV export (`export`), statistics (`stats`), accounts (`accounts`).
+//! Not here yet: the evidence frame and price history (another branch).
 
 mod accounts;
 pub mod auth;
