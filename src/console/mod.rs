@@ -684,6 +684,21 @@ async fn search_page(
         ),
         facet("Seller", "seller", req.seller.clone(), plain(&f.seller)),
         facet("Marks", "mark", req.mark.clone(), plain(&f.marks)),
+        // A scheme's count is exact over all matches, so the listings without it are the rest.
+        facet(
+            "Marks missing",
+            "without_mark",
+            req.without_mark.clone(),
+            f.marks
+                .iter()
+                .filter(|m| m.value != "none")
+                .map(|m| {
+                    let without = (results.total as u64).saturating_sub(m.count);
+                    (m.value.clone(), format!("no {}", m.value), without)
+                })
+                .filter(|(_, _, n)| *n > 0)
+                .collect(),
+        ),
     ];
     let hits: Vec<minijinja::Value> = results
         .hits
