@@ -203,6 +203,12 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
     let (s, csrf) = log_in(base, "li").await;
     let queue = get_json(base, "/api/triage?all=1", &s).await;
     let first = queue["items"][0]["listing_id"].as_u64().unwrap();
+    let decided_today = |stats: &serde_json::Value| {
+        let today = stats["by_day"].as_array().unwrap().last().unwrap().clone();
+        (today["confirmed"].as_u64(), today["dismissed"].as_u64())
+    };
+    let before = get_json(base, "/api/stats", &s).await;
+    assert_eq!(decided_today(&before), (Some(0), Some(0)));
     let listing = format!("/listing/{first}");
     let action = format!("/listing/{first}/decision");
 
@@ -309,6 +315,9 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
         .await;
         assert_eq!(status, 303);
     }
+    // The statistics count them at once (their cache follows the store).
+    let after = get_json(base, "/api/stats", &s).await;
+    assert_eq!(decided_today(&after), (Some(12), Some(12)), "{after}");
     let out = ok(qsword(tmp.path(), &["detect", "--train"]));
     assert!(
         out.contains("trained on 24 labels (12 confirmed, 12 dismissed)"),

@@ -56,6 +56,8 @@ struct App {
     templates: Environment<'static>,
     /// The investigators' routing (`[[alerts.investigators]]`), for the triage queue.
     alerts: crate::config::AlertsConfig,
+    /// The last statistics counted, for the page's charts and tables (see `stats`).
+    stats_cache: stats::Cache,
 }
 
 type Shared = Arc<App>;
@@ -115,6 +117,7 @@ pub(crate) fn app_router(
         index,
         templates: templates(),
         alerts,
+        stats_cache: Default::default(),
     }))
 }
 

@@ -18,6 +18,7 @@ use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use qsword_store::{Period, Role, Statistics};
 use serde::Deserialize;
+use std::sync::{Arc, Mutex};
 
 /// Sellers in the "top sellers" table.
 const TOP_SELLERS: usize = 20;
@@ -63,15 +64,41 @@ impl PeriodParams {
     }
 }
 
+/// The last statistics counted, with the period and the store version they are of: the
+/// page and its five charts ask for the same numbers, and counting a large store takes
+/// seconds, so they are counted once per store change.
+#[derive(Default)]
+pub(super) struct Cache(Mutex<Option<Counted>>);
+
+/// Statistics with the period and the store version they were counted for.
+type Counted = (Period, (i64, i64, i64), Arc<Statistics>);
+
 // A refusal is the response itself, built at most once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn statistics(app: &super::App, params: &PeriodParams) -> Result<Statistics, Response> {
+fn statistics(app: &super::App, params: &PeriodParams) -> Result<Arc<Statistics>, Response> {
     let period = params.period()?;
-    match app.store.lock() {
-        Ok(store) => store.statistics(period, TOP_SELLERS),
-        Err(_) => return Err(internal("counting the statistics", "store lock poisoned")),
+    let failed = |e: &dyn std::fmt::Display| internal("counting the statistics", e);
+    let store = app
+        .store
+        .lock()
+        .map_err(|_| failed(&"store lock poisoned"))?;
+    let version = store.statistics_version().map_err(|e| failed(&e))?;
+    if let Ok(cache) = app.stats_cache.0.lock() {
+        if let Some((p, v, stats)) = cache.as_ref() {
+            if *p == period && *v == version {
+                return Ok(stats.clone());
+            }
+        }
     }
-    .map_err(|e| internal("counting the statistics", e))
+    let stats = Arc::new(
+        store
+            .statistics(period, TOP_SELLERS)
+            .map_err(|e| failed(&e))?,
+    );
+    if let Ok(mut cache) = app.stats_cache.0.lock() {
+        *cache = Some((period, version, stats.clone()));
+    }
+    Ok(stats)
 }
 
 pub(super) async fn stats_page(
@@ -94,7 +121,7 @@ pub(super) async fn stats_page(
         context! {
             staff => &session.staff,
             csrf => &session.csrf_token,
-            s => &stats,
+            s => &*stats,
             since => non_empty(&params.since).unwrap_or_default(),
             until => non_empty(&params.until).unwrap_or_default(),
             period => params.query(),
@@ -111,7 +138,7 @@ pub(super) async fn api_stats(
         return refused;
     }
     match statistics(&app, &params) {
-        Ok(s) => axum::Json(s).into_response(),
+        Ok(s) => axum::Json(&*s).into_response(),
         Err(refused) => refused,
     }
 }

@@ -125,6 +125,20 @@ impl Store {
         })
     }
 
+    /// Changes whenever the statistics may: a listing changed (new, seen, delisted, scored),
+    /// an assessment or a decision was added. Cheap (three lookups), for caching.
+    pub fn statistics_version(&self) -> Result<(i64, i64, i64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT seq FROM listing_changes WHERE id = 1),
+                        (SELECT coalesce(max(id), 0) FROM assessments),
+                        (SELECT coalesce(max(id), 0) FROM labels)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .doing(|| "reading the statistics' version".into())
+    }
+
     fn group_counts(
         &self,
         column: &'static str,
