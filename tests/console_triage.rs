@@ -203,6 +203,12 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
     let (s, csrf) = log_in(base, "li").await;
     let queue = get_json(base, "/api/triage?all=1", &s).await;
     let first = queue["items"][0]["listing_id"].as_u64().unwrap();
+    let decided_today = |stats: &serde_json::Value| {
+        let today = stats["by_day"].as_array().unwrap().last().unwrap().clone();
+        (today["confirmed"].as_u64(), today["dismissed"].as_u64())
+    };
+    let before = get_json(base, "/api/stats", &s).await;
+    assert_eq!(decided_today(&before), (Some(0), Some(0)));
     let listing = format!("/listing/{first}");
     let action = format!("/listing/{first}/decision");
 
@@ -309,6 +315,9 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
         .await;
         assert_eq!(status, 303);
     }
+    // The statistics count them at once (their cache follows the store).
+    let after = get_json(base, "/api/stats", &s).await;
+    assert_eq!(decided_today(&after), (Some(12), Some(12)), "{after}");
     let out = ok(qsword(tmp.path(), &["detect", "--train"]));
     assert!(
         out.contains("trained on 24 labels (12 confirmed, 12 dismissed)"),
@@ -524,7 +533,7 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
     let (s, _) = log_in(base, "wang").await;
     let api = get_json(base, "/api/stats", &s).await;
     let store = qsword_store::Store::open(tmp.path().join("qsword-data/qsword.sqlite")).unwrap();
-    let expected = serde_json::to_value(store.statistics(20).unwrap()).unwrap();
+    let expected = serde_json::to_value(store.statistics(Default::default(), 20).unwrap()).unwrap();
     assert_eq!(api, expected);
     let listings = ok(qsword(tmp.path(), &["export"])).lines().count() as u64;
     assert_eq!(
@@ -568,6 +577,26 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
         "{page}"
     );
     assert_eq!(get(base, "/stats/nothing.svg", &s).await.0, 404);
+
+    // A period: what was first seen in it (probe 3, delisted since, included).
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today + chrono::Duration::days(1);
+    let now = get_json(base, &format!("/api/stats?since={today}&until={today}"), &s).await;
+    assert_eq!(now["listings"].as_u64().unwrap(), listings, "{now}");
+    assert_eq!(now["by_day"].as_array().unwrap().len(), 1);
+    let later = get_json(base, &format!("/api/stats?since={tomorrow}"), &s).await;
+    assert_eq!(
+        (later["listings"].as_u64(), later["flagged"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let (_, page) = get(base, &format!("/stats?since={today}"), &s).await;
+    assert!(
+        page.contains(&format!("/stats/day.csv?since={today}")),
+        "{page}"
+    );
+    let (status, body) = get(base, "/api/stats?since=last+week", &s).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("since \"last week\""), "{body}");
 }
 
 /// Every endpoint `docs/api.md` documents answers as documented (`### GET /path` headings).

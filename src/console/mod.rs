@@ -1,18 +1,19 @@
-//! `qsword serve`: the web console for the center's staff (issue 8, first slice).
+//! `qsword serve`: the web console for the center's staff (issue 8).
 //!
 //! Server-rendered pages (minijinja, HTML auto-escaping: every crawled string is escaped, the
 //! index's snippets are escaped already but for `<b>`), no JavaScript, every asset embedded,
 //! a strict Content-Security-Policy on every response. Staff log in (Argon2 hashes, see
 //! [`auth`]); a session cookie is HttpOnly and SameSite=Strict, and every POST form carries the
-//! session's CSRF token. Pages: `/search` (query, filters, facets, paging, all in the GET URL),
-//! `/listing/{id}` (fields, flags with reasons and numbers, decisions), `/api/search` and `/api/listing/{id}` (JSON).
+//! session's CSRF token; what an account may do is its role's ([`require`]: viewer reads,
+//! investigator also decides and triages, admin everything).
 //!
-//! The listing page's evidence (captured page in a sandboxed frame, downloads) is in
-//! [`evidence`]; its price history, other offers of the product and the seller's other
-//! listings in [`listing_extras`].
-//!
-//! Not here yet (issue 8): triage queue and confirm/dismiss, statistics, CSV export, role
-//! checks beyond "logged in".
+//! Here: the router, sessions and role checks, `/search` (query, every filter, facets,
+//! paging, all in the GET URL), `/listing/{id}` (fields, flags with reasons and numbers,
+//! decisions), `/api/search`, `/api/listing/{id}`. Elsewhere: decisions, triage and audit
+//! (`triage`), the CSV export (`export`), statistics (`stats`), accounts (`accounts`), the
+//! listing page's evidence — captured page in a sandboxed frame, downloads — ([`evidence`]),
+//! and its price history, other offers of the product and the seller's other listings
+//! ([`listing_extras`]).
 
 mod accounts;
 pub mod auth;
@@ -63,6 +64,8 @@ struct App {
     warc_dir: std::path::PathBuf,
     /// Product groups of the live listings, worked out once per store change.
     groups: listing_extras::GroupCache,
+    /// The last statistics counted, for the page's charts and tables (see `stats`).
+    stats_cache: stats::Cache,
 }
 
 type Shared = Arc<App>;
@@ -134,6 +137,7 @@ pub(crate) fn app_router(
         alerts,
         warc_dir,
         groups: listing_extras::GroupCache::default(),
+        stats_cache: Default::default(),
     }))
 }
 
@@ -713,6 +717,21 @@ async fn search_page(
         ),
         facet("Seller", "seller", req.seller.clone(), plain(&f.seller)),
         facet("Marks", "mark", req.mark.clone(), plain(&f.marks)),
+        // A scheme's count is exact over all matches, so the listings without it are the rest.
+        facet(
+            "Marks missing",
+            "without_mark",
+            req.without_mark.clone(),
+            f.marks
+                .iter()
+                .filter(|m| m.value != "none")
+                .map(|m| {
+                    let without = (results.total as u64).saturating_sub(m.count);
+                    (m.value.clone(), format!("no {}", m.value), without)
+                })
+                .filter(|(_, _, n)| *n > 0)
+                .collect(),
+        ),
     ];
     let hits: Vec<minijinja::Value> = results
         .hits

@@ -5,59 +5,140 @@
 //! `sellers`. The numbers are the store's ([`qsword_store::Statistics`]); this module only
 //! draws and writes them.
 
-use super::{api_session, internal, page_session, render, Shared};
+use super::{api_session, internal, non_empty, page_session, render, Shared};
+use crate::search::Bound;
 use crate::spreadsheet::cell;
 use anyhow::{anyhow, Result};
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
-use qsword_store::{Role, Statistics};
+use qsword_store::{Period, Role, Statistics};
+use serde::Deserialize;
+use std::sync::{Arc, Mutex};
 
 /// Sellers in the "top sellers" table.
 const TOP_SELLERS: usize = 20;
 /// Longest label drawn beside a bar (the tables have the whole text).
 const LABEL_CHARS: usize = 28;
 
+/// `?since=&until=`: the period of a periodic report, as days (`2026-11-01`, `until` takes
+/// the whole day) or RFC 3339 instants; neither means the live listings now.
+#[derive(Deserialize, Default)]
+pub(super) struct PeriodParams {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl PeriodParams {
+    // A refusal is the response itself, built at most once per request.
+    #[allow(clippy::result_large_err)]
+    fn period(&self) -> Result<Period, Response> {
+        let bound = |name: &str, v: &Option<String>, b: Bound| {
+            crate::search::moment(name, &non_empty(v), b)
+                .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response())
+        };
+        Ok(Period {
+            since: bound("since", &self.since, Bound::Start)?,
+            until: bound("until", &self.until, Bound::End)?,
+        })
+    }
+
+    /// `?since=…&until=…` (empty when neither is set), for the page's links.
+    fn query(&self) -> String {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("since", &self.since), ("until", &self.until)] {
+            if let Some(v) = non_empty(v) {
+                ser.append_pair(k, &v);
+            }
+        }
+        let q = ser.finish();
+        if q.is_empty() {
+            q
+        } else {
+            format!("?{q}")
+        }
+    }
+}
+
+/// The last statistics counted, with the period and the store version they are of: the
+/// page and its five charts ask for the same numbers, and counting a large store takes
+/// seconds, so they are counted once per store change.
+#[derive(Default)]
+pub(super) struct Cache(Mutex<Option<Counted>>);
+
+/// Statistics with the period and the store version they were counted for.
+type Counted = (Period, (i64, i64, i64), Arc<Statistics>);
+
 // A refusal is the response itself, built at most once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn statistics(app: &super::App) -> Result<Statistics, Response> {
-    match app.store.lock() {
-        Ok(store) => store.statistics(TOP_SELLERS),
-        Err(_) => return Err(internal("counting the statistics", "store lock poisoned")),
+fn statistics(app: &super::App, params: &PeriodParams) -> Result<Arc<Statistics>, Response> {
+    let period = params.period()?;
+    let failed = |e: &dyn std::fmt::Display| internal("counting the statistics", e);
+    let store = app
+        .store
+        .lock()
+        .map_err(|_| failed(&"store lock poisoned"))?;
+    let version = store.statistics_version().map_err(|e| failed(&e))?;
+    if let Ok(cache) = app.stats_cache.0.lock() {
+        if let Some((p, v, stats)) = cache.as_ref() {
+            if *p == period && *v == version {
+                return Ok(stats.clone());
+            }
+        }
     }
-    .map_err(|e| internal("counting the statistics", e))
+    let stats = Arc::new(
+        store
+            .statistics(period, TOP_SELLERS)
+            .map_err(|e| failed(&e))?,
+    );
+    if let Ok(mut cache) = app.stats_cache.0.lock() {
+        *cache = Some((period, version, stats.clone()));
+    }
+    Ok(stats)
 }
 
 pub(super) async fn stats_page(
     State(app): State<Shared>,
     headers: HeaderMap,
     uri: Uri,
+    Query(params): Query<PeriodParams>,
 ) -> Response {
     let session = match page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
-    let stats = match statistics(&app) {
+    let stats = match statistics(&app, &params) {
         Ok(s) => s,
         Err(refused) => return refused,
     };
     render(
         &app,
         "stats.html",
-        context! { staff => &session.staff, csrf => &session.csrf_token, s => &stats },
+        context! {
+            staff => &session.staff,
+            csrf => &session.csrf_token,
+            s => &*stats,
+            since => non_empty(&params.since).unwrap_or_default(),
+            until => non_empty(&params.until).unwrap_or_default(),
+            period => params.query(),
+        },
     )
 }
 
-pub(super) async fn api_stats(State(app): State<Shared>, headers: HeaderMap) -> Response {
+pub(super) async fn api_stats(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    Query(params): Query<PeriodParams>,
+) -> Response {
     if let Err(refused) = api_session(&app, &headers, Role::Viewer, "statistics") {
         return refused;
     }
-    match statistics(&app) {
-        Ok(s) => axum::Json(s).into_response(),
+    match statistics(&app, &params) {
+        Ok(s) => axum::Json(&*s).into_response(),
         Err(refused) => refused,
     }
 }
@@ -68,6 +149,7 @@ pub(super) async fn stats_file(
     headers: HeaderMap,
     uri: Uri,
     UrlPath(file): UrlPath<String>,
+    Query(params): Query<PeriodParams>,
 ) -> Response {
     if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
         return refused;
@@ -85,7 +167,7 @@ pub(super) async fn stats_file(
     if !["category", "platform", "signal", "day", "sellers"].contains(&table) {
         return not_found();
     }
-    let stats = match statistics(&app) {
+    let stats = match statistics(&app, &params) {
         Ok(s) => s,
         Err(refused) => return refused,
     };

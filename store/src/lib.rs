@@ -60,7 +60,7 @@ pub use review::{AuditAction, AuditEntry, Note, Unreviewed};
 pub use runs::Run;
 pub use schema::{current_version as schema_version, MIGRATIONS};
 pub use staff::{Role, Session, Staff};
-pub use stats::{DayCount, GroupCount, SellerCount, SignalCount, Statistics};
+pub use stats::{DayCount, GroupCount, Period, SellerCount, SignalCount, Statistics};
 
 use error::Doing;
 use rusqlite::{Connection, TransactionBehavior};

@@ -133,12 +133,12 @@ impl<'a> Meaning<'a> {
     }
 }
 
-const LISTING_COLUMNS: &str = "id, listing_json, first_seen, last_seen, delisted_at, \
+pub(crate) const LISTING_COLUMNS: &str = "id, listing_json, first_seen, last_seen, delisted_at, \
      content_digest, warc_file, warc_record_id, warc_offset, risk, change_seq";
 
 /// The raw columns of a listings row; decoded outside rusqlite's row closure so that decoding
 /// errors can name the row.
-struct ListingRow {
+pub(crate) struct ListingRow {
     id: i64,
     json: String,
     first_seen: String,
@@ -151,7 +151,7 @@ struct ListingRow {
 }
 
 impl ListingRow {
-    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(ListingRow {
             id: row.get(0)?,
             json: row.get(1)?,
@@ -165,7 +165,7 @@ impl ListingRow {
         })
     }
 
-    fn decode(self) -> Result<StoredListing, StoreError> {
+    pub(crate) fn decode(self) -> Result<StoredListing, StoreError> {
         let listing = decode_listing(&self.json, "listings", self.id)?;
         Ok(StoredListing {
             id: ListingId(self.id),

@@ -5,6 +5,7 @@
 //! Notes are not labels, so they never do. Both are only ever appended.
 
 use crate::error::Doing;
+use crate::listings::{ListingRow, LISTING_COLUMNS};
 use crate::{time, Decision, ListingId, Store, StoreError, StoredListing};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -206,31 +207,29 @@ impl Store {
     /// which nobody has decided yet (a note is not a decision), riskiest first.
     pub fn unreviewed_flagged(&self) -> Result<Vec<Unreviewed>, StoreError> {
         let doing = || "reading the triage queue".to_string();
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT a.listing_id, a.flags_json FROM assessments a
-                 JOIN listings l ON l.id = a.listing_id
+        // One query, listings included (the queue can hold a night's thousands of flags).
+        let sql = format!(
+            "SELECT {LISTING_COLUMNS}, flags_json FROM (
+                 SELECT l.*, a.flags_json AS flags_json, a.risk AS queue_risk
+                 FROM assessments a JOIN listings l ON l.id = a.listing_id
                  WHERE l.delisted_at IS NULL
                    AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = a.listing_id)
                    AND json_array_length(a.flags_json) > 0
-                   AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = a.listing_id)
-                 ORDER BY a.risk DESC, a.listing_id",
-            )
-            .doing(doing)?;
+                   AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = a.listing_id))
+             ORDER BY queue_risk DESC, id"
+        );
+        let mut stmt = self.conn.prepare(&sql).doing(doing)?;
         let rows = stmt
-            .query_map([], |r| Ok((ListingId(r.get(0)?), r.get::<_, String>(1)?)))
+            .query_map([], |r| Ok((ListingRow::read(r)?, r.get::<_, String>(11)?)))
             .doing(doing)?
             .collect::<Result<Vec<_>, _>>()
             .doing(doing)?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, flags_json) in rows {
-            if let Some(listing) = self.listing(id)? {
-                out.push(Unreviewed {
-                    listing,
-                    flags_json,
-                });
-            }
+        for (row, flags_json) in rows {
+            out.push(Unreviewed {
+                listing: row.decode()?,
+                flags_json,
+            });
         }
         Ok(out)
     }

@@ -7,8 +7,21 @@
 //! no charts or formatting here (that is the console's job).
 
 use crate::error::Doing;
-use crate::{Store, StoreError};
+use crate::{time, Store, StoreError};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+/// A [`Period`] as the SQL's `:since` / `:until` parameters.
+struct Bounds {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+impl Bounds {
+    fn params(&self) -> Vec<(&str, &dyn rusqlite::ToSql)> {
+        vec![(":since", &self.since), (":until", &self.until)]
+    }
+}
 
 /// Listings and flagged listings under one key (a category, a platform).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,36 +80,70 @@ pub struct Statistics {
     pub top_sellers: Vec<SellerCount>,
 }
 
-/// Live listings with a `flagged` column (1 when the latest assessment has a flag).
+/// Which listings the statistics count: with neither bound, the live ones (the store as it
+/// is now); with a bound, those first seen in the period, delisted since or not (what the
+/// period's crawls found: the periodic report), and only the period's days in `by_day`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Period {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The counted listings with a `flagged` column (1 when the latest assessment has a flag).
 const LIVE: &str = "live AS (
     SELECT l.id, l.category, l.platform, l.seller_name,
            coalesce((SELECT json_array_length(a.flags_json) > 0 FROM assessments a
                      WHERE a.listing_id = l.id ORDER BY a.id DESC LIMIT 1), 0) AS flagged
-    FROM listings l WHERE l.delisted_at IS NULL)";
+    FROM listings l
+    WHERE CASE WHEN :since IS NULL AND :until IS NULL THEN l.delisted_at IS NULL
+               ELSE (:since IS NULL OR l.first_seen >= :since)
+                AND (:until IS NULL OR l.first_seen <= :until) END)";
 
 impl Store {
-    /// The statistics over the whole store, with the `top_sellers` most flagged sellers.
-    pub fn statistics(&self, top_sellers: usize) -> Result<Statistics, StoreError> {
+    /// The statistics over `period`, with the `top_sellers` most flagged sellers.
+    pub fn statistics(&self, period: Period, top_sellers: usize) -> Result<Statistics, StoreError> {
+        let bounds = Bounds {
+            since: period.since.map(time::to_sql),
+            until: period.until.map(time::to_sql),
+        };
         let (listings, flagged) = self
             .conn
             .query_row(
                 &format!("WITH {LIVE} SELECT count(*), coalesce(sum(flagged), 0) FROM live"),
-                [],
+                bounds.params().as_slice(),
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
             .doing(|| "counting listings".into())?;
         Ok(Statistics {
             listings,
             flagged,
-            by_category: self.group_counts("category")?,
-            by_platform: self.group_counts("platform")?,
-            by_signal: self.signal_counts()?,
-            by_day: self.day_counts()?,
-            top_sellers: self.seller_counts(top_sellers)?,
+            by_category: self.group_counts("category", &bounds)?,
+            by_platform: self.group_counts("platform", &bounds)?,
+            by_signal: self.signal_counts(&bounds)?,
+            by_day: self.day_counts(&bounds)?,
+            top_sellers: self.seller_counts(top_sellers, &bounds)?,
         })
     }
 
-    fn group_counts(&self, column: &'static str) -> Result<Vec<GroupCount>, StoreError> {
+    /// Changes whenever the statistics may: a listing changed (new, seen, delisted, scored),
+    /// an assessment or a decision was added. Cheap (three lookups), for caching.
+    pub fn statistics_version(&self) -> Result<(i64, i64, i64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT seq FROM listing_changes WHERE id = 1),
+                        (SELECT coalesce(max(id), 0) FROM assessments),
+                        (SELECT coalesce(max(id), 0) FROM labels)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .doing(|| "reading the statistics' version".into())
+    }
+
+    fn group_counts(
+        &self,
+        column: &'static str,
+        bounds: &Bounds,
+    ) -> Result<Vec<GroupCount>, StoreError> {
         let doing = || format!("counting listings by {column}");
         let sql = format!(
             "WITH {LIVE} SELECT coalesce({column}, '(none)') AS k, count(*), sum(flagged)
@@ -104,7 +151,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql).doing(doing)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(bounds.params().as_slice(), |r| {
                 Ok(GroupCount {
                     key: r.get(0)?,
                     listings: r.get::<_, i64>(1)? as u64,
@@ -117,22 +164,19 @@ impl Store {
         Ok(rows)
     }
 
-    fn signal_counts(&self) -> Result<Vec<SignalCount>, StoreError> {
+    fn signal_counts(&self, bounds: &Bounds) -> Result<Vec<SignalCount>, StoreError> {
         let doing = || "counting flags by signal".to_string();
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT json_extract(f.value, '$.signal') AS s, count(DISTINCT a.listing_id)
-                 FROM assessments a JOIN listings l ON l.id = a.listing_id,
-                      json_each(a.flags_json) f
-                 WHERE l.delisted_at IS NULL
-                   AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = a.listing_id)
-                   AND s IS NOT NULL
-                 GROUP BY s ORDER BY count(DISTINCT a.listing_id) DESC, s",
-            )
-            .doing(doing)?;
+        let sql = format!(
+            "WITH {LIVE} SELECT json_extract(f.value, '$.signal') AS s, count(DISTINCT live.id)
+             FROM live JOIN assessments a ON a.listing_id = live.id
+                  AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = live.id),
+                  json_each(a.flags_json) f
+             WHERE s IS NOT NULL
+             GROUP BY s ORDER BY count(DISTINCT live.id) DESC, s"
+        );
+        let mut stmt = self.conn.prepare(&sql).doing(doing)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(bounds.params().as_slice(), |r| {
                 Ok(SignalCount {
                     signal: r.get(0)?,
                     flagged: r.get::<_, i64>(1)? as u64,
@@ -144,7 +188,7 @@ impl Store {
         Ok(rows)
     }
 
-    fn day_counts(&self) -> Result<Vec<DayCount>, StoreError> {
+    fn day_counts(&self, bounds: &Bounds) -> Result<Vec<DayCount>, StoreError> {
         let doing = || "counting listings and flags by day".to_string();
         // Timestamps are RFC 3339 UTC text (time.rs): the day is the first ten characters.
         let mut stmt = self
@@ -159,11 +203,14 @@ impl Store {
                      SELECT substr(decided_at, 1, 10), decision FROM labels)
                  SELECT day, sum(what = 'new'), sum(what = 'flagged'), sum(what = 'confirm'),
                         sum(what = 'dismiss')
-                 FROM events GROUP BY day ORDER BY day",
+                 FROM events
+                 WHERE (:since IS NULL OR day >= substr(:since, 1, 10))
+                   AND (:until IS NULL OR day <= substr(:until, 1, 10))
+                 GROUP BY day ORDER BY day",
             )
             .doing(doing)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(bounds.params().as_slice(), |r| {
                 Ok(DayCount {
                     day: r.get(0)?,
                     new_listings: r.get::<_, i64>(1)? as u64,
@@ -178,7 +225,7 @@ impl Store {
         Ok(rows)
     }
 
-    fn seller_counts(&self, top: usize) -> Result<Vec<SellerCount>, StoreError> {
+    fn seller_counts(&self, top: usize, bounds: &Bounds) -> Result<Vec<SellerCount>, StoreError> {
         let doing = || "counting flagged listings by seller".to_string();
         let sql = format!(
             "WITH {LIVE}, decided AS (
@@ -190,19 +237,27 @@ impl Store {
              FROM live LEFT JOIN decided ON decided.listing_id = live.id
              WHERE live.seller_name IS NOT NULL
              GROUP BY live.seller_name, p HAVING sum(live.flagged) > 0
-             ORDER BY sum(live.flagged) DESC, count(*) DESC, live.seller_name LIMIT ?1"
+             ORDER BY sum(live.flagged) DESC, count(*) DESC, live.seller_name LIMIT :top"
         );
         let mut stmt = self.conn.prepare(&sql).doing(doing)?;
         let rows = stmt
-            .query_map([top as i64], |r| {
-                Ok(SellerCount {
-                    seller: r.get(0)?,
-                    platform: r.get(1)?,
-                    listings: r.get::<_, i64>(2)? as u64,
-                    flagged: r.get::<_, i64>(3)? as u64,
-                    confirmed: r.get::<_, i64>(4)? as u64,
-                })
-            })
+            .query_map(
+                [
+                    bounds.params(),
+                    vec![(":top", &(top as i64) as &dyn rusqlite::ToSql)],
+                ]
+                .concat()
+                .as_slice(),
+                |r| {
+                    Ok(SellerCount {
+                        seller: r.get(0)?,
+                        platform: r.get(1)?,
+                        listings: r.get::<_, i64>(2)? as u64,
+                        flagged: r.get::<_, i64>(3)? as u64,
+                        confirmed: r.get::<_, i64>(4)? as u64,
+                    })
+                },
+            )
             .doing(doing)?
             .collect::<Result<Vec<_>, _>>()
             .doing(doing)?;

@@ -137,7 +137,7 @@ fn statistics_count_live_and_flagged_listings_exactly() {
     store
         .add_label(ids[1], Decision::Dismiss, None, "zhang", night(3))
         .unwrap();
-    let s = store.statistics(10).unwrap();
+    let s = store.statistics(Period::default(), 10).unwrap();
     assert_eq!((s.listings, s.flagged), (4, 3));
     let g = |key: &str, l: u64, f: u64| GroupCount {
         key: key.into(),
@@ -205,8 +205,32 @@ fn statistics_count_live_and_flagged_listings_exactly() {
     store
         .mark_delisted("https://b.example/item/4", night(3))
         .unwrap();
-    let s = store.statistics(1).unwrap();
+    let s = store.statistics(Period::default(), 1).unwrap();
     assert_eq!((s.listings, s.flagged), (3, 2));
     assert_eq!(s.top_sellers.len(), 1);
     assert_eq!(s.by_day[1].new_listings, 1);
+
+    // A period counts what was first seen in it, delisted since or not, and only its days.
+    let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+    let p = Period {
+        since: Some(day(22, 0)),
+        until: Some(day(23, 23)),
+    };
+    let s = store.statistics(p, 10).unwrap();
+    assert_eq!((s.listings, s.flagged), (1, 1), "listing 4 only");
+    assert_eq!(s.by_platform, vec![g("b.example", 1, 1)]);
+    assert_eq!(s.by_signal[0].signal, "price");
+    let days: Vec<&str> = s.by_day.iter().map(|d| d.day.as_str()).collect();
+    assert_eq!(days, ["2026-11-22", "2026-11-23"]);
+    let s = store
+        .statistics(
+            Period {
+                since: None,
+                until: Some(day(21, 23)),
+            },
+            10,
+        )
+        .unwrap();
+    assert_eq!((s.listings, s.flagged), (3, 2), "the first night's three");
+    assert_eq!(s.by_day.len(), 1);
 }
