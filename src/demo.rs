@@ -2,6 +2,7 @@
 //! marketplace. The demo runs the whole pipeline against it on loopback and prints a summary,
 //! including how the flags compare with the marketplace's ground truth.
 
+use crate::console;
 use crate::pipeline::{self, Ctx};
 use anyhow::{Context, Result};
 use qsword_crawler::Site;
@@ -18,6 +19,10 @@ pub struct DemoArgs {
     /// Catalogue products (each offered ~15 times across the shops).
     #[arg(long)]
     products: Option<usize>,
+    /// Then serve the web console on this address (until Ctrl-C), logged in as the demo
+    /// account printed at the end.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    serve: Option<std::net::SocketAddr>,
 }
 
 #[derive(clap::Args)]
@@ -174,7 +179,25 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!("  outbox  {}", ctx.outbox_dir().display());
     let d = ctx.data.display();
     println!("search it:\n  qsword --data {d} search 插座\n  qsword --data {d} search philips --sort risk");
-    Ok(())
+
+    // A console account for the demo's data only (a fresh password each run, never a fixed one).
+    let password = console::auth::random_token()[..20].to_string();
+    let mut store = ctx.open_store()?;
+    store.upsert_staff(
+        "demo",
+        qsword_store::Role::Admin,
+        &console::auth::hash_password(&password)?,
+        chrono::Utc::now(),
+    )?;
+    drop(store);
+    println!("the console (account demo, password {password}):");
+    match args.serve {
+        Some(addr) => console::serve(ctx, console::ServeArgs { addr }),
+        None => {
+            println!("  qsword --data {d} serve    # or: qsword demo --serve");
+            Ok(())
+        }
+    }
 }
 
 /// The demo owns its data directory: it starts clean each time, but never wipes a directory

@@ -443,3 +443,58 @@ fn extract_prints_the_listing_of_a_saved_gbk_page() {
     // Declared GBK, decoded as its superset GB18030 (what browsers do).
     assert_eq!(l["charset"]["encoding"], "gb18030");
 }
+
+/// The demo's last step is the console: `demo --serve` prints a fresh account for the demo's
+/// data and serves it; that account logs in and finds the crawled, scored listings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_ends_in_the_console() {
+    use std::io::{BufRead, BufReader};
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("demo-data");
+    let mut child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_qsword"))
+            .current_dir(tmp.path())
+            .args(["demo", "--data", data.to_str().unwrap(), "--products", "12"])
+            .args(["--serve", "127.0.0.1:0"])
+            .env("QSWORD_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (mut password, mut base) = (None, None);
+    let mut seen = String::new();
+    for line in BufReader::new(child.0.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.strip_prefix("the console (account demo, password ") {
+            password = Some(rest.trim_end_matches("):").to_string());
+        }
+        if let Some(at) = line.find("listening on ") {
+            base = Some(line[at + "listening on ".len()..].trim().to_string());
+            break;
+        }
+    }
+    let password = password.unwrap_or_else(|| panic!("no demo account printed:\n{seen}"));
+    let base = base.unwrap_or_else(|| panic!("the console did not start:\n{seen}"));
+    assert!(password.len() >= 16, "a real password: {password:?}");
+
+    let (session, _) = common::console::log_in_with(&base, "demo", &password).await;
+    let (status, page) = common::console::get(&base, "/search?sort=risk", &session).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("href=\"/listing/"),
+        "no listing on the console:\n{page}"
+    );
+    assert!(page.contains("class=\"badge risk-"), "no risk badge:\n{page}");
+    // The admin account made by the demo reaches the triage queue.
+    let (status, _) = common::console::get(&base, "/triage", &session).await;
+    assert_eq!(status, 200);
+}

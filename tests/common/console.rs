@@ -113,6 +113,11 @@ pub fn hidden_csrf(html: &str) -> String {
 
 /// Logs `name` in: the session cookie (`qsword_session=…`) and the session's CSRF token.
 pub async fn log_in(base: &str, name: &str) -> (String, String) {
+    log_in_with(base, name, PASSWORD).await
+}
+
+/// [`log_in`] with another password than the test accounts' (the demo's own account).
+pub async fn log_in_with(base: &str, name: &str, password: &str) -> (String, String) {
     let c = client();
     let form = c.get(format!("{base}/login")).send().await.unwrap();
     let (login_cookie, _) = set_cookie(&form, "qsword_login_csrf");
@@ -123,7 +128,7 @@ pub async fn log_in(base: &str, name: &str) -> (String, String) {
         .form(&[
             ("csrf", csrf.as_str()),
             ("name", name),
-            ("password", PASSWORD),
+            ("password", password),
             ("next", "/search"),
         ])
         .send()
