@@ -3,6 +3,7 @@
 //! (`crawl --frontier`), one coordinator (`ingest --until-done`) — compared with a
 //! single-process crawl of the same marketplace. `redis-server` must be installed (scripts/test
 //! installs Debian's); `QSWORD_SKIP_REDIS_TESTS=1` skips these tests, loudly.
+//! `QSWORD_KEEP_TEST_DIR=1` keeps each test's folder (stores, worker logs, the AOF) to look at.
 
 mod common;
 
@@ -152,14 +153,6 @@ fn single_crawl(running: &RunningMarket, root: &Path) -> Reference {
     }
 }
 
-/// The cluster's folder: the coordinator's config and store, one data folder per worker.
-fn cluster_dir(running: &RunningMarket, root: &Path) -> PathBuf {
-    let dir = root.join("cluster");
-    std::fs::create_dir_all(&dir).unwrap();
-    write_config(&dir, running);
-    dir
-}
-
 fn spawn(dir: &Path, name: &str, args: &[&str]) -> Child {
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
     Command::new(env!("CARGO_BIN_EXE_qsword"))
@@ -225,12 +218,7 @@ fn status(dir: &Path, redis: &str) -> serde_json::Value {
     serde_json::from_str(&out).unwrap()
 }
 
-/// The market's log of the cluster's run: page requests by "host path", and every request's
-/// arrival per host (robots.txt included).
-fn requests_since(running: &RunningMarket, start: usize) -> Vec<LoggedRequest> {
-    running.requests().split_off(start)
-}
-
+/// Page requests (robots.txt aside) by "host path", with their arrival times.
 fn fetch_counts(log: &[LoggedRequest]) -> HashMap<String, Vec<u64>> {
     let mut by_url: HashMap<String, Vec<u64>> = HashMap::new();
     for r in log.iter().filter(|r| r.path != "/robots.txt") {
@@ -274,56 +262,164 @@ fn assert_spacing(log: &[LoggedRequest]) {
     }
 }
 
-/// Same listings (URL and price) as the single-process crawl, each stored once with one version.
-fn assert_same_as_single(dir: &Path, reference: &Reference) {
-    let got = prices(dir);
-    let missing: Vec<_> = reference
-        .prices
-        .keys()
-        .filter(|u| !got.contains_key(*u))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} listings lost: {missing:?}",
-        missing.len()
-    );
-    assert_eq!(
-        got, reference.prices,
-        "stored listings differ from the single crawl"
-    );
-    let (listings, versions, _) = counts(dir);
-    assert_eq!(
-        versions, listings,
-        "a listing was stored twice (extra versions)"
-    );
+/// One test's cluster: Redis, the market, the single-process reference crawl, and a
+/// coordinator with three workers started on the cluster's folder (the coordinator's config
+/// and store; one data folder per worker).
+struct Cluster {
+    redis: Redis,
+    rt: tokio::runtime::Runtime,
+    running: Option<RunningMarket>,
+    reference: Reference,
+    dir: PathBuf,
+    url: String,
+    ingest: Option<Child>,
+    workers: Vec<Option<Child>>,
+    _tmp: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn start(test: &str) -> Option<Cluster> {
+        let tmp = tempfile::Builder::new()
+            .disable_cleanup(std::env::var_os("QSWORD_KEEP_TEST_DIR").is_some())
+            .tempdir()
+            .unwrap();
+        eprintln!("test folder {}", tmp.path().display());
+        let redis = Redis::start(test, &tmp.path().join("redis"))?;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let running = start_market(&rt);
+        let reference = single_crawl(&running, tmp.path());
+        let dir = tmp.path().join("cluster");
+        std::fs::create_dir_all(&dir).unwrap();
+        write_config(&dir, &running);
+        let url = redis.url();
+        let ingest = Some(coordinator(&dir, &url));
+        let workers = (0..3).map(|i| Some(worker(&dir, i, &url))).collect();
+        Some(Cluster {
+            redis,
+            rt,
+            running: Some(running),
+            reference,
+            dir,
+            url,
+            ingest,
+            workers,
+            _tmp: tmp,
+        })
+    }
+
+    fn market(&self) -> &RunningMarket {
+        self.running.as_ref().unwrap()
+    }
+
+    fn status(&self) -> serde_json::Value {
+        status(&self.dir, &self.url)
+    }
+
+    /// Polls `cluster status` until `found` picks something out of it.
+    fn wait_for<T>(&self, what: &str, found: impl Fn(&serde_json::Value) -> Option<T>) -> T {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.status();
+            if let Some(t) = found(&s) {
+                return t;
+            }
+            assert!(Instant::now() < until, "never {what}: {s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the workers still running, then the coordinator; their stdout.
+    fn finish(&mut self, limit: Duration) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, w) in self.workers.iter_mut().enumerate() {
+            if let Some(w) = w.take() {
+                out.push(finish(w, &self.dir, &format!("worker{i}"), limit));
+            }
+        }
+        let ingest = self.ingest.take().unwrap();
+        out.push(finish(ingest, &self.dir, "ingest", Duration::from_secs(30)));
+        out
+    }
+
+    /// Same listings (URL and price) as the single-process crawl, each stored once with one
+    /// version, and one fetch row per fetch of the single crawl.
+    fn assert_stored_once(&self) {
+        let got = prices(&self.dir);
+        let missing: Vec<_> = self
+            .reference
+            .prices
+            .keys()
+            .filter(|u| !got.contains_key(*u))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{} listings lost: {missing:?}",
+            missing.len()
+        );
+        assert_eq!(
+            got, self.reference.prices,
+            "stored listings differ from the single crawl"
+        );
+        let (listings, versions, fetches) = counts(&self.dir);
+        assert_eq!(
+            versions, listings,
+            "a listing was stored twice (extra versions)"
+        );
+        assert_eq!(
+            fetches, self.reference.fetches,
+            "fetch rows: cluster vs single crawl"
+        );
+    }
+
+    /// The market's log of the cluster's run.
+    fn log(&self) -> Vec<LoggedRequest> {
+        self.market().requests().split_off(self.reference.log_start)
+    }
+
+    /// Nothing is left queued, in flight, owned or waiting for the coordinator.
+    fn assert_drained(&self) {
+        let s = self.status();
+        assert_eq!(s["queued"], 0, "{s}");
+        assert_eq!(s["in_flight"], 0, "{s}");
+        assert_eq!(s["stream_length"], 0, "{s}");
+        assert_eq!(s["stream_pending"], 0, "{s}");
+        assert!(
+            s["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["owner"].is_null()),
+            "{s}"
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.workers.iter_mut().chain([&mut self.ingest]).flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if let Some(m) = self.running.take() {
+            self.rt.block_on(m.shutdown());
+        }
+    }
 }
 
 #[test]
 fn three_workers_and_a_coordinator_store_what_one_process_does() {
-    let tmp = tempfile::tempdir().unwrap();
-    let Some(redis) = Redis::start("three_workers_and_a_coordinator", &tmp.path().join("redis"))
-    else {
+    let Some(mut c) = Cluster::start("three_workers_and_a_coordinator") else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let running = start_market(&rt);
-    let reference = single_crawl(&running, tmp.path());
-    let dir = cluster_dir(&running, tmp.path());
-    let url = redis.url();
-    let ingest = coordinator(&dir, &url);
-    let workers: Vec<Child> = (0..3).map(|i| worker(&dir, i, &url)).collect();
-    for (i, w) in workers.into_iter().enumerate() {
-        let out = finish(w, &dir, &format!("worker{i}"), Duration::from_secs(90));
-        assert!(out.contains("visits committed"), "{out}");
-    }
-    let out = finish(ingest, &dir, "ingest", Duration::from_secs(30));
-    assert!(out.contains("ingested crawled"), "{out}");
-
-    assert_same_as_single(&dir, &reference);
-    // Every fetch of the single crawl, recorded once: nothing fetched twice, nothing lost.
-    let (_, _, fetches) = counts(&dir);
-    assert_eq!(fetches, reference.fetches, "fetch rows: cluster vs single");
-    let log = requests_since(&running, reference.log_start);
+    let out = c.finish(Duration::from_secs(90));
+    assert!(
+        out[..3].iter().all(|o| o.contains("visits committed")),
+        "{out:?}"
+    );
+    assert!(out[3].contains("ingested crawled"), "{out:?}");
+    c.assert_stored_once();
+    // Nothing fetched twice (robots.txt aside: each worker reads it for the hosts it gets).
+    let log = c.log();
     let twice: Vec<_> = fetch_counts(&log)
         .into_iter()
         .filter(|(_, at)| at.len() > 1)
@@ -331,91 +427,58 @@ fn three_workers_and_a_coordinator_store_what_one_process_does() {
         .collect();
     assert!(twice.is_empty(), "fetched more than once: {twice:?}");
     assert_spacing(&log);
-
-    // The cluster's own account: three workers, gone now, nothing left anywhere.
-    let s = status(&dir, &url);
+    c.assert_drained();
+    // The cluster's own account: three workers, gone now, who shared the work.
+    let s = c.status();
     let workers = s["workers"].as_array().unwrap();
     assert_eq!(workers.len(), 3, "{s}");
     assert!(workers.iter().all(|w| w["alive"] == false), "{s}");
-    assert_eq!(s["queued"], 0, "{s}");
-    assert_eq!(s["in_flight"], 0, "{s}");
-    assert_eq!(s["stream_length"], 0, "{s}");
-    let committed: u64 = workers
+    let committed: Vec<u64> = workers
         .iter()
         .map(|w| w["committed"].as_u64().unwrap())
-        .sum();
-    assert_eq!(committed, s["committed"].as_u64().unwrap());
+        .collect();
+    assert_eq!(
+        committed.iter().sum::<u64>(),
+        s["committed"].as_u64().unwrap()
+    );
     assert!(
-        workers
-            .iter()
-            .filter(|w| w["committed"].as_u64().unwrap() > 0)
-            .count()
-            >= 2,
+        committed.iter().filter(|n| **n > 0).count() >= 2,
         "the work was shared: {s}"
     );
-    rt.block_on(running.shutdown());
 }
 
 #[test]
 fn a_killed_workers_hosts_are_taken_over_after_its_lease_expires() {
-    let tmp = tempfile::tempdir().unwrap();
-    let Some(redis) = Redis::start(
-        "a_killed_workers_hosts_are_taken_over",
-        &tmp.path().join("redis"),
-    ) else {
+    let Some(mut c) = Cluster::start("a_killed_workers_hosts_are_taken_over") else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let running = start_market(&rt);
-    let reference = single_crawl(&running, tmp.path());
-    let dir = cluster_dir(&running, tmp.path());
-    let url = redis.url();
-    let ingest = coordinator(&dir, &url);
-    let mut workers: Vec<Option<Child>> = (0..3).map(|i| Some(worker(&dir, i, &url))).collect();
-
     // Kill -9 the first worker seen owning a host with some visits committed.
-    let until = Instant::now() + Duration::from_secs(30);
-    let (victim, owned) = loop {
-        let s = status(&dir, &url);
-        let found = s["workers"].as_array().unwrap().iter().find_map(|w| {
+    let (victim, owned) = c.wait_for("a worker owning a host", |s| {
+        s["workers"].as_array().unwrap().iter().find_map(|w| {
             let hosts = w["hosts_owned"].as_array().unwrap();
             (!hosts.is_empty() && w["committed"].as_u64().unwrap() >= 3)
                 .then(|| (w["pid"].as_u64().unwrap() as u32, hosts.len()))
-        });
-        if let Some(f) = found {
-            break f;
-        }
-        assert!(Instant::now() < until, "no worker ever owned a host: {s}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let i = workers
+        })
+    });
+    let i = c
+        .workers
         .iter()
-        .position(|w| w.as_ref().is_some_and(|c| c.id() == victim))
+        .position(|w| w.as_ref().is_some_and(|w| w.id() == victim))
         .expect("the owner is one of ours");
-    let mut killed = workers[i].take().unwrap();
+    let mut killed = c.workers[i].take().unwrap();
     killed.kill().unwrap(); // SIGKILL
     killed.wait().unwrap();
     // A request it sent just before dying may be logged a moment later.
     std::thread::sleep(Duration::from_millis(100));
-    let killed_at = running.requests().last().map_or(0, |r| r.at_us);
+    let killed_at = c.market().requests().last().map_or(0, |r| r.at_us);
+    c.finish(Duration::from_secs(90));
 
-    for (j, w) in workers.into_iter().enumerate() {
-        if let Some(w) = w {
-            finish(w, &dir, &format!("worker{j}"), Duration::from_secs(90));
-        }
-    }
-    finish(ingest, &dir, "ingest", Duration::from_secs(30));
-
-    // Nothing lost, nothing stored twice.
-    assert_same_as_single(&dir, &reference);
-    let (_, _, fetches) = counts(&dir);
-    assert_eq!(
-        fetches, reference.fetches,
-        "fetch rows: one per fetch of the single crawl"
-    );
+    // Nothing lost, nothing stored twice; its hosts were taken over and finished.
+    c.assert_stored_once();
+    c.assert_drained();
     // A URL is fetched twice only if the killed worker had it in flight: its first fetch came
     // before the kill, and there are at most lease_batch (16) such URLs per host it owned.
-    let log = requests_since(&running, reference.log_start);
+    let log = c.log();
     let twice: Vec<(String, Vec<u64>)> = fetch_counts(&log)
         .into_iter()
         .filter(|(_, at)| at.len() > 1)
@@ -433,61 +496,28 @@ fn a_killed_workers_hosts_are_taken_over_after_its_lease_expires() {
         twice.len()
     );
     assert_spacing(&log);
-    // The dead worker's hosts were taken over: nothing is left queued, in flight or owned.
-    let s = status(&dir, &url);
-    assert_eq!(s["queued"], 0, "{s}");
-    assert_eq!(s["in_flight"], 0, "{s}");
-    assert!(
-        s["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|h| h["owner"].is_null()),
-        "{s}"
-    );
-    rt.block_on(running.shutdown());
 }
 
 #[test]
 fn a_redis_restart_mid_crawl_loses_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let Some(mut redis) = Redis::start("a_redis_restart_mid_crawl", &tmp.path().join("redis"))
-    else {
+    let Some(mut c) = Cluster::start("a_redis_restart_mid_crawl") else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let running = start_market(&rt);
-    let reference = single_crawl(&running, tmp.path());
-    let dir = cluster_dir(&running, tmp.path());
-    let url = redis.url();
-    let ingest = coordinator(&dir, &url);
-    let workers: Vec<Child> = (0..3).map(|i| worker(&dir, i, &url)).collect();
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = status(&dir, &url);
-        if s["committed"].as_u64().unwrap() >= 20 {
-            break;
-        }
-        assert!(Instant::now() < until, "the crawl never got going: {s}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    redis.crash();
+    c.wait_for("20 visits committed", |s| {
+        (s["committed"].as_u64().unwrap() >= 20).then_some(())
+    });
+    c.redis.crash();
     std::thread::sleep(Duration::from_millis(1500));
-    redis.spawn();
-
-    for (i, w) in workers.into_iter().enumerate() {
-        finish(w, &dir, &format!("worker{i}"), Duration::from_secs(120));
-    }
-    finish(ingest, &dir, "ingest", Duration::from_secs(30));
-    assert_same_as_single(&dir, &reference);
-    let (_, _, fetches) = counts(&dir);
-    assert_eq!(
-        fetches, reference.fetches,
-        "fetch rows: one per fetch of the single crawl"
-    );
+    c.redis.spawn();
+    c.finish(Duration::from_secs(120));
+    // A visit whose host lease expired while Redis was down may be fetched again by the host's
+    // next owner (the first commit is then refused); it is stored once all the same.
+    c.assert_stored_once();
+    c.assert_drained();
+    assert_spacing(&c.log());
     // Workers said what happened and that they carried on.
     let logs: String = (0..3)
-        .map(|i| std::fs::read_to_string(dir.join(format!("worker{i}.log"))).unwrap())
+        .map(|i| std::fs::read_to_string(c.dir.join(format!("worker{i}.log"))).unwrap())
         .collect();
     assert!(
         logs.contains("Redis unreachable"),
@@ -497,10 +527,4 @@ fn a_redis_restart_mid_crawl_loses_nothing() {
         logs.contains("Redis is back"),
         "no recovery logged:\n{logs}"
     );
-    // A visit whose host lease expired while Redis was down may be fetched again by the host's
-    // next owner (its first commit refused); it is stored once all the same.
-    let s = status(&dir, &url);
-    assert_eq!(s["queued"], 0, "{s}");
-    assert_eq!(s["in_flight"], 0, "{s}");
-    rt.block_on(running.shutdown());
 }

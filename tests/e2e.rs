@@ -493,7 +493,10 @@ async fn the_demo_ends_in_the_console() {
         page.contains("href=\"/listing/"),
         "no listing on the console:\n{page}"
     );
-    assert!(page.contains("class=\"badge risk-"), "no risk badge:\n{page}");
+    assert!(
+        page.contains("class=\"badge risk-"),
+        "no risk badge:\n{page}"
+    );
     // The admin account made by the demo reaches the triage queue.
     let (status, _) = common::console::get(&base, "/triage", &session).await;
     assert_eq!(status, 200);

@@ -232,8 +232,14 @@ impl Shared {
         self.host_report(key, |h| h.robots_disallowed += n);
     }
 
-    /// Whether this process sees `url` for the first time (and remembers it).
+    /// Whether this process sees `url` for the first time (and remembers it). In a cluster
+    /// every URL goes to the shared frontier's seen-set: a visit whose commit is refused (its
+    /// host passed to another worker) takes its links with it, and a cache here would keep
+    /// this worker from ever pushing them again when it visits the page a second time.
     fn first_sight(&self, url: &Url) -> bool {
+        if self.slots.is_some() {
+            return true;
+        }
         self.known
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -242,6 +248,9 @@ impl Shared {
 
     /// Keeps the URLs not yet handed to the frontier by this process.
     fn unknown(&self, urls: &mut Vec<NewUrl>) {
+        if self.slots.is_some() {
+            return;
+        }
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         urls.retain(|u| known.insert(url_hash(&u.url)));
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use qsword_crawler::{Capture, FrontierError};
 
 use crate::link::Link;
-use crate::{Keys, RedisConfig};
+use crate::{Keys, RedisConfig, WorkerInfo};
 
 const GROUP: &str = "ingest";
 const CONSUMER: &str = "coordinator";
@@ -32,6 +32,8 @@ pub struct IngestStream {
     keys: Keys,
     /// Still reading entries delivered before a restart and never acknowledged.
     pending_first: bool,
+    /// Since when no worker has been alive and the stream empty.
+    quiet_since: Option<std::time::Instant>,
 }
 
 type Reply = Option<Vec<(String, Vec<(String, Vec<String>)>)>>;
@@ -60,6 +62,7 @@ impl IngestStream {
             link,
             keys,
             pending_first: true,
+            quiet_since: None,
         })
     }
 
@@ -67,18 +70,22 @@ impl IngestStream {
     /// then new ones, waiting up to `block` for some. A malformed entry is an error naming it.
     pub fn read(&mut self, max: usize, block: Duration) -> Result<Vec<IngestEntry>, FrontierError> {
         let stream = self.keys.stream();
-        let from = if self.pending_first { "0" } else { ">" };
+        let mut from = if self.pending_first { "0" } else { ">" };
+        // A retry reads the pending entries: if the first attempt's reply was lost, Redis has
+        // already marked its entries delivered, and `>` would never hand them out again.
         let reply: Reply = self.link.run("reading the ingest stream", |c| {
+            let this = from;
+            from = "0";
             let mut cmd = redis::cmd("XREADGROUP");
             cmd.arg("GROUP")
                 .arg(GROUP)
                 .arg(CONSUMER)
                 .arg("COUNT")
                 .arg(max);
-            if from == ">" {
+            if this == ">" {
                 cmd.arg("BLOCK").arg(block.as_millis() as u64);
             }
-            cmd.arg("STREAMS").arg(&stream).arg(from).query(c)
+            cmd.arg("STREAMS").arg(&stream).arg(this).query(c)
         })?;
         let entries: Vec<(String, Vec<String>)> = reply
             .into_iter()
@@ -136,16 +143,26 @@ impl IngestStream {
         })
     }
 
-    /// The crawl is over: some worker joined, none is alive, and the stream is empty.
+    /// The crawl is over: some worker joined, and for a whole lease time (the longest of the
+    /// workers') none has been alive and the stream has been empty. The wait matters: after a
+    /// Redis restart the heartbeats may have expired while their workers are still
+    /// reconnecting, and they beat again within a third of their lease time.
     pub fn crawl_over(&mut self) -> Result<bool, FrontierError> {
         let (workers, stream) = (self.keys.workers(), self.keys.stream());
-        let ids: Vec<String> = self.link.run("listing workers", |c| {
-            redis::cmd("HKEYS").arg(&workers).query(c)
-        })?;
-        if ids.is_empty() {
+        let known: std::collections::HashMap<String, String> =
+            self.link.run("listing workers", |c| {
+                redis::cmd("HGETALL").arg(&workers).query(c)
+            })?;
+        if known.is_empty() {
             return Ok(false);
         }
-        let alive: Vec<String> = ids.iter().map(|w| self.keys.alive(w)).collect();
+        let lease_ms = known
+            .values()
+            .filter_map(|i| serde_json::from_str::<WorkerInfo>(i).ok())
+            .map(|i| i.lease_ms)
+            .max()
+            .unwrap_or(crate::DEFAULT_LEASE_MS);
+        let alive: Vec<String> = known.keys().map(|w| self.keys.alive(w)).collect();
         let (live, len): (u64, u64) = self.link.run("checking live workers", |c| {
             redis::pipe()
                 .cmd("EXISTS")
@@ -154,6 +171,15 @@ impl IngestStream {
                 .arg(&stream)
                 .query(c)
         })?;
-        Ok(live == 0 && len == 0)
+        if len > 0 {
+            // Entries delivered and never acknowledged (a lost reply): read them again.
+            self.pending_first = true;
+        }
+        if live > 0 || len > 0 {
+            self.quiet_since = None;
+            return Ok(false);
+        }
+        let since = *self.quiet_since.get_or_insert_with(std::time::Instant::now);
+        Ok(since.elapsed() >= Duration::from_millis(lease_ms))
     }
 }

@@ -142,6 +142,10 @@ impl Keys {
     fn next(&self, host: &str) -> String {
         format!("{}:next:{host}", self.prefix)
     }
+    /// The delay (µs) the host's last exchange asked for.
+    fn delay(&self, host: &str) -> String {
+        format!("{}:delay:{host}", self.prefix)
+    }
     /// The ingest stream: one entry per committed visit, read by the coordinator.
     fn stream(&self) -> String {
         format!("{}:ingest", self.prefix)
@@ -286,28 +290,35 @@ end
 return 0
 "#;
 
-/// Reserves the host's next request slot. KEYS[1] next-allowed time (µs on Redis's clock);
-/// ARGV delay µs. Returns 0 (go now; the next slot is now + delay) or the µs to wait.
+/// Reserves the host's next request slot. KEYS[1] next-allowed time (µs on Redis's clock),
+/// KEYS[2] the delay the host's last exchange asked for; ARGV this worker's delay µs. Returns 0
+/// (go now; the next slot is now + the larger delay) or the µs to wait. The larger of the two
+/// delays counts: a worker that just took the host over has not read its robots.txt yet, and
+/// must not space its first request by less than the Crawl-delay the last owner knew.
 const RESERVE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local next = tonumber(redis.call('GET', KEYS[1]) or '0')
 if now < next then return next - now end
-local delay = tonumber(ARGV[1])
+local delay = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[2]) or '0'))
 redis.call('SET', KEYS[1], string.format('%.0f', now + delay), 'PX', math.floor(delay / 1000) + 60000)
 return 0
 "#;
 
-/// An exchange with the host ended: its next slot is no sooner than now + delay. KEYS[1]
-/// next-allowed time; ARGV delay µs.
+/// An exchange with the host ended: its next slot is no sooner than now + the larger of this
+/// worker's delay and the last one recorded, and this worker's delay is recorded (so the
+/// adaptive throttle can lower it again). KEYS[1] next-allowed time, KEYS[2] last delay;
+/// ARGV delay µs.
 const FINISHED: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local next = tonumber(redis.call('GET', KEYS[1]) or '0')
-local delay = tonumber(ARGV[1])
+local mine = tonumber(ARGV[1])
+local delay = math.max(mine, tonumber(redis.call('GET', KEYS[2]) or '0'))
 if now + delay > next then
   redis.call('SET', KEYS[1], string.format('%.0f', now + delay), 'PX', math.floor(delay / 1000) + 60000)
 end
+redis.call('SET', KEYS[2], string.format('%.0f', mine), 'PX', math.floor(mine / 1000) + 3600000)
 return 0
 "#;
 
@@ -356,6 +367,9 @@ pub struct WorkerInfo {
     pub started_ms: u64,
     /// Where its WARC files are, on its machine.
     pub warc_dir: String,
+    /// Its lease time: its heartbeat is renewed every third of it, and expires with it.
+    #[serde(default)]
+    pub lease_ms: u64,
 }
 
 pub(crate) fn unix_ms() -> u64 {
@@ -424,6 +438,7 @@ impl RedisFrontier {
             pid: std::process::id(),
             started_ms: unix_ms(),
             warc_dir: warc_dir.to_owned(),
+            lease_ms,
         };
         let info = serde_json::to_string(&info)?;
         link.run("registering the worker", |c| {
@@ -824,11 +839,12 @@ impl HostClock {
         delay: Duration,
     ) -> Result<Option<Duration>, FrontierError> {
         let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
-        let key = self.keys.next(host);
+        let (key, delay_key) = (self.keys.next(host), self.keys.delay(host));
         // Safe to repeat: a retry after a lost reply waits for the slot the first one took.
         let wait: u64 = link.run("reserving a request slot", |c| {
             self.reserve
                 .key(&key)
+                .key(&delay_key)
                 .arg(delay.as_micros() as u64)
                 .invoke(c)
         })?;
@@ -846,10 +862,11 @@ impl HostClock {
     /// An exchange with the host ended now: its next slot is at least `delay` from now.
     pub fn finished(&self, host: &str, delay: Duration) -> Result<(), FrontierError> {
         let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
-        let key = self.keys.next(host);
+        let (key, delay_key) = (self.keys.next(host), self.keys.delay(host));
         link.run("recording the end of an exchange", |c| {
             self.finished
                 .key(&key)
+                .key(&delay_key)
                 .arg(delay.as_micros() as u64)
                 .invoke::<i64>(c)
         })?;
@@ -889,6 +906,21 @@ pub fn memory_used(cfg: &RedisConfig) -> Result<(u64, u64), FrontierError> {
         .and_then(|v| v.trim().parse().ok())
         .ok_or("INFO memory has no used_memory line")?;
     Ok((used, set.unwrap_or(0)))
+}
+
+/// CPU seconds the Redis server has used (`INFO cpu`: user + system, its main thread included).
+pub fn cpu_used(cfg: &RedisConfig) -> Result<f64, FrontierError> {
+    let mut link = cfg.link()?;
+    let info: String = link.run("reading INFO cpu", |c| {
+        redis::cmd("INFO").arg("cpu").query(c)
+    })?;
+    let field = |name: &str| -> f64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(field("used_cpu_user:") + field("used_cpu_sys:"))
 }
 
 /// Deletes every key of this crawl (`PREFIX:*`), e.g. before the next night's one-pass crawl

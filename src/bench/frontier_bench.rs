@@ -12,7 +12,7 @@ use anyhow::{ensure, Context, Result};
 use qsword_crawler::{
     Answered, Frontier, HostSlots, Lease, NewUrl, PageOutcome, UrlKind, VisitState, WarcRef,
 };
-use qsword_frontier_redis::{memory_used, HostClock, RedisConfig, RedisFrontier};
+use qsword_frontier_redis::{cpu_used, memory_used, HostClock, RedisConfig, RedisFrontier};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -195,6 +195,7 @@ pub fn run(args: &FrontierArgs) -> Result<()> {
     let (mut lease_lat, mut commit_lat, mut clock_lat) = (Vec::new(), Vec::new(), Vec::new());
     let mut visited = 0;
     let mut host = 0;
+    let cpu_before = cpu_used(&rc).map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = Instant::now();
     while visited < args.visits.min(args.urls) {
         let key = format!("http://h{}.bench.example", host % args.hosts);
@@ -218,10 +219,17 @@ pub fn run(args: &FrontierArgs) -> Result<()> {
         }
     }
     let visit_time = started.elapsed();
+    let redis_cpu = cpu_used(&rc).map_err(|e| anyhow::anyhow!("{e}"))? - cpu_before;
     let (after_visits, _) = mem()?;
     println!(
         "visits     {:>9.0} pages/s through one client (lease + clock + commit)",
         per_s(visited, visit_time)
+    );
+    println!(
+        "  redis    {:.1} CPU s for {visited} visits = {:.0} µs per visit → one Redis core serves ~{:.0} visits/s from all workers",
+        redis_cpu,
+        redis_cpu * 1e6 / visited.max(1) as f64,
+        visited as f64 / redis_cpu.max(1e-9)
     );
     println!("  lease    {} (batches of 16)", percentiles_ms(lease_lat));
     println!(

@@ -52,3 +52,28 @@ fn amounts_are_stored_as_the_exact_decimal_text() {
         .unwrap();
     assert_eq!(version, "0.10");
 }
+
+#[test]
+fn a_fetch_recorded_once_is_not_recorded_again_but_a_later_one_is() {
+    // The cluster's coordinator may be handed one capture twice (a crash between its commit
+    // and the stream's acknowledgement): the second copy must add no row.
+    let mut store = Store::open_in_memory().unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 12, 4, 2, 0, 0).unwrap();
+    let mut f = FetchRow::new("https://shop.example/item/1", at);
+    f.status = Some(200);
+    f.warc = Some(WarcLocation {
+        file: "/srv/worker-a/warc/a.warc.gz".into(),
+        record_id: "<urn:uuid:1>".into(),
+        offset: 0,
+    });
+    assert!(store.write(|tx| tx.record_fetch_once(&f)).unwrap());
+    assert!(!store.write(|tx| tx.record_fetch_once(&f)).unwrap());
+    // An error without a WARC record, twice, is one row too; a later fetch is another.
+    let mut e = FetchRow::new("https://shop.example/item/1", at);
+    e.error = Some("connect refused".into());
+    assert!(store.write(|tx| tx.record_fetch_once(&e)).unwrap());
+    assert!(!store.write(|tx| tx.record_fetch_once(&e)).unwrap());
+    f.fetched_at = at + chrono::Duration::seconds(1);
+    assert!(store.write(|tx| tx.record_fetch_once(&f)).unwrap());
+    assert_eq!(store.counts().unwrap().fetches, 3);
+}
