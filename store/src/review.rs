@@ -221,12 +221,7 @@ impl Store {
         offset: usize,
     ) -> Result<(Vec<Unreviewed>, u64), StoreError> {
         let doing = || "reading the triage queue".to_string();
-        let (condition, mut values) = filter.sql();
-        let from = format!(
-            "FROM listings l INDEXED BY listings_flagged
-             WHERE l.flag_count > 0 AND l.delisted_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = l.id){condition}"
-        );
+        let (from, mut values) = filter.queue_sql();
         let total: i64 = self
             .conn
             .query_row(
@@ -285,6 +280,17 @@ pub struct QueueFilter {
 }
 
 impl QueueFilter {
+    /// The queue's `FROM … WHERE …` over `listings l`, and its parameters in order.
+    pub(crate) fn queue_sql(&self) -> (String, Vec<Value>) {
+        let (condition, values) = self.sql();
+        let from = format!(
+            "FROM listings l INDEXED BY listings_flagged
+             WHERE l.flag_count > 0 AND l.delisted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = l.id){condition}"
+        );
+        (from, values)
+    }
+
     /// ` AND …` conditions on `listings l`, and their parameters in order.
     fn sql(&self) -> (String, Vec<Value>) {
         let mut sql = String::new();
