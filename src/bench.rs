@@ -19,6 +19,9 @@
 //! - `bench console` — the web console's search page over 1 000 000 simulated listings under 8
 //!   concurrent logged-in clients on loopback: pages/s, server-side (`Server-Timing`) and
 //!   client-side latency percentiles per page kind, peak RSS.
+//! - `bench review` — the console's triage queue (`/triage`, `/api/triage`) and statistics
+//!   (`/stats`) over a store of 1 000 000 simulated listings, 14 % flagged: server-side
+//!   latency percentiles per page, and `/search` while a first statistics count runs.
 //! - `bench frontier` — the shared Redis frontier alone (issue 9): operations per second,
 //!   latency and Redis memory per URL.
 //! - `bench detect` — the detector alone at scale (1 000 000 simulated listings in one batch):
@@ -29,6 +32,7 @@ mod detect_bench;
 mod frontier_bench;
 mod index_bench;
 mod nightly_bench;
+mod review_bench;
 
 use crate::demo::crawl_market;
 use crate::pipeline::{self, Ctx};
@@ -67,6 +71,9 @@ enum BenchCommand {
     Nightly(nightly_bench::NightlyBenchArgs),
     /// The console's search page over a million listings, concurrent clients: latency, memory.
     Console(console_bench::ConsoleArgs),
+    /// The console's triage queue and statistics over a million-listing store: latency of
+    /// each page, and of search while statistics are being counted.
+    Review(review_bench::ReviewArgs),
     /// The detector alone: a million simulated listings scored in one batch, listings/s, memory.
     Detect(detect_bench::DetectArgs),
     /// The shared Redis frontier alone: push / lease / commit / clock per second, latency,
@@ -162,6 +169,7 @@ pub fn run(base: &Ctx, args: BenchArgs) -> Result<()> {
         BenchCommand::Index(a) => index_bench::run(&dir, ctx.cfg.index.memory_mb, &a),
         BenchCommand::Nightly(a) => nightly_bench::run(&ctx, &a),
         BenchCommand::Console(a) => console_bench::run(&dir, &ctx.cfg, &a),
+        BenchCommand::Review(a) => review_bench::run(&dir, &ctx.cfg, &a),
         BenchCommand::Frontier(a) => frontier_bench::run(&a),
         BenchCommand::Detect(a) => detect_bench::run(
             &qsword_detector::Detector::embedded(),

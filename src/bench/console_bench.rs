@@ -168,10 +168,13 @@ pub fn run(scratch: &ScratchDir, cfg: &crate::config::Config, args: &ConsoleArgs
     Ok(())
 }
 
-struct Sample {
+/// What only a search page holds (not the login form a lost session would redirect to).
+pub(super) const SEARCH_PAGE: &[u8] = b"<nav class=\"facets\">";
+
+pub(super) struct Sample {
     kind: usize,
-    client_ms: f64,
-    server_ms: f64,
+    pub(super) client_ms: f64,
+    pub(super) server_ms: f64,
 }
 
 /// One warm-up pass over the mix, then `requests` pages spread over `clients` tasks, each
@@ -183,7 +186,7 @@ async fn drive(mix: &[(&str, String)], token: &str, args: &ConsoleArgs) -> Resul
         .pool_max_idle_per_host(args.clients)
         .build()?;
     for k in 0..mix.len() {
-        fetch(&http, &cookie, mix, k).await?;
+        fetch(&http, &cookie, mix, k, SEARCH_PAGE).await?;
     }
     let mut tasks = Vec::new();
     for c in 0..args.clients {
@@ -194,7 +197,7 @@ async fn drive(mix: &[(&str, String)], token: &str, args: &ConsoleArgs) -> Resul
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(n);
             for i in 0..n {
-                out.push(fetch(&http, &cookie, &mix, (c + i) % mix.len()).await?);
+                out.push(fetch(&http, &cookie, &mix, (c + i) % mix.len(), SEARCH_PAGE).await?);
             }
             anyhow::Ok(out)
         }));
@@ -206,11 +209,14 @@ async fn drive(mix: &[(&str, String)], token: &str, args: &ConsoleArgs) -> Resul
     Ok(samples)
 }
 
-async fn fetch(
+/// GETs `mix[kind]` with the session cookie; fails unless it answers 2xx with a body holding
+/// `marker` (the page asked for, not a login form) and a `Server-Timing` header.
+pub(super) async fn fetch(
     http: &reqwest::Client,
     cookie: &str,
     mix: &[(&str, String)],
     kind: usize,
+    marker: &[u8],
 ) -> Result<Sample> {
     let url = &mix[kind].1;
     let t = Instant::now();
@@ -229,8 +235,6 @@ async fn fetch(
         .and_then(|v| v.parse::<f64>().ok());
     let body = response.bytes().await?;
     let client_ms = t.elapsed().as_secs_f64() * 1000.0;
-    // A search page, not the login form a lost session would redirect to.
-    let marker = b"<nav class=\"facets\">";
     if !status.is_success() || !body.windows(marker.len()).any(|w| w == marker) {
         bail!("GET {url}: answered {status}, {} bytes", body.len());
     }

@@ -41,8 +41,8 @@ pub(super) enum Source {
 /// What the bench knows of a listing beyond its fields: whether the market made it a fake
 /// (it gets a high risk, as the detector would give it) and whether it is delisted.
 pub(super) struct Known {
-    fake: bool,
-    delisted: bool,
+    pub(super) fake: bool,
+    pub(super) delisted: bool,
 }
 
 impl Source {
@@ -132,7 +132,7 @@ impl Source {
 }
 
 /// A deterministic pseudo-random fraction of `id` (risk and dates without an RNG to carry).
-fn unit(id: u64, salt: u64) -> f64 {
+pub(super) fn unit(id: u64, salt: u64) -> f64 {
     let mut x = id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
     x ^= x >> 31;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);

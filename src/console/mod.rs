@@ -66,6 +66,11 @@ struct App {
     groups: listing_extras::GroupCache,
     /// The last statistics counted, for the page's charts and tables (see `stats`).
     stats_cache: stats::Cache,
+    /// A second connection to the store for the statistics: counting takes seconds at a
+    /// million listings, and WAL lets it read beside `store`, so it must not hold `store`'s
+    /// lock and keep every other page waiting. `None` for an in-memory store (a second
+    /// connection would see another, empty database): the statistics then use `store`.
+    stats_store: Option<Mutex<Store>>,
 }
 
 type Shared = Arc<App>;
@@ -130,7 +135,18 @@ pub(crate) fn app_router(
     warc_dir: std::path::PathBuf,
     alerts: crate::config::AlertsConfig,
 ) -> Router {
+    let stats_store = (store.path() != std::path::Path::new(":memory:"))
+        .then(|| Store::open(store.path()))
+        .and_then(|opened| {
+            opened
+                .inspect_err(|e| {
+                    tracing::warn!("statistics will share the store's connection: {e}")
+                })
+                .ok()
+        })
+        .map(Mutex::new);
     router(Arc::new(App {
+        stats_store,
         store: Mutex::new(store),
         index,
         templates: templates(),

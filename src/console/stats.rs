@@ -79,7 +79,9 @@ fn statistics(app: &super::App, params: &PeriodParams) -> Result<Arc<Statistics>
     let period = params.period()?;
     let failed = |e: &dyn std::fmt::Display| internal("counting the statistics", e);
     let store = app
-        .store
+        .stats_store
+        .as_ref()
+        .unwrap_or(&app.store)
         .lock()
         .map_err(|_| failed(&"store lock poisoned"))?;
     let version = store.statistics_version().map_err(|e| failed(&e))?;

@@ -15,7 +15,7 @@ use super::{
     api_session, checked_post, internal, non_empty, page_session, render, require, Shared,
     PAGE_SIZE,
 };
-use crate::alerts::{routing::covers, AlertItem};
+use crate::alerts::{routing::queue_filter, AlertItem};
 use crate::config::{AlertsConfig, Investigator};
 use axum::extract::{Form, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -141,32 +141,57 @@ fn page_of(page: &Option<String>) -> usize {
         .unwrap_or(1)
 }
 
-/// The queue as this session sees it.
+/// One page of the queue as this session sees it.
 struct Queue {
     items: Vec<AlertItem>,
+    /// The whole (filtered) queue's length.
+    total: usize,
+    /// The page shown: the one asked for, or the last one when fewer remain.
+    page: usize,
     /// The investigator whose routing filtered it, if it was filtered.
     routed_for: Option<String>,
     /// Why it is not filtered although `all` was not asked for.
     unlinked: bool,
 }
 
+/// Page `page` of the queue (the last page when it is beyond the end, if `clamp`). Routing
+/// is a store query filter, so only one page of listings is read and decoded.
 // A refusal is the response itself, built at most once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
-fn queue(app: &super::App, session: &Session, all: bool) -> Result<Queue, Response> {
-    let unreviewed = match app.store.lock() {
-        Ok(store) => store.unreviewed_flagged(),
-        Err(_) => return Err(internal("reading the triage queue", "store lock poisoned")),
-    }
-    .map_err(|e| internal("reading the triage queue", e))?;
+fn queue(
+    app: &super::App,
+    session: &Session,
+    all: bool,
+    page: usize,
+    clamp: bool,
+) -> Result<Queue, Response> {
     let investigator = investigator_of(&app.alerts, &session.staff);
     let routing = investigator.filter(|_| !all);
+    let filter = routing
+        .map(|inv| queue_filter(inv, &app.alerts.platform_regions))
+        .unwrap_or_default();
+    let failed = |e: &dyn std::fmt::Display| internal("reading the triage queue", e);
+    let store = app
+        .store
+        .lock()
+        .map_err(|_| failed(&"store lock poisoned"))?;
+    let read = |page: usize| store.triage_queue(&filter, PAGE_SIZE, (page - 1) * PAGE_SIZE);
+    let (mut unreviewed, mut total) = read(page).map_err(|e| failed(&e))?;
+    let mut page = page;
+    let last = (total as usize).div_ceil(PAGE_SIZE).max(1);
+    if clamp && page > last {
+        page = last;
+        (unreviewed, total) = read(page).map_err(|e| failed(&e))?;
+    }
+    drop(store);
     let items = unreviewed
         .iter()
         .map(|u| AlertItem::of(&u.listing, &u.flags_json, &app.alerts.platform_regions))
-        .filter(|item| routing.is_none_or(|inv| covers(inv, item)))
         .collect();
     Ok(Queue {
         items,
+        total: total as usize,
+        page,
         routed_for: routing.map(|i| i.name.clone()),
         unlinked: investigator.is_none() && !all,
     })
@@ -183,18 +208,15 @@ pub(super) async fn triage_page(
         Err(refused) => return refused,
     };
     let all = non_empty(&params.all).is_some_and(|a| a != "0");
-    let q = match queue(&app, &session, all) {
+    let q = match queue(&app, &session, all, page_of(&params.page), true) {
         Ok(q) => q,
         Err(refused) => return refused,
     };
-    let total = q.items.len();
-    let page = page_of(&params.page).min(total.div_ceil(PAGE_SIZE).max(1));
+    let (total, page) = (q.total, q.page);
     let first = (page - 1) * PAGE_SIZE;
     let rows: Vec<minijinja::Value> = q
         .items
         .iter()
-        .skip(first)
-        .take(PAGE_SIZE)
         .map(|i| {
             context! {
                 id => i.listing_id,
@@ -245,23 +267,16 @@ pub(super) async fn api_triage(
         Err(refused) => return refused,
     };
     let all = non_empty(&params.all).is_some_and(|a| a != "0");
-    let q = match queue(&app, &session, all) {
+    let q = match queue(&app, &session, all, page_of(&params.page), false) {
         Ok(q) => q,
         Err(refused) => return refused,
     };
-    let page = page_of(&params.page);
-    let items: Vec<&AlertItem> = q
-        .items
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
     axum::Json(serde_json::json!({
-        "total": q.items.len(),
-        "page": page,
+        "total": q.total,
+        "page": q.page,
         "per_page": PAGE_SIZE,
         "routed_for": q.routed_for,
-        "items": items,
+        "items": q.items,
     }))
     .into_response()
 }

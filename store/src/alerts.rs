@@ -138,8 +138,10 @@ impl Transaction<'_> {
                 .doing(|| format!("saving the assessment of listing {id}"))?;
             self.conn()
                 .execute(
-                    "UPDATE listings SET risk = ?2 WHERE id = ?1",
-                    params![id.0, risk],
+                    // The same test of "flagged" as everywhere: a non-empty JSON array.
+                    "UPDATE listings SET risk = ?2, flag_count = json_array_length(?3)
+                     WHERE id = ?1",
+                    params![id.0, risk, flags_json],
                 )
                 .doing(|| format!("setting the risk of listing {id}"))?;
         }

@@ -56,7 +56,7 @@ pub use listings::{
     Change, ImportCounts, ListingCapture, ListingVersion, StoredListing, UpsertOutcome,
 };
 pub use outbox::DigestToQueue;
-pub use review::{AuditAction, AuditEntry, Note, Unreviewed};
+pub use review::{AuditAction, AuditEntry, Note, QueueFilter, Unreviewed};
 pub use runs::Run;
 pub use schema::{current_version as schema_version, MIGRATIONS};
 pub use staff::{Role, Session, Staff};

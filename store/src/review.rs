@@ -9,7 +9,9 @@ use crate::listings::{ListingRow, LISTING_COLUMNS};
 use crate::{time, Decision, ListingId, Store, StoreError, StoredListing};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
+use rusqlite::types::Value;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A note on a listing, written without a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,21 +208,45 @@ impl Store {
     /// The triage queue: live listings whose latest assessment has at least one flag and on
     /// which nobody has decided yet (a note is not a decision), riskiest first.
     pub fn unreviewed_flagged(&self) -> Result<Vec<Unreviewed>, StoreError> {
+        Ok(self.triage_queue(&QueueFilter::default(), usize::MAX, 0)?.0)
+    }
+
+    /// One page of the triage queue as `filter` selects it — `limit` listings from `offset`,
+    /// riskiest first — and how many listings the whole filtered queue holds. Only the page's
+    /// listings are read and decoded: the queue is a range of the `listings_flagged` index.
+    pub fn triage_queue(
+        &self,
+        filter: &QueueFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(Vec<Unreviewed>, u64), StoreError> {
         let doing = || "reading the triage queue".to_string();
-        // One query, listings included (the queue can hold a night's thousands of flags).
+        let (from, mut values) = filter.queue_sql();
+        let total: i64 = self
+            .conn
+            .query_row(
+                &format!("SELECT count(*) {from}"),
+                rusqlite::params_from_iter(&values),
+                |r| r.get(0),
+            )
+            .doing(doing)?;
+        let columns = LISTING_COLUMNS
+            .split(", ")
+            .map(|c| format!("l.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {LISTING_COLUMNS}, flags_json FROM (
-                 SELECT l.*, a.flags_json AS flags_json, a.risk AS queue_risk
-                 FROM assessments a JOIN listings l ON l.id = a.listing_id
-                 WHERE l.delisted_at IS NULL
-                   AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = a.listing_id)
-                   AND json_array_length(a.flags_json) > 0
-                   AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = a.listing_id))
-             ORDER BY queue_risk DESC, id"
+            "SELECT {columns}, (SELECT flags_json FROM assessments
+                                WHERE listing_id = l.id ORDER BY id DESC LIMIT 1)
+             {from} ORDER BY l.risk DESC, l.id LIMIT ? OFFSET ?"
         );
+        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
         let mut stmt = self.conn.prepare(&sql).doing(doing)?;
         let rows = stmt
-            .query_map([], |r| Ok((ListingRow::read(r)?, r.get::<_, String>(11)?)))
+            .query_map(rusqlite::params_from_iter(&values), |r| {
+                Ok((ListingRow::read(r)?, r.get::<_, String>(11)?))
+            })
             .doing(doing)?
             .collect::<Result<Vec<_>, _>>()
             .doing(doing)?;
@@ -231,6 +257,78 @@ impl Store {
                 flags_json,
             });
         }
-        Ok(out)
+        Ok((out, total as u64))
+    }
+}
+
+/// Which flagged listings a triage queue shows, in the store's terms: an investigator's
+/// alert routing (the console builds it from `[[alerts.investigators]]`; the routing module
+/// tests that it selects exactly what routing's `covers` does). An empty list selects every
+/// listing; names compare ignoring ASCII case, as routing does (SQLite's `NOCASE`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueFilter {
+    /// The listing's latest risk (none counts as 0) must reach this.
+    pub min_risk: f64,
+    pub categories: Vec<String>,
+    /// A listing without a platform has the platform `""`.
+    pub platforms: Vec<String>,
+    pub brands: Vec<String>,
+    /// The listing's region: its page's `extra.region` (a string), else its platform's.
+    pub regions: Vec<String>,
+    /// Platform → region, for listings whose page names no region (exact platform name).
+    pub platform_regions: BTreeMap<String, String>,
+}
+
+impl QueueFilter {
+    /// The queue's `FROM … WHERE …` over `listings l`, and its parameters in order.
+    pub(crate) fn queue_sql(&self) -> (String, Vec<Value>) {
+        let (condition, values) = self.sql();
+        let from = format!(
+            "FROM listings l INDEXED BY listings_flagged
+             WHERE l.flag_count > 0 AND l.delisted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM labels WHERE listing_id = l.id){condition}"
+        );
+        (from, values)
+    }
+
+    /// ` AND …` conditions on `listings l`, and their parameters in order.
+    fn sql(&self) -> (String, Vec<Value>) {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        if self.min_risk > 0.0 {
+            sql.push_str(" AND coalesce(l.risk, 0) >= ?");
+            values.push(Value::Real(self.min_risk));
+        }
+        let mut any_of = |expr: &str, list: &[String], values: &mut Vec<Value>| {
+            if list.is_empty() {
+                return;
+            }
+            let marks = vec!["?"; list.len()].join(", ");
+            sql.push_str(&format!(" AND ({expr}) COLLATE NOCASE IN ({marks})"));
+            values.extend(list.iter().map(|v| Value::Text(v.clone())));
+        };
+        any_of("l.category", &self.categories, &mut values);
+        any_of("coalesce(l.platform, '')", &self.platforms, &mut values);
+        any_of("l.brand", &self.brands, &mut values);
+        if !self.regions.is_empty() {
+            // The region lookup's own parameters come before the list's.
+            let mut by_platform = "NULL".to_string();
+            if !self.platform_regions.is_empty() {
+                by_platform = "CASE coalesce(l.platform, '')".into();
+                for (platform, region) in &self.platform_regions {
+                    by_platform.push_str(" WHEN ? THEN ?");
+                    values.push(Value::Text(platform.clone()));
+                    values.push(Value::Text(region.clone()));
+                }
+                by_platform.push_str(" END");
+            }
+            let region = format!(
+                "coalesce(CASE WHEN json_type(l.listing_json, '$.region') = 'text'
+                               THEN json_extract(l.listing_json, '$.region') END,
+                          {by_platform})"
+            );
+            any_of(&region, &self.regions, &mut values);
+        }
+        (sql, values)
     }
 }

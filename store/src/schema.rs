@@ -228,6 +228,20 @@ CREATE TABLE notes (
 CREATE INDEX notes_by_listing ON notes(listing_id, written_at);
 CREATE INDEX labels_by_time ON labels(decided_at);
 "#,
+    // 7: the triage queue and the statistics at a million listings (issue 8). `flag_count`
+    // is how many flags the listing's latest assessment carries (kept with `risk` by every
+    // assessment save), so "flagged" is a column, not a latest-assessment subquery per row;
+    // the partial index holds exactly the live flagged listings, riskiest first: the queue's
+    // order, so a page of the queue is a page of the index.
+    r#"
+ALTER TABLE listings ADD COLUMN flag_count INTEGER NOT NULL DEFAULT 0;
+UPDATE listings SET flag_count = coalesce((SELECT json_array_length(a.flags_json)
+    FROM assessments a WHERE a.listing_id = listings.id ORDER BY a.id DESC LIMIT 1), 0)
+    WHERE risk IS NOT NULL;
+CREATE INDEX listings_flagged ON listings(risk DESC, id)
+    WHERE flag_count > 0 AND delisted_at IS NULL;
+CREATE INDEX assessments_latest ON assessments(listing_id, id);
+"#,
 ];
 
 /// The schema version this binary writes.

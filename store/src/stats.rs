@@ -89,11 +89,10 @@ pub struct Period {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// The counted listings with a `flagged` column (1 when the latest assessment has a flag).
+/// The counted listings with a `flagged` column (1 when the latest assessment has a flag:
+/// `flag_count`, kept on the row by every assessment save, so no assessment is read).
 const LIVE: &str = "live AS (
-    SELECT l.id, l.category, l.platform, l.seller_name,
-           coalesce((SELECT json_array_length(a.flags_json) > 0 FROM assessments a
-                     WHERE a.listing_id = l.id ORDER BY a.id DESC LIMIT 1), 0) AS flagged
+    SELECT l.id, l.category, l.platform, l.seller_name, l.flag_count > 0 AS flagged
     FROM listings l
     WHERE CASE WHEN :since IS NULL AND :until IS NULL THEN l.delisted_at IS NULL
                ELSE (:since IS NULL OR l.first_seen >= :since)
@@ -168,7 +167,7 @@ impl Store {
         let doing = || "counting flags by signal".to_string();
         let sql = format!(
             "WITH {LIVE} SELECT json_extract(f.value, '$.signal') AS s, count(DISTINCT live.id)
-             FROM live JOIN assessments a ON a.listing_id = live.id
+             FROM live JOIN assessments a ON live.flagged AND a.listing_id = live.id
                   AND a.id = (SELECT max(id) FROM assessments WHERE listing_id = live.id),
                   json_each(a.flags_json) f
              WHERE s IS NOT NULL
