@@ -6,7 +6,7 @@
 //! Not for: reading or writing WARC files (the crawler's `evidence` module does that) or
 //! laying out the listing page (its template includes `listing_evidence.html`).
 
-use super::{internal, page_session, Shared};
+use super::{download, internal, page_session, Shared};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -214,23 +214,6 @@ pub(super) async fn frame(
         html,
     )
         .into_response()
-}
-
-/// A download: the bytes with their type and file name (`attachment`, so a browser saves
-/// rather than shows them).
-fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{file_name}\"");
-    let mut response = (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        bytes,
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
 }
 
 /// `GET /listing/{id}/evidence.warc.gz`: the response record and its request, the gzip

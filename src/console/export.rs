@@ -7,8 +7,8 @@ use super::{page_session, SearchParams, Shared};
 use crate::search::HitCsv;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use qsword_store::Role;
 
 /// Bytes of CSV gathered before a chunk goes out.
@@ -29,11 +29,8 @@ pub(super) async fn search_csv(
     }
     req.facets = false;
     req.offset = 0;
-    if let Err(e) = app.index.reload() {
-        tracing::warn!("reloading the index: {e}");
-    }
     // Fail before the first byte if the search itself cannot run (the status is still ours).
-    let export = match app.index.export(&req) {
+    let export = match super::fresh_index(&app).export(&req) {
         Ok(e) => e,
         Err(e) => return super::internal("the export", e),
     };
@@ -65,18 +62,11 @@ pub(super) async fn search_csv(
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"qsword-search.csv\"",
-            ),
-        ],
+    super::download(
+        "text/csv; charset=utf-8",
+        "qsword-search.csv",
         Body::from_stream(stream),
     )
-        .into_response()
 }
 
 /// The response body as a `Write`: bytes gather into chunks of [`CHUNK_BYTES`] that go to the

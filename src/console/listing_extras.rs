@@ -285,10 +285,7 @@ fn seller_context(app: &super::App, stored: &StoredListing) -> minijinja::Value 
         limit: MAX_RELATED + 1,
         ..Default::default()
     };
-    if let Err(e) = app.index.reload() {
-        tracing::warn!("reloading the index: {e}");
-    }
-    match app.index.search(&req) {
+    match super::fresh_index(app).search(&req) {
         Ok(results) => {
             let listings: Vec<minijinja::Value> = results
                 .hits

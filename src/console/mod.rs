@@ -669,11 +669,38 @@ impl SearchParams {
 // A refusal is the response itself, built at most once per request: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
 fn run_search(app: &App, req: &SearchRequest) -> Result<SearchResults, Response> {
-    // The nightly job commits in another process; pick its last commit up.
+    fresh_index(app)
+        .search(req)
+        .map_err(|e| internal("the search", e))
+}
+
+/// The index as of its last commit: the nightly job commits in another process, so every
+/// read of the index picks that commit up first.
+fn fresh_index(app: &App) -> &ListingIndex {
     if let Err(e) = app.index.reload() {
         tracing::warn!("reloading the index: {e}");
     }
-    app.index.search(req).map_err(|e| internal("the search", e))
+    &app.index
+}
+
+/// A download: the body with its type and file name (`attachment`, so a browser saves rather
+/// than shows it).
+fn download(
+    content_type: &'static str,
+    file_name: &str,
+    body: impl Into<axum::body::Body>,
+) -> Response {
+    let mut response = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body.into(),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }
 
 async fn search_page(

@@ -174,25 +174,18 @@ pub(super) async fn stats_file(
         Err(refused) => return refused,
     };
     let made = match ext {
-        "svg" => chart(&stats, table).map(|svg| ("image/svg+xml", svg, None)),
+        "svg" => chart(&stats, table)
+            .map(|svg| ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()),
         "csv" => table_csv(&stats, table).map(|csv| {
-            let name = format!("attachment; filename=\"qsword-stats-{table}.csv\"");
-            ("text/csv; charset=utf-8", csv, Some(name))
+            super::download(
+                "text/csv; charset=utf-8",
+                &format!("qsword-stats-{table}.csv"),
+                csv,
+            )
         }),
         _ => return not_found(),
     };
-    match made {
-        Ok((kind, body, disposition)) => {
-            let mut response = ([(header::CONTENT_TYPE, kind)], body).into_response();
-            if let Some(d) = disposition.and_then(|d| d.parse().ok()) {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_DISPOSITION, d);
-            }
-            response
-        }
-        Err(e) => internal(&format!("drawing /stats/{file}"), format!("{e:#}")),
-    }
+    made.unwrap_or_else(|e| internal(&format!("drawing /stats/{file}"), format!("{e:#}")))
 }
 
 /// One table as CSV (UTF-8 with a BOM for spreadsheets; crawled names made formula-safe).
