@@ -66,6 +66,7 @@ pub mod mark;
 pub mod model;
 pub mod outlier;
 pub mod price;
+pub mod real;
 pub mod seller;
 
 pub use assessment::{combine_risk, Assessment, Flag, Signal};

@@ -1,0 +1,31 @@
+//! The detector on the shared corpus's real data, without building the binary:
+//! `cargo run --release -p qsword-detector --example real_eval -- ../shared/corpus [WORST]`.
+//! Prints the center's figures on the public real bench (whole, then each site alone: a rule
+//! that needs the other site's listings shows there) and the false alarms on the real titles.
+
+use qsword_detector::real::{evaluate, evaluate_titles, RealBench, Titles};
+use qsword_detector::Detector;
+use std::path::PathBuf;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let corpus = PathBuf::from(args.next().unwrap_or_else(|| "../shared/corpus".into()));
+    let worst: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(20);
+    let detector = Detector::embedded();
+    let bench = RealBench::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
+    let t = std::time::Instant::now();
+    let (report, _) = evaluate(&detector, &bench);
+    println!(
+        "== real bench ({:.2} s)\n{report}",
+        t.elapsed().as_secs_f64()
+    );
+    for p in bench.platforms() {
+        let (r, _) = evaluate(&detector, &bench.only_platform(&p));
+        println!("== {p} alone\n{r}");
+    }
+    let titles = Titles::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "== zh titles\n{}",
+        evaluate_titles(&detector, &titles, 0.6, worst)
+    );
+}
