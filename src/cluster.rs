@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
 use qsword_frontier_redis::{ClusterStatus, HostClock, IngestStream, RedisConfig, RedisFrontier};
-use qsword_listing::catalogue::Catalogue;
 
 use crate::config::ClusterSection;
 use crate::frontier::record_capture;
@@ -121,7 +120,7 @@ pub fn ingest(ctx: &Ctx, rc: &RedisConfig, until_done: bool) -> Result<CrawlSumm
     let mut store = ctx.open_store()?;
     let mut stream = IngestStream::connect(rc)
         .map_err(|e| anyhow::anyhow!("the ingest stream at {}: {e}", rc.url))?;
-    let catalogue = Catalogue::embedded();
+    let catalogue = ctx.catalogue()?;
     let warc_dir = ctx.warc_dir();
     let mut summary = CrawlSummary::default();
     let progress = Progress::new("ingest");

@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use qsword_crawler::{CrawlerConfig, Site};
 use qsword_indexer::CurrencyRates;
+use qsword_listing::catalogue::Catalogue;
 use qsword_listing::{Currency, Decimal};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -131,12 +132,20 @@ impl IndexSection {
 pub struct DetectorSection {
     /// A listing whose risk reaches this becomes an alert.
     pub alert_min_risk: f64,
+    /// Folder of the catalogues (`brands.toml`, `categories.toml`, `marks.toml`, `cues.toml`),
+    /// relative to the config file; a file missing there is taken from the copy built in. Unset:
+    /// the built-in copies of `seeds/`.
+    pub seeds_dir: Option<PathBuf>,
+    /// `[detector.settings]`: thresholds, `flag_missing_marks`, `signal_weights`.
+    pub settings: qsword_detector::DetectorConfig,
 }
 
 impl Default for DetectorSection {
     fn default() -> Self {
         DetectorSection {
             alert_min_risk: 0.6,
+            seeds_dir: None,
+            settings: qsword_detector::DetectorConfig::default(),
         }
     }
 }
@@ -228,6 +237,10 @@ impl Config {
                 path.display()
             );
         }
+        self.detector
+            .settings
+            .check()
+            .map_err(|e| anyhow::anyhow!("{}: in [detector.settings], {e}", path.display()))?;
         self.index
             .rates()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -251,6 +264,39 @@ impl Config {
         crate::alerts::check_config(&self.alerts, path, text)?;
         self.nightly.check(path, text)?;
         Ok(())
+    }
+
+    /// The catalogues the detector and the crawler's categorisation use: each file of
+    /// `detector.seeds_dir` (relative to the config file) when it is there, else the copy built
+    /// in. A file that does not parse is an error naming the file and line.
+    pub fn catalogue(&self, config_path: Option<&Path>) -> Result<Catalogue> {
+        let Some(dir) = &self.detector.seeds_dir else {
+            return Ok(Catalogue::embedded());
+        };
+        let dir = match config_path.and_then(Path::parent) {
+            Some(base) if dir.is_relative() => base.join(dir),
+            _ => dir.clone(),
+        };
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "{}: key `detector.seeds_dir`: {} is not a folder (it should hold brands.toml, categories.toml, marks.toml, cues.toml)",
+                config_path.map_or("qsword.toml".into(), |p| p.display().to_string()),
+                dir.display()
+            );
+        }
+        let mut texts = Vec::new();
+        for (name, built_in) in qsword_listing::catalogue::EMBEDDED_SEEDS {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => texts.push((path.display().to_string(), text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    texts.push((format!("seeds/{name} (built in)"), built_in.to_string()))
+                }
+                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            }
+        }
+        let at = |i: usize| (texts[i].0.as_str(), texts[i].1.as_str());
+        Ok(Catalogue::from_toml_strs(at(0), at(1), at(2), at(3))?)
     }
 
     /// Loads every site file of the sites folder, sorted by file name.
@@ -337,5 +383,57 @@ mod tests {
             !cfg.crawler.allow_loopback,
             "loopback must be refused by default"
         );
+    }
+
+    #[test]
+    fn detector_settings_are_read_and_checked_by_key() {
+        let cfg = parse(
+            "[detector.settings]\nflag_missing_marks = false\n[detector.settings.signal_weights]\nseller = 0.5\n",
+        )
+        .unwrap();
+        assert!(!cfg.detector.settings.flag_missing_marks);
+        assert_eq!(cfg.detector.settings.signal_weights.seller, 0.5);
+        assert_eq!(cfg.detector.settings.signal_weights.price, 1.0);
+        let err = parse("[detector.settings]\nflag_missing_mark = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("flag_missing_mark"),
+            "{err}"
+        );
+        let err = parse("[detector.settings.signal_weights]\nmark = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`signal_weights.mark` is 2"), "{err}");
+    }
+
+    #[test]
+    fn seeds_are_read_from_the_folder_with_file_and_line_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg_path = dir.path().join("qsword.toml");
+        let cfg = parse("[detector]\nseeds_dir = \"seeds\"\n").unwrap();
+        let err = cfg.catalogue(Some(&cfg_path)).unwrap_err().to_string();
+        assert!(
+            err.contains("detector.seeds_dir") && err.contains("not a folder"),
+            "{err}"
+        );
+        std::fs::create_dir(dir.path().join("seeds")).unwrap();
+        // Only cues.toml overridden: the other three are the built-in copies.
+        std::fs::write(
+            dir.path().join("seeds/cues.toml"),
+            "[[cue]]\nword = \"假货\"\nweight = 0.7\n",
+        )
+        .unwrap();
+        let catalogue = cfg.catalogue(Some(&cfg_path)).unwrap();
+        assert_eq!(catalogue.cues.len(), 1);
+        assert_eq!(catalogue.cues[0].word, "假货");
+        assert_eq!(catalogue.brands, Catalogue::embedded().brands);
+        std::fs::write(
+            dir.path().join("seeds/cues.toml"),
+            "[[cue]]\nword = \"假货\"\nweight = 7\n",
+        )
+        .unwrap();
+        let err = cfg.catalogue(Some(&cfg_path)).unwrap_err().to_string();
+        assert!(err.contains("cues.toml:3"), "{err}");
     }
 }

@@ -29,6 +29,138 @@ pub struct EvaluateArgs {
     /// Catalogue products (each offered ~15 times).
     #[arg(long, default_value_t = 400, requires = "evaluate")]
     pub products: usize,
+    /// Measure on the real data of the shared corpus instead (its `detector/` bench and
+    /// `zh-titles/`): the center's metrics, each site alone, and the floors below.
+    #[arg(long, value_name = "CORPUS", requires = "evaluate")]
+    pub real: Option<std::path::PathBuf>,
+}
+
+/// Floors on the public real bench, enforced by `--real` (a landing may not fall below them),
+/// and the issues' targets, printed beside them.
+struct RealFloor {
+    name: &'static str,
+    floor: f64,
+    target: f64,
+    /// Higher is better (recall, AP) or lower (FPR, alarms).
+    higher: bool,
+}
+
+const REAL_FLOORS: &[RealFloor] = &[
+    RealFloor {
+        name: "AP",
+        floor: 0.40,
+        target: 0.85,
+        higher: true,
+    },
+    RealFloor {
+        name: "recall brand",
+        floor: 0.20,
+        target: 0.85,
+        higher: true,
+    },
+    RealFloor {
+        name: "recall cue",
+        floor: 0.55,
+        target: 0.90,
+        higher: true,
+    },
+    RealFloor {
+        name: "recall mark",
+        floor: 0.45,
+        target: 0.90,
+        higher: true,
+    },
+    RealFloor {
+        name: "recall price",
+        floor: 0.30,
+        target: 0.80,
+        higher: true,
+    },
+    RealFloor {
+        name: "recall hard",
+        floor: 0.0,
+        target: 0.60,
+        higher: true,
+    },
+    RealFloor {
+        name: "worst hard-negative FPR",
+        floor: 0.15,
+        target: 0.03,
+        higher: false,
+    },
+    RealFloor {
+        name: "zh titles at alert level",
+        floor: 0.08,
+        target: 0.01,
+        higher: false,
+    },
+];
+
+/// `detect --evaluate --real CORPUS`: the detector on real text written by others.
+pub fn run_real(detector: &Detector, alert_level: f64, corpus: &std::path::Path) -> Result<()> {
+    use qsword_detector::real::{evaluate, evaluate_titles, RealBench, Titles};
+    let bench = RealBench::load(corpus)?;
+    let started = std::time::Instant::now();
+    let (report, _) = evaluate(detector, &bench);
+    println!(
+        "real bench {} ({:.1} s)\n{report}",
+        corpus.join("detector").display(),
+        started.elapsed().as_secs_f64()
+    );
+    for platform in bench.platforms() {
+        let (alone, _) = evaluate(detector, &bench.only_platform(&platform));
+        println!("{platform} alone (nothing learnt from the other site)\n{alone}");
+    }
+    let titles = Titles::load(corpus)?;
+    let t = evaluate_titles(detector, &titles, alert_level, 20);
+    println!("{t}");
+
+    let kind = |k: &str| report.by_kind.get(k).map_or(0.0, |r| r.value());
+    let worst_fpr = report
+        .by_negative
+        .values()
+        .filter(|r| r.of >= 20)
+        .map(|r| r.value())
+        .fold(0.0, f64::max);
+    let value = |name: &str| match name {
+        "AP" => report.ap,
+        "recall brand" => kind("brand"),
+        "recall cue" => kind("cue"),
+        "recall mark" => kind("mark"),
+        "recall price" => kind("price"),
+        "recall hard" => kind("hard"),
+        "worst hard-negative FPR" => worst_fpr,
+        _ => t.alarms.value(),
+    };
+    let mut failures = Vec::new();
+    println!("floors (a landing may not fall below) and the issues' targets:");
+    for f in REAL_FLOORS {
+        let v = value(f.name);
+        let (ok, met) = if f.higher {
+            (v >= f.floor, v >= f.target)
+        } else {
+            (v <= f.floor, v <= f.target)
+        };
+        let cmp = if f.higher { ">=" } else { "<=" };
+        println!(
+            "  {:<28} {v:.3}   floor {cmp} {:.2} {}   target {cmp} {:.2} {}",
+            f.name,
+            f.floor,
+            if ok { "ok" } else { "BELOW FLOOR" },
+            f.target,
+            if met { "met" } else { "not yet" }
+        );
+        if !ok {
+            failures.push(f.name);
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "detector on real data below its floors: {}",
+            failures.join(", ")
+        );
+    }
+    Ok(())
 }
 
 pub fn run(detector: &Detector, threshold: f64, args: &EvaluateArgs) -> Result<()> {

@@ -31,7 +31,7 @@ pub struct StoreFrontier {
 
 impl StoreFrontier {
     /// `warc_dir`: where the crawl writes its WARC files (locations are stored relative to it).
-    pub fn new(store: Store, warc_dir: &Path) -> Result<Self, StoreError> {
+    pub fn new(store: Store, warc_dir: &Path, catalogue: Catalogue) -> Result<Self, StoreError> {
         let queued = store
             .frontier_queued_by_host()?
             .iter()
@@ -39,7 +39,7 @@ impl StoreFrontier {
             .sum();
         Ok(StoreFrontier {
             store,
-            catalogue: Catalogue::embedded(),
+            catalogue,
             summary: CrawlSummary::default(),
             progress: Progress::new("crawl"),
             queued,

@@ -55,11 +55,20 @@ pub fn label(
 /// file that cannot be read or does not fit this build is an error, not silently ignored),
 /// else the defaults.
 pub fn detector(ctx: &Ctx) -> Result<Detector> {
-    let detector = Detector::embedded();
+    let detector = base_detector(ctx)?;
     match load_weights(&model_path(ctx))? {
         Some(w) => Ok(detector.with_weights(w)),
         None => Ok(detector),
     }
+}
+
+/// The detector of the configuration (`[detector]`: `seeds_dir`, `settings`) without learnt
+/// weights.
+pub fn base_detector(ctx: &Ctx) -> Result<Detector> {
+    let catalogue = ctx.catalogue()?;
+    Detector::new(catalogue, ctx.cfg.detector.settings.clone()).map_err(|e| {
+        anyhow::anyhow!("{e} (in the seeds of key `detector.seeds_dir`, or the built-in copy)")
+    })
 }
 
 fn load_weights(path: &Path) -> Result<Option<LearntWeights>> {
@@ -90,7 +99,7 @@ pub fn train(ctx: &Ctx) -> Result<()> {
     let stored = store.listings()?;
     // Features come from the default weights' flags over the whole batch (groups need it).
     let (ids, listings): (Vec<_>, Vec<_>) = stored.into_iter().map(|s| (s.id, s.listing)).unzip();
-    let assessments = Detector::embedded().detect(&listings);
+    let assessments = base_detector(ctx)?.detect(&listings);
     let examples: Vec<_> = ids
         .iter()
         .zip(assessments)

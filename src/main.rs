@@ -275,10 +275,21 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Detect {
             evaluate: true,
+            eval: detect_eval::EvaluateArgs {
+                real: Some(corpus), ..
+            },
+            ..
+        } => detect_eval::run_real(
+            &learn::base_detector(&ctx)?,
+            ctx.cfg.detector.alert_min_risk,
+            &corpus,
+        ),
+        Command::Detect {
+            evaluate: true,
             eval,
             ..
         } => detect_eval::run(
-            &qsword_detector::Detector::embedded(),
+            &learn::base_detector(&ctx)?,
             ctx.cfg.detector.alert_min_risk,
             &eval,
         ),

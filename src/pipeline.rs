@@ -35,6 +35,10 @@ impl Ctx {
     pub fn outbox_dir(&self) -> PathBuf {
         self.data.join("outbox")
     }
+    /// The catalogues of `[detector] seeds_dir`, or the built-in ones.
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        self.cfg.catalogue(self.cfg_path.as_deref())
+    }
     pub fn open_store(&self) -> Result<Store> {
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("creating the data directory {}", self.data.display()))?;
@@ -185,7 +189,7 @@ pub fn crawl(
     })?;
     tracing::debug!(requeued, resume, "frontier ready");
     let run = store.begin_run("crawl", now)?;
-    let frontier = crate::frontier::StoreFrontier::new(store, &warc_dir)?;
+    let frontier = crate::frontier::StoreFrontier::new(store, &warc_dir, ctx.catalogue()?)?;
     let rt = tokio::runtime::Runtime::new()?;
     let started = std::time::Instant::now();
     let outcome = rt.block_on(qsword_crawler::crawl(

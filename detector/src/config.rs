@@ -33,6 +33,86 @@ pub struct DetectorConfig {
     pub unverified_rule_factor: f64,
     /// Latest plausible year in a certificate number when the listing has no `fetched_at`.
     pub current_year: i32,
+    /// Each signal's flag scores are multiplied by its weight (0–1) before they are combined
+    /// into the risk: the center turns a signal down (or off, with 0) without a rebuild.
+    pub signal_weights: SignalWeights,
+}
+
+/// Per-signal factors on flag scores (`[detector.settings.signal_weights]`); 1 keeps a score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalWeights {
+    pub price: f64,
+    pub brand: f64,
+    pub mark: f64,
+    pub cue: f64,
+    pub seller: f64,
+}
+
+impl Default for SignalWeights {
+    fn default() -> Self {
+        SignalWeights {
+            price: 1.0,
+            brand: 1.0,
+            mark: 1.0,
+            cue: 1.0,
+            seller: 1.0,
+        }
+    }
+}
+
+impl SignalWeights {
+    pub fn of(&self, signal: crate::Signal) -> f64 {
+        use crate::Signal::*;
+        match signal {
+            Price => self.price,
+            Brand => self.brand,
+            Mark => self.mark,
+            Cue => self.cue,
+            Seller => self.seller,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// The first setting out of its range, named by its key (in backquotes), with what
+    /// would be right.
+    pub fn check(&self) -> Result<(), String> {
+        let w = &self.signal_weights;
+        for (key, v) in [
+            ("price", w.price),
+            ("brand", w.brand),
+            ("mark", w.mark),
+            ("cue", w.cue),
+            ("seller", w.seller),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!(
+                    "`signal_weights.{key}` is {v}; it must be between 0 and 1"
+                ));
+            }
+        }
+        for (key, v) in [
+            ("min_discount", self.min_discount),
+            ("full_discount", self.full_discount),
+            ("official_store_damping", self.official_store_damping),
+            ("unverified_rule_factor", self.unverified_rule_factor),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("`{key}` is {v}; it must be between 0 and 1"));
+            }
+        }
+        if self.z_threshold <= 0.0 || self.tukey_k < 0.0 {
+            return Err("`z_threshold` must be > 0 and `tukey_k` >= 0".into());
+        }
+        if self.min_group_offers < 2 {
+            return Err(format!(
+                "min_group_offers is {}; a price needs at least 2 offers to compare with",
+                self.min_group_offers
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for DetectorConfig {
@@ -47,6 +127,7 @@ impl Default for DetectorConfig {
             flag_missing_marks: true,
             unverified_rule_factor: 0.6,
             current_year: chrono::Utc::now().year(),
+            signal_weights: SignalWeights::default(),
         }
     }
 }

@@ -70,7 +70,7 @@ pub mod real;
 pub mod seller;
 
 pub use assessment::{combine_risk, Assessment, Flag, Signal};
-pub use config::DetectorConfig;
+pub use config::{DetectorConfig, SignalWeights};
 pub use group::PriceGroup;
 pub use jsonl::DetectSummary;
 
@@ -291,7 +291,14 @@ impl Detector {
         listings
             .par_iter()
             .zip(flags)
-            .map(|(l, flags)| {
+            .map(|(l, mut flags)| {
+                for f in &mut flags {
+                    let w = self.cfg.signal_weights.of(f.signal);
+                    if w != 1.0 {
+                        f.score = assessment::round3(f.score * w);
+                    }
+                }
+                flags.retain(|f| f.score > 0.0);
                 let mut a = Assessment::from_flags(l.url.clone(), flags);
                 if let Some(w) = &self.weights {
                     if !a.flags.is_empty() {

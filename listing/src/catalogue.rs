@@ -155,6 +155,15 @@ const SEEDS_CATEGORIES: &str = include_str!("../../seeds/categories.toml");
 const SEEDS_MARKS: &str = include_str!("../../seeds/marks.toml");
 const SEEDS_CUES: &str = include_str!("../../seeds/cues.toml");
 
+/// The catalogue files as built in, in the argument order of [`Catalogue::from_toml_strs`]:
+/// (file name in `seeds/`, text). A seeds folder read at run time falls back on these.
+pub const EMBEDDED_SEEDS: [(&str, &str); 4] = [
+    ("brands.toml", SEEDS_BRANDS),
+    ("categories.toml", SEEDS_CATEGORIES),
+    ("marks.toml", SEEDS_MARKS),
+    ("cues.toml", SEEDS_CUES),
+];
+
 /// Words that announce a compatible part rather than the brand's own product. Matched on folded
 /// text, so full-width forms are covered.
 const COMPATIBLE_MARKERS: &[&str] = &[
