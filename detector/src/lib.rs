@@ -32,14 +32,19 @@
 //!
 //! ```
 //! use qsword_detector::{Detector, DetectorConfig, Signal};
-//! use qsword_listing::{catalogue::Catalogue, Listing, Price};
+//! use qsword_listing::{catalogue::Catalogue, Listing, Mark, Price};
 //!
 //! let detector = Detector::new(Catalogue::embedded(), DetectorConfig::default()).unwrap();
 //! let mut listings: Vec<Listing> = (0..15)
 //!     .map(|i| {
 //!         let mut l = Listing::new(format!("https://shop.example/{i}"), "飞利浦 空气炸锅 HD9252");
 //!         l.price = Some(Price::new(&format!("{}", 290 + i), "CNY").unwrap());
-//!         l.description = Some("3C认证 一级能效".into()); // CCC, which appliances need
+//!         l.description = Some("一级能效".into());
+//!         l.marks.push(Mark { // CCC, which appliances need
+//!             scheme: "CCC".into(),
+//!             number: Some("2021010701234567".into()),
+//!             source: Some("specs".into()),
+//!         });
 //!         l
 //!     })
 //!     .collect();
@@ -241,16 +246,19 @@ impl Detector {
             .par_iter()
             .map(|l| self.brands.variant_in(l))
             .collect();
+        let products = product_ids(listings);
+        let mark_peers = mark::mark_peers(&self.catalogue, listings, &products);
         let mut flags: Vec<Vec<Flag>> = listings
             .par_iter()
             .zip(&variants)
-            .map(|(listing, variant)| {
+            .zip(&mark_peers)
+            .map(|((listing, variant), peers)| {
                 let mut flags = Vec::new();
                 if let Some(v) = variant {
                     flags.push(self.brands.flag(&self.catalogue, v));
                 }
                 let category = self.catalogue.categorize(listing);
-                flags.extend(self.marks.flags(&self.cfg, category, listing));
+                flags.extend(self.marks.flags(&self.cfg, category, listing, peers));
                 flags.extend(cue::cue_flag(&self.catalogue, listing));
                 flags
             })
@@ -309,4 +317,30 @@ impl Detector {
             })
             .collect()
     }
+}
+
+/// Which listings are offers of the same product, for comparing their marks: the same model
+/// number (model, MPN) or GTIN. `None` for a listing that names neither.
+fn product_ids(listings: &[Listing]) -> Vec<Option<usize>> {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    listings
+        .iter()
+        .map(|l| {
+            let key = l
+                .gtin
+                .as_deref()
+                .filter(|g| g.len() >= 8 && g.bytes().all(|b| b.is_ascii_digit()))
+                .map(|g| format!("gtin:{g}"))
+                .or_else(|| {
+                    l.model
+                        .as_deref()
+                        .or(l.mpn.as_deref())
+                        .map(group::normalise_model)
+                        .filter(|m| m.len() >= 4 && m.bytes().any(|b| b.is_ascii_digit()))
+                        .map(|m| format!("model:{m}"))
+                })?;
+            let next = ids.len();
+            Some(*ids.entry(key).or_insert(next))
+        })
+        .collect()
 }

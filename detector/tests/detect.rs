@@ -235,6 +235,9 @@ fn a_required_ccc_mark_that_is_missing_or_malformed_is_flagged_and_nothing_where
     let with = |url: &str, title: &str, category: &str, number: Option<&str>| {
         let mut l = Listing::new(url, title);
         l.category = Some(category.into());
+        l.price = Some(Price::new("99.00", "CNY").unwrap());
+        // The page was read whole: absence from it says something.
+        l.description = Some("详见商品详情".into());
         if let Some(n) = number {
             l.marks.push(Mark {
                 scheme: "CCC".into(),
@@ -289,15 +292,53 @@ fn a_required_ccc_mark_that_is_missing_or_malformed_is_flagged_and_nothing_where
             "switches-sockets",
             None,
         ),
+        {
+            let mut l = with(
+                "title-only",
+                "远东电缆 BV2.5 铜芯电线 100米",
+                "wire-cable",
+                None,
+            );
+            l.description = None;
+            l
+        },
+        {
+            let mut l = with("usd", "Outdoor extension cable 50 ft", "wire-cable", None);
+            l.price = Some(Price::new("19.00", "USD").unwrap());
+            l
+        },
     ];
     let out = detector().detect(&listings);
     let mark = |i: usize| flags_of(&out[i], Signal::Mark);
     assert_eq!(mark(0).len(), 1);
     assert_eq!(
         mark(0)[0].reason,
-        "no CCC mark, but wire-cable (电线电缆) requires one"
+        "no CCC certificate shown, but wire-cable (电线电缆) requires one; absent from the page's text only (the mark may be in its images)"
     );
     assert_eq!(mark(0)[0].evidence["problem"], "missing");
+    assert!(
+        out[0].risk < 0.5,
+        "absence from the text alone stays below the alert level: {:?}",
+        out[0]
+    );
+    // A claim in words is weak evidence, not compliance: still flagged, more weakly.
+    assert_eq!(mark(8).len(), 1, "{:?}", out[8]);
+    assert!(mark(8)[0].score < mark(0)[0].score);
+    assert!(
+        mark(8)[0].reason.contains("claims \"3c认证\" in words"),
+        "{}",
+        mark(8)[0].reason
+    );
+    assert!(
+        out[9].flags.is_empty(),
+        "a listing known by its title alone is not missing a mark: {:?}",
+        out[9]
+    );
+    assert!(
+        out[10].flags.is_empty(),
+        "a cable priced in dollars, where no offer shows CCC, is not on the Chinese market: {:?}",
+        out[10]
+    );
     assert!(
         mark(1)[0].reason.contains("201901020112345 is malformed"),
         "{}",
@@ -324,7 +365,7 @@ fn a_required_ccc_mark_that_is_missing_or_malformed_is_flagged_and_nothing_where
         "{}",
         mark(4)[0].reason
     );
-    for i in [5, 6, 7, 8] {
+    for i in [5, 6, 7] {
         assert!(out[i].flags.is_empty(), "{}: {:?}", listings[i].url, out[i]);
     }
 }
@@ -334,6 +375,11 @@ fn cue_words_raise_a_flag() {
     let mut l = Listing::new("https://shop.example/lego", "高仿 乐高 积木 千年隼 1:1");
     l.category = Some("toys".into());
     l.description = Some("有3C认证".into());
+    l.marks.push(Mark {
+        scheme: "CCC".into(),
+        number: Some("2019012201123456".into()),
+        source: Some("specs".into()),
+    });
     let out = detector().detect(&[l]);
     let cue = flags_of(&out[0], Signal::Cue);
     assert_eq!(cue.len(), 1, "{:?}", out[0]);

@@ -376,7 +376,10 @@ impl Catalogue {
                 if best.is_some_and(|(_, l)| l >= len) {
                     continue;
                 }
-                if find_word(folded, &k).next().is_some() {
+                if find_word(folded, &k).any(|at| {
+                    !names_an_accessory(&folded[at + k.len()..])
+                        && !follows_compatibility_marker(folded, at)
+                }) {
                     best = Some((c, len));
                 }
             }
@@ -473,6 +476,72 @@ fn fold_cow(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// Head nouns that, right after a product word, make the thing an accessory of the product
+/// (手机壳 is a phone case, "TV stand" a stand): Chinese compounds are head-final, and English
+/// product words used as modifiers are followed by the head. Accessories are not the product
+/// and need none of its marks.
+const ACCESSORY_HEADS: &[&str] = &[
+    "壳",
+    "膜",
+    "套",
+    "包",
+    "袋",
+    "支架",
+    "架",
+    "座",
+    "贴",
+    "绳",
+    "链",
+    "挂",
+    "柜",
+    "罩",
+    "配件",
+    "墨盒",
+    "硒鼓",
+    "色带",
+    "墨水",
+    "纸",
+    "遥控器",
+    "case",
+    "cases",
+    "cover",
+    "covers",
+    "bag",
+    "bags",
+    "holder",
+    "mount",
+    "mounts",
+    "stand",
+    "stands",
+    "strap",
+    "skin",
+    "skins",
+    "sleeve",
+    "screen protector",
+    "protector",
+    "cabinet",
+    "ink",
+    "toner",
+    "cartridge",
+    "remote",
+    "accessory",
+    "accessories",
+    "decal",
+    "sticker",
+];
+
+/// Whether the text right after a product word (folded, at most two spaces between) starts
+/// with an accessory head noun.
+fn names_an_accessory(after: &str) -> bool {
+    let after = after.trim_start_matches([' ', '-']);
+    if after.starts_with("包邮") {
+        return false; // "free shipping", not a bag
+    }
+    ACCESSORY_HEADS
+        .iter()
+        .any(|h| find_word(after, h).next() == Some(0))
 }
 
 /// Whether a word of Latin letters or digits is cut: an ASCII alphanumeric on either side.
