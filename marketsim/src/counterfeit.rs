@@ -6,15 +6,33 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-/// Words that give a fake away to buyers (and to the detector).
-pub const CUE_WORDS: &[&str] = &["高仿", "原单", "1:1", "replica", "A货"];
+/// Words that give a fake away to buyers (and to the detector), some written to slip past
+/// plain word filters (spaced, a digit for a letter, split by a space).
+pub const CUE_WORDS: &[&str] = &[
+    "高仿",
+    "原单",
+    "1:1",
+    "replica",
+    "A货",
+    "高 仿",
+    "一比一",
+    "r e p l i c a",
+    "rep1ica",
+    "super copy",
+];
 
 /// A look-alike of `brand`, either hand-picked (near-form characters 公牛→公午, near-homophones,
-/// typos) or derived from the English name (full-width letters, `O`→`0`, `m`→`rn`, `I`→`l`).
+/// typos) or derived from the names by the families real counterfeiters use: full-width
+/// letters, `O`→`0`, `m`→`rn`, `I`→`l`, a Cyrillic letter for a Latin one, an invisible
+/// character inside the name, a hyphen, two neighbours swapped, a letter doubled, a digit for
+/// a letter. The derived families are there so that the simulator does not reward a detector
+/// for knowing its hand-picked pairs.
 pub fn lookalike_brand(brand: &Brand, rng: &mut ChaCha8Rng) -> String {
     let mut options: Vec<String> = brand.zh_lookalikes.iter().map(|s| s.to_string()).collect();
     options.extend(brand.en_lookalikes.iter().map(|s| s.to_string()));
     options.push(full_width(brand.en));
+    options.extend(derived_lookalikes(brand.en));
+    options.push(with_invisible(brand.zh));
     for derived in [
         swap_first(brand.en, &[('O', "0"), ('o', "0")]),
         swap_first(brand.en, &[('m', "rn")]),
@@ -29,6 +47,73 @@ pub fn lookalike_brand(brand: &Brand, rng: &mut ChaCha8Rng) -> String {
         .choose(rng)
         .expect("every protected brand has look-alikes")
         .clone()
+}
+
+/// Look-alikes derived from a Latin name by families the hand-picked lists do not use.
+fn derived_lookalikes(en: &str) -> Vec<String> {
+    let chars: Vec<char> = en.chars().collect();
+    let mut out: Vec<String> = [
+        // Cyrillic letters that look Latin.
+        swap_first(
+            en,
+            &[
+                ('o', "о"),
+                ('a', "а"),
+                ('e', "е"),
+                ('c', "с"),
+                ('p', "р"),
+                ('O', "О"),
+                ('A', "А"),
+                ('E', "Е"),
+                ('C', "С"),
+                ('S', "Ѕ"),
+                ('H', "Н"),
+                ('K', "К"),
+                ('M', "М"),
+                ('T', "Т"),
+            ],
+        ),
+        // A digit for a letter.
+        swap_first(
+            en,
+            &[('e', "3"), ('a', "4"), ('s', "5"), ('E', "3"), ('S', "5")],
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    out.push(with_invisible(en));
+    if chars.len() >= 4 && chars.iter().all(|c| c.is_ascii_alphabetic()) {
+        let mid = chars.len() / 2;
+        // Hyphenated: So-ny.
+        out.push(format!(
+            "{}-{}",
+            chars[..mid].iter().collect::<String>(),
+            chars[mid..].iter().collect::<String>()
+        ));
+    }
+    if chars.len() >= 5 && chars.iter().all(|c| c.is_ascii_alphabetic()) {
+        // Two neighbours in the middle swapped, a letter doubled.
+        let mut swapped = chars.clone();
+        swapped.swap(2, 3);
+        if swapped != chars {
+            out.push(swapped.into_iter().collect());
+        }
+        let mut doubled = chars.clone();
+        doubled.insert(2, chars[2]);
+        out.push(doubled.into_iter().collect());
+    }
+    out
+}
+
+/// The name with a zero-width joiner after its first character: it reads the same and
+/// dodges exact-match filters.
+fn with_invisible(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => format!("{first}\u{200D}{}", chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// `BULL` → `ＢＵＬＬ`: ASCII letters and digits to their full-width forms.
