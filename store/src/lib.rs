@@ -35,6 +35,7 @@ mod error;
 mod fetches;
 mod frontier;
 mod labels;
+mod lexicon;
 mod listings;
 mod outbox;
 mod review;
@@ -52,6 +53,7 @@ pub use error::StoreError;
 pub use fetches::{FetchRow, Validators};
 pub use frontier::{DiscoveredUrl, FrontierState, FrontierUrl, UrlKind, Visit};
 pub use labels::{Decision, Label};
+pub use lexicon::{StoredLexicon, KEPT_LEXICONS};
 pub use listings::{
     Change, ImportCounts, ListingCapture, ListingVersion, StoredListing, UpsertOutcome,
 };

@@ -242,6 +242,18 @@ CREATE INDEX listings_flagged ON listings(risk DESC, id)
     WHERE flag_count > 0 AND delisted_at IS NULL;
 CREATE INDEX assessments_latest ON assessments(listing_id, id);
 "#,
+    // 8: the brand lexicon the detector learns from each night's listings (issue 17): which
+    // brands the market shows, by how many sellers and platforms, and the imitations seen of
+    // each. The store keeps it as the detector wrote it (a JSON document), one row a run,
+    // so `qsword brands` shows the latest and the night before can be compared.
+    r#"
+CREATE TABLE brand_lexicons (
+    id INTEGER PRIMARY KEY,
+    learnt_at TEXT NOT NULL,
+    listings INTEGER NOT NULL,
+    lexicon_json TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this binary writes.
