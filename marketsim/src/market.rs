@@ -184,14 +184,22 @@ pub(crate) struct SellerSpec {
     pub kind: SellerKind,
 }
 
-/// A shop's sellers: one official store and two dealers per brand, and ordinary sellers.
+/// A shop's sellers: one official store and two dealers per brand, ordinary sellers, and a
+/// few counterfeit shops that look ordinary. Real fakes cluster around a few sellers who sell
+/// little else (the real bench's fakes come from such sellers), so most fakes here do too.
 #[derive(Debug, Clone)]
 pub(crate) struct ShopSellers {
     pub all: Vec<SellerSpec>,
     official: HashMap<&'static str, usize>,
     authorised: HashMap<&'static str, [usize; 2]>,
     ordinary: Vec<usize>,
+    counterfeit: Vec<usize>,
 }
+
+/// Counterfeit shops per simulated shop, and the share of fakes they sell (the rest come from
+/// ordinary sellers, one bad batch each).
+const COUNTERFEIT_SELLERS: usize = 3;
+const FAKES_FROM_COUNTERFEIT_SELLERS: f64 = 0.8;
 
 /// A catalogue product: a template, possibly with a derived model number and price.
 #[derive(Debug, Clone)]
@@ -617,7 +625,11 @@ impl Market {
                 offer.description = Description::Compatible(maker);
             }
             Role::Fake => {
-                offer.seller = pick_ordinary(rng);
+                offer.seller = if rng.gen_bool(FAKES_FROM_COUNTERFEIT_SELLERS) {
+                    *sellers.counterfeit.choose(rng).expect("non-empty")
+                } else {
+                    pick_ordinary(rng)
+                };
                 offer.imitates = Some(brand.en);
                 offer.gtin = None;
                 let mark_rule = product.category.mark;
@@ -878,15 +890,21 @@ fn make_sellers(rng: &mut ChaCha8Rng) -> ShopSellers {
         authorised.insert(b.en, [a, b2]);
     }
     let mut ordinary = Vec::new();
+    let mut counterfeit = Vec::new();
     let mut names = std::collections::BTreeSet::new();
-    while ordinary.len() < 16 {
+    while ordinary.len() + counterfeit.len() < 16 + COUNTERFEIT_SELLERS {
         let name = format!(
             "{}{}",
             SELLER_PREFIXES.choose(rng).expect("non-empty"),
             SELLER_SUFFIXES.choose(rng).expect("non-empty")
         );
         if names.insert(name.clone()) {
-            ordinary.push(push(name, SellerKind::Ordinary, rng));
+            let seller = push(name, SellerKind::Ordinary, rng);
+            if ordinary.len() < 16 {
+                ordinary.push(seller);
+            } else {
+                counterfeit.push(seller);
+            }
         }
     }
     ShopSellers {
@@ -894,6 +912,7 @@ fn make_sellers(rng: &mut ChaCha8Rng) -> ShopSellers {
         official,
         authorised,
         ordinary,
+        counterfeit,
     }
 }
 
