@@ -583,7 +583,7 @@ mod tests {
     #[test]
     fn look_alike_names_are_caught() {
         assert_eq!(imitates("公午 插座 五孔").as_deref(), Some("公午→bull"));
-        assert_eq!(imitates("正秦 断路器").as_deref(), Some("正秦→chint"));
+        assert_eq!(imitates("止泰 断路器").as_deref(), Some("止泰→chint"));
         assert_eq!(imitates("美帝 电饭煲").as_deref(), Some("美帝→midea"));
         assert_eq!(imitates("雷碧 汽水").as_deref(), Some("雷碧→sprite"));
         assert_eq!(imitates("耐可 运动鞋").as_deref(), Some("耐可→nike"));
