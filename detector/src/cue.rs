@@ -1,15 +1,56 @@
 //! The cue signal: words that sellers of fakes use to reach buyers who want fakes (高仿, 原单,
-//! 1:1, A货, replica, …), from `seeds/cues.toml`. A negated cue ("拒绝高仿", "not a replica")
-//! is a genuine seller's boast and is ignored.
+//! 1:1, A货, replica, mirror copy, AAA quality, …), from `seeds/cues.toml`, with their weights.
+//!
+//! What it catches beyond the plain word: obfuscated spellings — letters spaced or punctuated
+//! (r.e.p.l.i.c.a, r e p l i c a), digits and symbols for letters (rep1ica, repl!ca, r3plica),
+//! look-alike Cyrillic/Greek letters, full-width letters, zero-width characters inside a word,
+//! one letter off in a long word (replika), Chinese cues split by spaces or symbols (高 仿,
+//! 高*仿).
+//!
+//! What it leaves alone, by principle rather than by listing phrases of any one shop:
+//! - a negated cue ("拒绝高仿", "not a replica", "anti-counterfeit"): a genuine seller's boast;
+//! - a cue after a compatibility marker ("for", "适用于", "兼容"): it describes what an
+//!   accessory fits;
+//! - "fake"/"imitation"/"faux" qualifying a material or a prop (fake fur, imitation leather,
+//!   fake plants): a description of the goods, not of their origin;
+//! - A货 (B货, C货) in a jade listing: the trade grades of jadeite (A = untreated);
+//! - battery sizes (AAA batteries), office copying (copy paper, print/copy/scan) and display
+//!   or scale ratios (1:1 pixel mapping, 1:1 scale): everyday uses of cue-like words;
+//! - a Chinese cue whose edge character belongs to a common word running on past it (高仿真
+//!   is 高 + 仿真 "lifelike"), read with jieba's dictionary;
+//! - every cue when the seller is the official store of the listing's own brand: a brand's
+//!   store sells its own product lines ("Replica Jersey"), not fakes of itself.
+//!
+//! Not for: judging whether a listing *without* such words is fake (the other signals do).
 
 use crate::assessment::{Flag, Signal};
-use qsword_listing::catalogue::{find_word, fold, Catalogue};
+use crate::hanzi::is_common_word;
+use qsword_listing::catalogue::{find_word, fold, follows_compatibility_marker, Catalogue};
+use qsword_listing::text::is_han;
 use qsword_listing::Listing;
 use serde_json::json;
 
 /// Words that, just before a cue, negate it.
 const NEGATIONS: &[&str] = &[
-    "非", "不是", "拒绝", "杜绝", "谢绝", "严禁", "绝非", "no", "not", "non", "never", "anti",
+    "非",
+    "不是",
+    "拒绝",
+    "杜绝",
+    "谢绝",
+    "严禁",
+    "绝非",
+    "无",
+    "防",
+    "打击",
+    "no",
+    "not",
+    "non",
+    "never",
+    "anti",
+    "beware of",
+    "avoid",
+    "against",
+    "zero",
 ];
 
 /// How many characters before a cue a negation still applies ("拒绝 一切高仿").
@@ -18,10 +59,121 @@ const NEGATION_REACH: usize = 4;
 /// A description-only cue counts less than one in the title: descriptions quote policies.
 const DESCRIPTION_FACTOR: f64 = 0.8;
 
+/// Cue words that qualify what follows them and, before a material or a prop, describe it.
+const QUALIFIERS: &[&str] = &["fake", "imitation", "faux", "counterfeit"];
+
+/// Materials and props that are made "fake" on purpose.
+const MATERIALS: &[&str] = &[
+    "fur",
+    "leather",
+    "suede",
+    "silk",
+    "wool",
+    "cashmere",
+    "pearl",
+    "pearls",
+    "diamond",
+    "diamonds",
+    "gem",
+    "gems",
+    "gemstone",
+    "stone",
+    "marble",
+    "granite",
+    "wood",
+    "bamboo",
+    "rattan",
+    "grass",
+    "plant",
+    "plants",
+    "flower",
+    "flowers",
+    "tree",
+    "trees",
+    "succulent",
+    "succulents",
+    "snow",
+    "tan",
+    "eyelashes",
+    "lashes",
+    "nails",
+    "moustache",
+    "mustache",
+    "beard",
+    "blood",
+    "tattoo",
+    "tattoos",
+    "food",
+    "fruit",
+    "cake",
+    "ice",
+    "rock",
+    "rocks",
+    "brick",
+    "crystal",
+    "gold",
+    "silver",
+    "fireplace",
+    "candle",
+    "candles",
+    "window",
+    "camera",
+    "cctv",
+];
+
+/// Words that make a jade listing, where A货/B货/C货 are grades.
+const JADE: &[&str] = &["翡翠", "玉", "jade", "jadeite", "翡", "缅甸"];
+
+/// Battery sizes: "AAA" before these, or a count before "AAA", is a battery.
+const BATTERY: &[&str] = &["batter", "cell", "size", "alkaline", "rechargeable", "nimh"];
+
+/// Office words around "copy": copying documents, not goods.
+const OFFICE: &[&str] = &[
+    "paper",
+    "print",
+    "scan",
+    "fax",
+    "center",
+    "centre",
+    "machine",
+    "speed",
+    "protection",
+    "hard",
+    "soft",
+    "carbon",
+    "backup",
+    "digital",
+    "ppm",
+];
+
+/// What "1:1" (or 1比1) measures when it is no cue.
+const RATIO: &[&str] = &[
+    "pixel",
+    "scale",
+    "aspect",
+    "ratio",
+    "macro",
+    "magnification",
+    "zoom",
+    "mapping",
+    "square",
+    "像素",
+    "比例",
+    "微距",
+    "放大",
+];
+
 /// The cue flag of a listing, if its title or description uses a cue word.
 pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
-    let title = fold(&listing.title);
-    let description = listing.description.as_deref().map(fold).unwrap_or_default();
+    if sold_by_own_brand_store(catalogue, listing) {
+        return None;
+    }
+    let title = normalize(&listing.title);
+    let description = listing
+        .description
+        .as_deref()
+        .map(normalize)
+        .unwrap_or_default();
     let mut found: Vec<(&str, &'static str, f64)> = Vec::new();
     for cue in &catalogue.cues {
         let word = fold(&cue.word);
@@ -31,10 +183,10 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
             found.push((&cue.word, "description", cue.weight * DESCRIPTION_FACTOR));
         }
     }
-    let score = found.iter().map(|f| f.2).fold(0.0, f64::max);
     if found.is_empty() {
         return None;
     }
+    let score = found.iter().map(|f| f.2).fold(0.0, f64::max);
     let quoted: Vec<String> = found
         .iter()
         .map(|(w, place, _)| format!("\"{w}\" in the {place}"))
@@ -46,27 +198,356 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
     Some(Flag::new(Signal::Cue, score, reason, evidence))
 }
 
-/// Whether `word` occurs in `text` at least once without a negation just before it.
+/// Whether the seller is the official store of a brand the listing is of (its brand field or a
+/// name in its title).
+fn sold_by_own_brand_store(catalogue: &Catalogue, listing: &Listing) -> bool {
+    let Some(seller) = listing.seller.as_ref() else {
+        return false;
+    };
+    let title = fold(&listing.title);
+    let field = listing.brand.as_deref().map(fold);
+    catalogue.brands.iter().any(|b| {
+        b.is_official_store(&seller.name)
+            && b.names().any(|n| {
+                let n = fold(n);
+                field.as_deref() == Some(n.as_str()) || find_word(&title, &n).next().is_some()
+            })
+    })
+}
+
+/// The text as cue words are matched: folded (case, width), zero-width and format characters
+/// dropped, look-alike Cyrillic/Greek letters as Latin, letters written one by one with
+/// separators joined (r.e.p.l.i.c.a), and spaces or symbols between Chinese characters
+/// dropped (高 仿, 高*仿).
+fn normalize(text: &str) -> String {
+    let chars: Vec<char> = fold(text)
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .map(latin_look_alike)
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        // Letters one by one: x.y.z… (at least four letters, one separator between each).
+        if c.is_ascii_alphanumeric()
+            && !chars
+                .get(i.wrapping_sub(1))
+                .is_some_and(|p| p.is_ascii_alphanumeric())
+        {
+            let mut j = i;
+            let mut letters = String::new();
+            while j < chars.len()
+                && chars[j].is_ascii_alphanumeric()
+                && !chars.get(j + 1).is_some_and(|n| n.is_ascii_alphanumeric())
+            {
+                letters.push(chars[j]);
+                let single_next = chars.get(j + 2).is_some_and(|n| n.is_ascii_alphanumeric())
+                    && !chars.get(j + 3).is_some_and(|n| n.is_ascii_alphanumeric());
+                match chars.get(j + 1) {
+                    Some(s) if is_letter_separator(*s) && single_next => j += 2,
+                    _ => {
+                        j += 1;
+                        break;
+                    }
+                }
+            }
+            if letters.chars().count() >= 4 && letters.chars().any(|c| c.is_ascii_alphabetic()) {
+                out.push_str(&letters);
+                i = j;
+                continue;
+            }
+        }
+        // Separators between two Chinese characters (at most two of them).
+        if is_han(c) {
+            out.push(c);
+            let mut j = i + 1;
+            while j < chars.len() && j - i <= 2 && is_cue_separator(chars[j]) {
+                j += 1;
+            }
+            if j > i + 1 && j < chars.len() && is_han(chars[j]) {
+                i = j;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}'
+    )
+}
+
+fn is_letter_separator(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '_' | '*' | '·' | '/' | '|' | '~')
+}
+
+fn is_cue_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '.' | '-' | '_' | '*' | '·' | '/' | '|' | '~' | '#' | '+')
+}
+
+/// Cyrillic and Greek letters that look like Latin ones (after case folding).
+fn latin_look_alike(c: char) -> char {
+    match c {
+        'а' | 'α' => 'a',
+        'е' | 'ε' => 'e',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' | 'χ' => 'x',
+        'і' | 'ι' | 'ӏ' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'һ' => 'h',
+        'ν' => 'v',
+        'κ' | 'к' => 'k',
+        'τ' | 'т' => 't',
+        'м' => 'm',
+        'п' => 'n',
+        _ => c,
+    }
+}
+
+/// Whether `word` (folded) occurs in `text` (normalized) as a cue at least once: as written or
+/// obfuscated, not negated, not in a context that makes it an ordinary word.
 fn used(text: &str, word: &str) -> bool {
-    find_word(text, word).any(|at| {
-        let before: Vec<char> = text[..at].chars().collect();
-        let window: String = before[before.len().saturating_sub(NEGATION_REACH + 3)..]
-            .iter()
-            .collect();
-        !NEGATIONS.iter().any(|n| {
-            find_word(&window, n).any(|p| window[p + n.len()..].chars().count() <= NEGATION_REACH)
+    occurrences(text, word)
+        .into_iter()
+        .any(|(start, end)| !negated(text, start) && !innocent(text, word, start, end))
+}
+
+/// Byte ranges of `word` in `text`: literally (whole Latin words), and for words of letters
+/// also token by token under the leet skeleton (rep1ica), one letter off for long words.
+fn occurrences(text: &str, word: &str) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = find_word(text, word)
+        .map(|at| (at, at + word.len()))
+        .collect();
+    let words: Vec<&str> = word.split([' ', '-']).filter(|w| !w.is_empty()).collect();
+    let lettered = words
+        .iter()
+        .all(|w| w.chars().all(|c| c.is_ascii_alphabetic()));
+    if !lettered || words.is_empty() {
+        return found;
+    }
+    let skeletons: Vec<String> = words.iter().map(|w| skeleton(w)).collect();
+    let tokens = latin_tokens(text);
+    for k in 0..tokens.len() {
+        let Some(run) = tokens.get(k..k + words.len()) else {
+            break;
+        };
+        let alike = run.iter().zip(&skeletons).all(|(t, s)| {
+            let ts = skeleton(t.2);
+            ts == *s || (s.len() >= 7 && within_one_edit(&ts, s))
+        });
+        // Consecutive tokens: only spaces or hyphens between them.
+        let joined = run
+            .windows(2)
+            .all(|p| text[p[0].1..p[1].0].chars().all(|c| c == ' ' || c == '-'));
+        if alike
+            && joined
+            && run
+                .iter()
+                .any(|t| t.2.chars().any(|c| c.is_ascii_alphabetic()))
+        {
+            let span = (run[0].0, run[run.len() - 1].1);
+            if !found.contains(&span) {
+                found.push(span);
+            }
+        }
+    }
+    found
+}
+
+/// Runs of Latin letters, digits and the symbols written for letters, with byte ranges.
+fn latin_tokens(text: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        let part = c.is_ascii_alphanumeric() || matches!(c, '!' | '|' | '@' | '$');
+        match (part, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len(), &text[s..]));
+    }
+    // A trailing "!" is punctuation, not an i.
+    out.into_iter()
+        .map(|(s, _, t)| {
+            let trimmed = t.trim_end_matches('!');
+            (s, s + trimmed.len(), trimmed)
         })
+        .filter(|t| !t.2.is_empty())
+        .collect()
+}
+
+/// What a word looks like with digits and symbols read as the letters they stand for.
+fn skeleton(word: &str) -> String {
+    word.chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' | '!' | '|' | 'i' | 'l' => 'l',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            c => c,
+        })
+        .collect()
+}
+
+/// Whether two words differ by at most one letter added, dropped or changed.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a.len().max(b.len()) - prefix - suffix <= 1
+}
+
+/// Whether a negation stands just before byte `start`.
+fn negated(text: &str, start: usize) -> bool {
+    let before: Vec<char> = text[..start].chars().collect();
+    let window: String = before[before.len().saturating_sub(NEGATION_REACH + 10)..]
+        .iter()
+        .collect();
+    NEGATIONS.iter().any(|n| {
+        find_word(&window, n).any(|p| window[p + n.len()..].chars().count() <= NEGATION_REACH)
+    })
+}
+
+/// The words of `text` (Latin, lower case) right after byte `end`, at most `n`.
+fn words_after(text: &str, end: usize, n: usize) -> Vec<&str> {
+    text[end..]
+        .split(|c: char| !c.is_ascii_alphanumeric() && !is_han(c))
+        .filter(|w| !w.is_empty())
+        .take(n)
+        .collect()
+}
+
+fn words_before(text: &str, start: usize, n: usize) -> Vec<&str> {
+    let mut w: Vec<&str> = text[..start]
+        .split(|c: char| !c.is_ascii_alphanumeric() && !is_han(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    w.reverse();
+    w.truncate(n);
+    w
+}
+
+/// Whether the cue at `start..end` is an ordinary word in its context (see the module docs).
+fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
+    if follows_compatibility_marker(text, start) {
+        return true;
+    }
+    let after = words_after(text, end, 2);
+    let before = words_before(text, start, 2);
+    let starts_any =
+        |w: Option<&&str>, list: &[&str]| w.is_some_and(|w| list.iter().any(|m| w.starts_with(m)));
+    let last = word.split([' ', '-']).next_back().unwrap_or(word);
+    if QUALIFIERS.contains(&last) && starts_any(after.first(), MATERIALS) {
+        return true;
+    }
+    if word.ends_with('货') && word.chars().count() == 2 && JADE.iter().any(|j| text.contains(j)) {
+        return true;
+    }
+    if word.starts_with("aaa") {
+        let counted = before
+            .first()
+            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()));
+        if counted || starts_any(after.first(), BATTERY) {
+            return true;
+        }
+    }
+    if word.contains("copy") || word == "1 to 1" {
+        let office = |w: &&str| OFFICE.iter().any(|m| w.starts_with(m));
+        if after.iter().take(1).any(office) || before.iter().take(2).any(office) {
+            return true;
+        }
+    }
+    if word.starts_with('1') || word.starts_with('一') {
+        let ratio = |w: &&str| RATIO.iter().any(|m| w.starts_with(m) || w.contains(m));
+        if after.iter().any(ratio) {
+            return true;
+        }
+    }
+    if word.chars().all(is_han) && runs_on_as_a_word(text, start, end) {
+        return true;
+    }
+    false
+}
+
+/// Whether the first or last character of the Chinese word at `start..end` belongs to a common
+/// word that runs on past it (高仿|真 reads 仿真 "lifelike").
+fn runs_on_as_a_word(text: &str, start: usize, end: usize) -> bool {
+    let inside: Vec<char> = text[start..end].chars().collect();
+    let after: Vec<char> = text[end..]
+        .chars()
+        .take_while(|c| is_han(*c))
+        .take(2)
+        .collect();
+    let before: Vec<char> = {
+        let mut b: Vec<char> = text[..start]
+            .chars()
+            .rev()
+            .take_while(|c| is_han(*c))
+            .take(2)
+            .collect();
+        b.reverse();
+        b
+    };
+    let (Some(&first), Some(&last)) = (inside.first(), inside.last()) else {
+        return false;
+    };
+    (1..=after.len()).any(|k| {
+        let w: String = std::iter::once(last)
+            .chain(after[..k].iter().copied())
+            .collect();
+        is_common_word(&w)
+    }) || (1..=before.len()).any(|k| {
+        let w: String = before[before.len() - k..]
+            .iter()
+            .copied()
+            .chain(std::iter::once(first))
+            .collect();
+        is_common_word(&w)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qsword_listing::Seller;
 
     fn flag(title: &str, description: Option<&str>) -> Option<Flag> {
         let mut l = Listing::new("u", title);
         l.description = description.map(str::to_string);
         cue_flag(&Catalogue::embedded(), &l)
+    }
+
+    fn cued(title: &str) -> bool {
+        flag(title, None).is_some()
     }
 
     #[test]
@@ -82,10 +563,33 @@ mod tests {
         );
         let f = flag("Sneakers", Some("Top REPLICA quality")).unwrap();
         assert!(
-            f.score < 0.85 && f.score > 0.5,
+            f.score < 0.85 && f.score >= 0.5,
             "description cues count less: {}",
             f.score
         );
+    }
+
+    #[test]
+    fn obfuscated_cues_are_caught() {
+        for t in [
+            "Watch r3plica steel",
+            "Watch rep1ica steel",
+            "Watch repl!ca steel",
+            "Watch replika steel",
+            "Watch r.e.p.l.i.c.a steel",
+            "Watch r e p l i c a steel",
+            "Watch rеplica steel",         // Cyrillic е
+            "Watch ＲＥＰＬＩＣＡ steel",  // full width
+            "Watch rep\u{200B}lica steel", // zero-width space
+            "Bag high-copy edition",
+            "高 仿 手表",
+            "高*仿 手表",
+            "精-仿 包包",
+            "Sneakers AAA+ quality",
+            "Sneakers knock-off",
+        ] {
+            assert!(cued(t), "{t}");
+        }
     }
 
     #[test]
@@ -96,6 +600,57 @@ mod tests {
             flag("Fakery-free kettle", None).is_none(),
             "cues match whole words only"
         );
-        assert!(flag("飞利浦 空气炸锅", Some("官方正品")).is_none());
+        assert!(flag("飞利浦 空气炸锅", Some("官方正品 原装正品 品质保证")).is_none());
+        assert!(!cued("Anti-counterfeit hologram label"));
+    }
+
+    #[test]
+    fn materials_grades_batteries_and_office_words_are_not_cues() {
+        for t in [
+            "Winter coat with fake fur hood",
+            "Faux leather sofa cover",
+            "Imitation pearl necklace",
+            "Fake plants for the office, set of 3",
+            "缅甸翡翠 A货 手镯 天然",
+            "和田玉 a货 吊坠",
+            "Remote control, uses 2 AAA batteries",
+            "AAA battery charger",
+            "Copy paper A4 500 sheets",
+            "Printer: print, copy, scan and fax",
+            "27\" monitor with 1:1 pixel mapping",
+            "Diecast car 1:1 scale display",
+            "高仿真 仿真花 客厅摆件",
+            "仿古 仿皮 仿木 装饰",
+            "Genuine OEM replacement part",
+            "Case for replica watches", // compatibility: describes the accessory
+        ] {
+            assert!(!cued(t), "{t}");
+        }
+        assert!(cued("翡翠 高仿 A货"), "高仿 is a cue even in jade");
+        assert!(cued("LV bag A货"), "A货 outside jade is a replica grade");
+        assert!(cued("Fake Rolex watch"));
+    }
+
+    #[test]
+    fn the_brands_own_store_sells_product_lines_not_fakes() {
+        let c = Catalogue::embedded();
+        let store = c
+            .brands
+            .iter()
+            .find(|b| b.id == "nike")
+            .and_then(|b| b.official_stores.first().cloned())
+            .expect("nike has an official store in the seeds");
+        let mut l = Listing::new("u", "Nike Replica Jersey 2024 home");
+        l.brand = Some("Nike".into());
+        l.seller = Some(Seller {
+            name: store,
+            ..Default::default()
+        });
+        assert!(cue_flag(&c, &l).is_none(), "the brand's own store");
+        l.seller = Some(Seller {
+            name: "Best Deals 88".into(),
+            ..Default::default()
+        });
+        assert!(cue_flag(&c, &l).is_some(), "another seller's replica");
     }
 }
