@@ -59,6 +59,12 @@ const NEGATION_REACH: usize = 4;
 /// A description-only cue counts less than one in the title: descriptions quote policies.
 const DESCRIPTION_FACTOR: f64 = 0.8;
 
+/// Factory-order words: a brand's own production leaked from its factory. Without any brand
+/// named in the listing they describe unbranded export surplus (外贸原单) and count
+/// [`BRANDLESS_FACTOR`] of their weight.
+const ORDER_WORDS: &[&str] = &["原单", "尾单", "跟单", "尾货", "工厂货"];
+const BRANDLESS_FACTOR: f64 = 0.75;
+
 /// Cue words that qualify what follows them and, before a material or a prop, describe it.
 const QUALIFIERS: &[&str] = &["fake", "imitation", "faux", "counterfeit"];
 
@@ -174,13 +180,19 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
         .as_deref()
         .map(normalize)
         .unwrap_or_default();
+    let branded = names_a_brand(catalogue, listing);
     let mut found: Vec<(&str, &'static str, f64)> = Vec::new();
     for cue in &catalogue.cues {
         let word = fold(&cue.word);
+        let weight = if !branded && ORDER_WORDS.contains(&word.as_str()) {
+            cue.weight * BRANDLESS_FACTOR
+        } else {
+            cue.weight
+        };
         if used(&title, &word) {
-            found.push((&cue.word, "title", cue.weight));
+            found.push((&cue.word, "title", weight));
         } else if used(&description, &word) {
-            found.push((&cue.word, "description", cue.weight * DESCRIPTION_FACTOR));
+            found.push((&cue.word, "description", weight * DESCRIPTION_FACTOR));
         }
     }
     if found.is_empty() {
@@ -196,6 +208,23 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
         "cues": found.iter().map(|(w, place, _)| json!({"word": w, "where": place})).collect::<Vec<_>>(),
     });
     Some(Flag::new(Signal::Cue, score, reason, evidence))
+}
+
+/// Whether the listing names a brand: its brand field, or a catalogue brand in its title.
+fn names_a_brand(catalogue: &Catalogue, listing: &Listing) -> bool {
+    if listing
+        .brand
+        .as_deref()
+        .is_some_and(|b| !b.trim().is_empty())
+    {
+        return true;
+    }
+    let title = fold(&listing.title);
+    catalogue
+        .brands
+        .iter()
+        .flat_map(|b| b.names())
+        .any(|n| find_word(&title, &fold(n)).next().is_some())
 }
 
 /// Whether the seller is the official store of a brand the listing is of (its brand field or a
@@ -265,7 +294,21 @@ fn normalize(text: &str) -> String {
             while j < chars.len() && j - i <= 2 && is_cue_separator(chars[j]) {
                 j += 1;
             }
-            if j > i + 1 && j < chars.len() && is_han(chars[j]) {
+            // Only a word split apart leaves a lone character on one side (高 仿, 高*仿 手表);
+            // two runs of several characters are two phrases (外贸原单 纯棉).
+            let run = |mut k: usize, step: isize| {
+                let mut n = 0;
+                while k < chars.len() && is_han(chars[k]) {
+                    n += 1;
+                    match k.checked_add_signed(step) {
+                        Some(next) => k = next,
+                        None => break,
+                    }
+                }
+                n
+            };
+            let lone = j < chars.len() && (run(i, -1) == 1 || run(j, 1) == 1);
+            if j > i + 1 && j < chars.len() && is_han(chars[j]) && lone {
                 i = j;
             } else {
                 i += 1;
@@ -492,6 +535,17 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
             return true;
         }
     }
+    // A re-edition of a dated model (2005复刻): a brand's own retro release.
+    if word == "复刻" {
+        let digits: String = text[..start]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if digits.len() == 4 {
+            return true;
+        }
+    }
     if word.chars().all(is_han) && runs_on_as_a_word(text, start, end) {
         return true;
     }
@@ -583,6 +637,7 @@ mod tests {
             "Watch rep\u{200B}lica steel", // zero-width space
             "Bag high-copy edition",
             "高 仿 手表",
+            "高仿 真皮 包包",
             "高*仿 手表",
             "精-仿 包包",
             "Sneakers AAA+ quality",
@@ -629,6 +684,15 @@ mod tests {
         assert!(cued("翡翠 高仿 A货"), "高仿 is a cue even in jade");
         assert!(cued("LV bag A货"), "A货 outside jade is a replica grade");
         assert!(cued("Fake Rolex watch"));
+        assert!(!cued("air jordan 4 白红 2005复刻"), "a dated re-edition");
+        let export = flag("外贸原单 纯棉 T恤", None).unwrap();
+        let branded = flag("耐克 外贸原单 跑鞋", None).unwrap();
+        assert!(
+            export.score < branded.score && branded.score >= 0.6,
+            "export surplus without a brand counts less: {} vs {}",
+            export.score,
+            branded.score
+        );
     }
 
     #[test]
