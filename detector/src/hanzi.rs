@@ -72,6 +72,9 @@ pub fn is_dictionary_word(word: &str) -> bool {
     word.chars().count() >= 2 && jieba().has_word(word)
 }
 
+/// Near forms found so far: character → (alike character, similarity).
+type NearForms = HashMap<char, Vec<(char, f64)>>;
+
 /// How characters are built: each character or intermediate shape → its configuration and
 /// components.
 pub struct Shapes {
@@ -225,7 +228,7 @@ impl Shapes {
     /// The common characters alike in shape to `c` (similarity at least [`SHAPE_SIMILARITY`]),
     /// remembered per character.
     pub fn near_forms(&self, c: char) -> Vec<(char, f64)> {
-        static CACHE: OnceLock<Mutex<HashMap<char, Vec<(char, f64)>>>> = OnceLock::new();
+        static CACHE: OnceLock<Mutex<NearForms>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
         if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&c) {
             return found.clone();
