@@ -39,8 +39,8 @@ const NEGATIONS: &[&str] = &[
     "谢绝",
     "严禁",
     "绝非",
-    "无",
-    "防",
+    "防伪",
+    "打假",
     "打击",
     "no",
     "not",
@@ -180,6 +180,7 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
         .as_deref()
         .map(normalize)
         .unwrap_or_default();
+    let (title_tokens, description_tokens) = (latin_tokens(&title), latin_tokens(&description));
     let branded = names_a_brand(catalogue, listing);
     let mut found: Vec<(&str, &'static str, f64)> = Vec::new();
     for cue in &catalogue.cues {
@@ -189,9 +190,9 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
         } else {
             cue.weight
         };
-        if used(&title, &word) {
+        if used(&title, &title_tokens, &word) {
             found.push((&cue.word, "title", weight));
-        } else if used(&description, &word) {
+        } else if used(&description, &description_tokens, &word) {
             found.push((&cue.word, "description", weight * DESCRIPTION_FACTOR));
         }
     }
@@ -318,6 +319,30 @@ fn normalize(text: &str) -> String {
         out.push(c);
         i += 1;
     }
+    ratio_spaces(&out)
+}
+
+/// "1 : 1" and "1 比 1" written with spaces, as 1:1 and 1比1.
+fn ratio_spaces(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = chars[..i].iter().rev().find(|&&p| p != ' ');
+            let next = chars[i + 1..].iter().find(|&&n| n != ' ');
+            let around_ratio = match (prev, next) {
+                (Some(p), Some(n)) => {
+                    (p.is_ascii_digit() && matches!(n, ':' | '比'))
+                        || (matches!(p, ':' | '比') && n.is_ascii_digit())
+                }
+                _ => false,
+            };
+            if around_ratio {
+                continue;
+            }
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -362,15 +387,15 @@ fn latin_look_alike(c: char) -> char {
 
 /// Whether `word` (folded) occurs in `text` (normalized) as a cue at least once: as written or
 /// obfuscated, not negated, not in a context that makes it an ordinary word.
-fn used(text: &str, word: &str) -> bool {
-    occurrences(text, word)
+fn used(text: &str, tokens: &[Token<'_>], word: &str) -> bool {
+    occurrences(text, tokens, word)
         .into_iter()
         .any(|(start, end)| !negated(text, start) && !innocent(text, word, start, end))
 }
 
 /// Byte ranges of `word` in `text`: literally (whole Latin words), and for words of letters
 /// also token by token under the leet skeleton (rep1ica), one letter off for long words.
-fn occurrences(text: &str, word: &str) -> Vec<(usize, usize)> {
+fn occurrences(text: &str, tokens: &[Token<'_>], word: &str) -> Vec<(usize, usize)> {
     let mut found: Vec<(usize, usize)> = find_word(text, word)
         .map(|at| (at, at + word.len()))
         .collect();
@@ -382,7 +407,6 @@ fn occurrences(text: &str, word: &str) -> Vec<(usize, usize)> {
         return found;
     }
     let skeletons: Vec<String> = words.iter().map(|w| skeleton(w)).collect();
-    let tokens = latin_tokens(text);
     for k in 0..tokens.len() {
         let Some(run) = tokens.get(k..k + words.len()) else {
             break;
@@ -407,11 +431,35 @@ fn occurrences(text: &str, word: &str) -> Vec<(usize, usize)> {
             }
         }
     }
+    // One word broken by single symbols (rep-lica, re.pli.ca): two or three pieces joined.
+    if let [single] = skeletons.as_slice() {
+        for k in 0..tokens.len() {
+            let mut joined = String::new();
+            for m in k..(k + 3).min(tokens.len()) {
+                if m > k {
+                    let gap = &text[tokens[m - 1].1..tokens[m].0];
+                    if gap.chars().count() != 1 || gap == " " {
+                        break;
+                    }
+                }
+                joined.push_str(tokens[m].2);
+                if m > k && skeleton(&joined) == *single {
+                    let span = (tokens[k].0, tokens[m].1);
+                    if !found.contains(&span) {
+                        found.push(span);
+                    }
+                }
+            }
+        }
+    }
     found
 }
 
+/// A Latin token: its byte range and text.
+type Token<'a> = (usize, usize, &'a str);
+
 /// Runs of Latin letters, digits and the symbols written for letters, with byte ranges.
-fn latin_tokens(text: &str) -> Vec<(usize, usize, &str)> {
+fn latin_tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -642,6 +690,11 @@ mod tests {
             "精-仿 包包",
             "Sneakers AAA+ quality",
             "Sneakers knock-off",
+            "Watch 1 : 1 edition",
+            "Watch rep-lica steel",
+            "Watch re.pli.ca steel",
+            "蓝牙无线高仿耳机",
+            "防水 高仿 手表",
         ] {
             assert!(cued(t), "{t}");
         }

@@ -1,21 +1,22 @@
 //! Chinese brand names and their imitations: a character swapped for one alike in shape
 //! (公午/公牛, 雷碧/雪碧) or in sound (耐可/耐克, 农夫三泉/农夫山泉 — near-homophones via pinyin,
 //! with the s/sh, z/zh, c/ch and -n/-ng confusions of southern Mandarin), a character split in
-//! two (周住牌 for 雕牌), or one character slipped in (六个土核桃 for 六个核桃).
+//! two (周隹牌 for 雕牌), or one character slipped in (六个土核桃 for 六个核桃).
 //!
 //! **Shapes** come from character decomposition data ([`Shapes`], `data/cjk-decomp-gb2312.txt`,
 //! the CJK Decomposition Data, Apache-2.0): two characters are alike when they are built the
 //! same way from the same components but one, weighted by strokes (博/搏 share 尃; 雪/雷 share
 //! 雨), when one is the other plus a stroke or two (木/米, 大/犬), or when small components hold
 //! the same strokes rearranged (牛/午). A character split in two is one whose left and right
-//! parts are characters of their own (雕 → 周隹, 周住). **Sounds** come from the `pinyin` crate.
+//! parts are characters of their own (雕 → 周隹), each part also as a character alike in
+//! shape. **Sounds** come from the `pinyin` crate.
 //!
 //! **Words are protected.** A text is segmented with jieba (its default dictionary, as the
 //! index uses) and a look-alike only counts when it covers whole words: 实木|家具 holds no 木家,
 //! 小|迷你 no 小迷. A look-alike that is itself a common word of the dictionary (博士, 正太,
 //! 吊牌), or whose swapped character sits in one (三|泉 is fine, 毫安|可爱 is not a window), is
-//! that word, not an imitation; and names given as real ([`HanziMatcher::with_real_names`]:
-//! the catalogue's, later a learnt lexicon's) are never imitations of another.
+//! that word, not an imitation. Names given as real ([`HanziMatcher::with_real_names`]: a
+//! learnt lexicon's brands, say; `brand.rs` keeps the catalogue's own) are never imitations.
 //!
 //! Not for: Latin names (see `brand.rs`), traditional characters (only GB2312 characters are
 //! candidates), or telling whether a title that writes the brand's real name sells a fake.
