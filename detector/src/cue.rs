@@ -171,9 +171,6 @@ const RATIO: &[&str] = &[
 
 /// The cue flag of a listing, if its title or description uses a cue word.
 pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
-    if sold_by_own_brand_store(catalogue, listing) {
-        return None;
-    }
     let title = normalize(&listing.title);
     let description = listing
         .description
@@ -181,20 +178,30 @@ pub fn cue_flag(catalogue: &Catalogue, listing: &Listing) -> Option<Flag> {
         .map(normalize)
         .unwrap_or_default();
     let (title_tokens, description_tokens) = (latin_tokens(&title), latin_tokens(&description));
-    let branded = names_a_brand(catalogue, listing);
+    let mut branded: Option<bool> = None;
     let mut found: Vec<(&str, &'static str, f64)> = Vec::new();
     for cue in &catalogue.cues {
         let word = fold(&cue.word);
-        let weight = if !branded && ORDER_WORDS.contains(&word.as_str()) {
-            cue.weight * BRANDLESS_FACTOR
-        } else {
-            cue.weight
-        };
-        if used(&title, &title_tokens, &word) {
-            found.push((&cue.word, "title", weight));
+        let place = if used(&title, &title_tokens, &word) {
+            "title"
         } else if used(&description, &description_tokens, &word) {
-            found.push((&cue.word, "description", weight * DESCRIPTION_FACTOR));
+            "description"
+        } else {
+            continue;
+        };
+        let mut weight = cue.weight;
+        if ORDER_WORDS.contains(&word.as_str())
+            && !*branded.get_or_insert_with(|| names_a_brand(catalogue, listing))
+        {
+            weight *= BRANDLESS_FACTOR;
         }
+        if place == "description" {
+            weight *= DESCRIPTION_FACTOR;
+        }
+        found.push((&cue.word, place, weight));
+    }
+    if !found.is_empty() && sold_by_own_brand_store(catalogue, listing) {
+        return None;
     }
     if found.is_empty() {
         return None;
@@ -411,21 +418,25 @@ fn occurrences(text: &str, tokens: &[Token<'_>], word: &str) -> Vec<(usize, usiz
         let Some(run) = tokens.get(k..k + words.len()) else {
             break;
         };
-        let alike = run.iter().zip(&skeletons).all(|(t, s)| {
-            let ts = skeleton(t.2);
-            ts == *s || (s.len() >= 7 && within_one_edit(&ts, s))
-        });
+        let alike = run
+            .iter()
+            .zip(&skeletons)
+            .all(|(t, s)| t.skeleton == *s || (s.len() >= 7 && within_one_edit(&t.skeleton, s)));
+        if !alike {
+            continue;
+        }
         // Consecutive tokens: only spaces or hyphens between them.
-        let joined = run
-            .windows(2)
-            .all(|p| text[p[0].1..p[1].0].chars().all(|c| c == ' ' || c == '-'));
-        if alike
-            && joined
+        let joined = run.windows(2).all(|p| {
+            text[p[0].end..p[1].start]
+                .chars()
+                .all(|c| c == ' ' || c == '-')
+        });
+        if joined
             && run
                 .iter()
-                .any(|t| t.2.chars().any(|c| c.is_ascii_alphabetic()))
+                .any(|t| t.text.chars().any(|c| c.is_ascii_alphabetic()))
         {
-            let span = (run[0].0, run[run.len() - 1].1);
+            let span = (run[0].start, run[run.len() - 1].end);
             if !found.contains(&span) {
                 found.push(span);
             }
@@ -433,18 +444,22 @@ fn occurrences(text: &str, tokens: &[Token<'_>], word: &str) -> Vec<(usize, usiz
     }
     // One word broken by single symbols (rep-lica, re.pli.ca): two or three pieces joined.
     if let [single] = skeletons.as_slice() {
+        let glued = |m: usize| {
+            let gap = &text[tokens[m - 1].end..tokens[m].start];
+            gap.chars().count() == 1 && gap != " "
+        };
         for k in 0..tokens.len() {
+            if k + 1 >= tokens.len() || !glued(k + 1) {
+                continue;
+            }
             let mut joined = String::new();
             for m in k..(k + 3).min(tokens.len()) {
-                if m > k {
-                    let gap = &text[tokens[m - 1].1..tokens[m].0];
-                    if gap.chars().count() != 1 || gap == " " {
-                        break;
-                    }
+                if m > k && !glued(m) {
+                    break;
                 }
-                joined.push_str(tokens[m].2);
+                joined.push_str(tokens[m].text);
                 if m > k && skeleton(&joined) == *single {
-                    let span = (tokens[k].0, tokens[m].1);
+                    let span = (tokens[k].start, tokens[m].end);
                     if !found.contains(&span) {
                         found.push(span);
                     }
@@ -456,7 +471,13 @@ fn occurrences(text: &str, tokens: &[Token<'_>], word: &str) -> Vec<(usize, usiz
 }
 
 /// A Latin token: its byte range and text.
-type Token<'a> = (usize, usize, &'a str);
+struct Token<'a> {
+    start: usize,
+    end: usize,
+    text: &'a str,
+    /// [`skeleton`] of the text.
+    skeleton: String,
+}
 
 /// Runs of Latin letters, digits and the symbols written for letters, with byte ranges.
 fn latin_tokens(text: &str) -> Vec<Token<'_>> {
@@ -483,6 +504,12 @@ fn latin_tokens(text: &str) -> Vec<Token<'_>> {
             (s, s + trimmed.len(), trimmed)
         })
         .filter(|t| !t.2.is_empty())
+        .map(|(start, end, text)| Token {
+            start,
+            end,
+            text,
+            skeleton: skeleton(text),
+        })
         .collect()
 }
 
@@ -501,13 +528,14 @@ fn skeleton(word: &str) -> String {
         .collect()
 }
 
-/// Whether two words differ by at most one letter added, dropped or changed.
+/// Whether two words differ by at most one letter added, dropped or changed (compared as
+/// bytes: a changed non-ASCII letter counts as more than one).
 fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len().abs_diff(b.len()) > 1 {
         return false;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let suffix = a[prefix..]
         .iter()
         .rev()
@@ -564,9 +592,10 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
         return true;
     }
     if word.starts_with("aaa") {
+        // "2 AAA": a count of one or two digits right before.
         let counted = before
             .first()
-            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()));
+            .is_some_and(|w| w.len() <= 2 && w.chars().all(|c| c.is_ascii_digit()));
         if counted || starts_any(after.first(), BATTERY) {
             return true;
         }
@@ -689,6 +718,7 @@ mod tests {
             "高*仿 手表",
             "精-仿 包包",
             "Sneakers AAA+ quality",
+            "Mouse 910-000298 - AAA Grade",
             "Sneakers knock-off",
             "Watch 1 : 1 edition",
             "Watch rep-lica steel",
