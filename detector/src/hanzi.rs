@@ -6,7 +6,7 @@
 //! **Shapes** come from character decomposition data ([`Shapes`], `data/cjk-decomp-gb2312.txt`,
 //! the CJK Decomposition Data, Apache-2.0): two characters are alike when they are built the
 //! same way from the same components but one, weighted by strokes (博/搏 share 尃; 雪/雷 share
-//! 雨), when one is the other plus a stroke or two (木/米, 大/犬), or when small components hold
+//! 雨), when one is the other plus a stroke or two (木/米, 大/犬, 西/酉), or when small components hold
 //! the same strokes rearranged (牛/午). A character split in two is one whose left and right
 //! parts are characters of their own (雕 → 周隹), each part also as a character alike in
 //! shape. **Sounds** come from the `pinyin` crate.
@@ -81,6 +81,8 @@ type NearForms = HashMap<char, Vec<(char, f64)>>;
 pub struct Shapes {
     parts: HashMap<String, (String, Vec<String>)>,
     strokes: HashMap<String, u32>,
+    /// The basic components of each character or shape, with repeats, sorted.
+    leaves: HashMap<String, Vec<String>>,
 }
 
 impl Shapes {
@@ -110,6 +112,7 @@ impl Shapes {
         let mut shapes = Shapes {
             parts,
             strokes: HashMap::new(),
+            leaves: HashMap::new(),
         };
         let keys: Vec<String> = shapes.parts.keys().cloned().collect();
         let strokes = keys
@@ -117,6 +120,16 @@ impl Shapes {
             .map(|k| (k.clone(), shapes.count_strokes(k, 0)))
             .collect();
         shapes.strokes = strokes;
+        let leaves = keys
+            .iter()
+            .map(|k| {
+                let mut out = Vec::new();
+                shapes.leaves(k, 0, &mut out);
+                out.sort();
+                (k.clone(), out)
+            })
+            .collect();
+        shapes.leaves = leaves;
         shapes
     }
 
@@ -170,19 +183,46 @@ impl Shapes {
         }
     }
 
+    fn leaves_of(&self, x: &str) -> Vec<String> {
+        self.leaves
+            .get(x)
+            .cloned()
+            .unwrap_or_else(|| vec![x.to_string()])
+    }
+
     fn same_strokes(&self, x: &str, y: &str) -> bool {
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        self.leaves(x, 0, &mut a);
-        self.leaves(y, 0, &mut b);
-        a.sort();
-        b.sort();
-        a == b
+        self.leaves_of(x) == self.leaves_of(y)
+    }
+
+    /// Whether `big` is made of the basic components of `small` and one more basic component
+    /// (西 + 一 = 酉, 牛 + 一 = 生, 大 + 丶 = 犬).
+    fn one_stroke_more(&self, small: &str, big: &str) -> bool {
+        if self.strokes(big) != self.strokes(small) + 1 {
+            return false;
+        }
+        let (a, b) = (self.leaves_of(small), self.leaves_of(big));
+        if b.len() != a.len() + 1 {
+            return false;
+        }
+        // Sorted multisets: `a` must be `b` less one element.
+        let (mut i, mut skipped) = (0, false);
+        for leaf in &b {
+            if i < a.len() && a[i] == *leaf {
+                i += 1;
+            } else if skipped {
+                return false;
+            } else {
+                skipped = true;
+            }
+        }
+        i == a.len()
     }
 
     /// How alike two characters (or shapes) look, 0–1: 1 for the same; for two built the
     /// same way (same configuration, as many components) the stroke-weighted mean of their
     /// components' similarities; for one that is the other plus a component of one or two
-    /// strokes, the share of strokes they have in common; for two small components of the same
+    /// strokes, or the other's basic components and one stroke more (西/酉), the share of
+    /// strokes they have in common; for two small components of the same
     /// strokes rearranged, [`REARRANGED`].
     pub fn similarity(&self, x: &str, y: &str) -> f64 {
         self.similar(x, y, 0)
@@ -214,6 +254,10 @@ impl Shapes {
             }
         }
         for (p, q) in [(x, y), (y, x)] {
+            // A component with one stroke more, the rest the same (日 in 酉 for 囗 in 西).
+            if depth >= 1 && self.strokes(p) >= 2 && self.one_stroke_more(p, q) {
+                best = best.max(f64::from(self.strokes(p)) / f64::from(self.strokes(q)));
+            }
             if let Some((_, pq)) = self.parts.get(q) {
                 if pq.len() == 2 && pq.iter().any(|c| c == p) {
                     let other = pq.iter().find(|c| *c != p);
@@ -704,6 +748,29 @@ mod tests {
             names("正品 奈克 跑鞋").is_empty(),
             "奈克 is a name of jieba's dictionary"
         );
+    }
+
+    #[test]
+    fn shapes_come_from_the_decomposition_data() {
+        let s = Shapes::get();
+        let alike = |a: &str, b: &str| s.similarity(a, b);
+        for (a, b) in [
+            ("博", "搏"), // same phonetic 尃, radical changed
+            ("雪", "雷"), // 雨 kept
+            ("牛", "午"), // the same strokes rearranged
+            ("木", "米"), // a stroke pair added
+            ("大", "犬"),
+            ("西", "酉"), // a component with one stroke more
+            ("牛", "生"),
+        ] {
+            assert!(alike(a, b) >= SHAPE_SIMILARITY, "{a}/{b}: {}", alike(a, b));
+            assert_eq!(alike(a, b), alike(b, a), "symmetric");
+        }
+        for (a, b) in [("牛", "本"), ("妈", "好"), ("星", "春"), ("公", "工")] {
+            assert!(alike(a, b) < SHAPE_SIMILARITY, "{a}/{b}: {}", alike(a, b));
+        }
+        assert!(s.near_forms('牛').iter().any(|&(c, _)| c == '午'));
+        assert!(s.splits('雕').contains(&"周隹".to_string()));
     }
 
     #[test]
