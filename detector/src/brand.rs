@@ -635,7 +635,11 @@ mod tests {
         assert_eq!(imitates("耐可 运动鞋").as_deref(), Some("耐可→nike"));
         assert_eq!(imitates("公午插座 五孔").as_deref(), Some("公午→bull"));
         assert_eq!(imitates("蒙生 纯牛奶").as_deref(), Some("蒙生→mengniu"));
-        assert_eq!(imitates("公生 插座"), None, "公生 is a word of the dictionary");
+        assert_eq!(
+            imitates("公生 插座"),
+            None,
+            "公生 is a word of the dictionary"
+        );
         assert_eq!(imitates("德力酉 空开").as_deref(), Some("德力酉→delixi"));
         assert_eq!(
             imitates("农夫三泉 饮用水").as_deref(),

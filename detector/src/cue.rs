@@ -62,7 +62,18 @@ const DESCRIPTION_FACTOR: f64 = 0.8;
 /// Factory-order words: a brand's own production leaked from its factory. Without any brand
 /// named in the listing they describe unbranded export surplus (外贸原单) and count
 /// [`BRANDLESS_FACTOR`] of their weight.
-const ORDER_WORDS: &[&str] = &["原单", "尾单", "跟单", "尾货", "工厂货"];
+const ORDER_WORDS: &[&str] = &[
+    "原单",
+    "尾单",
+    "跟单",
+    "尾货",
+    "工厂货",
+    "原單",
+    "尾單",
+    "跟單",
+    "尾貨",
+    "工廠貨",
+];
 const BRANDLESS_FACTOR: f64 = 0.75;
 
 /// Cue words that qualify what follows them and, before a material or a prop, describe it.
@@ -128,7 +139,7 @@ const MATERIALS: &[&str] = &[
 ];
 
 /// Words that make a jade listing, where A货/B货/C货 are grades.
-const JADE: &[&str] = &["翡翠", "玉", "jade", "jadeite", "翡", "缅甸"];
+const JADE: &[&str] = &["翡翠", "玉", "jade", "jadeite", "翡", "缅甸", "緬甸"];
 
 /// Battery sizes: "AAA" before these, or a count before "AAA", is a battery.
 const BATTERY: &[&str] = &["batter", "cell", "size", "alkaline", "rechargeable", "nimh"];
@@ -588,7 +599,10 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
     if QUALIFIERS.contains(&last) && starts_any(after.first(), MATERIALS) {
         return true;
     }
-    if word.ends_with('货') && word.chars().count() == 2 && JADE.iter().any(|j| text.contains(j)) {
+    if (word.ends_with('货') || word.ends_with('貨'))
+        && word.chars().count() == 2
+        && JADE.iter().any(|j| text.contains(j))
+    {
         return true;
     }
     if word.starts_with("aaa") {
@@ -613,7 +627,7 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
         }
     }
     // A re-edition of a dated model (2005复刻): a brand's own retro release.
-    if word == "复刻" {
+    if word == "复刻" || word == "復刻" {
         let digits: String = text[..start]
             .chars()
             .rev()
@@ -715,6 +729,8 @@ mod tests {
             "Bag high-copy edition",
             "高 仿 手表",
             "高仿 真皮 包包",
+            "原單 名牌 手袋",
+            "仿品 手表",
             "高*仿 手表",
             "精-仿 包包",
             "Sneakers AAA+ quality",
