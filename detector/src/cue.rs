@@ -161,6 +161,20 @@ const OFFICE: &[&str] = &[
     "backup",
     "digital",
     "ppm",
+    "disc",
+    "dvd",
+    "cd",
+    "document",
+    "file",
+    "data",
+    "photo",
+    "copies",
+];
+
+/// What a "mirror" finish is (a polished surface), and what "counterfeit" detectors check.
+const SURFACES: &[&str] = &["finish", "polish", "surface", "shine", "reflect"];
+const DETECTION: &[&str] = &[
+    "detect", "money", "bill", "banknote", "currency", "pen", "check",
 ];
 
 /// What "1:1" (or 1比1) measures when it is no cue.
@@ -616,15 +630,24 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
     }
     if word.contains("copy") || word == "1 to 1" {
         let office = |w: &&str| OFFICE.iter().any(|m| w.starts_with(m));
-        if after.iter().take(1).any(office) || before.iter().take(2).any(office) {
+        // Copying documents or discs: an office word within a few words either side.
+        if words_after(text, end, 3).iter().any(office)
+            || words_before(text, start, 4).iter().any(office)
+        {
             return true;
         }
     }
     if word.starts_with('1') || word.starts_with('一') {
         let ratio = |w: &&str| RATIO.iter().any(|m| w.starts_with(m) || w.contains(m));
-        if after.iter().any(ratio) {
+        if after.iter().any(ratio) || before.iter().any(ratio) {
             return true;
         }
+    }
+    if word.starts_with("mirror") && starts_any(after.first(), SURFACES) {
+        return true;
+    }
+    if word == "counterfeit" && starts_any(after.first(), DETECTION) {
+        return true;
     }
     // A re-edition of a dated model (2005复刻): a brand's own retro release.
     if word == "复刻" || word == "復刻" {
@@ -777,6 +800,10 @@ mod tests {
             "仿古 仿皮 仿木 装饰",
             "Genuine OEM replacement part",
             "Case for replica watches", // compatibility: describes the accessory
+            "Square photo, aspect ratio 1:1",
+            "Cookware with mirror quality finish",
+            "Counterfeit money detector pen, UV",
+            "DVD duplicator makes an exact copy of the disc",
         ] {
             assert!(!cued(t), "{t}");
         }
