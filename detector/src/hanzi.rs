@@ -751,6 +751,18 @@ mod tests {
     }
 
     #[test]
+    fn real_names_and_real_words_are_not_imitations() {
+        let m = matcher(&["农夫山泉", "小米", "米家", "博世"]);
+        let names = |m: &HanziMatcher, t: &str| m.imitations(t).len();
+        assert_eq!(names(&m, "农夫三泉 饮用水"), 1);
+        let m2 = m.clone().with_real_names(["农夫三泉".to_string()]);
+        assert_eq!(names(&m2, "农夫三泉 饮用水"), 0, "a real name given later");
+        assert_eq!(names(&m, "小迷你音箱"), 0, "小|迷你");
+        assert_eq!(names(&m, "实木家具"), 0, "木 and 米 are in other words");
+        assert_eq!(names(&m, "兔博士 口琴"), 0, "博士 is a common word");
+    }
+
+    #[test]
     fn shapes_come_from_the_decomposition_data() {
         let s = Shapes::get();
         let alike = |a: &str, b: &str| s.similarity(a, b);
