@@ -378,6 +378,8 @@ pub struct HanziMatcher {
     index: HashMap<char, Vec<(u32, u8, Likeness)>>,
     /// Name spellings with one character split in two: (name, split spelling, written, genuine).
     splits: Vec<(usize, String, String, char)>,
+    /// First character of a split spelling → indices into `splits`.
+    splits_by_first: HashMap<char, Vec<usize>>,
     /// Real names (of any brand) that are never an imitation of another, nor part of one.
     real: Vec<String>,
 }
@@ -433,10 +435,17 @@ impl HanziMatcher {
                 }
             }
         }
+        let mut splits_by_first: HashMap<char, Vec<usize>> = HashMap::new();
+        for (k, split) in splits.iter().enumerate() {
+            if let Some(c) = split.1.chars().next() {
+                splits_by_first.entry(c).or_default().push(k);
+            }
+        }
         HanziMatcher {
             names: names.to_vec(),
             index,
             splits,
+            splits_by_first,
             real: Vec::new(),
         }
     }
@@ -517,17 +526,20 @@ impl HanziMatcher {
                 how: HanziImitation::Swapped(swaps),
             });
         }
-        for (n, spelled, written, genuine) in &self.splits {
-            for (at, _) in text.match_indices(spelled.as_str()) {
-                found.push(HanziMatch {
-                    name: *n,
-                    start: at,
-                    end: at + spelled.len(),
-                    how: HanziImitation::Split {
-                        written: written.clone(),
-                        genuine: *genuine,
-                    },
-                });
+        for (at, c) in text.char_indices() {
+            for &k in self.splits_by_first.get(&c).into_iter().flatten() {
+                let (n, spelled, written, genuine) = &self.splits[k];
+                if text[at..].starts_with(spelled.as_str()) {
+                    found.push(HanziMatch {
+                        name: *n,
+                        start: at,
+                        end: at + spelled.len(),
+                        how: HanziImitation::Split {
+                            written: written.clone(),
+                            genuine: *genuine,
+                        },
+                    });
+                }
             }
         }
         if found.is_empty() {
