@@ -144,31 +144,23 @@ const JADE: &[&str] = &["翡翠", "玉", "jade", "jadeite", "翡", "缅甸", "�
 /// Battery sizes: "AAA" before these, or a count before "AAA", is a battery.
 const BATTERY: &[&str] = &["batter", "cell", "size", "alkaline", "rechargeable", "nimh"];
 
-/// Office words around "copy": copying documents, not goods.
-const OFFICE: &[&str] = &[
+/// Office words around "copy": copying documents, not goods. Right after it (copy paper,
+/// copy speed), right before it (hard copy, print/copy/scan), or what it is a copy of.
+const OFFICE_AFTER: &[&str] = &[
     "paper",
-    "print",
-    "scan",
-    "fax",
     "center",
     "centre",
     "machine",
     "speed",
     "protection",
-    "hard",
-    "soft",
-    "carbon",
-    "backup",
-    "digital",
     "ppm",
-    "disc",
-    "dvd",
-    "cd",
-    "document",
-    "file",
-    "data",
-    "photo",
-    "copies",
+    "shop",
+];
+const OFFICE_BEFORE: &[&str] = &[
+    "hard", "soft", "carbon", "backup", "digital", "print", "scan", "fax", "photo",
+];
+const MEDIA: &[&str] = &[
+    "disc", "disk", "dvd", "cd", "document", "file", "data", "photo", "page",
 ];
 
 /// What a "mirror" finish is (a polished surface), and what "counterfeit" detectors check.
@@ -629,10 +621,14 @@ fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
         }
     }
     if word.contains("copy") || word == "1 to 1" {
-        let office = |w: &&str| OFFICE.iter().any(|m| w.starts_with(m));
-        // Copying documents or discs: an office word within a few words either side.
-        if words_after(text, end, 3).iter().any(office)
-            || words_before(text, start, 4).iter().any(office)
+        let of_media = after.first() == Some(&"of")
+            && words_after(text, end, 3)
+                .iter()
+                .skip(1)
+                .any(|w| MEDIA.iter().any(|m| w.starts_with(m)));
+        if starts_any(after.first(), OFFICE_AFTER)
+            || starts_any(before.first(), OFFICE_BEFORE)
+            || of_media
         {
             return true;
         }
@@ -758,6 +754,9 @@ mod tests {
             "精-仿 包包",
             "Sneakers AAA+ quality",
             "Mouse 910-000298 - AAA Grade",
+            "Sony DVD player - High Copy",
+            "Digital watch high copy",
+            "Exact copy of the original bag",
             "Sneakers knock-off",
             "Watch 1 : 1 edition",
             "Watch rep-lica steel",
@@ -804,6 +803,7 @@ mod tests {
             "Cookware with mirror quality finish",
             "Counterfeit money detector pen, UV",
             "DVD duplicator makes an exact copy of the disc",
+            "Scanner: copy speed 20 ppm",
         ] {
             assert!(!cued(t), "{t}");
         }
