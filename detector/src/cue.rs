@@ -25,7 +25,7 @@
 
 use crate::assessment::{Flag, Signal};
 use crate::hanzi::is_common_word;
-use qsword_listing::catalogue::{find_word, fold, follows_compatibility_marker, Catalogue};
+use qsword_listing::catalogue::{find_word, fold, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::Listing;
 use serde_json::json;
@@ -58,6 +58,11 @@ const NEGATION_REACH: usize = 4;
 
 /// A description-only cue counts less than one in the title: descriptions quote policies.
 const DESCRIPTION_FACTOR: f64 = 0.8;
+
+/// Compatibility markers that make the next word or two name what an accessory fits.
+const COMPAT_WORDS: &[&str] = &["for", "fits", "replaces"];
+const DETERMINERS: &[&str] = &["the", "a", "an", "your", "all", "most", "any"];
+const COMPAT_HAN: &[&str] = &["适用于", "适用", "适配", "兼容", "配套", "专用于"];
 
 /// Factory-order words: a brand's own production leaked from its factory. Without any brand
 /// named in the listing they describe unbranded export surplus (外贸原单) and count
@@ -594,11 +599,26 @@ fn words_before(text: &str, start: usize, n: usize) -> Vec<&str> {
 
 /// Whether the cue at `start..end` is an ordinary word in its context (see the module docs).
 fn innocent(text: &str, word: &str, start: usize, end: usize) -> bool {
-    if follows_compatibility_marker(text, start) {
-        return true;
-    }
     let after = words_after(text, end, 2);
     let before = words_before(text, start, 2);
+    // Right after a compatibility marker ("case for replica watches", "适用于高仿表"): it names
+    // what the accessory fits. Further on, the marker's clause has ended ("gift for him:
+    // replica watch").
+    let marker = |w: Option<&&str>| w.is_some_and(|w| COMPAT_WORDS.contains(w));
+    let compat_word = marker(before.first())
+        || (before.first().is_some_and(|w| DETERMINERS.contains(w)) && marker(before.get(1)))
+        || (before.first() == Some(&"with") && before.get(1) == Some(&"compatible"));
+    let compat_han = text[..start]
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<String>()
+        .chars()
+        .rev()
+        .collect::<String>();
+    if compat_word || COMPAT_HAN.iter().any(|m| compat_han.ends_with(m)) {
+        return true;
+    }
     let starts_any =
         |w: Option<&&str>, list: &[&str]| w.is_some_and(|w| list.iter().any(|m| w.starts_with(m)));
     let last = word.split([' ', '-']).next_back().unwrap_or(word);
@@ -757,6 +777,7 @@ mod tests {
             "Sony DVD player - High Copy",
             "Digital watch high copy",
             "Exact copy of the original bag",
+            "Gift for him: replica watch",
             "Sneakers knock-off",
             "Watch 1 : 1 edition",
             "Watch rep-lica steel",
@@ -799,6 +820,7 @@ mod tests {
             "仿古 仿皮 仿木 装饰",
             "Genuine OEM replacement part",
             "Case for replica watches", // compatibility: describes the accessory
+            "适用于高仿手表 表带",
             "Square photo, aspect ratio 1:1",
             "Cookware with mirror quality finish",
             "Counterfeit money detector pen, UV",
