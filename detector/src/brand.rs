@@ -404,6 +404,19 @@ impl BrandMatcher {
     }
 
     fn chinese_variants(&self, folded: &str, field: &'static str, found: &mut Vec<BrandVariant>) {
+        // A real name with invisible characters inside (耐\u{200D}克) dodges plain filters.
+        for (k, &brand) in self.chinese.iter().enumerate() {
+            let name = self.hanzi.name(k);
+            if let Some((start, end)) = hidden_name(folded, &name) {
+                found.push(BrandVariant {
+                    brand,
+                    written: folded[start..end].to_string(),
+                    genuine: name,
+                    kind: VariantKind::Homoglyph,
+                    field,
+                });
+            }
+        }
         for m in self.hanzi.imitations(folded) {
             let written = &folded[m.start..m.end];
             let everyday = self.everyday.iter().any(|word| {
@@ -474,6 +487,39 @@ impl BrandMatcher {
         }
         Flag::new(Signal::Brand, v.score(), reason, evidence)
     }
+}
+
+/// Zero-width and format characters, invisible in a title.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}'
+    )
+}
+
+/// Where `name` is written with invisible characters between its characters, if it is.
+fn hidden_name(text: &str, name: &str) -> Option<(usize, usize)> {
+    let name: Vec<char> = name.chars().collect();
+    let first = *name.first()?;
+    text.char_indices()
+        .filter(|&(_, c)| c == first)
+        .find_map(|(start, _)| {
+            let mut k = 1;
+            let mut hidden = false;
+            for (i, c) in text[start..].char_indices().skip(1) {
+                if is_invisible(c) {
+                    hidden = true;
+                } else if c == name[k] {
+                    k += 1;
+                    if k == name.len() {
+                        return hidden.then_some((start, start + i + c.len_utf8()));
+                    }
+                } else {
+                    return None;
+                }
+            }
+            None
+        })
 }
 
 /// A run of Latin-looking characters in a text, folded, with where it starts in `fold(text)`.
@@ -583,10 +629,28 @@ mod tests {
     #[test]
     fn look_alike_names_are_caught() {
         assert_eq!(imitates("公午 插座 五孔").as_deref(), Some("公午→bull"));
-        assert_eq!(imitates("正秦 断路器").as_deref(), Some("正秦→chint"));
+        assert_eq!(imitates("止泰 断路器").as_deref(), Some("止泰→chint"));
         assert_eq!(imitates("美帝 电饭煲").as_deref(), Some("美帝→midea"));
         assert_eq!(imitates("雷碧 汽水").as_deref(), Some("雷碧→sprite"));
         assert_eq!(imitates("耐可 运动鞋").as_deref(), Some("耐可→nike"));
+        assert_eq!(imitates("公午插座 五孔").as_deref(), Some("公午→bull"));
+        assert_eq!(imitates("蒙生 纯牛奶").as_deref(), Some("蒙生→mengniu"));
+        assert_eq!(
+            imitates("公生 插座"),
+            None,
+            "公生 is a word of the dictionary"
+        );
+        assert_eq!(imitates("德力酉 空开").as_deref(), Some("德力酉→delixi"));
+        assert_eq!(
+            imitates("农夫三泉 饮用水").as_deref(),
+            Some("农夫三泉→nongfu-spring")
+        );
+        let v = variant("耐\u{200D}克 跑鞋", None).unwrap();
+        assert_eq!(
+            (v.written.as_str(), &v.kind),
+            ("耐\u{200D}克→nike", &VariantKind::Homoglyph),
+            "a zero-width joiner inside the name"
+        );
         assert_eq!(
             imitates("Phi1ips air fryer").as_deref(),
             Some("Phi1ips→philips")
@@ -650,6 +714,25 @@ mod tests {
         );
         assert_eq!(imitates("Phillips screwdriver set"), None);
         assert_eq!(imitates("完美的礼物 保温杯"), None);
+        // Real words that merely resemble a name.
+        assert_eq!(
+            imitates("儿童口琴 兔博士 卡通"),
+            None,
+            "博士 is a word, not 博世"
+        );
+        assert_eq!(
+            imitates("欧式实木家具 榉木椅"),
+            None,
+            "实木|家具 holds no 木家/米家"
+        );
+        assert_eq!(imitates("小迷你 蓝牙音箱"), None, "小|迷你 is not 小米");
+        assert_eq!(imitates("伊丽莎白 雅顿 面霜"), None, "伊丽莎白 is not 伊利");
+        assert_eq!(imitates("手工牛肉酱 下饭菜"), None, "手工|牛肉 is not 公牛");
+        assert_eq!(
+            imitates("移动电源1000毫安可爱通用"),
+            None,
+            "毫安|可爱 is not 安克"
+        );
         assert_eq!(imitates("飞利浦 空气炸锅 HD9252"), None);
     }
 }

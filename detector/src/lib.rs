@@ -10,13 +10,16 @@
 //!   offer's kNN isolation (linfa-nn) among all offers as evidence.
 //! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
 //!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
-//!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
-//!   split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for "适用于曼牌"
-//!   accessories or for real brands.
+//!   Chinese ([`hanzi`], on jieba words) near-form characters from decomposition data
+//!   (公午/公牛), near-homophones by pinyin (农夫三泉), split characters (周隹牌/雕牌) and
+//!   inserted ones (六个土核桃); never for "适用于曼牌" accessories, real brands or real words
+//!   (博士 is not 博世).
 //! - [`history`]: far below the listing's own earlier prices (when the store gives them).
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
-//! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
+//! - [`cue`]: 高仿, 原单, 1:1, replica, mirror copy … in the title or description, obfuscated
+//!   too (r.e.p.l.i.c.a, rep1ica, 高 仿), unless negated or ordinary in context (fake fur,
+//!   翡翠 A货, AAA batteries, copy paper, after "for", from the brand's own store).
 //! - [`seller`]: a seller most of whose other listings are flagged, or selling several brands
 //!   at deep discounts (weak: it adds to other evidence).
 //!
