@@ -15,34 +15,13 @@
 
 use crate::assessment::{round3, Flag, Signal};
 use crate::hanzi::{HanziImitation, HanziMatcher, Likeness};
+use crate::latin::{latin_variant, LatinVariant};
+use crate::lexicon::BrandLexicon;
 use qsword_listing::catalogue::{fold, follows_compatibility_marker, Brand, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::Listing;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-
-/// Non-Latin letters that look Latin (Cyrillic, Greek), after case folding.
-const CONFUSABLES: &[(char, char)] = &[
-    ('а', 'a'),
-    ('е', 'e'),
-    ('о', 'o'),
-    ('р', 'p'),
-    ('с', 'c'),
-    ('у', 'y'),
-    ('х', 'x'),
-    ('і', 'i'),
-    ('ј', 'j'),
-    ('ѕ', 's'),
-    ('ԁ', 'd'),
-    ('һ', 'h'),
-    ('ӏ', 'l'),
-    ('ο', 'o'),
-    ('α', 'a'),
-    ('ν', 'v'),
-    ('ι', 'i'),
-    ('κ', 'k'),
-    ('ρ', 'p'),
-];
 
 /// How a written name imitates a brand's.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +42,13 @@ pub enum VariantKind {
     Split { written: String, genuine: char },
     /// One Chinese character slipped into the name (六个土核桃).
     Inserted(char),
+    /// A Latin-script variant found by [`crate::latin`] (evasion or learnt-lexicon imitation),
+    /// with its score (brand-field bonus included), label and description.
+    Latin {
+        label: &'static str,
+        description: String,
+        score: f64,
+    },
 }
 
 impl VariantKind {
@@ -75,6 +61,7 @@ impl VariantKind {
             VariantKind::Inserted(_) => 0.7,
             VariantKind::Misspelling { .. } | VariantKind::Bent { .. } => 0.55,
             VariantKind::FullWidth => 0.5,
+            VariantKind::Latin { score, .. } => *score,
         }
     }
 
@@ -102,6 +89,7 @@ impl VariantKind {
                 format!("{genuine} written as {written}")
             }
             VariantKind::Inserted(c) => format!("{c} slipped into the name"),
+            VariantKind::Latin { description, .. } => description.clone(),
         }
     }
 
@@ -117,6 +105,7 @@ impl VariantKind {
             VariantKind::NearForm { .. } => "near-form",
             VariantKind::Split { .. } => "split-character",
             VariantKind::Inserted(_) => "inserted-character",
+            VariantKind::Latin { label, .. } => label,
         }
     }
 }
@@ -137,19 +126,13 @@ pub struct BrandVariant {
 
 impl BrandVariant {
     pub fn score(&self) -> f64 {
+        if let VariantKind::Latin { score, .. } = self.kind {
+            return score;
+        }
         // A brand field is a deliberate claim, a title may just be keyword soup.
         let bonus = if self.field == "brand" { 0.1 } else { 0.0 };
         round3((self.kind.score() + bonus).min(0.95))
     }
-}
-
-#[derive(Debug, Clone)]
-struct LatinName {
-    brand: usize,
-    name: String,
-    bare: String,
-    skeleton: String,
-    letters: usize,
 }
 
 /// A Latin name of several words (New Balance), matched against runs of as many words.
@@ -165,12 +148,50 @@ struct LatinPhrase {
 /// Jaro-Winkler similarity from which bent multi-word names count (New Barlun ~ New Balance).
 const BENT_SIMILARITY: f64 = 0.88;
 
+/// What the brand signal found in a listing: a variant of a protected brand (Chinese, a bent
+/// multi-word name, or a Latin one), or a Latin-script variant of a brand only the market's
+/// lexicon knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrandFinding {
+    Protected(BrandVariant),
+    Learnt(LatinVariant),
+}
+
+impl BrandFinding {
+    pub fn score(&self) -> f64 {
+        match self {
+            BrandFinding::Protected(v) => v.score(),
+            BrandFinding::Learnt(v) => v.score,
+        }
+    }
+
+    /// The protected brand (index into [`Catalogue::brands`]) it imitates, if any.
+    pub fn protected(&self) -> Option<usize> {
+        match self {
+            BrandFinding::Protected(v) => Some(v.brand),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+
+    pub fn written(&self) -> &str {
+        match self {
+            BrandFinding::Protected(v) => &v.written,
+            BrandFinding::Learnt(v) => &v.written,
+        }
+    }
+
+    /// The variant of a protected brand, if that is what it is.
+    pub fn variant(&self) -> Option<&BrandVariant> {
+        match self {
+            BrandFinding::Protected(v) => Some(v),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+}
+
 /// The protected names prepared for matching.
 #[derive(Debug, Clone)]
 pub struct BrandMatcher {
-    latin: Vec<LatinName>,
-    /// Skeleton → indices into `latin`, for the homoglyph lookup.
-    by_skeleton: HashMap<String, Vec<usize>>,
     phrases: Vec<LatinPhrase>,
     chinese: Vec<usize>,
     hanzi: HanziMatcher,
@@ -179,11 +200,14 @@ pub struct BrandMatcher {
     /// The real names written in Chinese characters.
     real_han: Vec<String>,
     everyday: HashSet<String>,
+    /// The catalogue's brands alone, as a lexicon: for judging a listing without its batch.
+    protected: BrandLexicon,
+    /// Brand id → index in [`Catalogue::brands`].
+    ids: HashMap<String, usize>,
 }
 
 impl BrandMatcher {
     pub fn new(catalogue: &Catalogue) -> BrandMatcher {
-        let mut latin = Vec::new();
         let mut phrases = Vec::new();
         let mut chinese = Vec::new();
         let mut chinese_names = Vec::new();
@@ -195,20 +219,8 @@ impl BrandMatcher {
                 let name = fold(name);
                 real.insert(bare(&name));
                 real.insert(name.clone());
-                let letters = name.chars().filter(|c| c.is_ascii_alphabetic()).count();
-                let latin_word = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
                 let words: Vec<&str> = name.split(' ').filter(|w| !w.is_empty()).collect();
-                if latin_word && letters >= 3 {
-                    latin.push(LatinName {
-                        brand: i,
-                        bare: bare(&name),
-                        skeleton: skeleton(&name),
-                        name,
-                        letters,
-                    });
-                } else if words.len() >= 2
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
-                {
+                if words.len() >= 2 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
                     phrases.push(LatinPhrase {
                         brand: i,
                         first_word: words[0].to_string(),
@@ -222,38 +234,72 @@ impl BrandMatcher {
                 }
             }
         }
-        let mut by_skeleton: HashMap<String, Vec<usize>> = HashMap::new();
-        for (k, n) in latin.iter().enumerate() {
-            by_skeleton.entry(n.skeleton.clone()).or_default().push(k);
-        }
         let mut real_han: Vec<String> = real
             .iter()
             .filter(|r| r.chars().count() >= 2 && r.chars().any(is_han))
             .cloned()
             .collect();
         real_han.sort();
+        let ids = catalogue
+            .brands
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.clone(), i))
+            .collect();
         BrandMatcher {
             real_han,
-            latin,
-            by_skeleton,
             phrases,
             chinese,
             hanzi: HanziMatcher::new(&chinese_names),
             real,
             everyday,
+            protected: BrandLexicon::learn(&[], catalogue),
+            ids,
         }
     }
 
-    /// The strongest imitation of a protected brand in the listing's brand field or title.
+    /// The strongest imitation of a protected brand in the listing's brand field or title,
+    /// judged without the rest of its batch (against the catalogue only).
     pub fn variant_in(&self, listing: &Listing) -> Option<BrandVariant> {
+        match self.finding_in(listing, &self.protected)? {
+            BrandFinding::Protected(v) => Some(v),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+
+    /// The strongest brand variant in the listing, judged against `lexicon` (learnt from its
+    /// batch with [`BrandLexicon::learn`]): Chinese and multi-word variants of protected brands,
+    /// Latin-script evasions and imitations ([`crate::latin`]).
+    pub fn finding_in(&self, listing: &Listing, lexicon: &BrandLexicon) -> Option<BrandFinding> {
         let mut found = Vec::new();
         if let Some(field) = listing.brand.as_deref() {
             self.variants_in_text(field, "brand", &mut found);
         }
         self.variants_in_text(&listing.title, "title", &mut found);
-        found
+        let protected = found
             .into_iter()
             .max_by(|a, b| a.score().total_cmp(&b.score()))
+            .map(BrandFinding::Protected);
+        let latin = latin_variant(listing, lexicon).map(|v| {
+            match v.imitates.as_ref().and_then(|t| t.protected.as_ref()) {
+                Some(id) if self.ids.contains_key(id) => BrandFinding::Protected(BrandVariant {
+                    brand: self.ids[id],
+                    written: v.written.clone(),
+                    genuine: v.imitates.as_ref().map_or(String::new(), |t| fold(&t.name)),
+                    kind: VariantKind::Latin {
+                        label: v.label(),
+                        description: v.describe(),
+                        score: v.score,
+                    },
+                    field: v.field,
+                }),
+                _ => BrandFinding::Learnt(v),
+            }
+        });
+        match (protected, latin) {
+            (Some(p), Some(l)) => Some(if l.score() > p.score() { l } else { p }),
+            (p, l) => p.or(l),
+        }
     }
 
     fn variants_in_text(&self, text: &str, field: &'static str, found: &mut Vec<BrandVariant>) {
@@ -263,88 +309,11 @@ impl BrandMatcher {
             if follows_compatibility_marker(&folded, token.folded_start) {
                 continue;
             }
-            if let Some(v) = self.latin_variant(token, field) {
-                found.push(v);
-            }
             if let Some(v) = self.phrase_variant(&folded, &tokens[k..], field) {
                 found.push(v);
             }
         }
         self.chinese_variants(&folded, field, found);
-    }
-
-    fn latin_variant(&self, token: &Token, field: &'static str) -> Option<BrandVariant> {
-        let written = token.folded.trim_matches('-');
-        let letters = written.chars().filter(|&c| c != '-').count();
-        if letters < 3 || self.everyday.contains(written) {
-            return None;
-        }
-        let variant = |n: &LatinName, kind| BrandVariant {
-            brand: n.brand,
-            written: token.original.trim_matches(['-', '－']).to_string(),
-            genuine: n.name.clone(),
-            kind,
-            field,
-        };
-        if self.real.contains(written) {
-            // The real name, but typed in full-width letters to slip past filters.
-            return token
-                .full_width
-                .then(|| {
-                    self.latin
-                        .iter()
-                        .find(|n| n.name == written || n.bare == bare(written))
-                })
-                .flatten()
-                .map(|n| variant(n, VariantKind::FullWidth));
-        }
-        let unconfused: String = written
-            .chars()
-            .map(|c| {
-                CONFUSABLES
-                    .iter()
-                    .find(|(k, _)| *k == c)
-                    .map_or(c, |&(_, v)| v)
-            })
-            .collect();
-        if !unconfused.is_ascii() {
-            return None;
-        }
-        let (t_bare, t_skeleton) = (bare(&unconfused), skeleton(&unconfused));
-        if let Some(&k) = self.by_skeleton.get(&t_skeleton).and_then(|v| v.first()) {
-            return Some(variant(&self.latin[k], VariantKind::Homoglyph));
-        }
-        // Digits in a token that is no homoglyph are model numbers and quantities (HD9252,
-        // 20000mAh), not misspelt names: spare them the edit distances.
-        if t_bare.bytes().any(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let mut best: Option<BrandVariant> = None;
-        for n in &self.latin {
-            let allowed = match n.letters {
-                0..=3 => continue,
-                // Four letters only by a swap of two neighbours (NKIE): any other edit of so
-                // short a name is another word.
-                4 => 1,
-                5..=7 => 1,
-                _ => 2,
-            };
-            if t_bare.len().abs_diff(n.bare.len()) > allowed {
-                continue;
-            }
-            let d = strsim::osa_distance(&t_bare, &n.bare);
-            if d == 0 || d > allowed {
-                continue;
-            }
-            if n.letters == 4 && !is_transposition(&t_bare, &n.bare) {
-                continue;
-            }
-            let v = variant(n, VariantKind::Misspelling { distance: d });
-            if best.as_ref().is_none_or(|b| v.score() > b.score()) {
-                best = Some(v);
-            }
-        }
-        best
     }
 
     /// A multi-word name bent word by word: the first word kept (New …), the run of words as
@@ -474,6 +443,51 @@ impl BrandMatcher {
         }
         Flag::new(Signal::Brand, v.score(), reason, evidence)
     }
+    /// The flag for whatever the brand signal found.
+    pub fn finding_flag(&self, catalogue: &Catalogue, f: &BrandFinding) -> Flag {
+        let v = match f {
+            BrandFinding::Protected(v) => return self.flag(catalogue, v),
+            BrandFinding::Learnt(v) => v,
+        };
+        let reason = match &v.imitates {
+            Some(t) => format!(
+                "\"{}\" in the {} looks like the brand {} ({} sellers in this batch{}): {}",
+                v.written,
+                v.field,
+                t.name,
+                t.sellers,
+                if v.written_sellers > 0 {
+                    format!(", this spelling {}", v.written_sellers)
+                } else {
+                    String::new()
+                },
+                v.describe()
+            ),
+            None => format!(
+                "\"{}\" in the {} is written to dodge brand filters: {}",
+                v.written,
+                v.field,
+                v.describe()
+            ),
+        };
+        let mut evidence = json!({
+            "written": v.written,
+            "kind": v.label(),
+            "field": v.field,
+        });
+        if let Some(t) = &v.imitates {
+            evidence["genuine"] = json!(t.name);
+            evidence["genuine_sellers"] = json!(t.sellers);
+            evidence["written_sellers"] = json!(v.written_sellers);
+            if let Some(l) = &t.likeness {
+                evidence["distance"] = json!(l.distance());
+            }
+            if v.copied_models {
+                evidence["copied_models"] = json!(true);
+            }
+        }
+        Flag::new(Signal::Brand, v.score, reason, evidence)
+    }
 }
 
 /// A run of Latin-looking characters in a text, folded, with where it starts in `fold(text)`.
@@ -495,11 +509,9 @@ fn latin_tokens(text: &str) -> Vec<Token> {
     let mut current: Option<Token> = None;
     for c in text.chars() {
         let f = fold(c.encode_utf8(&mut [0; 4]));
-        let is_part = f.chars().all(|fc| {
-            fc.is_ascii_alphanumeric()
-                || matches!(fc, '-' | '|' | '!' | '@' | '$')
-                || CONFUSABLES.iter().any(|(k, _)| *k == fc)
-        });
+        let is_part = f
+            .chars()
+            .all(|fc| fc.is_ascii_alphanumeric() || matches!(fc, '-' | '|' | '!' | '@' | '$'));
         if is_part {
             let token = current.get_or_insert_with(|| Token {
                 original: String::new(),
@@ -519,19 +531,6 @@ fn latin_tokens(text: &str) -> Vec<Token> {
     tokens
 }
 
-/// Whether `a` and `b` hold the same letters, two neighbours swapped (nkie / nike).
-fn is_transposition(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    diff.len() == 2
-        && diff[1] == diff[0] + 1
-        && a[diff[0]] == b[diff[1]]
-        && a[diff[1]] == b[diff[0]]
-}
-
 /// Whether an occurrence of `real` in `text` overlaps the byte range `start..end`.
 fn overlaps(text: &str, real: &str, start: usize, end: usize) -> bool {
     text.match_indices(real)
@@ -543,22 +542,6 @@ fn bare(s: &str) -> String {
     s.chars()
         .filter(|c| !matches!(c, '-' | ' ' | '.' | '_'))
         .collect()
-}
-
-/// What a name looks like to a hurried reader: 0→o, 1/i/l/|/!→l, 5/$→s, @→a, rn→m, vv→w,
-/// without hyphens. Two names with the same skeleton are homoglyphs of each other.
-fn skeleton(s: &str) -> String {
-    let mapped: String = bare(s)
-        .chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' | 'i' | '|' | '!' => 'l',
-            '5' | '$' => 's',
-            '@' => 'a',
-            c => c,
-        })
-        .collect();
-    mapped.replace("rn", "m").replace("vv", "w")
 }
 
 #[cfg(test)]

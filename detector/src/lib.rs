@@ -62,6 +62,8 @@ pub mod group;
 pub mod hanzi;
 pub mod history;
 mod jsonl;
+pub mod latin;
+pub mod lexicon;
 pub mod mark;
 pub mod model;
 pub mod outlier;
@@ -191,27 +193,36 @@ impl Detector {
     /// The product groups the price signal judges `listings` in (see [`group`]): for showing
     /// an offer beside the other offers of the same product, as the detector saw them.
     pub fn price_groups(&self, listings: &[Listing]) -> Vec<PriceGroup> {
+        let lexicon = self.brand_lexicon(listings);
         let variants: Vec<_> = listings
             .par_iter()
-            .map(|l| self.brands.variant_in(l))
+            .map(|l| self.brands.finding_in(l, &lexicon))
             .collect();
         self.groups_with(listings, &variants)
+    }
+
+    /// The brand lexicon of a batch ([`lexicon`]): the Latin-script brands its listings claim,
+    /// how widely, and the rare spellings that imitate them. [`Detector::detect`] learns it
+    /// from each batch it is given.
+    pub fn brand_lexicon(&self, listings: &[Listing]) -> lexicon::BrandLexicon {
+        lexicon::BrandLexicon::learn(listings, &self.catalogue)
     }
 
     /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
     fn groups_with(
         &self,
         listings: &[Listing],
-        variants: &[Option<brand::BrandVariant>],
+        variants: &[Option<brand::BrandFinding>],
     ) -> Vec<PriceGroup> {
         // Imitations are grouped with the genuine product, so that their prices meet.
         group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
             let listing = &listings[i];
             match self.catalogue.brand_of(listing) {
                 Some(b) => Some((b, b.display_name().to_string())),
-                None => variants[i]
-                    .as_ref()
-                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+                None => variants[i].as_ref().and_then(|f| {
+                    f.protected()
+                        .map(|b| (&self.catalogue.brands[b], f.written().to_string()))
+                }),
             }
         })
     }
@@ -236,10 +247,12 @@ impl Detector {
         listings: &[Listing],
         history: &[Vec<qsword_listing::Price>],
     ) -> Vec<Assessment> {
-        // Each listing's own signals are independent of the others: scored in parallel.
+        // The batch's brands first (one hashing pass), then each listing's own signals, which
+        // are independent of the others: scored in parallel.
+        let lexicon = self.brand_lexicon(listings);
         let variants: Vec<_> = listings
             .par_iter()
-            .map(|l| self.brands.variant_in(l))
+            .map(|l| self.brands.finding_in(l, &lexicon))
             .collect();
         let mut flags: Vec<Vec<Flag>> = listings
             .par_iter()
@@ -247,7 +260,7 @@ impl Detector {
             .map(|(listing, variant)| {
                 let mut flags = Vec::new();
                 if let Some(v) = variant {
-                    flags.push(self.brands.flag(&self.catalogue, v));
+                    flags.push(self.brands.finding_flag(&self.catalogue, v));
                 }
                 let category = self.catalogue.categorize(listing);
                 flags.extend(self.marks.flags(&self.cfg, category, listing));

@@ -1,0 +1,622 @@
+//! Latin-script brand variants: evasions that need no lexicon, and imitations judged against
+//! the [`BrandLexicon`] learnt from the batch.
+//!
+//! Evasions are tricks no honest listing needs, strong evidence on their own (risk ≥ 0.5):
+//! - letters of two scripts inside one word (Ѕony with a Cyrillic Ѕ, Nikоn with a Cyrillic о),
+//!   or a whole word of Cyrillic/Greek look-alikes in Latin text — per the UTS #39 skeleton
+//!   (`unicode-security`), whatever the letters;
+//! - full-width Latin letters (Ｎｉｋｅ) in a word or a text otherwise written half width;
+//! - invisible characters (zero-width space/joiner, soft hyphen, …) inside a word;
+//! - a digit standing for a letter inside a word that is otherwise a word (N1ke, S0ny, R0LEX),
+//!   never a model number (HD9252, USB3.0, RX1R) or an ordinal (5th).
+//!
+//! Imitations need the lexicon: a claimed spelling (brand field, title head) that the lexicon
+//! links to a more widespread established brand (look-alike, punctuated, transposed, one or
+//! two letters off), or a title head one edit from the listing's own brand field (the listing
+//! contradicts itself), or any title word close to a protected brand of the catalogue.
+//! Compatibility phrases ("for iPod", "compatible with", 适用于) make a mention of another
+//! brand no claim; evasions are caught after them all the same ("Gift for him R0LEX").
+//!
+//! Not here: Chinese names ([`crate::hanzi`]), multi-word bent names ([`crate::brand`]).
+
+use crate::assessment::round3;
+use crate::lexicon::{claims, key_of, BrandLexicon, ClaimField, Likeness};
+use qsword_listing::catalogue::{fold, follows_compatibility_marker};
+use qsword_listing::text::is_cjk;
+use qsword_listing::Listing;
+use unicode_script::{Script, UnicodeScript};
+
+/// A word of a text: a run of letters and digits (any script but CJK), with hyphens, dots,
+/// apostrophes and invisible characters inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// As written.
+    pub original: String,
+    /// Byte offset in `fold(text)`.
+    pub folded_start: usize,
+    /// Inside 【…】, […], (…) or {…}.
+    pub bracketed: bool,
+}
+
+/// Characters that render as nothing (Unicode's Default_Ignorable_Code_Point, the parts that
+/// occur in text): zero-width space/joiners, soft hyphen, word joiner, BOM, variation selectors.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+fn is_inner_punct(c: char) -> bool {
+    matches!(c, '-' | '.' | '\'' | '_' | '－' | '．' | '’')
+}
+
+/// The words of a text, in order.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut depth: usize = 0;
+    let mut cur: Option<(String, usize, bool)> = None;
+    let mut flush = |cur: &mut Option<(String, usize, bool)>, out: &mut Vec<Word>| {
+        if let Some((s, start, bracketed)) = cur.take() {
+            // Trim punctuation and invisibles at the ends, keeping offsets right.
+            let lead: String = s
+                .chars()
+                .take_while(|&c| is_inner_punct(c) || is_invisible(c))
+                .collect();
+            let trimmed =
+                s[lead.len()..].trim_end_matches(|c: char| is_inner_punct(c) || is_invisible(c));
+            if trimmed.chars().any(|c| c.is_alphanumeric()) {
+                out.push(Word {
+                    original: trimmed.to_string(),
+                    folded_start: start + fold(&lead).len(),
+                    bracketed,
+                });
+            }
+        }
+    };
+    for c in text.chars() {
+        let f = fold(c.encode_utf8(&mut [0; 4]));
+        let part = (c.is_alphanumeric() && !is_cjk(c)) || is_invisible(c) || is_inner_punct(c);
+        if part {
+            let w = cur.get_or_insert_with(|| (String::new(), offset, depth > 0));
+            w.0.push(c);
+        } else {
+            flush(&mut cur, &mut out);
+            match c {
+                '【' | '[' | '(' | '{' | '「' | '（' | '〔' | '［' => depth += 1,
+                '】' | ']' | ')' | '}' | '」' | '）' | '〕' | '］' => {
+                    depth = depth.saturating_sub(1)
+                }
+                _ => {}
+            }
+        }
+        offset += f.len();
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// A name without hyphens, dots, apostrophes, spaces and invisible characters.
+pub fn bare(s: &str) -> String {
+    s.chars()
+        .filter(|&c| !(is_inner_punct(c) || c == ' ' || is_invisible(c)))
+        .collect()
+}
+
+/// What a name looks like to a hurried reader: the UTS #39 skeleton (Cyrillic/Greek/full-width
+/// look-alikes, 0 for O, 1 and I for l, rn for m), lower case, then the look-alikes UTS #39
+/// leaves apart in lower case — i/l/1/|/!, 0/o, 5/$/s, @/a, ri/n, vv/w — without punctuation.
+pub fn loose_skeleton(s: &str) -> String {
+    let once: String = unicode_security::skeleton(s)
+        .collect::<String>()
+        .to_lowercase();
+    let twice: String = unicode_security::skeleton(&once)
+        .collect::<String>()
+        .to_lowercase();
+    let b = bare(&twice)
+        .replace("rn", "m")
+        .replace("ri", "n")
+        .replace("vv", "w");
+    b.chars()
+        .map(|c| match c {
+            '1' | 'i' | '|' | '!' | 'l' => 'l',
+            '0' => 'o',
+            '5' | '$' => 's',
+            '@' => 'a',
+            c => c,
+        })
+        .collect()
+}
+
+/// An evasion trick in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evasion {
+    /// Letters of two scripts in one word that reads as Latin (Ѕony).
+    MixedScript,
+    /// A whole word of Cyrillic or Greek look-alikes in Latin text (Ѕоnу).
+    ForeignLookAlike,
+    /// Full-width and half-width letters mixed inside the word (Soｎｙ).
+    MixedWidth,
+    /// A full-width word in a text otherwise written half width (Ｎｉｋｅ shoes).
+    FullWidth,
+    /// The whole Latin text in full width (ＰＨＩＬＩＰＳ 空气炸锅): only a known brand counts.
+    AllFullWidth,
+    /// An invisible character inside the word (Ni\u{200D}ke).
+    Invisible,
+    /// A digit for a letter in an otherwise ordinary word (N1ke, R0LEX).
+    DigitForLetter,
+}
+
+impl Evasion {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Evasion::MixedScript => "letters of another script mixed into the word",
+            Evasion::ForeignLookAlike => "Cyrillic/Greek letters that look Latin",
+            Evasion::MixedWidth => "full-width letters mixed into the word",
+            Evasion::FullWidth => "full-width letters in half-width text",
+            Evasion::AllFullWidth => "the name in full-width letters",
+            Evasion::Invisible => "invisible characters inside the word",
+            Evasion::DigitForLetter => "a digit in place of a letter",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Evasion::MixedScript => "mixed-script",
+            Evasion::ForeignLookAlike => "foreign-look-alike",
+            Evasion::MixedWidth => "mixed-width",
+            Evasion::FullWidth => "full-width",
+            Evasion::AllFullWidth => "full-width",
+            Evasion::Invisible => "invisible-character",
+            Evasion::DigitForLetter => "digit-for-letter",
+        }
+    }
+
+    /// Score without a known brand behind it.
+    fn alone(&self) -> f64 {
+        match self {
+            Evasion::MixedScript | Evasion::Invisible | Evasion::MixedWidth => 0.8,
+            Evasion::ForeignLookAlike | Evasion::FullWidth | Evasion::DigitForLetter => 0.6,
+            Evasion::AllFullWidth => 0.0,
+        }
+    }
+
+    /// Score when the word is (or looks like) an established brand.
+    fn with_brand(&self) -> f64 {
+        match self {
+            Evasion::AllFullWidth => 0.5,
+            _ => 0.9,
+        }
+    }
+}
+
+fn is_full_width_letter(c: char) -> bool {
+    matches!(c, '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
+}
+
+/// Facts about the whole text that decide whether a word's oddity is a trick.
+struct TextContext {
+    /// Half-width ASCII letters in the text.
+    half_letters: usize,
+    /// Words in Cyrillic or Greek that do not read as Latin: the text is (partly) in that
+    /// language, so look-alike words may be honest.
+    foreign_words: usize,
+}
+
+impl TextContext {
+    fn of(ws: &[Word]) -> TextContext {
+        let half_letters = ws
+            .iter()
+            .flat_map(|w| w.original.chars())
+            .filter(|c| c.is_ascii_alphabetic())
+            .count();
+        let foreign_words = ws
+            .iter()
+            .filter(|w| {
+                w.original.chars().any(|c| {
+                    matches!(
+                        c.script(),
+                        Script::Cyrillic | Script::Greek | Script::Armenian
+                    )
+                }) && !loose_skeleton(&w.original).is_ascii()
+            })
+            .count();
+        TextContext {
+            half_letters,
+            foreign_words,
+        }
+    }
+}
+
+/// The evasion trick in a word, if any.
+pub fn evasion_in(word: &str) -> Option<Evasion> {
+    let ws = vec![Word {
+        original: word.to_string(),
+        folded_start: 0,
+        bracketed: false,
+    }];
+    evasion(&ws[0], &TextContext::of(&ws))
+}
+
+fn evasion(w: &Word, ctx: &TextContext) -> Option<Evasion> {
+    let chars: Vec<char> = w.original.chars().collect();
+    let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
+    if letters < 2 {
+        return None;
+    }
+    // Invisible characters between two visible ones.
+    if letters >= 3
+        && chars
+            .iter()
+            .enumerate()
+            .any(|(i, &c)| is_invisible(c) && i > 0 && i + 1 < chars.len())
+    {
+        return Some(Evasion::Invisible);
+    }
+    // Scripts of the letters (Common and Inherited do not count).
+    let mut scripts: Vec<Script> = Vec::new();
+    for &c in &chars {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        let s = c.script();
+        if !matches!(s, Script::Common | Script::Inherited | Script::Unknown)
+            && !scripts.contains(&s)
+        {
+            scripts.push(s);
+        }
+    }
+    let skeleton = loose_skeleton(&w.original);
+    let reads_latin = skeleton.chars().all(|c| c.is_ascii_alphanumeric());
+    if letters >= 3 && reads_latin {
+        if scripts.len() >= 2 && scripts.contains(&Script::Latin) {
+            return Some(Evasion::MixedScript);
+        }
+        if scripts.len() == 1
+            && matches!(
+                scripts[0],
+                Script::Cyrillic | Script::Greek | Script::Armenian | Script::Cherokee
+            )
+            && ctx.half_letters > 0
+            && ctx.foreign_words == 0
+        {
+            return Some(Evasion::ForeignLookAlike);
+        }
+    }
+    let full = chars.iter().filter(|&&c| is_full_width_letter(c)).count();
+    if full > 0 {
+        let half_here = chars.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        if half_here > 0 {
+            return Some(Evasion::MixedWidth);
+        }
+        if ctx.half_letters > 0 {
+            return Some(Evasion::FullWidth);
+        }
+        return Some(Evasion::AllFullWidth);
+    }
+    if digit_for_letter(&chars) {
+        return Some(Evasion::DigitForLetter);
+    }
+    None
+}
+
+/// N1ke, S0ny, R0LEX, Tosh1ba: one or two digits, each between two letters, each a letter's
+/// look-alike (0 o, 1 i/l, 3 e, 4 a, 5 s), in a word of plain ASCII letters otherwise, which
+/// reads as a word once the digits are letters (two vowels at least) and is cased as a word
+/// (Capitalised, lower or upper case). Model numbers (HD9252, RX1R, USB3.0) and ordinals (5th)
+/// fail one test or another.
+fn digit_for_letter(chars: &[char]) -> bool {
+    if !chars.iter().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let digits: Vec<usize> = (0..chars.len())
+        .filter(|&i| chars[i].is_ascii_digit())
+        .collect();
+    let letters = chars.len() - digits.len();
+    if digits.is_empty() || digits.len() > 2 || letters < 3 {
+        return false;
+    }
+    let between = digits.iter().all(|&i| {
+        i > 0
+            && i + 1 < chars.len()
+            && chars[i - 1].is_ascii_alphabetic()
+            && chars[i + 1].is_ascii_alphabetic()
+            && matches!(chars[i], '0' | '1' | '3' | '4' | '5')
+    });
+    if !between {
+        return false;
+    }
+    let mapped: String = chars
+        .iter()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    // An ordinal or unit glued on (5th, 1st, 3rd) is no word.
+    let ordinal = digits.iter().any(|&i| {
+        let rest: String = chars[i + 1..]
+            .iter()
+            .take(2)
+            .collect::<String>()
+            .to_lowercase();
+        matches!(rest.as_str(), "st" | "nd" | "rd" | "th")
+    });
+    let vowels = mapped.chars().filter(|c| "aeiouy".contains(*c)).count();
+    let letters_only: Vec<char> = chars
+        .iter()
+        .copied()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect();
+    let cased = letters_only.iter().all(|c| c.is_ascii_lowercase())
+        || letters_only.iter().all(|c| c.is_ascii_uppercase())
+        || (letters_only[0].is_ascii_uppercase()
+            && letters_only[1..].iter().all(|c| c.is_ascii_lowercase()));
+    !ordinal && vowels >= 2 && cased
+}
+
+/// A brand the variant imitates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imitated {
+    /// The brand's name as the market writes it.
+    pub name: String,
+    /// The catalogue brand id, when protected.
+    pub protected: Option<String>,
+    /// Sellers of the brand in the batch.
+    pub sellers: usize,
+    /// How the written name resembles it (None: the same name, evasively written).
+    pub likeness: Option<Likeness>,
+}
+
+/// A Latin-script brand variant in a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatinVariant {
+    /// As written.
+    pub written: String,
+    /// `brand` or `title`.
+    pub field: &'static str,
+    pub evasion: Option<Evasion>,
+    pub imitates: Option<Imitated>,
+    /// Sellers using the written spelling in the batch (0 when not a claimed spelling).
+    pub written_sellers: usize,
+    /// The listing sells a model number also sold under the imitated brand.
+    pub copied_models: bool,
+    pub score: f64,
+}
+
+impl LatinVariant {
+    pub fn describe(&self) -> String {
+        match (&self.evasion, &self.imitates) {
+            (Some(e), Some(_)) => e.describe().to_string(),
+            (Some(e), None) => e.describe().to_string(),
+            (
+                None,
+                Some(Imitated {
+                    likeness: Some(l), ..
+                }),
+            ) => l.describe(),
+            _ => "a variant".into(),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match (&self.evasion, &self.imitates) {
+            (Some(e), _) => e.label(),
+            (
+                None,
+                Some(Imitated {
+                    likeness: Some(l), ..
+                }),
+            ) => l.label(),
+            _ => "variant",
+        }
+    }
+}
+
+fn field_bonus(field: &'static str) -> f64 {
+    // A brand field is a deliberate claim, a title may just be keyword soup.
+    if field == "brand" {
+        0.1
+    } else {
+        0.0
+    }
+}
+
+fn likeness_score(l: &Likeness) -> f64 {
+    match l {
+        Likeness::LookAlike => 0.85,
+        Likeness::Punctuated => 0.8,
+        Likeness::Edited { distance } if *distance >= 2 => 0.55,
+        _ => 0.7,
+    }
+}
+
+/// The strongest Latin-script brand variant in a listing's brand field and title.
+pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinVariant> {
+    let mut best: Option<LatinVariant> = None;
+    let mut offer = |v: LatinVariant| {
+        if best.as_ref().is_none_or(|b| v.score > b.score) {
+            best = Some(v);
+        }
+    };
+    let folded_title = fold(&listing.title);
+    let title_words = words(&listing.title);
+    let title_ctx = TextContext::of(&title_words);
+
+    // 1. Evasions, in every word of the brand field and the title.
+    let brand_words = listing.brand.as_deref().map(words).unwrap_or_default();
+    let brand_ctx = TextContext::of(&brand_words);
+    for (field, ws, ctx) in [
+        ("brand", &brand_words, &brand_ctx),
+        ("title", &title_words, &title_ctx),
+    ] {
+        for w in ws.iter() {
+            let Some(e) = evasion(w, ctx) else { continue };
+            let key = key_of(&w.original);
+            let skel = loose_skeleton(&key);
+            // The brand the word spells, evasion undone.
+            let target = if matches!(
+                e,
+                Evasion::AllFullWidth | Evasion::FullWidth | Evasion::MixedWidth
+            ) && lexicon.is_established(&key)
+            {
+                lexicon.get(&key)
+            } else {
+                lexicon
+                    .by_skeleton(&skel)
+                    .filter(|t| t.key != key)
+                    .max_by_key(|t| (t.protected.is_some(), t.sellers))
+            };
+            let score = match target {
+                Some(_) => e.with_brand(),
+                None => e.alone(),
+            };
+            if score <= 0.0 {
+                continue;
+            }
+            offer(LatinVariant {
+                written: w.original.clone(),
+                field,
+                evasion: Some(e),
+                imitates: target.map(|t| Imitated {
+                    name: t.name.clone(),
+                    protected: t.protected.clone(),
+                    sellers: t.sellers,
+                    likeness: None,
+                }),
+                written_sellers: lexicon.get(&key).map_or(0, |e| e.sellers),
+                copied_models: false,
+                score: round3((score + field_bonus(field)).min(0.95)),
+            });
+        }
+    }
+
+    // 2. Claimed spellings the lexicon links to a brand they imitate.
+    let cl = claims(listing);
+    let field_key = cl
+        .iter()
+        .find(|c| c.field == ClaimField::Brand)
+        .map(|c| c.key.clone());
+    for c in &cl {
+        let field = match c.field {
+            ClaimField::Brand => "brand",
+            ClaimField::TitleHead => "title",
+            ClaimField::Store => continue,
+        };
+        if c.field == ClaimField::TitleHead
+            && follows_compatibility_marker(&folded_title, c.folded_start)
+        {
+            continue;
+        }
+        let entry = lexicon.get(&c.key);
+        let linked = match entry {
+            Some(e) => e
+                .imitates
+                .as_ref()
+                .and_then(|(k, l)| lexicon.get(k).map(|t| (t, l.clone(), e.copied_models > 0))),
+            // Not learnt (a listing judged against another batch's lexicon): judge it now.
+            None => lexicon
+                .judge(&c.key, 1, c.field == ClaimField::Brand)
+                .map(|j| (j.target, j.likeness, false)),
+        };
+        if let Some((t, likeness, copied)) = linked {
+            let bonus = if copied { 0.1 } else { 0.0 };
+            offer(LatinVariant {
+                written: c.written.clone(),
+                field,
+                evasion: None,
+                imitates: Some(Imitated {
+                    name: t.name.clone(),
+                    protected: t.protected.clone(),
+                    sellers: t.sellers,
+                    likeness: Some(likeness.clone()),
+                }),
+                written_sellers: entry.map_or(0, |e| e.sellers),
+                copied_models: copied,
+                score: round3((likeness_score(&likeness) + bonus + field_bonus(field)).min(0.95)),
+            });
+            continue;
+        }
+        // The title's head one edit from the listing's own brand field: the listing
+        // contradicts itself, and only one of the two is the established brand.
+        if c.field == ClaimField::TitleHead {
+            if let (Some(fk), Some(own)) = (
+                &field_key,
+                field_key.as_deref().and_then(|k| lexicon.get(k)),
+            ) {
+                let (hb, fb) = (bare(&c.key), bare(fk));
+                if own.established
+                    && !lexicon.is_established(&c.key)
+                    && !lexicon.is_word(&hb)
+                    && hb != fb
+                    && hb.is_ascii()
+                    && hb.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3
+                    && strsim::osa_distance(&hb, &fb) == 1
+                {
+                    let d = 1;
+                    let likeness = crate::lexicon::Likeness::Edited { distance: d };
+                    offer(LatinVariant {
+                        written: c.written.clone(),
+                        field,
+                        evasion: None,
+                        imitates: Some(Imitated {
+                            name: own.name.clone(),
+                            protected: own.protected.clone(),
+                            sellers: own.sellers,
+                            likeness: Some(likeness),
+                        }),
+                        written_sellers: entry.map_or(0, |e| e.sellers),
+                        copied_models: false,
+                        score: 0.7,
+                    });
+                }
+            }
+        }
+    }
+
+    // 3. Any other title word close to a protected brand (the catalogue's priority list).
+    let head_start = cl
+        .iter()
+        .find(|c| c.field == ClaimField::TitleHead)
+        .map(|c| c.folded_start);
+    for w in &title_words {
+        if Some(w.folded_start) == head_start {
+            continue;
+        }
+        let key = key_of(&w.original);
+        if bare(&key).chars().filter(|c| c.is_alphabetic()).count() < 3
+            || lexicon.is_established(&key)
+            || lexicon.is_word(&key)
+            || follows_compatibility_marker(&folded_title, w.folded_start)
+        {
+            continue;
+        }
+        let Some(j) = lexicon.judge(&key, 1, false) else {
+            continue;
+        };
+        if j.target.protected.is_none() {
+            continue;
+        }
+        offer(LatinVariant {
+            written: w.original.clone(),
+            field: "title",
+            evasion: None,
+            imitates: Some(Imitated {
+                name: j.target.name.clone(),
+                protected: j.target.protected.clone(),
+                sellers: j.target.sellers,
+                likeness: Some(j.likeness.clone()),
+            }),
+            written_sellers: 0,
+            copied_models: false,
+            score: likeness_score(&j.likeness),
+        });
+    }
+    best
+}

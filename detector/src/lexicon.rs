@@ -1,0 +1,859 @@
+//! The brand lexicon learnt from the market: which Latin-script brand spellings a batch of
+//! listings actually uses, how widely, and which rare spellings imitate a widespread one.
+//!
+//! A *brand claim* is a spelling written where a listing names its brand: the brand field, the
+//! head of the title (its first word once reseller prefixes — 【…】 and […] segments, "New",
+//! "Original", years — are stripped) and the name before "Official Store" in a seller's name.
+//! Each spelling (folded: case and width) is counted by listings, distinct sellers and
+//! platforms, and by the model numbers sold under it. A spelling is **established** when
+//! independent sellers use it (three sellers, or two on two platforms) or when the catalogue
+//! protects it (`seeds/brands.toml`).
+//!
+//! A spelling **imitates** an established brand when it is not established itself, is no
+//! ordinary word of the batch, the brand is much more widespread (at least twice its sellers
+//! and three in all, or protected), and the two are close: the same UTS #39 skeleton (plus
+//! digit/letter look-alikes, rn/m, ri/n), the same letters without hyphens or dots, or one
+//! edit (two from eight letters) by optimal string alignment. Names of four letters or fewer
+//! only by look-alikes or a swap of neighbours, never by another edit, unless the brand field
+//! itself is the claim. A spelling that is
+//! established but sold only with the brand's own model numbers (a copied product) is still an
+//! imitation; a rarer real brand, with its own models and its own sellers, is not.
+//!
+//! Pure: no I/O. `Serialize`/`Deserialize` so the binary can keep and show it; the lookup
+//! index is rebuilt on deserialisation. Learning is one hashing pass over the listings; lookup
+//! goes through a skeleton map and a deletion-neighbourhood (SymSpell) index, never a scan of
+//! every brand. Chinese names are not learnt here ([`crate::hanzi`] matches them).
+
+use crate::latin::{bare, loose_skeleton, words, Word};
+use qsword_listing::catalogue::{fold, Catalogue};
+use qsword_listing::Listing;
+use serde::{Deserialize, Serialize};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+/// Sellers from which a spelling is established on its own.
+pub const ESTABLISHED_SELLERS: usize = 3;
+/// Listings in which a lower-case word must occur mid-title to be an ordinary word.
+const WORD_LISTINGS: usize = 3;
+
+/// Where a listing claims a brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimField {
+    /// The listing's brand field.
+    Brand,
+    /// The first word of the title, after reseller prefixes.
+    TitleHead,
+    /// The name before "Official Store" / 官方旗舰店 in the seller's name.
+    Store,
+}
+
+/// How a rare spelling resembles an established brand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "how")]
+pub enum Likeness {
+    /// The same UTS #39 skeleton: look-alike letters, digits or scripts (Sоny, S0NY, Soriy).
+    LookAlike,
+    /// The same letters with hyphens, dots or invisible characters inserted (So-ny).
+    Punctuated,
+    /// Two neighbouring letters swapped (Snoy).
+    Transposed,
+    /// A letter doubled (Sonny) or a doubled letter dropped.
+    Repeated,
+    /// A letter left out (Panasnic).
+    Dropped,
+    /// A letter added (Sonyx).
+    Added,
+    /// One vowel for another (Sumsung).
+    VowelSwapped,
+    /// Other edits, by optimal string alignment distance.
+    Edited { distance: usize },
+}
+
+impl Likeness {
+    /// Whether the resemblance is a visual trick rather than a spelling.
+    pub fn is_look_alike(&self) -> bool {
+        matches!(self, Likeness::LookAlike | Likeness::Punctuated)
+    }
+
+    pub fn distance(&self) -> usize {
+        match self {
+            Likeness::LookAlike | Likeness::Punctuated => 0,
+            Likeness::Edited { distance } => *distance,
+            _ => 1,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Likeness::LookAlike => "look-alike characters".into(),
+            Likeness::Punctuated => "punctuation slipped into the name".into(),
+            Likeness::Transposed => "two letters swapped".into(),
+            Likeness::Repeated => "a letter doubled or undoubled".into(),
+            Likeness::Dropped => "a letter left out".into(),
+            Likeness::Added => "a letter added".into(),
+            Likeness::VowelSwapped => "one vowel for another".into(),
+            Likeness::Edited { distance: 1 } => "one letter off".into(),
+            Likeness::Edited { distance } => format!("{distance} letters off"),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Likeness::LookAlike => "look-alike",
+            Likeness::Punctuated => "punctuated",
+            Likeness::Transposed => "transposition",
+            Likeness::Repeated => "repetition",
+            Likeness::Dropped => "omission",
+            Likeness::Added => "addition",
+            Likeness::VowelSwapped => "vowel-swap",
+            Likeness::Edited { .. } => "misspelling",
+        }
+    }
+}
+
+/// A rare spelling seen in the batch that imitates an entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenImitation {
+    /// As written most often.
+    pub written: String,
+    pub likeness: Likeness,
+    pub sellers: usize,
+    pub listings: usize,
+}
+
+/// One brand spelling of the lexicon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexiconEntry {
+    /// The spelling as written most often.
+    pub name: String,
+    /// Folded (lower case, half width): the lookup key.
+    pub key: String,
+    pub listings: usize,
+    pub sellers: usize,
+    pub platforms: usize,
+    /// Claims by field: brand field, title head, store name.
+    pub in_brand_field: usize,
+    pub as_title_head: usize,
+    pub in_store_name: usize,
+    /// Distinct model numbers sold under the spelling.
+    pub models: usize,
+    /// Listings whose model number is also sold under the brand it imitates.
+    #[serde(default)]
+    pub copied_models: usize,
+    /// The catalogue brand id, when the spelling is one of its protected names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<String>,
+    pub established: bool,
+    /// The key of the established entry this spelling imitates, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imitates: Option<(String, Likeness)>,
+    /// The imitations of this entry seen in the batch, most sellers first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imitations: Vec<SeenImitation>,
+}
+
+impl LexiconEntry {
+    /// An established brand the batch treats as a brand (not an ordinary word).
+    pub fn is_brand(&self) -> bool {
+        self.established
+    }
+}
+
+/// What [`BrandLexicon::judge`] found for a written spelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement<'a> {
+    pub target: &'a LexiconEntry,
+    pub likeness: Likeness,
+}
+
+/// The lexicon: entries, the ordinary words of the batch, and the lookup index.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "LexiconData", into = "LexiconData")]
+pub struct BrandLexicon {
+    /// Every claimed spelling; established brands first, by sellers.
+    pub entries: Vec<LexiconEntry>,
+    /// Lower-case words written mid-title in many listings: ordinary words, not brands.
+    pub words: Vec<String>,
+    /// Listings learnt from.
+    pub listings: usize,
+    index: Index,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LexiconData {
+    entries: Vec<LexiconEntry>,
+    words: Vec<String>,
+    listings: usize,
+}
+
+impl From<LexiconData> for BrandLexicon {
+    fn from(d: LexiconData) -> Self {
+        let mut lexicon = BrandLexicon {
+            entries: d.entries,
+            words: d.words,
+            listings: d.listings,
+            index: Index::default(),
+        };
+        lexicon.reindex();
+        lexicon
+    }
+}
+
+impl From<BrandLexicon> for LexiconData {
+    fn from(l: BrandLexicon) -> Self {
+        LexiconData {
+            entries: l.entries,
+            words: l.words,
+            listings: l.listings,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_key: HashMap<String, usize>,
+    /// Bare (no hyphens, dots) key of established entries → entries.
+    by_bare: HashMap<String, Vec<usize>>,
+    /// Loose skeleton of established entries → entries.
+    by_skeleton: HashMap<String, Vec<usize>>,
+    /// Deletions (up to two) of established bare keys → entries.
+    deletions: HashMap<String, Vec<usize>>,
+    words: HashSet<String>,
+    everyday: HashSet<String>,
+}
+
+/// A brand claim of a listing.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub field: ClaimField,
+    /// As written.
+    pub written: String,
+    /// Folded.
+    pub key: String,
+    /// Byte offset of the claim in `fold(title)` (title heads only).
+    pub folded_start: usize,
+}
+
+/// Words resellers put before the brand ("New Sony …", "Original Canon …"); stripped before
+/// the title's head is taken. Universal shop English, not learnt from any corpus.
+const RESELLER_PREFIXES: &[&str] = &[
+    "new",
+    "brand",
+    "original",
+    "genuine",
+    "authentic",
+    "official",
+    "hot",
+    "sale",
+    "free",
+    "shipping",
+    "nib",
+    "sealed",
+    "oem",
+    "the",
+    "a",
+];
+
+/// Seller-name endings that announce a brand's own store.
+const STORE_SUFFIXES: &[&str] = &[
+    "official store",
+    "official shop",
+    "flagship store",
+    "authorized store",
+    "authorised store",
+    "官方旗舰店",
+    "旗舰店",
+    "专卖店",
+    "官方店",
+];
+
+/// The brand claims of a listing: its brand field (each Latin part), its title head and its
+/// store name.
+pub fn claims(listing: &Listing) -> Vec<Claim> {
+    let mut out: Vec<Claim> = Vec::new();
+    if let Some(field) = listing.brand.as_deref() {
+        for part in field.split(['/', '|', ',', '(', ')', '（', '）', '、', ';']) {
+            let part = part.trim();
+            // Latin parts only: Chinese names belong to the hanzi matcher.
+            let latin: String = part
+                .chars()
+                .take_while(|c| !qsword_listing::text::is_cjk(*c))
+                .collect();
+            let latin = latin.trim();
+            if latin.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+                out.push(Claim {
+                    field: ClaimField::Brand,
+                    written: latin.to_string(),
+                    key: key_of(latin),
+                    folded_start: 0,
+                });
+            }
+        }
+    }
+    if let Some(head) = title_head(&listing.title) {
+        out.push(Claim {
+            field: ClaimField::TitleHead,
+            key: key_of(&head.original),
+            written: head.original,
+            folded_start: head.folded_start,
+        });
+    }
+    if let Some(store) = store_brand(listing) {
+        out.push(Claim {
+            field: ClaimField::Store,
+            key: key_of(&store),
+            written: store,
+            folded_start: 0,
+        });
+    }
+    out
+}
+
+/// The folded lookup key of a spelling: lower case, half width, single spaces, trimmed.
+pub fn key_of(s: &str) -> String {
+    let f = fold(s);
+    f.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The title's first word that can be a brand: after bracketed segments, reseller words and
+/// numbers.
+pub fn title_head(title: &str) -> Option<Word> {
+    let ws = words(title);
+    let mut skipped = 0;
+    for w in ws {
+        if w.bracketed {
+            continue;
+        }
+        let f = fold(&w.original);
+        let letters = w.original.chars().filter(|c| c.is_alphabetic()).count();
+        let numeric = f.chars().all(|c| !c.is_alphabetic());
+        if skipped < 4 && (numeric || RESELLER_PREFIXES.contains(&f.as_str())) {
+            skipped += 1;
+            continue;
+        }
+        return (letters >= 2).then_some(w);
+    }
+    None
+}
+
+fn store_brand(listing: &Listing) -> Option<String> {
+    let name = listing.seller.as_ref()?.name.trim();
+    let folded = fold(name);
+    for suffix in STORE_SUFFIXES {
+        if let Some(rest) = folded.strip_suffix(suffix) {
+            let rest = rest.trim();
+            if rest.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && !rest.chars().any(qsword_listing::text::is_cjk)
+            {
+                // The original spelling of the same characters (fold keeps character counts
+                // for Latin and full-width text).
+                let n = rest.chars().count();
+                return Some(name.chars().take(n).collect::<String>().trim().to_string());
+            }
+        }
+    }
+    None
+}
+
+fn hash_of<T: Hash>(t: T) -> u64 {
+    let mut h = DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+#[derive(Default)]
+struct Tally {
+    listings: usize,
+    sellers: HashSet<u64>,
+    platforms: HashSet<u64>,
+    fields: [usize; 3],
+    models: HashSet<u64>,
+    /// Model hash of each modelled listing (for the copied-models test).
+    listing_models: Vec<u64>,
+    spellings: HashMap<String, usize>,
+}
+
+/// A listing's model number, folded, without separators.
+fn model_of(listing: &Listing) -> Option<u64> {
+    let m = listing.model.as_deref().or(listing.mpn.as_deref())?;
+    let b: String = fold(m).chars().filter(|c| c.is_alphanumeric()).collect();
+    (b.len() >= 3 && b.chars().any(|c| c.is_ascii_digit())).then(|| hash_of(b))
+}
+
+fn seller_of(listing: &Listing) -> Option<u64> {
+    let s = listing.seller.as_ref()?;
+    let id = s.id.as_deref().unwrap_or(&s.name);
+    Some(hash_of((
+        listing.platform.as_deref().unwrap_or(""),
+        fold(id),
+    )))
+}
+
+impl BrandLexicon {
+    /// Learns the lexicon from a batch of listings and the catalogue's protected brands.
+    pub fn learn(listings: &[Listing], catalogue: &Catalogue) -> BrandLexicon {
+        use rayon::prelude::*;
+        // Per listing (in parallel): its claims, and its mid-title words in lower and upper case.
+        let per: Vec<(Vec<Claim>, Vec<(String, bool)>)> = listings
+            .par_iter()
+            .map(|l| (claims(l), mid_title_words(&l.title)))
+            .collect();
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        let mut word_counts: HashMap<String, (usize, usize)> = HashMap::new();
+        for (listing, (cl, ws)) in listings.iter().zip(per) {
+            let seller = seller_of(listing);
+            let platform = listing.platform.as_deref().map(hash_of);
+            let model = model_of(listing);
+            let mut seen: HashSet<&str> = HashSet::new();
+            for c in &cl {
+                let t = tallies.entry(c.key.clone()).or_default();
+                t.fields[c.field as usize] += 1;
+                if !seen.insert(c.key.as_str()) {
+                    continue;
+                }
+                t.listings += 1;
+                t.sellers.extend(seller);
+                t.platforms.extend(platform);
+                if let Some(m) = model {
+                    t.models.insert(m);
+                    t.listing_models.push(m);
+                }
+                *t.spellings.entry(c.written.clone()).or_default() += 1;
+            }
+            for (w, lower) in ws {
+                let e = word_counts.entry(w).or_default();
+                if lower {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+            }
+        }
+        let mut words: Vec<String> = word_counts
+            .into_iter()
+            .filter(|(_, (lower, upper))| *lower >= WORD_LISTINGS && *lower * 2 >= *upper)
+            .map(|(w, _)| w)
+            .collect();
+        words.sort();
+        let word_set: HashSet<&str> = words.iter().map(String::as_str).collect();
+
+        let mut protected: HashMap<String, String> = HashMap::new();
+        let mut everyday = HashSet::new();
+        for b in &catalogue.brands {
+            everyday.extend(b.not_in_words.iter().map(|w| fold(w)));
+            for n in b.names() {
+                if n.chars().any(|c| c.is_ascii_alphabetic()) && !n.chars().any(is_cjk_char) {
+                    protected.entry(key_of(n)).or_insert_with(|| b.id.clone());
+                }
+            }
+        }
+        let mut entries: Vec<LexiconEntry> = Vec::with_capacity(tallies.len());
+        let mut model_sets: Vec<(HashSet<u64>, Vec<u64>)> = Vec::with_capacity(tallies.len());
+        for (key, t) in tallies {
+            let name = t
+                .spellings
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(s, _)| s.clone())
+                .unwrap_or_else(|| key.clone());
+            let prot = protected.remove(&key);
+            let (sellers, platforms) = (t.sellers.len(), t.platforms.len());
+            let independent = sellers >= ESTABLISHED_SELLERS || (platforms >= 2 && sellers >= 2);
+            let word = word_set.contains(key.as_str());
+            entries.push(LexiconEntry {
+                name,
+                established: prot.is_some() || (independent && !word),
+                protected: prot,
+                key,
+                listings: t.listings,
+                sellers,
+                platforms,
+                in_brand_field: t.fields[ClaimField::Brand as usize],
+                as_title_head: t.fields[ClaimField::TitleHead as usize],
+                in_store_name: t.fields[ClaimField::Store as usize],
+                models: t.models.len(),
+                copied_models: 0,
+                imitates: None,
+                imitations: Vec::new(),
+            });
+            model_sets.push((t.models, t.listing_models));
+        }
+        for (key, id) in protected {
+            let name = catalogue
+                .brands
+                .iter()
+                .find(|b| b.id == id)
+                .and_then(|b| b.names().find(|n| key_of(n) == key))
+                .unwrap_or(&key)
+                .to_string();
+            entries.push(LexiconEntry {
+                name,
+                key,
+                listings: 0,
+                sellers: 0,
+                platforms: 0,
+                in_brand_field: 0,
+                as_title_head: 0,
+                in_store_name: 0,
+                models: 0,
+                copied_models: 0,
+                protected: Some(id),
+                established: true,
+                imitates: None,
+                imitations: Vec::new(),
+            });
+            model_sets.push(Default::default());
+        }
+        // Established first, most sellers first; ties by key for a stable order.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&entries[a], &entries[b]);
+            y.established
+                .cmp(&x.established)
+                .then(y.sellers.cmp(&x.sellers))
+                .then(y.listings.cmp(&x.listings))
+                .then(x.key.cmp(&y.key))
+        });
+        let mut slots: Vec<Option<(LexiconEntry, (HashSet<u64>, Vec<u64>))>> =
+            entries.into_iter().zip(model_sets).map(Some).collect();
+        let (entries, model_sets): (Vec<_>, Vec<_>) = order
+            .into_iter()
+            .map(|i| slots[i].take().expect("each entry once"))
+            .unzip();
+        let mut lexicon = BrandLexicon {
+            entries,
+            words,
+            listings: listings.len(),
+            index: Index::default(),
+        };
+        lexicon.index.everyday = everyday;
+        lexicon.reindex();
+        lexicon.link_imitations(&model_sets);
+        lexicon
+    }
+
+    /// Rebuilds the lookup index (after deserialising or editing the entries).
+    pub fn reindex(&mut self) {
+        let everyday = std::mem::take(&mut self.index.everyday);
+        let mut index = Index {
+            everyday,
+            words: self.words.iter().cloned().collect(),
+            ..Index::default()
+        };
+        for (i, e) in self.entries.iter().enumerate() {
+            index.by_key.insert(e.key.clone(), i);
+            if !e.established {
+                continue;
+            }
+            let b = bare(&e.key);
+            index
+                .by_skeleton
+                .entry(loose_skeleton(&e.key))
+                .or_default()
+                .push(i);
+            if b.is_ascii() {
+                for d in deletions(&b, max_distance(b.len()).max(1)) {
+                    index.deletions.entry(d).or_default().push(i);
+                }
+            }
+            index.by_bare.entry(b).or_default().push(i);
+        }
+        self.index = index;
+    }
+
+    /// Decides, for each spelling that is not an established brand (or is one that sells only
+    /// copies of another's models), whether it imitates one; records it on both entries.
+    fn link_imitations(&mut self, model_sets: &[(HashSet<u64>, Vec<u64>)]) {
+        let mut links: Vec<(usize, usize, Likeness, usize)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.protected.is_some() {
+                continue;
+            }
+            let brand_field = e.in_brand_field > 0;
+            let Some(j) = self.judge_key(&e.key, e.sellers, brand_field) else {
+                continue;
+            };
+            let (target, likeness) = (j.0, j.1);
+            let copied = model_sets[i]
+                .1
+                .iter()
+                .filter(|m| model_sets[target].0.contains(m))
+                .count();
+            // A spelling whose listings sell their own model numbers, none of the brand's, is
+            // another maker's name: only a visual trick still counts against it.
+            if !likeness.is_look_alike() && !model_sets[i].1.is_empty() && copied == 0 {
+                continue;
+            }
+            if e.established {
+                // Established by its sellers: an imitation only if it sells nothing but the
+                // other brand's models and is far rarer.
+                let t = &self.entries[target];
+                let copies = copied > 0 && copied * 2 >= model_sets[i].1.len().max(1);
+                if !(copies && t.sellers >= 3 * e.sellers) {
+                    continue;
+                }
+            }
+            links.push((i, target, likeness, copied));
+        }
+        for (i, target, likeness, copied) in links {
+            let tkey = self.entries[target].key.clone();
+            let e = &mut self.entries[i];
+            e.copied_models = copied;
+            e.imitates = Some((tkey, likeness.clone()));
+            let seen = SeenImitation {
+                written: e.name.clone(),
+                likeness,
+                sellers: e.sellers,
+                listings: e.listings,
+            };
+            self.entries[target].imitations.push(seen);
+        }
+        for e in &mut self.entries {
+            e.imitations
+                .sort_by(|a, b| b.sellers.cmp(&a.sellers).then(a.written.cmp(&b.written)));
+        }
+    }
+
+    /// The entry of a spelling, if claimed in the batch or protected.
+    pub fn get(&self, spelling: &str) -> Option<&LexiconEntry> {
+        self.index
+            .by_key
+            .get(&key_of(spelling))
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The established brands, most sellers first.
+    pub fn brands(&self) -> impl Iterator<Item = &LexiconEntry> {
+        self.entries.iter().filter(|e| e.established)
+    }
+
+    /// Whether `word` (folded) is an ordinary word of the batch or a protected brand's
+    /// everyday false friend.
+    pub fn is_word(&self, word: &str) -> bool {
+        self.index.words.contains(word) || self.index.everyday.contains(word)
+    }
+
+    /// Whether the folded spelling is an established brand.
+    pub fn is_established(&self, key: &str) -> bool {
+        self.index
+            .by_key
+            .get(key)
+            .is_some_and(|&i| self.entries[i].established)
+    }
+
+    /// The entries whose loose skeleton equals `skeleton`.
+    pub(crate) fn by_skeleton(&self, skeleton: &str) -> impl Iterator<Item = &LexiconEntry> {
+        self.index
+            .by_skeleton
+            .get(skeleton)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The established entries whose bare key is `bare`.
+    pub(crate) fn by_bare(&self, bare_key: &str) -> impl Iterator<Item = &LexiconEntry> {
+        self.index
+            .by_bare
+            .get(bare_key)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+    }
+
+    /// Judges a written spelling (folded `key`) used by `sellers` sellers: the established
+    /// brand it imitates, if any. `brand_field`: the spelling is a brand field's, a deliberate
+    /// claim, so short names may match by one edit too.
+    pub fn judge(&self, key: &str, sellers: usize, brand_field: bool) -> Option<Judgement<'_>> {
+        self.judge_key(key, sellers, brand_field)
+            .map(|(i, likeness)| Judgement {
+                target: &self.entries[i],
+                likeness,
+            })
+    }
+
+    fn judge_key(&self, key: &str, sellers: usize, brand_field: bool) -> Option<(usize, Likeness)> {
+        if self.index.everyday.contains(key) {
+            return None;
+        }
+        let b = bare(key);
+        let letters = b.chars().filter(|c| c.is_alphabetic()).count();
+        if letters < 2 {
+            return None;
+        }
+        let widespread = |t: &LexiconEntry| {
+            t.key != key
+                && (t.protected.is_some()
+                    || (t.sellers >= ESTABLISHED_SELLERS && t.sellers > 2 * sellers))
+        };
+        // The same letters, punctuated (So-ny, S.ony).
+        if b != key {
+            if let Some(t) = self
+                .index
+                .by_bare
+                .get(&b)
+                .into_iter()
+                .flatten()
+                .find(|&&t| widespread(&self.entries[t]))
+            {
+                return Some((*t, Likeness::Punctuated));
+            }
+        }
+        // Look-alike characters (S0ny, Ѕony, Soriy).
+        let skel = loose_skeleton(key);
+        if letters >= 3 || brand_field {
+            if let Some(&t) = self
+                .index
+                .by_skeleton
+                .get(&skel)
+                .into_iter()
+                .flatten()
+                .find(|&&t| widespread(&self.entries[t]) && bare(&self.entries[t].key) != b)
+            {
+                return Some((t, Likeness::LookAlike));
+            }
+        }
+        // Spelling edits: ASCII letters only, not an ordinary word, not a model number.
+        if !b.is_ascii() || b.bytes().any(|c| c.is_ascii_digit()) || self.index.words.contains(&b) {
+            return None;
+        }
+        let max = max_distance(b.len()).max(1);
+        let mut best: Option<(usize, Likeness)> = None;
+        let mut seen = HashSet::new();
+        for d in deletions(&b, max) {
+            let Some(cands) = self.index.deletions.get(&d) else {
+                continue;
+            };
+            for &t in cands {
+                if !seen.insert(t) {
+                    continue;
+                }
+                let e = &self.entries[t];
+                if !widespread(e) {
+                    continue;
+                }
+                let tb = bare(&e.key);
+                if tb == b || tb.chars().any(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                let n = tb.chars().count();
+                let allowed = match n {
+                    0..=2 => 0,
+                    3 | 4 => usize::from(brand_field),
+                    _ => max_distance(n),
+                };
+                let d = strsim::osa_distance(&b, &tb);
+                let likeness = likeness(&b, &tb, d);
+                let ok = (d >= 1 && d <= allowed) || (n == 4 && likeness == Likeness::Transposed);
+                if !ok || b.len().abs_diff(n) > allowed.max(1) {
+                    continue;
+                }
+                // Prefer the closer, then the more widespread (entries are in that order).
+                if best.as_ref().is_none_or(|(_, l)| l.distance() > d) {
+                    best = Some((t, likeness));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The edit distance allowed for a name of `len` letters: none under five, one up to seven,
+/// two from eight.
+fn max_distance(len: usize) -> usize {
+    match len {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    }
+}
+
+fn is_cjk_char(c: char) -> bool {
+    qsword_listing::text::is_cjk(c)
+}
+
+/// What kind of edit turns `a` into `b`, at OSA distance `d`.
+fn likeness(a: &str, b: &str, d: usize) -> Likeness {
+    if d != 1 {
+        return Likeness::Edited { distance: d };
+    }
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if x.len() == y.len() {
+        let diff: Vec<usize> = (0..x.len()).filter(|&i| x[i] != y[i]).collect();
+        if diff.len() == 2 {
+            return Likeness::Transposed;
+        }
+        let vowel = |c: char| "aeiouy".contains(c);
+        if diff.len() == 1 && vowel(x[diff[0]]) && vowel(y[diff[0]]) {
+            return Likeness::VowelSwapped;
+        }
+        return Likeness::Edited { distance: 1 };
+    }
+    let (long, short, added) = if x.len() > y.len() {
+        (&x, &y, true)
+    } else {
+        (&y, &x, false)
+    };
+    // The position of the extra letter in the longer word.
+    let at = (0..short.len())
+        .find(|&i| long[i] != short[i])
+        .unwrap_or(short.len());
+    let repeated =
+        (at > 0 && long[at - 1] == long[at]) || (at + 1 < long.len() && long[at + 1] == long[at]);
+    if repeated {
+        Likeness::Repeated
+    } else if added {
+        Likeness::Added
+    } else {
+        Likeness::Dropped
+    }
+}
+
+/// Every string made by deleting up to `max` characters of `s` (with `s` itself).
+fn deletions(s: &str, max: usize) -> HashSet<String> {
+    let mut out = HashSet::new();
+    out.insert(s.to_string());
+    let mut frontier = vec![s.to_string()];
+    for _ in 0..max {
+        let mut next = Vec::new();
+        for w in &frontier {
+            let chars: Vec<char> = w.chars().collect();
+            if chars.len() <= 1 {
+                continue;
+            }
+            for i in 0..chars.len() {
+                let d: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
+                if out.insert(d.clone()) {
+                    next.push(d);
+                }
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// The title's words after the head that are all letters, with whether each is written in
+/// lower case, for titles that use capitals at all (in an all-lower-case title case says
+/// nothing). An ordinary word is written lower case mid-title; brands rarely are.
+fn mid_title_words(title: &str) -> Vec<(String, bool)> {
+    if !title.chars().any(|c| c.is_uppercase()) || !title.chars().any(|c| c.is_lowercase()) {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut seen = HashSet::new();
+    for w in words(title).into_iter().skip(1) {
+        let o = &w.original;
+        if o.chars().count() < 3 || !o.chars().all(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let lower = o.chars().all(|c| c.is_ascii_lowercase());
+        let f = o.to_ascii_lowercase();
+        if seen.insert(f.clone()) {
+            out.push((f, lower));
+        }
+    }
+    out
+}
