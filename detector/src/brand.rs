@@ -204,6 +204,8 @@ pub struct BrandMatcher {
     protected: BrandLexicon,
     /// Brand id → index in [`Catalogue::brands`].
     ids: HashMap<String, usize>,
+    /// Each brand's names, folded.
+    names: Vec<Vec<String>>,
 }
 
 impl BrandMatcher {
@@ -255,6 +257,16 @@ impl BrandMatcher {
             everyday,
             protected: BrandLexicon::learn(&[], catalogue),
             ids,
+            names: catalogue
+                .brands
+                .iter()
+                .map(|b| {
+                    b.names()
+                        .map(fold)
+                        .filter(|n| n.chars().count() >= 2)
+                        .collect()
+                })
+                .collect(),
         }
     }
 
@@ -278,10 +290,46 @@ impl BrandMatcher {
         self.variants_in_text(&listing.title, "title", &mut found);
         let protected = found
             .into_iter()
+            // Bent words that are the market's common words (White Flat is no White Rabbit).
+            .filter(|v| {
+                !matches!(v.kind, VariantKind::Bent { .. })
+                    || !v.written.split_whitespace().skip(1).all(|w| {
+                        let w = fold(w);
+                        lexicon.is_common(&w) || lexicon.is_word(&w)
+                    })
+            })
             .max_by(|a, b| a.score().total_cmp(&b.score()))
             .map(BrandFinding::Protected);
-        let latin = latin_variant(listing, lexicon).map(|v| {
-            match v.imitates.as_ref().and_then(|t| t.protected.as_ref()) {
+        let latin = latin_variant(listing, lexicon).filter(|v| {
+            // A misspelling beside the brand's own name in the same text (正泰/chnt, bocsh博世)
+            // disguises nothing: a typo or an alias. Evasions count wherever they are, and a
+            // brand field that contradicts the title is just what a fake does.
+            let text = match v.field {
+                "brand" => fold(listing.brand.as_deref().unwrap_or("")),
+                _ => fold(&listing.title),
+            };
+            v.evasion.is_some()
+                || !v
+                    .imitates
+                    .as_ref()
+                    .and_then(|t| t.protected.as_ref())
+                    .and_then(|id| self.ids.get(id))
+                    .is_some_and(|&b| {
+                        let keys: Vec<String> = crate::latin::words(&text)
+                            .iter()
+                            .map(|w| crate::lexicon::key_of(&w.original))
+                            .collect();
+                        self.names[b].iter().any(|n| {
+                            if n.is_ascii() {
+                                keys.iter().any(|k| k == n)
+                            } else {
+                                text.contains(n.as_str())
+                            }
+                        })
+                    })
+        });
+        let latin = latin.map(
+            |v| match v.imitates.as_ref().and_then(|t| t.protected.as_ref()) {
                 Some(id) if self.ids.contains_key(id) => BrandFinding::Protected(BrandVariant {
                     brand: self.ids[id],
                     written: v.written.clone(),
@@ -294,8 +342,8 @@ impl BrandMatcher {
                     field: v.field,
                 }),
                 _ => BrandFinding::Learnt(v),
-            }
-        });
+            },
+        );
         match (protected, latin) {
             (Some(p), Some(l)) => Some(if l.score() > p.score() { l } else { p }),
             (p, l) => p.or(l),

@@ -58,7 +58,7 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut offset = 0;
     let mut depth: usize = 0;
     let mut cur: Option<(String, usize, bool)> = None;
-    let mut flush = |cur: &mut Option<(String, usize, bool)>, out: &mut Vec<Word>| {
+    let flush = |cur: &mut Option<(String, usize, bool)>, out: &mut Vec<Word>| {
         if let Some((s, start, bracketed)) = cur.take() {
             // Trim punctuation and invisibles at the ends, keeping offsets right.
             let lead: String = s
@@ -117,14 +117,18 @@ pub fn loose_skeleton(s: &str) -> String {
         .to_lowercase();
     let b = bare(&twice)
         .replace("rn", "m")
+        .replace("nn", "m")
         .replace("ri", "n")
-        .replace("vv", "w");
+        .replace("vv", "w")
+        .replace("lc", "k");
     b.chars()
         .map(|c| match c {
             '1' | 'i' | '|' | '!' | 'l' => 'l',
             '0' => 'o',
             '5' | '$' => 's',
             '@' => 'a',
+            // UTS #39 maps Greek kappa to the kra (ĸ), which reads as k.
+            'ĸ' => 'k',
             c => c,
         })
         .collect()
@@ -178,8 +182,10 @@ impl Evasion {
     fn alone(&self) -> f64 {
         match self {
             Evasion::MixedScript | Evasion::Invisible | Evasion::MixedWidth => 0.8,
-            Evasion::ForeignLookAlike | Evasion::FullWidth | Evasion::DigitForLetter => 0.6,
-            Evasion::AllFullWidth => 0.0,
+            Evasion::ForeignLookAlike | Evasion::FullWidth => 0.6,
+            // A digit among letters is as often a model number: only when the word, digits
+            // read as letters, is a known brand.
+            Evasion::DigitForLetter | Evasion::AllFullWidth => 0.0,
         }
     }
 
@@ -270,11 +276,12 @@ fn evasion(w: &Word, ctx: &TextContext) -> Option<Evasion> {
     }
     let skeleton = loose_skeleton(&w.original);
     let reads_latin = skeleton.chars().all(|c| c.is_ascii_alphanumeric());
-    if letters >= 3 && reads_latin {
+    if reads_latin {
         if scripts.len() >= 2 && scripts.contains(&Script::Latin) {
             return Some(Evasion::MixedScript);
         }
-        if scripts.len() == 1
+        if letters >= 3
+            && scripts.len() == 1
             && matches!(
                 scripts[0],
                 Script::Cyrillic | Script::Greek | Script::Armenian | Script::Cherokee
@@ -593,6 +600,7 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
         if bare(&key).chars().filter(|c| c.is_alphabetic()).count() < 3
             || lexicon.is_established(&key)
             || lexicon.is_word(&key)
+            || lexicon.is_common(&key)
             || follows_compatibility_marker(&folded_title, w.folded_start)
         {
             continue;

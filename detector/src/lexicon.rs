@@ -36,6 +36,9 @@ use std::hash::{Hash, Hasher};
 pub const ESTABLISHED_SELLERS: usize = 3;
 /// Listings in which a lower-case word must occur mid-title to be an ordinary word.
 const WORD_LISTINGS: usize = 3;
+/// Distinct title heads (brands, mostly) under which a word must occur mid-title to be a
+/// common word of the market: it belongs to no one brand (converter, china, phillips).
+const COMMON_HEADS: usize = 3;
 
 /// Where a listing claims a brand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +179,10 @@ pub struct BrandLexicon {
     pub entries: Vec<LexiconEntry>,
     /// Lower-case words written mid-title in many listings: ordinary words, not brands.
     pub words: Vec<String>,
+    /// Words written mid-title under several different title heads: common words of the
+    /// market, never taken for a misspelt brand.
+    #[serde(default)]
+    pub common: Vec<String>,
     /// Listings learnt from.
     pub listings: usize,
     index: Index,
@@ -185,6 +192,8 @@ pub struct BrandLexicon {
 struct LexiconData {
     entries: Vec<LexiconEntry>,
     words: Vec<String>,
+    #[serde(default)]
+    common: Vec<String>,
     listings: usize,
 }
 
@@ -193,6 +202,7 @@ impl From<LexiconData> for BrandLexicon {
         let mut lexicon = BrandLexicon {
             entries: d.entries,
             words: d.words,
+            common: d.common,
             listings: d.listings,
             index: Index::default(),
         };
@@ -206,6 +216,7 @@ impl From<BrandLexicon> for LexiconData {
         LexiconData {
             entries: l.entries,
             words: l.words,
+            common: l.common,
             listings: l.listings,
         }
     }
@@ -221,6 +232,7 @@ struct Index {
     /// Deletions (up to two) of established bare keys → entries.
     deletions: HashMap<String, Vec<usize>>,
     words: HashSet<String>,
+    common: HashSet<String>,
     everyday: HashSet<String>,
 }
 
@@ -282,7 +294,7 @@ pub fn claims(listing: &Listing) -> Vec<Claim> {
                 .take_while(|c| !qsword_listing::text::is_cjk(*c))
                 .collect();
             let latin = latin.trim();
-            if latin.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+            if name_like(latin) {
                 out.push(Claim {
                     field: ClaimField::Brand,
                     written: latin.to_string(),
@@ -327,15 +339,19 @@ pub fn title_head(title: &str) -> Option<Word> {
             continue;
         }
         let f = fold(&w.original);
-        let letters = w.original.chars().filter(|c| c.is_alphabetic()).count();
         let numeric = f.chars().all(|c| !c.is_alphabetic());
         if skipped < 4 && (numeric || RESELLER_PREFIXES.contains(&f.as_str())) {
             skipped += 1;
             continue;
         }
-        return (letters >= 2).then_some(w);
+        return name_like(&w.original).then_some(w);
     }
     None
+}
+
+/// Two letters or digits at least, one a letter: LG, 1G (a look-alike of it), Sony.
+fn name_like(s: &str) -> bool {
+    s.chars().filter(|c| c.is_alphanumeric()).count() >= 2 && s.chars().any(|c| c.is_alphabetic())
 }
 
 fn store_brand(listing: &Listing) -> Option<String> {
@@ -396,13 +412,24 @@ impl BrandLexicon {
     pub fn learn(listings: &[Listing], catalogue: &Catalogue) -> BrandLexicon {
         use rayon::prelude::*;
         // Per listing (in parallel): its claims, and its mid-title words in lower and upper case.
-        let per: Vec<(Vec<Claim>, Vec<(String, bool)>)> = listings
+        type PerListing = (Vec<Claim>, Vec<(String, bool)>, Vec<String>);
+        let per: Vec<PerListing> = listings
             .par_iter()
-            .map(|l| (claims(l), mid_title_words(&l.title)))
+            .map(|l| (claims(l), mid_title_words(&l.title), mid_words(&l.title)))
             .collect();
         let mut tallies: HashMap<String, Tally> = HashMap::new();
         let mut word_counts: HashMap<String, (usize, usize)> = HashMap::new();
-        for (listing, (cl, ws)) in listings.iter().zip(per) {
+        let mut word_heads: HashMap<String, Vec<u64>> = HashMap::new();
+        for (listing, (cl, ws, mid)) in listings.iter().zip(per) {
+            if let Some(head) = cl.iter().find(|c| c.field == ClaimField::TitleHead) {
+                let h = hash_of(&head.key);
+                for w in mid {
+                    let heads = word_heads.entry(w).or_default();
+                    if heads.len() < COMMON_HEADS && !heads.contains(&h) {
+                        heads.push(h);
+                    }
+                }
+            }
             let seller = seller_of(listing);
             let platform = listing.platform.as_deref().map(hash_of);
             let model = model_of(listing);
@@ -437,6 +464,12 @@ impl BrandLexicon {
             .map(|(w, _)| w)
             .collect();
         words.sort();
+        let mut common: Vec<String> = word_heads
+            .into_iter()
+            .filter(|(_, h)| h.len() >= COMMON_HEADS)
+            .map(|(w, _)| w)
+            .collect();
+        common.sort();
         let word_set: HashSet<&str> = words.iter().map(String::as_str).collect();
 
         let mut protected: HashMap<String, String> = HashMap::new();
@@ -525,6 +558,7 @@ impl BrandLexicon {
         let mut lexicon = BrandLexicon {
             entries,
             words,
+            common,
             listings: listings.len(),
             index: Index::default(),
         };
@@ -540,6 +574,7 @@ impl BrandLexicon {
         let mut index = Index {
             everyday,
             words: self.words.iter().cloned().collect(),
+            common: self.common.iter().cloned().collect(),
             ..Index::default()
         };
         for (i, e) in self.entries.iter().enumerate() {
@@ -572,15 +607,31 @@ impl BrandLexicon {
                 continue;
             }
             let brand_field = e.in_brand_field > 0;
-            let Some(j) = self.judge_key(&e.key, e.sellers, brand_field) else {
+            let copies = |target: usize| {
+                model_sets[i]
+                    .1
+                    .iter()
+                    .filter(|m| model_sets[target].0.contains(m))
+                    .count()
+            };
+            // Loose look-alikes of short names (Soriy for a four-letter name) only when the
+            // spelling sells the brand's own models.
+            // Of the brands it may imitate, the first whose models it sells, else the first.
+            let strict = self.candidates(&e.key, e.sellers, brand_field, false);
+            let pick = strict
+                .iter()
+                .find(|(t, _)| copies(*t) > 0)
+                .or(strict.first())
+                .cloned()
+                .or_else(|| {
+                    self.candidates(&e.key, e.sellers, brand_field, true)
+                        .into_iter()
+                        .find(|(t, _)| copies(*t) > 0)
+                });
+            let Some((target, likeness)) = pick else {
                 continue;
             };
-            let (target, likeness) = (j.0, j.1);
-            let copied = model_sets[i]
-                .1
-                .iter()
-                .filter(|m| model_sets[target].0.contains(m))
-                .count();
+            let copied = copies(target);
             // A spelling whose listings sell their own model numbers, none of the brand's, is
             // another maker's name: only a visual trick still counts against it.
             if !likeness.is_look_alike() && !model_sets[i].1.is_empty() && copied == 0 {
@@ -635,6 +686,11 @@ impl BrandLexicon {
         self.index.words.contains(word) || self.index.everyday.contains(word)
     }
 
+    /// Whether `word` (folded) is written mid-title under several different brands.
+    pub fn is_common(&self, word: &str) -> bool {
+        self.index.common.contains(word)
+    }
+
     /// Whether the folded spelling is an established brand.
     pub fn is_established(&self, key: &str) -> bool {
         self.index
@@ -667,21 +723,42 @@ impl BrandLexicon {
     /// brand it imitates, if any. `brand_field`: the spelling is a brand field's, a deliberate
     /// claim, so short names may match by one edit too.
     pub fn judge(&self, key: &str, sellers: usize, brand_field: bool) -> Option<Judgement<'_>> {
-        self.judge_key(key, sellers, brand_field)
+        self.judge_key(key, sellers, brand_field, false)
             .map(|(i, likeness)| Judgement {
                 target: &self.entries[i],
                 likeness,
             })
     }
 
-    fn judge_key(&self, key: &str, sellers: usize, brand_field: bool) -> Option<(usize, Likeness)> {
+    fn judge_key(
+        &self,
+        key: &str,
+        sellers: usize,
+        brand_field: bool,
+        loose: bool,
+    ) -> Option<(usize, Likeness)> {
+        self.candidates(key, sellers, brand_field, loose)
+            .into_iter()
+            .next()
+    }
+
+    /// Every established brand the spelling may imitate, best first: look-alikes and
+    /// punctuation before spelling edits, then the fewer edits, then the more widespread.
+    fn candidates(
+        &self,
+        key: &str,
+        sellers: usize,
+        brand_field: bool,
+        loose: bool,
+    ) -> Vec<(usize, Likeness)> {
+        let mut out: Vec<(usize, Likeness)> = Vec::new();
         if self.index.everyday.contains(key) {
-            return None;
+            return out;
         }
         let b = bare(key);
         let letters = b.chars().filter(|c| c.is_alphabetic()).count();
-        if letters < 2 {
-            return None;
+        if !name_like(&b) {
+            return out;
         }
         let widespread = |t: &LexiconEntry| {
             t.key != key
@@ -690,37 +767,37 @@ impl BrandLexicon {
         };
         // The same letters, punctuated (So-ny, S.ony).
         if b != key {
-            if let Some(t) = self
-                .index
-                .by_bare
-                .get(&b)
-                .into_iter()
-                .flatten()
-                .find(|&&t| widespread(&self.entries[t]))
-            {
-                return Some((*t, Likeness::Punctuated));
+            for &t in self.index.by_bare.get(&b).into_iter().flatten() {
+                if widespread(&self.entries[t]) {
+                    out.push((t, Likeness::Punctuated));
+                }
             }
         }
         // Look-alike characters (S0ny, Ѕony, Soriy).
         let skel = loose_skeleton(key);
         if letters >= 3 || brand_field {
-            if let Some(&t) = self
-                .index
-                .by_skeleton
-                .get(&skel)
-                .into_iter()
-                .flatten()
-                .find(|&&t| widespread(&self.entries[t]) && bare(&self.entries[t].key) != b)
-            {
-                return Some((t, Likeness::LookAlike));
+            for &t in self.index.by_skeleton.get(&skel).into_iter().flatten() {
+                let tb = bare(&self.entries[t].key);
+                // Short names by single look-alike characters only (arita is no ANTA).
+                if widespread(&self.entries[t])
+                    && tb != b
+                    && (loose || tb.chars().count() > 4 || tb.chars().count() == b.chars().count())
+                {
+                    out.push((t, Likeness::LookAlike));
+                }
             }
         }
         // Spelling edits: ASCII letters only, not an ordinary word, not a model number.
-        if !b.is_ascii() || b.bytes().any(|c| c.is_ascii_digit()) || self.index.words.contains(&b) {
-            return None;
+        if !b.is_ascii()
+            || letters < 3
+            || b.bytes().any(|c| c.is_ascii_digit())
+            || self.is_word(&b)
+            || self.is_common(&b)
+        {
+            return out;
         }
         let max = max_distance(b.len()).max(1);
-        let mut best: Option<(usize, Likeness)> = None;
+        let mut edits: Vec<(usize, usize, Likeness)> = Vec::new();
         let mut seen = HashSet::new();
         for d in deletions(&b, max) {
             let Some(cands) = self.index.deletions.get(&d) else {
@@ -747,16 +824,16 @@ impl BrandLexicon {
                 let d = strsim::osa_distance(&b, &tb);
                 let likeness = likeness(&b, &tb, d);
                 let ok = (d >= 1 && d <= allowed) || (n == 4 && likeness == Likeness::Transposed);
-                if !ok || b.len().abs_diff(n) > allowed.max(1) {
-                    continue;
-                }
-                // Prefer the closer, then the more widespread (entries are in that order).
-                if best.as_ref().is_none_or(|(_, l)| l.distance() > d) {
-                    best = Some((t, likeness));
+                if ok && b.len().abs_diff(n) <= allowed.max(1) {
+                    edits.push((d, t, likeness));
                 }
             }
         }
-        best
+        // Entries are in order of sellers, most first: the index breaks ties.
+        edits.sort_by_key(|(d, t, _)| (*d, *t));
+        out.sort_by_key(|(t, _)| *t);
+        out.extend(edits.into_iter().map(|(_, t, l)| (t, l)));
+        out
     }
 }
 
@@ -835,6 +912,21 @@ fn deletions(s: &str, max: usize) -> HashSet<String> {
     out
 }
 
+/// The title's words after its head, folded, that are ASCII letters only (three or more).
+fn mid_words(title: &str) -> Vec<String> {
+    let ws = words(title);
+    let head = title_head(title).map(|h| h.folded_start);
+    let mut out: Vec<String> = ws
+        .into_iter()
+        .filter(|w| Some(w.folded_start) != head)
+        .filter(|w| w.original.len() >= 3 && w.original.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(|w| w.original.to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The title's words after the head that are all letters, with whether each is written in
 /// lower case, for titles that use capitals at all (in an all-lower-case title case says
 /// nothing). An ordinary word is written lower case mid-title; brands rarely are.
@@ -856,4 +948,83 @@ fn mid_title_words(title: &str) -> Vec<(String, bool)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qsword_listing::Seller;
+
+    fn offer(i: usize, seller: &str, platform: &str, title: &str, brand: Option<&str>) -> Listing {
+        let mut l = Listing::new(format!("https://{platform}/item/{i}"), title);
+        l.platform = Some(platform.into());
+        l.seller = Some(Seller {
+            name: seller.into(),
+            id: None,
+            url: None,
+        });
+        l.brand = brand.map(str::to_string);
+        l.model = title.split_whitespace().last().map(str::to_string);
+        l
+    }
+
+    /// A market: two real camera makers one edit apart (Kanor, Kanon), each sold by several
+    /// sellers with their own models, and a fake spelling of the bigger one.
+    fn market() -> Vec<Listing> {
+        let mut out = Vec::new();
+        for i in 0..12 {
+            let seller = format!("Shop {}", i % 6);
+            let p = if i % 2 == 0 { "a.example" } else { "b.example" };
+            out.push(offer(
+                i,
+                &seller,
+                p,
+                &format!("Kanon Digital Camera with zoom lens KC{}00", i % 4),
+                Some("Kanon"),
+            ));
+        }
+        for i in 0..6 {
+            let seller = format!("Store {}", i % 3);
+            out.push(offer(
+                100 + i,
+                &seller,
+                "a.example",
+                &format!("Kanor Stereo Receiver with remote KR{}5", i % 3),
+                Some("Kanor"),
+            ));
+        }
+        out.push(offer(
+            200,
+            "Lone Trader",
+            "b.example",
+            "Kann Digital Camera with zoom lens KC100",
+            Some("Kann"),
+        ));
+        out
+    }
+
+    #[test]
+    fn learns_brands_and_their_imitations() {
+        let lex = BrandLexicon::learn(&market(), &Catalogue::embedded());
+        let kanon = lex.get("KANON").unwrap();
+        assert!(kanon.established, "{kanon:?}");
+        assert_eq!((kanon.sellers, kanon.platforms, kanon.listings), (6, 2, 12));
+        let kanor = lex.get("kanor").unwrap();
+        assert!(
+            kanor.established && kanor.imitates.is_none(),
+            "a real rarer brand: {kanor:?}"
+        );
+        let kann = lex.get("Kann").unwrap();
+        assert!(!kann.established);
+        assert_eq!(
+            kann.imitates.as_ref().map(|(k, _)| k.as_str()),
+            Some("kanon")
+        );
+        assert_eq!(kanon.imitations[0].written, "Kann");
+        // Round trip: the index is rebuilt.
+        let json = serde_json::to_string(&lex).unwrap();
+        let back: BrandLexicon = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.get("kann").unwrap().imitates, kann.imitates);
+        assert!(back.judge("kanoon", 1, false).is_some());
+    }
 }
