@@ -646,7 +646,7 @@ mod tests {
             Some("MANN-FILTRE→mann-filter")
         );
         let v = variant("ＰＨＩＬＩＰＳ 空气炸锅", None).unwrap();
-        assert_eq!(v.kind, VariantKind::FullWidth);
+        assert_eq!((v.kind.label(), v.score()), ("full-width", 0.5));
         assert_eq!(v.written, "ＰＨＩＬＩＰＳ→philips", "shown as written");
         let v = variant("空气炸锅", Some("Philipss")).unwrap();
         assert_eq!(

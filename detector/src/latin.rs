@@ -26,6 +26,10 @@ use qsword_listing::text::is_cjk;
 use qsword_listing::Listing;
 use unicode_script::{Script, UnicodeScript};
 
+/// Listings a batch needs before its ordinary words are known well enough to judge plain
+/// misspellings in the middle of a title.
+pub const MIN_WORD_BATCH: usize = 50;
+
 /// A word of a text: a run of letters and digits (any script but CJK), with hyphens, dots,
 /// apostrophes and invisible characters inside it.
 #[derive(Debug, Clone, PartialEq)]
@@ -608,7 +612,11 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
         let Some(j) = lexicon.judge(&key, 1, false) else {
             continue;
         };
-        if j.target.protected.is_none() {
+        // Plain misspellings mid-title only when the batch is large enough to know its
+        // ordinary words (Made in China is no CHINT); visual tricks always.
+        if j.target.protected.is_none()
+            || (!j.likeness.is_look_alike() && lexicon.listings < MIN_WORD_BATCH)
+        {
             continue;
         }
         offer(LatinVariant {
@@ -627,4 +635,190 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
         });
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qsword_listing::catalogue::Catalogue;
+    use qsword_listing::Seller;
+
+    fn listing(i: usize, title: &str, brand: Option<&str>, seller: &str) -> Listing {
+        let mut l = Listing::new(format!("https://shop.example/{i}"), title);
+        l.platform = Some("shop.example".into());
+        l.brand = brand.map(str::to_string);
+        l.seller = Some(Seller {
+            name: seller.into(),
+            id: None,
+            url: None,
+        });
+        l
+    }
+
+    /// A small market of my own making: several makers, each sold by several sellers, with
+    /// everyday words (converter, China, screwdriver) under many of them.
+    fn market() -> Vec<Listing> {
+        let makers = [
+            "Velmora", "Quintra", "Harbex", "Sony", "Tolvane", "Brisket", "Corvana",
+        ];
+        let goods = [
+            "Digital Converter Box, Made in China",
+            "Phillips Screwdriver Set with case, Made in China",
+            "Travel Adapter and Converter for laptops",
+            "Wireless Speaker with stand",
+            "Leather Case for iPod nano",
+        ];
+        let mut out = Vec::new();
+        for (m, maker) in makers.iter().enumerate() {
+            for (g, goods) in goods.iter().enumerate() {
+                for s in 0..2 {
+                    let i = out.len();
+                    out.push(listing(
+                        i,
+                        &format!("{maker} {goods} M{m}{g}0{s}"),
+                        Some(maker),
+                        &format!("Seller {}", (m + g + s) % 9),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn found(title: &str, brand: Option<&str>) -> Option<LatinVariant> {
+        let mut batch = market();
+        batch.push(listing(9999, title, brand, "Someone New"));
+        let lexicon = BrandLexicon::learn(&batch, &Catalogue::embedded());
+        latin_variant(batch.last().unwrap(), &lexicon)
+    }
+
+    fn caught(title: &str) -> (Option<Evasion>, String, f64) {
+        let v = found(title, None).unwrap_or_else(|| panic!("{title} not caught"));
+        let target = v.imitates.as_ref().map_or(String::new(), |t| fold(&t.name));
+        (v.evasion, target, v.score)
+    }
+
+    #[test]
+    fn evasions_are_caught_with_the_brand_behind_them() {
+        let (e, t, score) = caught("Ｎｉｋｅ running shoes for men");
+        assert_eq!((e, t.as_str()), (Some(Evasion::FullWidth), "nike"));
+        assert!(score >= 0.5);
+        let (e, t, _) = caught("\u{0405}ony wireless headphones");
+        assert_eq!(
+            (e, t.as_str()),
+            (Some(Evasion::MixedScript), "sony"),
+            "Cyrillic Ѕ"
+        );
+        let (e, t, _) = caught("N1ke air sneakers");
+        assert_eq!((e, t.as_str()), (Some(Evasion::DigitForLetter), "nike"));
+        let (e, t, _) = caught("Ni\u{200D}ke running shoes");
+        assert_eq!((e, t.as_str()), (Some(Evasion::Invisible), "nike"));
+        let (e, t, _) = caught("Gift for him R0LEX watch, steel");
+        assert_eq!(
+            (e, t.as_str()),
+            (Some(Evasion::DigitForLetter), "rolex"),
+            "an evasion is caught after \"for\" too"
+        );
+        let v = found("So-ny wireless headphones", None).expect("So-ny");
+        assert_eq!(
+            v.imitates.and_then(|t| t.likeness),
+            Some(Likeness::Punctuated)
+        );
+        let v = found("Walking shoes, light", Some("Ｓｏｎｙ")).expect("full-width brand field");
+        assert_eq!(v.field, "brand");
+    }
+
+    #[test]
+    fn evasions_alone_need_no_lexicon() {
+        assert_eq!(evasion_in("Mo\u{0441}kingbird"), Some(Evasion::MixedScript));
+        assert_eq!(evasion_in("Flo\u{00AD}ratex"), Some(Evasion::Invisible));
+        assert_eq!(evasion_in("Zenｍark"), Some(Evasion::MixedWidth));
+        for model in [
+            "HD9252",
+            "USB3.0",
+            "RX1R",
+            "5th",
+            "A7R",
+            "KXTG1033S",
+            "MP3",
+            "4K",
+        ] {
+            assert_eq!(evasion_in(model), None, "{model} is a model number");
+        }
+        assert_eq!(evasion_in("Tr1ton"), Some(Evasion::DigitForLetter));
+        // A digit for a letter only counts where the word is a known brand.
+        let lexicon = BrandLexicon::learn(&[], &Catalogue::embedded());
+        let l = Listing::new("u", "Tr1ton camping lantern");
+        assert_eq!(latin_variant(&l, &lexicon), None);
+    }
+
+    #[test]
+    fn words_compatibility_and_real_brands_are_not_variants() {
+        for title in [
+            "Quintra Digital Converter Box, Made in China M9",
+            "Phillips Screwdriver Set, Made in China",
+            "Converter for travel, universal",
+            "Leather case for iPod classic",
+            "Case compatible with Nike+ sensor",
+            "Sony wireless headphones WH1000",
+            "Velmora Wireless Speaker HD9252 USB3.0",
+        ] {
+            assert_eq!(found(title, None), None, "{title}");
+        }
+    }
+
+    #[test]
+    fn two_real_brands_one_edit_apart_are_both_real() {
+        let mut batch = market();
+        // Two makers one letter apart, each with its own sellers and models.
+        for i in 0..8 {
+            batch.push(listing(
+                500 + i,
+                &format!("Marvona Stand Mixer KM{i}10"),
+                Some("Marvona"),
+                &format!("Kitchen Shop {}", i % 4),
+            ));
+            batch.push(listing(
+                600 + i,
+                &format!("Marvina Hair Dryer HD{i}20"),
+                Some("Marvina"),
+                &format!("Beauty Shop {}", i % 3),
+            ));
+        }
+        let lexicon = BrandLexicon::learn(&batch, &Catalogue::embedded());
+        for l in &batch {
+            assert_eq!(latin_variant(l, &lexicon), None, "{}", l.title);
+        }
+        // A one-seller spelling that sells the bigger maker's model is an imitation.
+        batch.push(listing(
+            700,
+            "Marvonna Stand Mixer KM310",
+            Some("Marvonna"),
+            "Lone",
+        ));
+        batch.last_mut().unwrap().model = Some("KM310".into());
+        for l in batch.iter_mut() {
+            l.model = l.title.split_whitespace().last().map(str::to_string);
+        }
+        let lexicon = BrandLexicon::learn(&batch, &Catalogue::embedded());
+        let v = latin_variant(batch.last().unwrap(), &lexicon).expect("Marvonna");
+        assert_eq!(v.imitates.map(|t| t.name), Some("Marvona".to_string()));
+        assert!(v.copied_models && v.score >= 0.8);
+    }
+
+    #[test]
+    fn skeletons_undo_look_alikes() {
+        for (a, b) in [
+            ("\u{0405}ony", "Sony"),
+            ("S0NY", "sony"),
+            ("PhiIips", "philips"),
+            ("Ｎｉｋｅ", "nike"),
+            ("\u{039D}\u{03B9}\u{03BA}\u{03BF}n", "nikon"),
+            ("Sarnsung", "samsung"),
+            ("Ni\u{200B}ke", "nike"),
+        ] {
+            assert_eq!(loose_skeleton(a), loose_skeleton(b), "{a} / {b}");
+        }
+        assert_ne!(loose_skeleton("Sony"), loose_skeleton("Sonic"));
+    }
 }

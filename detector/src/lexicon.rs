@@ -379,6 +379,9 @@ fn hash_of<T: Hash>(t: T) -> u64 {
     h.finish()
 }
 
+/// The distinct models of a spelling, and the model of each of its modelled listings.
+type ModelSet = (HashSet<u64>, Vec<u64>);
+
 #[derive(Default)]
 struct Tally {
     listings: usize,
@@ -483,7 +486,7 @@ impl BrandLexicon {
             }
         }
         let mut entries: Vec<LexiconEntry> = Vec::with_capacity(tallies.len());
-        let mut model_sets: Vec<(HashSet<u64>, Vec<u64>)> = Vec::with_capacity(tallies.len());
+        let mut model_sets: Vec<ModelSet> = Vec::with_capacity(tallies.len());
         for (key, t) in tallies {
             let name = t
                 .spellings
@@ -549,7 +552,7 @@ impl BrandLexicon {
                 .then(y.listings.cmp(&x.listings))
                 .then(x.key.cmp(&y.key))
         });
-        let mut slots: Vec<Option<(LexiconEntry, (HashSet<u64>, Vec<u64>))>> =
+        let mut slots: Vec<Option<(LexiconEntry, ModelSet)>> =
             entries.into_iter().zip(model_sets).map(Some).collect();
         let (entries, model_sets): (Vec<_>, Vec<_>) = order
             .into_iter()
@@ -600,7 +603,7 @@ impl BrandLexicon {
 
     /// Decides, for each spelling that is not an established brand (or is one that sells only
     /// copies of another's models), whether it imitates one; records it on both entries.
-    fn link_imitations(&mut self, model_sets: &[(HashSet<u64>, Vec<u64>)]) {
+    fn link_imitations(&mut self, model_sets: &[ModelSet]) {
         let mut links: Vec<(usize, usize, Likeness, usize)> = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
             if e.protected.is_some() {
@@ -704,16 +707,6 @@ impl BrandLexicon {
         self.index
             .by_skeleton
             .get(skeleton)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.entries[i])
-    }
-
-    /// The established entries whose bare key is `bare`.
-    pub(crate) fn by_bare(&self, bare_key: &str) -> impl Iterator<Item = &LexiconEntry> {
-        self.index
-            .by_bare
-            .get(bare_key)
             .into_iter()
             .flatten()
             .map(|&i| &self.entries[i])
