@@ -354,11 +354,10 @@ impl BrandMatcher {
         let folded = fold(text);
         let tokens = latin_tokens(text);
         for (k, token) in tokens.iter().enumerate() {
-            if follows_compatibility_marker(&folded, token.folded_start) {
-                continue;
-            }
             if let Some(v) = self.phrase_variant(&folded, &tokens[k..], field) {
-                found.push(v);
+                if !follows_compatibility_marker(&folded, token.folded_start) {
+                    found.push(v);
+                }
             }
         }
         self.chinese_variants(&folded, field, found);
@@ -556,10 +555,9 @@ fn latin_tokens(text: &str) -> Vec<Token> {
     let mut offset = 0;
     let mut current: Option<Token> = None;
     for c in text.chars() {
-        let f = fold(c.encode_utf8(&mut [0; 4]));
-        let is_part = f
-            .chars()
-            .all(|fc| fc.is_ascii_alphanumeric() || matches!(fc, '-' | '|' | '!' | '@' | '$'));
+        // Folded as `fold` folds (width, then case), without allocating per character.
+        let w = qsword_listing::text::fold_width(c);
+        let is_part = w.is_ascii_alphanumeric() || matches!(w, '-' | '|' | '!' | '@' | '$');
         if is_part {
             let token = current.get_or_insert_with(|| Token {
                 original: String::new(),
@@ -567,13 +565,20 @@ fn latin_tokens(text: &str) -> Vec<Token> {
                 folded_start: offset,
                 full_width: false,
             });
-            token.folded.push_str(&f);
+            token.folded.push(w.to_ascii_lowercase());
             token.original.push(c);
             token.full_width |= ('\u{FF01}'..='\u{FF5E}').contains(&c);
-        } else if let Some(token) = current.take() {
-            tokens.push(token);
+            offset += 1;
+        } else {
+            if let Some(token) = current.take() {
+                tokens.push(token);
+            }
+            offset += if c.is_ascii() {
+                1
+            } else {
+                w.to_lowercase().map(char::len_utf8).sum()
+            };
         }
-        offset += f.len();
     }
     tokens.extend(current);
     tokens

@@ -74,14 +74,14 @@ pub fn words(text: &str) -> Vec<Word> {
             if trimmed.chars().any(|c| c.is_alphanumeric()) {
                 out.push(Word {
                     original: trimmed.to_string(),
-                    folded_start: start + fold(&lead).len(),
+                    folded_start: start + lead.chars().map(folded_len).sum::<usize>(),
                     bracketed,
                 });
             }
         }
     };
     for c in text.chars() {
-        let f = fold(c.encode_utf8(&mut [0; 4]));
+        let f_len = folded_len(c);
         let part = (c.is_alphanumeric() && !is_cjk(c)) || is_invisible(c) || is_inner_punct(c);
         if part {
             let w = cur.get_or_insert_with(|| (String::new(), offset, depth > 0));
@@ -96,10 +96,21 @@ pub fn words(text: &str) -> Vec<Word> {
                 _ => {}
             }
         }
-        offset += f.len();
+        offset += f_len;
     }
     flush(&mut cur, &mut out);
     out
+}
+
+/// The length in bytes of a character once folded as [`fold`] folds it (width, then case).
+fn folded_len(c: char) -> usize {
+    if c.is_ascii() {
+        return 1;
+    }
+    qsword_listing::text::fold_width(c)
+        .to_lowercase()
+        .map(char::len_utf8)
+        .sum()
 }
 
 /// A name without hyphens, dots, apostrophes, spaces and invisible characters.
@@ -186,7 +197,10 @@ impl Evasion {
     fn alone(&self) -> f64 {
         match self {
             Evasion::MixedScript | Evasion::Invisible | Evasion::MixedWidth => 0.8,
-            Evasion::ForeignLookAlike | Evasion::FullWidth => 0.6,
+            Evasion::ForeignLookAlike => 0.6,
+            // Chinese input methods switch width by themselves: flagged, below the alert level
+            // of Chinese titles unless a known brand is written so.
+            Evasion::FullWidth => 0.55,
             // A digit among letters is as often a model number: only when the word, digits
             // read as letters, is a known brand.
             Evasion::DigitForLetter | Evasion::AllFullWidth => 0.0,
@@ -225,12 +239,14 @@ impl TextContext {
         let foreign_words = ws
             .iter()
             .filter(|w| {
-                w.original.chars().any(|c| {
-                    matches!(
-                        c.script(),
-                        Script::Cyrillic | Script::Greek | Script::Armenian
-                    )
-                }) && !loose_skeleton(&w.original).is_ascii()
+                !w.original.is_ascii()
+                    && w.original.chars().any(|c| {
+                        matches!(
+                            c.script(),
+                            Script::Cyrillic | Script::Greek | Script::Armenian
+                        )
+                    })
+                    && !loose_skeleton(&w.original).is_ascii()
             })
             .count();
         TextContext {
@@ -251,6 +267,11 @@ pub fn evasion_in(word: &str) -> Option<Evasion> {
 }
 
 fn evasion(w: &Word, ctx: &TextContext) -> Option<Evasion> {
+    if w.original.is_ascii() {
+        // Plain ASCII: only a digit can stand in for a letter (the fast path of most words).
+        let chars: Vec<char> = w.original.chars().collect();
+        return digit_for_letter(&chars).then_some(Evasion::DigitForLetter);
+    }
     let chars: Vec<char> = w.original.chars().collect();
     let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
     if letters < 2 {
@@ -456,7 +477,9 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
             best = Some(v);
         }
     };
-    let folded_title = fold(&listing.title);
+    // Folded only when a compatibility phrase must be looked for.
+    let folded_cell = std::cell::OnceCell::new();
+    let folded_title = || folded_cell.get_or_init(|| fold(&listing.title)).as_str();
     let title_words = words(&listing.title);
     let title_ctx = TextContext::of(&title_words);
 
@@ -521,7 +544,7 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
             ClaimField::Store => continue,
         };
         if c.field == ClaimField::TitleHead
-            && follows_compatibility_marker(&folded_title, c.folded_start)
+            && follows_compatibility_marker(folded_title(), c.folded_start)
         {
             continue;
         }
@@ -600,18 +623,23 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
         if Some(w.folded_start) == head_start {
             continue;
         }
+        // A look-alike name is mostly letters: model numbers (HD9252) are not judged.
+        let letters = w.original.chars().filter(|c| c.is_alphabetic()).count();
+        let digits = w.original.chars().filter(|c| c.is_ascii_digit()).count();
+        if letters < 3 || digits > 2 {
+            continue;
+        }
         let key = key_of(&w.original);
-        if bare(&key).chars().filter(|c| c.is_alphabetic()).count() < 3
-            || lexicon.is_established(&key)
+        let Some(j) = lexicon.judge_mid(&key) else {
+            continue;
+        };
+        if lexicon.is_established(&key)
             || lexicon.is_word(&key)
             || lexicon.is_common(&key)
-            || follows_compatibility_marker(&folded_title, w.folded_start)
+            || follows_compatibility_marker(folded_title(), w.folded_start)
         {
             continue;
         }
-        let Some(j) = lexicon.judge(&key, 1, false) else {
-            continue;
-        };
         // Plain misspellings mid-title only when the batch is large enough to know its
         // ordinary words (Made in China is no CHINT); visual tricks always.
         if j.target.protected.is_none()

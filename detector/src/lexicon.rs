@@ -234,6 +234,9 @@ struct Index {
     words: HashSet<String>,
     common: HashSet<String>,
     everyday: HashSet<String>,
+    /// Mid-title words of the batch learnt from, judged once each: the protected brand each
+    /// imitates (None for most).
+    mid_judged: HashMap<String, Option<(usize, Likeness)>>,
 }
 
 /// A brand claim of a listing.
@@ -284,6 +287,11 @@ const STORE_SUFFIXES: &[&str] = &[
 /// The brand claims of a listing: its brand field (each Latin part), its title head and its
 /// store name.
 pub fn claims(listing: &Listing) -> Vec<Claim> {
+    claims_with(listing, &words(&listing.title))
+}
+
+/// [`claims`], given the title's words.
+pub(crate) fn claims_with(listing: &Listing, title_words: &[Word]) -> Vec<Claim> {
     let mut out: Vec<Claim> = Vec::new();
     if let Some(field) = listing.brand.as_deref() {
         for part in field.split(['/', '|', ',', '(', ')', '（', '）', '、', ';']) {
@@ -304,11 +312,11 @@ pub fn claims(listing: &Listing) -> Vec<Claim> {
             }
         }
     }
-    if let Some(head) = title_head(&listing.title) {
+    if let Some(head) = head_of(title_words) {
         out.push(Claim {
             field: ClaimField::TitleHead,
             key: key_of(&head.original),
-            written: head.original,
+            written: head.original.clone(),
             folded_start: head.folded_start,
         });
     }
@@ -325,6 +333,9 @@ pub fn claims(listing: &Listing) -> Vec<Claim> {
 
 /// The folded lookup key of a spelling: lower case, half width, single spaces, trimmed.
 pub fn key_of(s: &str) -> String {
+    if s.is_ascii() && !s.contains("  ") && s.trim().len() == s.len() {
+        return s.to_ascii_lowercase(); // the common case, without a char-by-char fold
+    }
     let f = fold(s);
     f.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -332,15 +343,20 @@ pub fn key_of(s: &str) -> String {
 /// The title's first word that can be a brand: after bracketed segments, reseller words and
 /// numbers.
 pub fn title_head(title: &str) -> Option<Word> {
-    let ws = words(title);
+    head_of(&words(title)).cloned()
+}
+
+/// The head among a title's words.
+pub(crate) fn head_of(ws: &[Word]) -> Option<&Word> {
     let mut skipped = 0;
     for w in ws {
         if w.bracketed {
             continue;
         }
-        let f = fold(&w.original);
-        let numeric = f.chars().all(|c| !c.is_alphabetic());
-        if skipped < 4 && (numeric || RESELLER_PREFIXES.contains(&f.as_str())) {
+        let numeric = w.original.chars().all(|c| !c.is_alphabetic());
+        let prefix =
+            w.original.len() <= 9 && RESELLER_PREFIXES.contains(&key_of(&w.original).as_str());
+        if skipped < 4 && (numeric || prefix) {
             skipped += 1;
             continue;
         }
@@ -415,15 +431,28 @@ impl BrandLexicon {
     pub fn learn(listings: &[Listing], catalogue: &Catalogue) -> BrandLexicon {
         use rayon::prelude::*;
         // Per listing (in parallel): its claims, and its mid-title words in lower and upper case.
-        type PerListing = (Vec<Claim>, Vec<(String, bool)>, Vec<String>);
+        type PerListing = (Vec<Claim>, Vec<(String, bool)>, Vec<String>, Vec<String>);
         let per: Vec<PerListing> = listings
             .par_iter()
-            .map(|l| (claims(l), mid_title_words(&l.title), mid_words(&l.title)))
+            .map(|l| {
+                let ws = words(&l.title);
+                let head = head_of(&ws).map(|h| h.folded_start);
+                (
+                    claims_with(l, &ws),
+                    mid_title_words(&l.title, &ws),
+                    mid_words(&ws, head),
+                    judgeable_words(&ws, head),
+                )
+            })
             .collect();
         let mut tallies: HashMap<String, Tally> = HashMap::new();
         let mut word_counts: HashMap<String, (usize, usize)> = HashMap::new();
         let mut word_heads: HashMap<String, Vec<u64>> = HashMap::new();
-        for (listing, (cl, ws, mid)) in listings.iter().zip(per) {
+        let mut all_mid: HashSet<String> = HashSet::new();
+        for (listing, (cl, ws, mid, judgeable)) in listings.iter().zip(per) {
+            for w in judgeable {
+                all_mid.insert(w);
+            }
             if let Some(head) = cl.iter().find(|c| c.field == ClaimField::TitleHead) {
                 let h = hash_of(&head.key);
                 for w in mid {
@@ -568,14 +597,40 @@ impl BrandLexicon {
         lexicon.index.everyday = everyday;
         lexicon.reindex();
         lexicon.link_imitations(&model_sets);
+        // Every distinct mid-title word judged once, not once per occurrence.
+        let judged: Vec<(String, Option<(usize, Likeness)>)> = all_mid
+            .into_par_iter()
+            .map(|w| {
+                let j = lexicon
+                    .judge_key(&w, 1, false, false)
+                    .filter(|(t, _)| lexicon.entries[*t].protected.is_some());
+                (w, j)
+            })
+            .collect();
+        lexicon.index.mid_judged = judged.into_iter().collect();
         lexicon
+    }
+
+    /// [`BrandLexicon::judge`] for a word in the middle of a title (one seller, no brand
+    /// field), answered from the judgements made while learning when the word was seen then;
+    /// only protected brands are kept there.
+    pub fn judge_mid(&self, key: &str) -> Option<Judgement<'_>> {
+        match self.index.mid_judged.get(key) {
+            Some(j) => j.as_ref().map(|(t, l)| Judgement {
+                target: &self.entries[*t],
+                likeness: l.clone(),
+            }),
+            None => self.judge(key, 1, false),
+        }
     }
 
     /// Rebuilds the lookup index (after deserialising or editing the entries).
     pub fn reindex(&mut self) {
         let everyday = std::mem::take(&mut self.index.everyday);
+        let mid_judged = std::mem::take(&mut self.index.mid_judged);
         let mut index = Index {
             everyday,
+            mid_judged,
             words: self.words.iter().cloned().collect(),
             common: self.common.iter().cloned().collect(),
             ..Index::default()
@@ -906,11 +961,23 @@ fn deletions(s: &str, max: usize) -> HashSet<String> {
 }
 
 /// The title's words after its head, folded, that are ASCII letters only (three or more).
-fn mid_words(title: &str) -> Vec<String> {
-    let ws = words(title);
-    let head = title_head(title).map(|h| h.folded_start);
+/// The title's words after its head that may be judged as look-alike names (three letters,
+/// at most two digits), by key.
+fn judgeable_words(ws: &[Word], head: Option<usize>) -> Vec<String> {
+    ws.iter()
+        .filter(|w| Some(w.folded_start) != head)
+        .filter(|w| {
+            let letters = w.original.chars().filter(|c| c.is_alphabetic()).count();
+            let digits = w.original.chars().filter(|c| c.is_ascii_digit()).count();
+            letters >= 3 && digits <= 2
+        })
+        .map(|w| key_of(&w.original))
+        .collect()
+}
+
+fn mid_words(ws: &[Word], head: Option<usize>) -> Vec<String> {
     let mut out: Vec<String> = ws
-        .into_iter()
+        .iter()
         .filter(|w| Some(w.folded_start) != head)
         .filter(|w| w.original.len() >= 3 && w.original.chars().all(|c| c.is_ascii_alphabetic()))
         .map(|w| w.original.to_ascii_lowercase())
@@ -923,13 +990,13 @@ fn mid_words(title: &str) -> Vec<String> {
 /// The title's words after the head that are all letters, with whether each is written in
 /// lower case, for titles that use capitals at all (in an all-lower-case title case says
 /// nothing). An ordinary word is written lower case mid-title; brands rarely are.
-fn mid_title_words(title: &str) -> Vec<(String, bool)> {
+fn mid_title_words(title: &str, ws: &[Word]) -> Vec<(String, bool)> {
     if !title.chars().any(|c| c.is_uppercase()) || !title.chars().any(|c| c.is_lowercase()) {
         return Vec::new();
     }
     let mut out: Vec<(String, bool)> = Vec::new();
     let mut seen = HashSet::new();
-    for w in words(title).into_iter().skip(1) {
+    for w in ws.iter().skip(1) {
         let o = &w.original;
         if o.chars().count() < 3 || !o.chars().all(|c| c.is_ascii_alphabetic()) {
             continue;
