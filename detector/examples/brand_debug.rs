@@ -14,7 +14,10 @@ fn main() {
             .unwrap_or_else(|| "../shared/corpus".into()),
     );
     let detector = Detector::embedded();
-    let bench = RealBench::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
+    let mut bench = RealBench::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(p) = std::env::args().nth(2) {
+        bench = bench.only_platform(&p); // leave-one-site-out
+    }
     let a = detector.detect(&bench.listings);
     println!("== genuine listings with a brand flag");
     for ((l, lab), a) in bench.listings.iter().zip(&bench.labels).zip(&a) {
@@ -28,7 +31,15 @@ fn main() {
             );
         }
     }
-    println!("== brand fakes missed");
+    let n = bench
+        .labels
+        .iter()
+        .filter(|l| l.fake && l.kind.iter().any(|k| k == "brand"))
+        .count();
+    println!(
+        "== brand fakes missed (of {n}, {} listings)",
+        bench.listings.len()
+    );
     for ((l, lab), a) in bench.listings.iter().zip(&bench.labels).zip(&a) {
         if !lab.fake || !lab.kind.iter().any(|k| k == "brand") {
             continue;
@@ -39,7 +50,7 @@ fn main() {
             .filter(|f| f.signal == Signal::Brand)
             .map(|f| f.score)
             .fold(0.0, f64::max);
-        if b < 0.5 {
+        if b < 0.5 || a.risk < 0.5 {
             println!(
                 "{:.2} {} | {} | brand {:?} | {}",
                 b, lab.detail, l.title, l.brand, a.risk

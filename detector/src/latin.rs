@@ -460,6 +460,9 @@ fn field_bonus(field: &'static str) -> f64 {
     }
 }
 
+/// Score of a plain misspelling in a title without a brand field or copied models.
+const TYPO_SCORE: f64 = 0.45;
+
 fn likeness_score(l: &Likeness) -> f64 {
     match l {
         Likeness::LookAlike => 0.85,
@@ -561,6 +564,14 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
         };
         if let Some((t, likeness, copied)) = linked {
             let bonus = if copied { 0.1 } else { 0.0 };
+            // A plain misspelling in a free-text title, with no brand field claiming anything
+            // and none of the brand's models, is as likely a typo: evidence, not an alarm.
+            let typo = !likeness.is_look_alike() && !copied && listing.brand.is_none();
+            let base = if typo {
+                TYPO_SCORE
+            } else {
+                likeness_score(&likeness) + bonus + field_bonus(field)
+            };
             offer(LatinVariant {
                 written: c.written.clone(),
                 field,
@@ -573,7 +584,7 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
                 }),
                 written_sellers: entry.map_or(0, |e| e.sellers),
                 copied_models: copied,
-                score: round3((likeness_score(&likeness) + bonus + field_bonus(field)).min(0.95)),
+                score: round3(base.min(0.95)),
             });
             continue;
         }

@@ -395,8 +395,17 @@ fn hash_of<T: Hash>(t: T) -> u64 {
     h.finish()
 }
 
-/// The distinct models of a spelling, and the model of each of its modelled listings.
-type ModelSet = (HashSet<u64>, Vec<u64>);
+/// What a spelling's listings sell and say: its distinct models, the model of each modelled
+/// listing, and the words of their descriptions (hashed; at most [`DESC_WORDS`]).
+#[derive(Default)]
+struct ModelSet {
+    models: HashSet<u64>,
+    listing_models: Vec<u64>,
+    desc: HashSet<u64>,
+}
+
+/// Description words kept per spelling: enough for the rare spellings that are judged.
+const DESC_WORDS: usize = 4096;
 
 #[derive(Default)]
 struct Tally {
@@ -407,6 +416,8 @@ struct Tally {
     models: HashSet<u64>,
     /// Model hash of each modelled listing (for the copied-models test).
     listing_models: Vec<u64>,
+    /// Words of the descriptions (hashed keys).
+    desc: HashSet<u64>,
     spellings: HashMap<String, usize>,
 }
 
@@ -431,7 +442,13 @@ impl BrandLexicon {
     pub fn learn(listings: &[Listing], catalogue: &Catalogue) -> BrandLexicon {
         use rayon::prelude::*;
         // Per listing (in parallel): its claims, and its mid-title words in lower and upper case.
-        type PerListing = (Vec<Claim>, Vec<(String, bool)>, Vec<String>, Vec<String>);
+        type PerListing = (
+            Vec<Claim>,
+            Vec<(String, bool)>,
+            Vec<String>,
+            Vec<String>,
+            Vec<u64>,
+        );
         let per: Vec<PerListing> = listings
             .par_iter()
             .map(|l| {
@@ -442,6 +459,7 @@ impl BrandLexicon {
                     mid_title_words(&l.title, &ws),
                     mid_words(&ws, head),
                     judgeable_words(&ws, head),
+                    description_words(l),
                 )
             })
             .collect();
@@ -449,7 +467,7 @@ impl BrandLexicon {
         let mut word_counts: HashMap<String, (usize, usize)> = HashMap::new();
         let mut word_heads: HashMap<String, Vec<u64>> = HashMap::new();
         let mut all_mid: HashSet<String> = HashSet::new();
-        for (listing, (cl, ws, mid, judgeable)) in listings.iter().zip(per) {
+        for (listing, (cl, ws, mid, judgeable, desc)) in listings.iter().zip(per) {
             for w in judgeable {
                 all_mid.insert(w);
             }
@@ -478,6 +496,12 @@ impl BrandLexicon {
                 if let Some(m) = model {
                     t.models.insert(m);
                     t.listing_models.push(m);
+                }
+                for &d in &desc {
+                    if t.desc.len() >= DESC_WORDS {
+                        break;
+                    }
+                    t.desc.insert(d);
                 }
                 *t.spellings.entry(c.written.clone()).or_default() += 1;
             }
@@ -543,7 +567,11 @@ impl BrandLexicon {
                 imitates: None,
                 imitations: Vec::new(),
             });
-            model_sets.push((t.models, t.listing_models));
+            model_sets.push(ModelSet {
+                models: t.models,
+                listing_models: t.listing_models,
+                desc: t.desc,
+            });
         }
         for (key, id) in protected {
             let name = catalogue
@@ -667,9 +695,9 @@ impl BrandLexicon {
             let brand_field = e.in_brand_field > 0;
             let copies = |target: usize| {
                 model_sets[i]
-                    .1
+                    .listing_models
                     .iter()
-                    .filter(|m| model_sets[target].0.contains(m))
+                    .filter(|m| model_sets[target].models.contains(m))
                     .count()
             };
             // Loose look-alikes of short names (Soriy for a four-letter name) only when the
@@ -690,16 +718,28 @@ impl BrandLexicon {
                 continue;
             };
             let copied = copies(target);
-            // A spelling whose listings sell their own model numbers, none of the brand's, is
-            // another maker's name: only a visual trick still counts against it.
-            if !likeness.is_look_alike() && !model_sets[i].1.is_empty() && copied == 0 {
+            // Descriptions copied from the genuine offer name the genuine brand; a real maker's
+            // name its own.
+            let desc = &model_sets[i].desc;
+            let names_target = desc.contains(&hash_of(self.entries[target].key.as_str()));
+            let names_itself = desc.contains(&hash_of(e.key.as_str()));
+            // A spelling whose listings sell their own model numbers, none of the brand's, from
+            // several sellers or with descriptions naming it, is another maker's name: only a
+            // visual trick still counts against it.
+            if !likeness.is_look_alike()
+                && !model_sets[i].listing_models.is_empty()
+                && copied == 0
+                && !names_target
+                && (e.sellers >= 2 || names_itself)
+            {
                 continue;
             }
+            let copied = copied + usize::from(names_target && copied == 0);
             if e.established {
                 // Established by its sellers: an imitation only if it sells nothing but the
                 // other brand's models and is far rarer.
                 let t = &self.entries[target];
-                let copies = copied > 0 && copied * 2 >= model_sets[i].1.len().max(1);
+                let copies = copied > 0 && copied * 2 >= model_sets[i].listing_models.len().max(1);
                 if !(copies && t.sellers >= 3 * e.sellers) {
                     continue;
                 }
@@ -961,6 +1001,20 @@ fn deletions(s: &str, max: usize) -> HashSet<String> {
 }
 
 /// The title's words after its head, folded, that are ASCII letters only (three or more).
+/// The words of a listing's description, as hashed keys, each once.
+fn description_words(listing: &Listing) -> Vec<u64> {
+    let Some(d) = listing.description.as_deref() else {
+        return Vec::new();
+    };
+    let mut out: Vec<u64> = words(d)
+        .iter()
+        .map(|w| hash_of(key_of(&w.original).as_str()))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The title's words after its head that may be judged as look-alike names (three letters,
 /// at most two digits), by key.
 fn judgeable_words(ws: &[Word], head: Option<usize>) -> Vec<String> {
