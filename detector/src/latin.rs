@@ -846,6 +846,38 @@ mod tests {
     }
 
     #[test]
+    fn a_many_part_name_written_another_way_is_no_trick() {
+        let mut batch = market();
+        for i in 0..6 {
+            batch.push(listing(
+                800 + i,
+                &format!("Morel-Dane Table Lamp ML{i}1"),
+                Some("Morel-Dane"),
+                &format!("Lamp Shop {i}"),
+            ));
+        }
+        batch.push(listing(
+            900,
+            "Morel Dane Floor Lamp FL2",
+            Some("Morel Dane"),
+            "Lone",
+        ));
+        batch.push(listing(
+            901,
+            "Vel-mora Speaker stand",
+            Some("Vel-mora"),
+            "Lone",
+        ));
+        let lexicon = BrandLexicon::learn(&batch, &Catalogue::embedded());
+        assert_eq!(latin_variant(&batch[batch.len() - 2], &lexicon), None);
+        let v = latin_variant(batch.last().unwrap(), &lexicon).expect("Vel-mora");
+        assert_eq!(
+            v.imitates.and_then(|t| t.likeness),
+            Some(Likeness::Punctuated)
+        );
+    }
+
+    #[test]
     fn skeletons_undo_look_alikes() {
         for (a, b) in [
             ("\u{0405}ony", "Sony"),

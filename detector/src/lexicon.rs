@@ -856,7 +856,10 @@ impl BrandLexicon {
         // The same letters, punctuated (So-ny, S.ony).
         if b != key {
             for &t in self.index.by_bare.get(&b).into_iter().flatten() {
-                if widespread(&self.entries[t]) {
+                // Only against a name written solid: Hewlett Packard for Hewlett-Packard is a
+                // spelling of a many-part name, S-harp for Sharp is a trick.
+                let solid = bare(&self.entries[t].key) == self.entries[t].key;
+                if widespread(&self.entries[t]) && solid {
                     out.push((t, Likeness::Punctuated));
                 }
             }
