@@ -1,17 +1,25 @@
-//! The brand-variant signal: a title or brand field that imitates a protected brand's name
-//! without being it — ＰＨＩＬＩＰＳ in full-width letters, Phi1ips/PhiIips (homoglyphs),
-//! Phi-lips, Philipps (one or two letters off), 公午 for 公牛 (near-form characters), 农夫三泉
-//! for 农夫山泉 (near-homophones), 周住牌 for 雕牌 (a character split in two).
+//! The brand-variant signal: a title or brand field that imitates a brand's name without
+//! being it — ＰＨＩＬＩＰＳ in full-width letters, Phi1ips/PhiIips/Ѕony (look-alikes), Phi-lips,
+//! Philipps (one or two letters off), 公午 for 公牛 (near-form characters), 农夫三泉 for 农夫山泉
+//! (near-homophones), 周住牌 for 雕牌 (a character split in two).
+//!
+//! [`BrandMatcher::finding_in`] takes the strongest of three matchers:
+//! - Latin script ([`crate::latin`]): evasions that need no lexicon (mixed scripts per UTS #39,
+//!   full width, invisible characters, digits for letters) and imitations judged against the
+//!   [`BrandLexicon`] learnt from the batch — the brands the market actually sells, not only
+//!   the catalogue's — plus the catalogue's protected brands (`seeds/brands.toml`);
+//! - Chinese names ([`crate::hanzi`]: near forms, pinyin near-homophones, split and inserted
+//!   characters), against the catalogue;
+//! - multi-word Latin names of the catalogue by Jaro-Winkler on the run of words (New Barlun),
+//!   each word bent, none replaced.
 //!
 //! Guards against the big false-positive sources: a name announced as compatibility ("适用于曼牌",
-//! "filter for BOSCH") is an accessory, not a variant; a real brand in the catalogue is never a
-//! variant of another; each brand's `not_in_words` ("super" for SUPOR) are left alone; Latin
-//! names under 5 letters (YTO, BULL, LEGO, Nike) only match by homoglyphs, never by edit
-//! distance.
-//! Chinese names are matched by [`crate::hanzi`] (near forms, pinyin near-homophones, split and
-//! inserted characters); multi-word Latin names by Jaro-Winkler on the run of words (New
-//! Barlun), four-letter ones by a swap of neighbours only (NKIE). Not here: the full UTS #39
-//! confusables table (a hand-picked Cyrillic/Greek subset and the ASCII skeleton stand in).
+//! "filter for BOSCH") is an accessory, not a variant (evasions still count after it); a real
+//! brand — in the catalogue, or established in the batch by independent sellers — is never a
+//! variant of another; each brand's `not_in_words` ("super" for SUPOR) and the batch's ordinary
+//! words (converter, China) are left alone; Latin names of four letters or fewer (YTO, BULL,
+//! Nike) only match by look-alikes or a swap of neighbours, except in a brand field.
+//! [`BrandMatcher::variant_in`] judges one listing alone, against the catalogue only.
 
 use crate::assessment::{round3, Flag, Signal};
 use crate::hanzi::{HanziImitation, HanziMatcher, Likeness};
@@ -147,6 +155,8 @@ struct LatinPhrase {
 
 /// Jaro-Winkler similarity from which bent multi-word names count (New Barlun ~ New Balance).
 const BENT_SIMILARITY: f64 = 0.88;
+/// Jaro-Winkler similarity each bent word keeps to the word it bends.
+const BENT_WORD_SIMILARITY: f64 = 0.75;
 
 /// What the brand signal found in a listing: a variant of a protected brand (Chinese, a bent
 /// multi-word name, or a Latin one), or a Latin-script variant of a brand only the market's
@@ -394,7 +404,15 @@ impl BrandMatcher {
             let similarity = strsim::jaro_winkler(&written, &p.bare);
             let kind = if d <= 2 {
                 VariantKind::Misspelling { distance: d }
-            } else if similarity >= BENT_SIMILARITY {
+            } else if similarity >= BENT_SIMILARITY
+                // Each word bent, none replaced: White Rear shares only the first word with
+                // White Rabbit.
+                && run
+                    .iter()
+                    .zip(p.name.split(' ').filter(|w| !w.is_empty()))
+                    .skip(1)
+                    .all(|(t, w)| strsim::jaro_winkler(&t.folded, w) >= BENT_WORD_SIMILARITY)
+            {
                 VariantKind::Bent {
                     similarity: round3(similarity),
                 }
@@ -685,6 +703,11 @@ mod tests {
             "4-letter names never match by distance"
         );
         assert_eq!(imitates("Phillips screwdriver set"), None);
+        assert_eq!(
+            imitates("Washer, white rear control"),
+            None,
+            "a word replaced, not bent"
+        );
         assert_eq!(imitates("完美的礼物 保温杯"), None);
         assert_eq!(imitates("飞利浦 空气炸锅 HD9252"), None);
     }

@@ -8,11 +8,15 @@
 //!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
 //!   stores damped, since their low prices are clearances. [`outlier`] adds each flagged
 //!   offer's kNN isolation (linfa-nn) among all offers as evidence.
-//! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
-//!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
-//!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
-//!   split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for "适用于曼牌"
-//!   accessories or for real brands.
+//! - [`brand`]: look-alike names — in Latin script ([`latin`]) evasions that need no lexicon
+//!   (letters of two scripts in one word per the UTS #39 skeleton, full-width letters in
+//!   half-width text, invisible characters, N1ke/S0ny digit swaps) and imitations of the brands
+//!   the batch itself establishes ([`lexicon`]: brand fields, title heads and store names
+//!   counted by independent sellers, platforms and model numbers; a rare spelling one or two
+//!   edits from a much more widespread brand, selling its models), bent multi-word names (New
+//!   Barlun), and in Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by
+//!   pinyin (农夫三泉), split characters (周住牌/雕牌) and inserted ones (六个土核桃); never for
+//!   "适用于曼牌" accessories, ordinary words or brands the market establishes itself.
 //! - [`history`]: far below the listing's own earlier prices (when the store gives them).
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
