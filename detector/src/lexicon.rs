@@ -183,6 +183,9 @@ pub struct BrandLexicon {
     /// market, never taken for a misspelt brand.
     #[serde(default)]
     pub common: Vec<String>,
+    /// The catalogue's everyday false friends of protected names (`not_in_words`).
+    #[serde(default)]
+    pub everyday: Vec<String>,
     /// Listings learnt from.
     pub listings: usize,
     index: Index,
@@ -194,6 +197,8 @@ struct LexiconData {
     words: Vec<String>,
     #[serde(default)]
     common: Vec<String>,
+    #[serde(default)]
+    everyday: Vec<String>,
     listings: usize,
 }
 
@@ -203,6 +208,7 @@ impl From<LexiconData> for BrandLexicon {
             entries: d.entries,
             words: d.words,
             common: d.common,
+            everyday: d.everyday,
             listings: d.listings,
             index: Index::default(),
         };
@@ -217,6 +223,7 @@ impl From<BrandLexicon> for LexiconData {
             entries: l.entries,
             words: l.words,
             common: l.common,
+            everyday: l.everyday,
             listings: l.listings,
         }
     }
@@ -529,7 +536,7 @@ impl BrandLexicon {
         let word_set: HashSet<&str> = words.iter().map(String::as_str).collect();
 
         let mut protected: HashMap<String, String> = HashMap::new();
-        let mut everyday = HashSet::new();
+        let mut everyday = std::collections::BTreeSet::new();
         for b in &catalogue.brands {
             everyday.extend(b.not_in_words.iter().map(|w| fold(w)));
             for n in b.names() {
@@ -619,10 +626,10 @@ impl BrandLexicon {
             entries,
             words,
             common,
+            everyday: everyday.into_iter().collect(),
             listings: listings.len(),
             index: Index::default(),
         };
-        lexicon.index.everyday = everyday;
         lexicon.reindex();
         lexicon.link_imitations(&model_sets);
         // Every distinct mid-title word judged once, not once per occurrence.
@@ -654,10 +661,9 @@ impl BrandLexicon {
 
     /// Rebuilds the lookup index (after deserialising or editing the entries).
     pub fn reindex(&mut self) {
-        let everyday = std::mem::take(&mut self.index.everyday);
         let mid_judged = std::mem::take(&mut self.index.mid_judged);
         let mut index = Index {
-            everyday,
+            everyday: self.everyday.iter().cloned().collect(),
             mid_judged,
             words: self.words.iter().cloned().collect(),
             common: self.common.iter().cloned().collect(),
@@ -771,6 +777,19 @@ impl BrandLexicon {
             .by_key
             .get(&key_of(spelling))
             .map(|&i| &self.entries[i])
+    }
+
+    /// The lexicon without the spellings that are neither established nor an imitation (one
+    /// listing's title head that is just a word, say): what is worth keeping and showing.
+    /// Lookups of the dropped spellings judge them afresh.
+    pub fn notable(&self) -> BrandLexicon {
+        let mut out = self.clone();
+        out.entries
+            .retain(|e| e.established || e.imitates.is_some() || !e.imitations.is_empty());
+        // The cached judgements point at entries by position: judge afresh instead.
+        out.index.mid_judged.clear();
+        out.reindex();
+        out
     }
 
     /// The established brands, most sellers first.
@@ -1143,5 +1162,20 @@ mod tests {
         let back: BrandLexicon = serde_json::from_str(&json).unwrap();
         assert_eq!(back.get("kann").unwrap().imitates, kann.imitates);
         assert!(back.judge("kanoon", 1, false).is_some());
+        assert!(
+            back.is_word("phillips"),
+            "the catalogue's false friends are kept"
+        );
+        // The notable part judges the market's listings as the whole did.
+        let notable = lex.notable();
+        assert!(notable.entries.len() <= lex.entries.len());
+        for l in &market() {
+            assert_eq!(
+                crate::latin::latin_variant(l, &notable),
+                crate::latin::latin_variant(l, &lex),
+                "{}",
+                l.title
+            );
+        }
     }
 }

@@ -251,12 +251,23 @@ impl Detector {
         listings: &[Listing],
         history: &[Vec<qsword_listing::Price>],
     ) -> Vec<Assessment> {
-        // The batch's brands first (one hashing pass), then each listing's own signals, which
-        // are independent of the others: scored in parallel.
+        // The batch's brands first (one hashing pass).
         let lexicon = self.brand_lexicon(listings);
+        self.detect_with_lexicon(listings, history, &lexicon)
+    }
+
+    /// [`Detector::detect_with_history`] with the brand lexicon already learnt (from this batch
+    /// with [`Detector::brand_lexicon`], so the caller can keep and show it, or a stored one).
+    pub fn detect_with_lexicon(
+        &self,
+        listings: &[Listing],
+        history: &[Vec<qsword_listing::Price>],
+        lexicon: &lexicon::BrandLexicon,
+    ) -> Vec<Assessment> {
+        // Each listing's own signals are independent of the others: scored in parallel.
         let variants: Vec<_> = listings
             .par_iter()
-            .map(|l| self.brands.finding_in(l, &lexicon))
+            .map(|l| self.brands.finding_in(l, lexicon))
             .collect();
         let mut flags: Vec<Vec<Flag>> = listings
             .par_iter()
