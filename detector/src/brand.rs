@@ -658,6 +658,12 @@ mod tests {
             Some("Philipps→philips")
         );
         assert_eq!(imitates("Nlke Air").as_deref(), Some("Nlke→nike"));
+        assert_eq!(imitates("YT0 tractor").as_deref(), Some("YT0→yto"));
+        assert_eq!(imitates("BULI socket").as_deref(), Some("BULI→bull"));
+        assert_eq!(
+            imitates("Castro1 5W-30").as_deref(),
+            Some("Castro1→castrol")
+        );
         assert_eq!(imitates("LEG0 bricks").as_deref(), Some("LEG0→lego"));
         assert_eq!(
             imitates("Сastrol 5W-30").as_deref(),

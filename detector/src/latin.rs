@@ -846,6 +846,38 @@ mod tests {
     }
 
     #[test]
+    fn a_spelling_many_fake_sellers_share_still_imitates_when_it_sells_the_brands_models() {
+        let mut batch = market();
+        for i in 0..30 {
+            let mut l = listing(
+                1000 + i,
+                &format!("Velmora Air Fryer AF{}0", i % 5),
+                Some("Velmora"),
+                &format!("Seller {}", i % 15),
+            );
+            l.model = Some(format!("AF{}0", i % 5));
+            batch.push(l);
+        }
+        for i in 0..4 {
+            let mut l = listing(
+                1100 + i,
+                &format!("Velmorra Air Fryer AF{}0", i % 5),
+                Some("Velmorra"),
+                &format!("Bulk {i}"),
+            );
+            l.model = Some(format!("AF{}0", i % 5));
+            batch.push(l);
+        }
+        let lexicon = BrandLexicon::learn(&batch, &Catalogue::embedded());
+        let e = lexicon.get("velmorra").unwrap();
+        assert!(e.established, "four sellers");
+        for l in &batch[batch.len() - 4..] {
+            let v = latin_variant(l, &lexicon).expect("Velmorra");
+            assert_eq!(v.imitates.map(|t| t.name), Some("Velmora".to_string()));
+        }
+    }
+
+    #[test]
     fn a_many_part_name_written_another_way_is_no_trick() {
         let mut batch = market();
         for i in 0..6 {

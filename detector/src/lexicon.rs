@@ -885,7 +885,8 @@ impl BrandLexicon {
         }
         // Look-alike characters (S0ny, Ѕony, Soriy).
         let skel = loose_skeleton(key);
-        if letters >= 3 || brand_field {
+        let alnum = b.chars().filter(|c| c.is_alphanumeric()).count();
+        if alnum >= 3 || brand_field {
             for &t in self.index.by_skeleton.get(&skel).into_iter().flatten() {
                 let tb = bare(&self.entries[t].key);
                 // Short names by single look-alike characters only (arita is no ANTA).
