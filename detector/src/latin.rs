@@ -758,11 +758,14 @@ mod tests {
             (Some(Evasion::DigitForLetter), "rolex"),
             "an evasion is caught after \"for\" too"
         );
-        let v = found("So-ny wireless headphones", None).expect("So-ny");
-        assert_eq!(
-            v.imitates.and_then(|t| t.likeness),
-            Some(Likeness::Punctuated)
-        );
+        for title in ["So-ny wireless headphones", "So ny wireless headphones"] {
+            let v = found(title, None).expect(title);
+            assert_eq!(
+                v.imitates.and_then(|t| t.likeness),
+                Some(Likeness::Punctuated),
+                "{title}"
+            );
+        }
         let v = found("Walking shoes, light", Some("Ｓｏｎｙ")).expect("full-width brand field");
         assert_eq!(v.field, "brand");
     }

@@ -326,6 +326,25 @@ pub(crate) fn claims_with(listing: &Listing, title_words: &[Word]) -> Vec<Claim>
             written: head.original.clone(),
             folded_start: head.folded_start,
         });
+        // A head of one or two letters may be a name cut by a space (So ny): the two words
+        // together are claimed as well.
+        let at = title_words
+            .iter()
+            .position(|w| w.folded_start == head.folded_start);
+        if let (Some(at), true) = (at, bare(&head.original).chars().count() <= 2) {
+            if let Some(next) = title_words.get(at + 1) {
+                let head_len: usize = key_of(&head.original).len();
+                if next.folded_start == head.folded_start + head_len + 1 && !next.bracketed {
+                    let written = format!("{} {}", head.original, next.original);
+                    out.push(Claim {
+                        field: ClaimField::TitleHead,
+                        key: key_of(&written),
+                        written,
+                        folded_start: head.folded_start,
+                    });
+                }
+            }
+        }
     }
     if let Some(store) = store_brand(listing) {
         out.push(Claim {
@@ -872,8 +891,10 @@ impl BrandLexicon {
                 && (t.protected.is_some()
                     || (t.sellers >= ESTABLISHED_SELLERS && t.sellers > 2 * sellers))
         };
-        // The same letters, punctuated (So-ny, S.ony).
-        if b != key {
+        // The same letters, punctuated (So-ny, S.ony) or cut by a space into pieces that are
+        // no words (So ny); a space between words makes a spelling (Blue Ant for BlueAnt).
+        let cut = key.split(' ').any(|piece| bare(piece).chars().count() <= 2);
+        if b != key.replace(' ', "") || (key.contains(' ') && cut) {
             for &t in self.index.by_bare.get(&b).into_iter().flatten() {
                 // Only against a name written solid: Hewlett Packard for Hewlett-Packard is a
                 // spelling of a many-part name, S-harp for Sharp is a trick.
