@@ -1,6 +1,7 @@
 //! Time of the brand signal (lexicon learning + every listing's finding) on N listings made by
 //! repeating the public real bench in memory with other URLs and sellers:
-//! `cargo run --release -p qsword-detector --example lexicon_speed -- /work/shared/corpus 1000000`.
+//! `cargo run --release -p qsword-detector --example lexicon_speed -- /work/shared/corpus 1000000`
+//! (add `full` for the whole `Detector::detect`).
 
 use qsword_detector::real::RealBench;
 use qsword_detector::Detector;
@@ -30,6 +31,28 @@ fn main() {
         })
         .collect();
     let d = Detector::embedded();
+    let mode = args.next();
+    if mode.as_deref() == Some("learn") {
+        let t = Instant::now();
+        let lexicon = d.brand_lexicon(&listings);
+        println!(
+            "learn {:.2} s, {} entries",
+            t.elapsed().as_secs_f64(),
+            lexicon.entries.len()
+        );
+        return;
+    }
+    if mode.as_deref() == Some("full") {
+        let t = Instant::now();
+        let a = d.detect(&listings);
+        println!(
+            "full detect of {n} listings on {} threads: {:.2} s ({} at risk >= 0.5)",
+            rayon::current_num_threads(),
+            t.elapsed().as_secs_f64(),
+            a.iter().filter(|a| a.risk >= 0.5).count()
+        );
+        return;
+    }
     let t = Instant::now();
     let lexicon = d.brand_lexicon(&listings);
     let learn = t.elapsed().as_secs_f64();

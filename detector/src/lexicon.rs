@@ -28,9 +28,10 @@ use crate::latin::{bare, loose_skeleton, words, Word};
 use qsword_listing::catalogue::{fold, Catalogue};
 use qsword_listing::Listing;
 use serde::{Deserialize, Serialize};
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+/// Hash maps and sets with a fast hasher: learning hashes every claim and word of the batch.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+use std::hash::Hash;
 
 /// Sellers from which a spelling is established on its own.
 pub const ESTABLISHED_SELLERS: usize = 3;
@@ -415,23 +416,24 @@ fn store_brand(listing: &Listing) -> Option<String> {
     None
 }
 
+/// A fixed-seed hash (the same in every run) of sellers, models and words.
 fn hash_of<T: Hash>(t: T) -> u64 {
-    let mut h = DefaultHasher::new();
-    t.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5157_0bd5).hash_one(t)
 }
 
-/// What a spelling's listings sell and say: its distinct models, the model of each modelled
-/// listing, and the words of their descriptions (hashed; at most [`DESC_WORDS`]).
+/// What a spelling's listings sell: its distinct models, the model of each modelled listing,
+/// and (the first [`MEMBERS`]) the listings themselves, whose descriptions are read only if
+/// the spelling is judged.
 #[derive(Default)]
 struct ModelSet {
     models: HashSet<u64>,
     listing_models: Vec<u64>,
-    desc: HashSet<u64>,
+    members: Vec<u32>,
 }
 
-/// Description words kept per spelling: enough for the rare spellings that are judged.
-const DESC_WORDS: usize = 4096;
+/// Listings remembered per spelling: enough for the rare spellings that are judged.
+const MEMBERS: usize = 64;
 
 #[derive(Default)]
 struct Tally {
@@ -442,8 +444,8 @@ struct Tally {
     models: HashSet<u64>,
     /// Model hash of each modelled listing (for the copied-models test).
     listing_models: Vec<u64>,
-    /// Words of the descriptions (hashed keys).
-    desc: HashSet<u64>,
+    /// The first listings (indices) of the spelling.
+    members: Vec<u32>,
     spellings: HashMap<String, usize>,
 }
 
@@ -468,13 +470,7 @@ impl BrandLexicon {
     pub fn learn(listings: &[Listing], catalogue: &Catalogue) -> BrandLexicon {
         use rayon::prelude::*;
         // Per listing (in parallel): its claims, and its mid-title words in lower and upper case.
-        type PerListing = (
-            Vec<Claim>,
-            Vec<(String, bool)>,
-            Vec<String>,
-            Vec<String>,
-            Vec<u64>,
-        );
+        type PerListing = (Vec<Claim>, Vec<(String, bool)>, Vec<String>, Vec<String>);
         let per: Vec<PerListing> = listings
             .par_iter()
             .map(|l| {
@@ -485,15 +481,14 @@ impl BrandLexicon {
                     mid_title_words(&l.title, &ws),
                     mid_words(&ws, head),
                     judgeable_words(&ws, head),
-                    description_words(l),
                 )
             })
             .collect();
-        let mut tallies: HashMap<String, Tally> = HashMap::new();
-        let mut word_counts: HashMap<String, (usize, usize)> = HashMap::new();
-        let mut word_heads: HashMap<String, Vec<u64>> = HashMap::new();
-        let mut all_mid: HashSet<String> = HashSet::new();
-        for (listing, (cl, ws, mid, judgeable, desc)) in listings.iter().zip(per) {
+        let mut tallies: HashMap<String, Tally> = HashMap::default();
+        let mut word_counts: HashMap<String, (usize, usize)> = HashMap::default();
+        let mut word_heads: HashMap<String, Vec<u64>> = HashMap::default();
+        let mut all_mid: HashSet<String> = HashSet::default();
+        for (n, (listing, (cl, ws, mid, judgeable))) in listings.iter().zip(per).enumerate() {
             for w in judgeable {
                 all_mid.insert(w);
             }
@@ -509,7 +504,7 @@ impl BrandLexicon {
             let seller = seller_of(listing);
             let platform = listing.platform.as_deref().map(hash_of);
             let model = model_of(listing);
-            let mut seen: HashSet<&str> = HashSet::new();
+            let mut seen: HashSet<&str> = HashSet::default();
             for c in &cl {
                 let t = tallies.entry(c.key.clone()).or_default();
                 t.fields[c.field as usize] += 1;
@@ -523,11 +518,8 @@ impl BrandLexicon {
                     t.models.insert(m);
                     t.listing_models.push(m);
                 }
-                for &d in &desc {
-                    if t.desc.len() >= DESC_WORDS {
-                        break;
-                    }
-                    t.desc.insert(d);
+                if t.members.len() < MEMBERS {
+                    t.members.push(n as u32);
                 }
                 *t.spellings.entry(c.written.clone()).or_default() += 1;
             }
@@ -554,7 +546,7 @@ impl BrandLexicon {
         common.sort();
         let word_set: HashSet<&str> = words.iter().map(String::as_str).collect();
 
-        let mut protected: HashMap<String, String> = HashMap::new();
+        let mut protected: HashMap<String, String> = HashMap::default();
         let mut everyday = std::collections::BTreeSet::new();
         for b in &catalogue.brands {
             everyday.extend(b.not_in_words.iter().map(|w| fold(w)));
@@ -596,7 +588,7 @@ impl BrandLexicon {
             model_sets.push(ModelSet {
                 models: t.models,
                 listing_models: t.listing_models,
-                desc: t.desc,
+                members: t.members,
             });
         }
         for (key, id) in protected {
@@ -650,7 +642,7 @@ impl BrandLexicon {
             index: Index::default(),
         };
         lexicon.reindex();
-        lexicon.link_imitations(&model_sets);
+        lexicon.link_imitations(&model_sets, listings);
         // Every distinct mid-title word judged once, not once per occurrence.
         let judged: Vec<(String, Option<(usize, Likeness)>)> = all_mid
             .into_par_iter()
@@ -711,7 +703,7 @@ impl BrandLexicon {
 
     /// Decides, for each spelling that is not an established brand (or is one that sells only
     /// copies of another's models), whether it imitates one; records it on both entries.
-    fn link_imitations(&mut self, model_sets: &[ModelSet]) {
+    fn link_imitations(&mut self, model_sets: &[ModelSet], listings: &[Listing]) {
         let mut links: Vec<(usize, usize, Likeness, usize)> = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
             if e.protected.is_some() {
@@ -745,7 +737,11 @@ impl BrandLexicon {
             let copied = copies(target);
             // Descriptions copied from the genuine offer name the genuine brand; a real maker's
             // name its own.
-            let desc = &model_sets[i].desc;
+            let desc: HashSet<u64> = model_sets[i]
+                .members
+                .iter()
+                .flat_map(|&m| description_words(&listings[m as usize]))
+                .collect();
             let names_target = desc.contains(&hash_of(self.entries[target].key.as_str()));
             let names_itself = desc.contains(&hash_of(e.key.as_str()));
             // A spelling whose listings sell their own model numbers, none of the brand's, from
@@ -930,7 +926,7 @@ impl BrandLexicon {
         }
         let max = max_distance(b.len()).max(1);
         let mut edits: Vec<(usize, usize, Likeness)> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for d in deletions(&b, max) {
             let Some(cands) = self.index.deletions.get(&d) else {
                 continue;
@@ -1022,7 +1018,7 @@ fn likeness(a: &str, b: &str, d: usize) -> Likeness {
 
 /// Every string made by deleting up to `max` characters of `s` (with `s` itself).
 fn deletions(s: &str, max: usize) -> HashSet<String> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     out.insert(s.to_string());
     let mut frontier = vec![s.to_string()];
     for _ in 0..max {
@@ -1093,7 +1089,7 @@ fn mid_title_words(title: &str, ws: &[Word]) -> Vec<(String, bool)> {
         return Vec::new();
     }
     let mut out: Vec<(String, bool)> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for w in ws.iter().skip(1) {
         let o = &w.original;
         if o.chars().count() < 3 || !o.chars().all(|c| c.is_ascii_alphabetic()) {
