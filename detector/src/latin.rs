@@ -13,7 +13,11 @@
 //! Imitations need the lexicon: a claimed spelling (brand field, title head) that the lexicon
 //! links to a more widespread established brand (look-alike, punctuated, transposed, one or
 //! two letters off), or a title head one edit from the listing's own brand field (the listing
-//! contradicts itself), or any title word close to a protected brand of the catalogue.
+//! contradicts itself), or any title word close to a protected brand of the catalogue (plain
+//! misspellings there only in a batch large enough to know its ordinary words). A plain
+//! misspelling in a title with no brand field and none of the brand's models is as likely a
+//! typo: it scores below the alert level, as evidence for the other signals. A misspelling
+//! beside the brand's own name in the same text (正泰/chnt) is an alias, not a disguise.
 //! Compatibility phrases ("for iPod", "compatible with", 适用于) make a mention of another
 //! brand no claim; evasions are caught after them all the same ("Gift for him R0LEX").
 //!

@@ -3,26 +3,37 @@
 //!
 //! A *brand claim* is a spelling written where a listing names its brand: the brand field, the
 //! head of the title (its first word once reseller prefixes — 【…】 and […] segments, "New",
-//! "Original", years — are stripped) and the name before "Official Store" in a seller's name.
-//! Each spelling (folded: case and width) is counted by listings, distinct sellers and
-//! platforms, and by the model numbers sold under it. A spelling is **established** when
-//! independent sellers use it (three sellers, or two on two platforms) or when the catalogue
-//! protects it (`seeds/brands.toml`).
+//! "Original", years — are stripped; a one- or two-letter head also with its next word) and
+//! the name before "Official Store" in a seller's name. Each spelling (folded: case and width)
+//! is counted by listings, distinct sellers and platforms, and by the model numbers sold under
+//! it. A spelling is **established** when independent sellers use it (three sellers, or two on
+//! two platforms) and it is no ordinary word, or when the catalogue protects it
+//! (`seeds/brands.toml`). Ordinary words are learnt too: written lower case mid-title in
+//! several listings, or mid-title under several different title heads (converter, China).
 //!
 //! A spelling **imitates** an established brand when it is not established itself, is no
-//! ordinary word of the batch, the brand is much more widespread (at least twice its sellers
-//! and three in all, or protected), and the two are close: the same UTS #39 skeleton (plus
-//! digit/letter look-alikes, rn/m, ri/n), the same letters without hyphens or dots, or one
-//! edit (two from eight letters) by optimal string alignment. Names of four letters or fewer
-//! only by look-alikes or a swap of neighbours, never by another edit, unless the brand field
-//! itself is the claim. A spelling that is
-//! established but sold only with the brand's own model numbers (a copied product) is still an
-//! imitation; a rarer real brand, with its own models and its own sellers, is not.
+//! ordinary word of the batch, the brand is much more widespread (more than twice its sellers
+//! and three at least, or protected), and the two are close: the same loose UTS #39 skeleton
+//! (Cyrillic/Greek/full-width look-alikes, 0/O, 1/l/I, rn/m, nn/m, ri/n, vv/w, lc/k), the same
+//! letters cut by hyphens, dots or invisible characters (or by a space into pieces that are no
+//! words), or one edit (two from eight letters) by optimal string alignment. Names of four
+//! letters or fewer match only by single-character look-alikes or a swap of neighbours, unless
+//! the brand field itself is the claim. What the spelling's listings sell and say decides the
+//! close cases, as it would for an investigator:
+//! - a spelling sold with the brand's own model numbers, or whose descriptions name the brand
+//!   (text copied from the genuine offer), is a copy — even when several sellers share it;
+//! - a spelling with its own model numbers, none of the brand's, sold by two sellers or more or
+//!   named in its own descriptions, is another maker (the rarer of two real brands one edit
+//!   apart), and only a visual trick still counts against it.
 //!
-//! Pure: no I/O. `Serialize`/`Deserialize` so the binary can keep and show it; the lookup
-//! index is rebuilt on deserialisation. Learning is one hashing pass over the listings; lookup
+//! Not for: Chinese names ([`crate::hanzi`] matches them against the catalogue), multi-word
+//! names bent word by word ([`crate::brand`]), the evasions that need no lexicon
+//! ([`crate::latin`]). Pure: no I/O. `Serialize`/`Deserialize` so the binary can keep and show
+//! it ([`BrandLexicon::notable`] for the part worth keeping); the lookup index is rebuilt on
+//! deserialisation. Learning is one hashing pass over the listings (claims and words per
+//! listing in parallel) plus one judgement per distinct spelling and mid-title word; lookup
 //! goes through a skeleton map and a deletion-neighbourhood (SymSpell) index, never a scan of
-//! every brand. Chinese names are not learnt here ([`crate::hanzi`] matches them).
+//! every brand.
 
 use crate::latin::{bare, loose_skeleton, words, Word};
 use qsword_listing::catalogue::{fold, Catalogue};
