@@ -464,6 +464,9 @@ fn field_bonus(field: &'static str) -> f64 {
     }
 }
 
+/// Score of a full-width word in text with Chinese (or other CJK) characters.
+const CJK_FULL_WIDTH: f64 = 0.55;
+
 /// Score of a plain misspelling in a title without a brand field or copied models.
 const TYPO_SCORE: f64 = 0.45;
 
@@ -491,6 +494,11 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
     let title_ctx = TextContext::of(&title_words);
 
     // 1. Evasions, in every word of the brand field and the title.
+    let cjk_text = listing.title.chars().any(is_cjk)
+        || listing
+            .brand
+            .as_deref()
+            .is_some_and(|b| b.chars().any(is_cjk));
     let brand_words = listing.brand.as_deref().map(words).unwrap_or_default();
     let brand_ctx = TextContext::of(&brand_words);
     for (field, ws, ctx) in [
@@ -514,10 +522,16 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
                     .filter(|t| t.key != key)
                     .max_by_key(|t| (t.protected.is_some(), t.sellers))
             };
-            let score = match target {
+            let mut score = match target {
                 Some(_) => e.with_brand(),
                 None => e.alone(),
             };
+            // Chinese input methods write whole words in full width by habit: beside Chinese
+            // text a widened word is evidence, below the alert level; a word of mixed widths
+            // or scripts is not a habit.
+            if e == Evasion::FullWidth && cjk_text {
+                score = score.min(CJK_FULL_WIDTH);
+            }
             if score <= 0.0 {
                 continue;
             }
@@ -746,6 +760,12 @@ mod tests {
         let (e, t, score) = caught("Ｎｉｋｅ running shoes for men");
         assert_eq!((e, t.as_str()), (Some(Evasion::FullWidth), "nike"));
         assert!(score >= 0.5);
+        let (e, _, score) = caught("ＳＯＮＹ 无线耳机 WH10");
+        assert_eq!(
+            (e, score),
+            (Some(Evasion::FullWidth), 0.55),
+            "an input-method habit"
+        );
         let (e, t, _) = caught("\u{0405}ony wireless headphones");
         assert_eq!(
             (e, t.as_str()),
