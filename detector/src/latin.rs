@@ -688,7 +688,11 @@ pub fn latin_variant(listing: &Listing, lexicon: &BrandLexicon) -> Option<LatinV
             }),
             written_sellers: 0,
             copied_models: false,
-            score: likeness_score(&j.likeness),
+            score: if !j.likeness.is_look_alike() && listing.brand.is_none() {
+                TYPO_SCORE
+            } else {
+                likeness_score(&j.likeness)
+            },
         });
     }
     best
