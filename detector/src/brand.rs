@@ -1,48 +1,35 @@
-//! The brand-variant signal: a title or brand field that imitates a protected brand's name
-//! without being it — ＰＨＩＬＩＰＳ in full-width letters, Phi1ips/PhiIips (homoglyphs),
-//! Phi-lips, Philipps (one or two letters off), 公午 for 公牛 (near-form characters), 农夫三泉
-//! for 农夫山泉 (near-homophones), 周住牌 for 雕牌 (a character split in two).
+//! The brand-variant signal: a title or brand field that imitates a brand's name without
+//! being it — ＰＨＩＬＩＰＳ in full-width letters, Phi1ips/PhiIips/Ѕony (look-alikes), Phi-lips,
+//! Philipps (one or two letters off), 公午 for 公牛 (near-form characters), 农夫三泉 for 农夫山泉
+//! (near-homophones), 周住牌 for 雕牌 (a character split in two).
+//!
+//! [`BrandMatcher::finding_in`] takes the strongest of three matchers:
+//! - Latin script ([`crate::latin`]): evasions that need no lexicon (mixed scripts per UTS #39,
+//!   full width, invisible characters, digits for letters) and imitations judged against the
+//!   [`BrandLexicon`] learnt from the batch — the brands the market actually sells, not only
+//!   the catalogue's — plus the catalogue's protected brands (`seeds/brands.toml`);
+//! - Chinese names ([`crate::hanzi`]: near forms, pinyin near-homophones, split and inserted
+//!   characters), against the catalogue;
+//! - multi-word Latin names of the catalogue by Jaro-Winkler on the run of words (New Barlun),
+//!   each word bent, none replaced.
 //!
 //! Guards against the big false-positive sources: a name announced as compatibility ("适用于曼牌",
-//! "filter for BOSCH") is an accessory, not a variant; a real brand in the catalogue is never a
-//! variant of another; each brand's `not_in_words` ("super" for SUPOR) are left alone; Latin
-//! names under 5 letters (YTO, BULL, LEGO, Nike) only match by homoglyphs, never by edit
-//! distance.
-//! Chinese names are matched by [`crate::hanzi`] (near forms, pinyin near-homophones, split and
-//! inserted characters); multi-word Latin names by Jaro-Winkler on the run of words (New
-//! Barlun), four-letter ones by a swap of neighbours only (NKIE). Not here: the full UTS #39
-//! confusables table (a hand-picked Cyrillic/Greek subset and the ASCII skeleton stand in).
+//! "filter for BOSCH") is an accessory, not a variant (evasions still count after it); a real
+//! brand — in the catalogue, or established in the batch by independent sellers — is never a
+//! variant of another; each brand's `not_in_words` ("super" for SUPOR) and the batch's ordinary
+//! words (converter, China) are left alone; Latin names of four letters or fewer (YTO, BULL,
+//! Nike) only match by look-alikes or a swap of neighbours, except in a brand field.
+//! [`BrandMatcher::variant_in`] judges one listing alone, against the catalogue only.
 
 use crate::assessment::{round3, Flag, Signal};
 use crate::hanzi::{HanziImitation, HanziMatcher, Likeness};
+use crate::latin::{latin_variant, LatinVariant};
+use crate::lexicon::BrandLexicon;
 use qsword_listing::catalogue::{fold, follows_compatibility_marker, Brand, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::Listing;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-
-/// Non-Latin letters that look Latin (Cyrillic, Greek), after case folding.
-const CONFUSABLES: &[(char, char)] = &[
-    ('а', 'a'),
-    ('е', 'e'),
-    ('о', 'o'),
-    ('р', 'p'),
-    ('с', 'c'),
-    ('у', 'y'),
-    ('х', 'x'),
-    ('і', 'i'),
-    ('ј', 'j'),
-    ('ѕ', 's'),
-    ('ԁ', 'd'),
-    ('һ', 'h'),
-    ('ӏ', 'l'),
-    ('ο', 'o'),
-    ('α', 'a'),
-    ('ν', 'v'),
-    ('ι', 'i'),
-    ('κ', 'k'),
-    ('ρ', 'p'),
-];
 
 /// How a written name imitates a brand's.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +50,13 @@ pub enum VariantKind {
     Split { written: String, genuine: char },
     /// One Chinese character slipped into the name (六个土核桃).
     Inserted(char),
+    /// A Latin-script variant found by [`crate::latin`] (evasion or learnt-lexicon imitation),
+    /// with its score (brand-field bonus included), label and description.
+    Latin {
+        label: &'static str,
+        description: String,
+        score: f64,
+    },
 }
 
 impl VariantKind {
@@ -75,6 +69,7 @@ impl VariantKind {
             VariantKind::Inserted(_) => 0.7,
             VariantKind::Misspelling { .. } | VariantKind::Bent { .. } => 0.55,
             VariantKind::FullWidth => 0.5,
+            VariantKind::Latin { score, .. } => *score,
         }
     }
 
@@ -102,6 +97,7 @@ impl VariantKind {
                 format!("{genuine} written as {written}")
             }
             VariantKind::Inserted(c) => format!("{c} slipped into the name"),
+            VariantKind::Latin { description, .. } => description.clone(),
         }
     }
 
@@ -117,6 +113,7 @@ impl VariantKind {
             VariantKind::NearForm { .. } => "near-form",
             VariantKind::Split { .. } => "split-character",
             VariantKind::Inserted(_) => "inserted-character",
+            VariantKind::Latin { label, .. } => label,
         }
     }
 }
@@ -137,19 +134,13 @@ pub struct BrandVariant {
 
 impl BrandVariant {
     pub fn score(&self) -> f64 {
+        if let VariantKind::Latin { score, .. } = self.kind {
+            return score;
+        }
         // A brand field is a deliberate claim, a title may just be keyword soup.
         let bonus = if self.field == "brand" { 0.1 } else { 0.0 };
         round3((self.kind.score() + bonus).min(0.95))
     }
-}
-
-#[derive(Debug, Clone)]
-struct LatinName {
-    brand: usize,
-    name: String,
-    bare: String,
-    skeleton: String,
-    letters: usize,
 }
 
 /// A Latin name of several words (New Balance), matched against runs of as many words.
@@ -164,13 +155,53 @@ struct LatinPhrase {
 
 /// Jaro-Winkler similarity from which bent multi-word names count (New Barlun ~ New Balance).
 const BENT_SIMILARITY: f64 = 0.88;
+/// Jaro-Winkler similarity each bent word keeps to the word it bends.
+const BENT_WORD_SIMILARITY: f64 = 0.75;
+
+/// What the brand signal found in a listing: a variant of a protected brand (Chinese, a bent
+/// multi-word name, or a Latin one), or a Latin-script variant of a brand only the market's
+/// lexicon knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrandFinding {
+    Protected(BrandVariant),
+    Learnt(LatinVariant),
+}
+
+impl BrandFinding {
+    pub fn score(&self) -> f64 {
+        match self {
+            BrandFinding::Protected(v) => v.score(),
+            BrandFinding::Learnt(v) => v.score,
+        }
+    }
+
+    /// The protected brand (index into [`Catalogue::brands`]) it imitates, if any.
+    pub fn protected(&self) -> Option<usize> {
+        match self {
+            BrandFinding::Protected(v) => Some(v.brand),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+
+    pub fn written(&self) -> &str {
+        match self {
+            BrandFinding::Protected(v) => &v.written,
+            BrandFinding::Learnt(v) => &v.written,
+        }
+    }
+
+    /// The variant of a protected brand, if that is what it is.
+    pub fn variant(&self) -> Option<&BrandVariant> {
+        match self {
+            BrandFinding::Protected(v) => Some(v),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+}
 
 /// The protected names prepared for matching.
 #[derive(Debug, Clone)]
 pub struct BrandMatcher {
-    latin: Vec<LatinName>,
-    /// Skeleton → indices into `latin`, for the homoglyph lookup.
-    by_skeleton: HashMap<String, Vec<usize>>,
     phrases: Vec<LatinPhrase>,
     chinese: Vec<usize>,
     hanzi: HanziMatcher,
@@ -179,11 +210,16 @@ pub struct BrandMatcher {
     /// The real names written in Chinese characters.
     real_han: Vec<String>,
     everyday: HashSet<String>,
+    /// The catalogue's brands alone, as a lexicon: for judging a listing without its batch.
+    protected: BrandLexicon,
+    /// Brand id → index in [`Catalogue::brands`].
+    ids: HashMap<String, usize>,
+    /// Each brand's names, folded.
+    names: Vec<Vec<String>>,
 }
 
 impl BrandMatcher {
     pub fn new(catalogue: &Catalogue) -> BrandMatcher {
-        let mut latin = Vec::new();
         let mut phrases = Vec::new();
         let mut chinese = Vec::new();
         let mut chinese_names = Vec::new();
@@ -195,20 +231,8 @@ impl BrandMatcher {
                 let name = fold(name);
                 real.insert(bare(&name));
                 real.insert(name.clone());
-                let letters = name.chars().filter(|c| c.is_ascii_alphabetic()).count();
-                let latin_word = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
                 let words: Vec<&str> = name.split(' ').filter(|w| !w.is_empty()).collect();
-                if latin_word && letters >= 3 {
-                    latin.push(LatinName {
-                        brand: i,
-                        bare: bare(&name),
-                        skeleton: skeleton(&name),
-                        name,
-                        letters,
-                    });
-                } else if words.len() >= 2
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
-                {
+                if words.len() >= 2 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
                     phrases.push(LatinPhrase {
                         brand: i,
                         first_word: words[0].to_string(),
@@ -222,129 +246,131 @@ impl BrandMatcher {
                 }
             }
         }
-        let mut by_skeleton: HashMap<String, Vec<usize>> = HashMap::new();
-        for (k, n) in latin.iter().enumerate() {
-            by_skeleton.entry(n.skeleton.clone()).or_default().push(k);
-        }
         let mut real_han: Vec<String> = real
             .iter()
             .filter(|r| r.chars().count() >= 2 && r.chars().any(is_han))
             .cloned()
             .collect();
         real_han.sort();
+        let ids = catalogue
+            .brands
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.clone(), i))
+            .collect();
         BrandMatcher {
             real_han,
-            latin,
-            by_skeleton,
             phrases,
             chinese,
             hanzi: HanziMatcher::new(&chinese_names),
             real,
             everyday,
+            protected: BrandLexicon::learn(&[], catalogue),
+            ids,
+            names: catalogue
+                .brands
+                .iter()
+                .map(|b| {
+                    b.names()
+                        .map(fold)
+                        .filter(|n| n.chars().count() >= 2)
+                        .collect()
+                })
+                .collect(),
         }
     }
 
-    /// The strongest imitation of a protected brand in the listing's brand field or title.
+    /// The strongest imitation of a protected brand in the listing's brand field or title,
+    /// judged without the rest of its batch (against the catalogue only).
     pub fn variant_in(&self, listing: &Listing) -> Option<BrandVariant> {
+        match self.finding_in(listing, &self.protected)? {
+            BrandFinding::Protected(v) => Some(v),
+            BrandFinding::Learnt(_) => None,
+        }
+    }
+
+    /// The strongest brand variant in the listing, judged against `lexicon` (learnt from its
+    /// batch with [`BrandLexicon::learn`]): Chinese and multi-word variants of protected brands,
+    /// Latin-script evasions and imitations ([`crate::latin`]).
+    pub fn finding_in(&self, listing: &Listing, lexicon: &BrandLexicon) -> Option<BrandFinding> {
         let mut found = Vec::new();
         if let Some(field) = listing.brand.as_deref() {
             self.variants_in_text(field, "brand", &mut found);
         }
         self.variants_in_text(&listing.title, "title", &mut found);
-        found
+        let protected = found
             .into_iter()
+            // Bent words that are the market's common words (White Flat is no White Rabbit).
+            .filter(|v| {
+                !matches!(v.kind, VariantKind::Bent { .. })
+                    || !v.written.split_whitespace().skip(1).all(|w| {
+                        let w = fold(w);
+                        lexicon.is_common(&w) || lexicon.is_word(&w)
+                    })
+            })
             .max_by(|a, b| a.score().total_cmp(&b.score()))
+            .map(BrandFinding::Protected);
+        let latin = latin_variant(listing, lexicon).filter(|v| {
+            // A misspelling beside the brand's own name in the same text (正泰/chnt, bocsh博世)
+            // disguises nothing: a typo or an alias. Evasions count wherever they are, and a
+            // brand field that contradicts the title is just what a fake does.
+            let text = match v.field {
+                "brand" => fold(listing.brand.as_deref().unwrap_or("")),
+                _ => fold(&listing.title),
+            };
+            v.evasion.is_some()
+                || !v
+                    .imitates
+                    .as_ref()
+                    .and_then(|t| t.protected.as_ref())
+                    .and_then(|id| self.ids.get(id))
+                    .is_some_and(|&b| {
+                        let keys: Vec<String> = crate::latin::words(&text)
+                            .iter()
+                            .map(|w| crate::lexicon::key_of(&w.original))
+                            .collect();
+                        self.names[b].iter().any(|n| {
+                            if n.is_ascii() {
+                                keys.iter().any(|k| k == n)
+                            } else {
+                                text.contains(n.as_str())
+                            }
+                        })
+                    })
+        });
+        let latin = latin.map(
+            |v| match v.imitates.as_ref().and_then(|t| t.protected.as_ref()) {
+                Some(id) if self.ids.contains_key(id) => BrandFinding::Protected(BrandVariant {
+                    brand: self.ids[id],
+                    written: v.written.clone(),
+                    genuine: v.imitates.as_ref().map_or(String::new(), |t| fold(&t.name)),
+                    kind: VariantKind::Latin {
+                        label: v.label(),
+                        description: v.describe(),
+                        score: v.score,
+                    },
+                    field: v.field,
+                }),
+                _ => BrandFinding::Learnt(v),
+            },
+        );
+        match (protected, latin) {
+            (Some(p), Some(l)) => Some(if l.score() > p.score() { l } else { p }),
+            (p, l) => p.or(l),
+        }
     }
 
     fn variants_in_text(&self, text: &str, field: &'static str, found: &mut Vec<BrandVariant>) {
         let folded = fold(text);
         let tokens = latin_tokens(text);
         for (k, token) in tokens.iter().enumerate() {
-            if follows_compatibility_marker(&folded, token.folded_start) {
-                continue;
-            }
-            if let Some(v) = self.latin_variant(token, field) {
-                found.push(v);
-            }
             if let Some(v) = self.phrase_variant(&folded, &tokens[k..], field) {
-                found.push(v);
+                if !follows_compatibility_marker(&folded, token.folded_start) {
+                    found.push(v);
+                }
             }
         }
         self.chinese_variants(&folded, field, found);
-    }
-
-    fn latin_variant(&self, token: &Token, field: &'static str) -> Option<BrandVariant> {
-        let written = token.folded.trim_matches('-');
-        let letters = written.chars().filter(|&c| c != '-').count();
-        if letters < 3 || self.everyday.contains(written) {
-            return None;
-        }
-        let variant = |n: &LatinName, kind| BrandVariant {
-            brand: n.brand,
-            written: token.original.trim_matches(['-', '－']).to_string(),
-            genuine: n.name.clone(),
-            kind,
-            field,
-        };
-        if self.real.contains(written) {
-            // The real name, but typed in full-width letters to slip past filters.
-            return token
-                .full_width
-                .then(|| {
-                    self.latin
-                        .iter()
-                        .find(|n| n.name == written || n.bare == bare(written))
-                })
-                .flatten()
-                .map(|n| variant(n, VariantKind::FullWidth));
-        }
-        let unconfused: String = written
-            .chars()
-            .map(|c| {
-                CONFUSABLES
-                    .iter()
-                    .find(|(k, _)| *k == c)
-                    .map_or(c, |&(_, v)| v)
-            })
-            .collect();
-        if !unconfused.is_ascii() {
-            return None;
-        }
-        let (t_bare, t_skeleton) = (bare(&unconfused), skeleton(&unconfused));
-        if let Some(&k) = self.by_skeleton.get(&t_skeleton).and_then(|v| v.first()) {
-            return Some(variant(&self.latin[k], VariantKind::Homoglyph));
-        }
-        // Digits in a token that is no homoglyph are model numbers and quantities (HD9252,
-        // 20000mAh), not misspelt names: spare them the edit distances.
-        if t_bare.bytes().any(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let mut best: Option<BrandVariant> = None;
-        for n in &self.latin {
-            let allowed = match n.letters {
-                0..=3 => continue,
-                // Four letters only by a swap of two neighbours (NKIE): any other edit of so
-                // short a name is another word.
-                4 => 1,
-                5..=7 => 1,
-                _ => 2,
-            };
-            if t_bare.len().abs_diff(n.bare.len()) > allowed {
-                continue;
-            }
-            let d = strsim::osa_distance(&t_bare, &n.bare);
-            if d == 0 || d > allowed {
-                continue;
-            }
-            if n.letters == 4 && !is_transposition(&t_bare, &n.bare) {
-                continue;
-            }
-            let v = variant(n, VariantKind::Misspelling { distance: d });
-            if best.as_ref().is_none_or(|b| v.score() > b.score()) {
-                best = Some(v);
-            }
-        }
-        best
     }
 
     /// A multi-word name bent word by word: the first word kept (New …), the run of words as
@@ -378,7 +404,15 @@ impl BrandMatcher {
             let similarity = strsim::jaro_winkler(&written, &p.bare);
             let kind = if d <= 2 {
                 VariantKind::Misspelling { distance: d }
-            } else if similarity >= BENT_SIMILARITY {
+            } else if similarity >= BENT_SIMILARITY
+                // Each word bent, none replaced: White Rear shares only the first word with
+                // White Rabbit.
+                && run
+                    .iter()
+                    .zip(p.name.split(' ').filter(|w| !w.is_empty()))
+                    .skip(1)
+                    .all(|(t, w)| strsim::jaro_winkler(&t.folded, w) >= BENT_WORD_SIMILARITY)
+            {
                 VariantKind::Bent {
                     similarity: round3(similarity),
                 }
@@ -487,6 +521,51 @@ impl BrandMatcher {
         }
         Flag::new(Signal::Brand, v.score(), reason, evidence)
     }
+    /// The flag for whatever the brand signal found.
+    pub fn finding_flag(&self, catalogue: &Catalogue, f: &BrandFinding) -> Flag {
+        let v = match f {
+            BrandFinding::Protected(v) => return self.flag(catalogue, v),
+            BrandFinding::Learnt(v) => v,
+        };
+        let reason = match &v.imitates {
+            Some(t) => format!(
+                "\"{}\" in the {} looks like the brand {} ({} sellers in this batch{}): {}",
+                v.written,
+                v.field,
+                t.name,
+                t.sellers,
+                if v.written_sellers > 0 {
+                    format!(", this spelling {}", v.written_sellers)
+                } else {
+                    String::new()
+                },
+                v.describe()
+            ),
+            None => format!(
+                "\"{}\" in the {} is written to dodge brand filters: {}",
+                v.written,
+                v.field,
+                v.describe()
+            ),
+        };
+        let mut evidence = json!({
+            "written": v.written,
+            "kind": v.label(),
+            "field": v.field,
+        });
+        if let Some(t) = &v.imitates {
+            evidence["genuine"] = json!(t.name);
+            evidence["genuine_sellers"] = json!(t.sellers);
+            evidence["written_sellers"] = json!(v.written_sellers);
+            if let Some(l) = &t.likeness {
+                evidence["distance"] = json!(l.distance());
+            }
+            if v.copied_models {
+                evidence["copied_models"] = json!(true);
+            }
+        }
+        Flag::new(Signal::Brand, v.score, reason, evidence)
+    }
 }
 
 /// Zero-width and format characters, invisible in a title.
@@ -540,12 +619,9 @@ fn latin_tokens(text: &str) -> Vec<Token> {
     let mut offset = 0;
     let mut current: Option<Token> = None;
     for c in text.chars() {
-        let f = fold(c.encode_utf8(&mut [0; 4]));
-        let is_part = f.chars().all(|fc| {
-            fc.is_ascii_alphanumeric()
-                || matches!(fc, '-' | '|' | '!' | '@' | '$')
-                || CONFUSABLES.iter().any(|(k, _)| *k == fc)
-        });
+        // Folded as `fold` folds (width, then case), without allocating per character.
+        let w = qsword_listing::text::fold_width(c);
+        let is_part = w.is_ascii_alphanumeric() || matches!(w, '-' | '|' | '!' | '@' | '$');
         if is_part {
             let token = current.get_or_insert_with(|| Token {
                 original: String::new(),
@@ -553,29 +629,23 @@ fn latin_tokens(text: &str) -> Vec<Token> {
                 folded_start: offset,
                 full_width: false,
             });
-            token.folded.push_str(&f);
+            token.folded.push(w.to_ascii_lowercase());
             token.original.push(c);
             token.full_width |= ('\u{FF01}'..='\u{FF5E}').contains(&c);
-        } else if let Some(token) = current.take() {
-            tokens.push(token);
+            offset += 1;
+        } else {
+            if let Some(token) = current.take() {
+                tokens.push(token);
+            }
+            offset += if c.is_ascii() {
+                1
+            } else {
+                w.to_lowercase().map(char::len_utf8).sum()
+            };
         }
-        offset += f.len();
     }
     tokens.extend(current);
     tokens
-}
-
-/// Whether `a` and `b` hold the same letters, two neighbours swapped (nkie / nike).
-fn is_transposition(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    diff.len() == 2
-        && diff[1] == diff[0] + 1
-        && a[diff[0]] == b[diff[1]]
-        && a[diff[1]] == b[diff[0]]
 }
 
 /// Whether an occurrence of `real` in `text` overlaps the byte range `start..end`.
@@ -589,22 +659,6 @@ fn bare(s: &str) -> String {
     s.chars()
         .filter(|c| !matches!(c, '-' | ' ' | '.' | '_'))
         .collect()
-}
-
-/// What a name looks like to a hurried reader: 0→o, 1/i/l/|/!→l, 5/$→s, @→a, rn→m, vv→w,
-/// without hyphens. Two names with the same skeleton are homoglyphs of each other.
-fn skeleton(s: &str) -> String {
-    let mapped: String = bare(s)
-        .chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' | 'i' | '|' | '!' => 'l',
-            '5' | '$' => 's',
-            '@' => 'a',
-            c => c,
-        })
-        .collect();
-    mapped.replace("rn", "m").replace("vv", "w")
 }
 
 #[cfg(test)]
@@ -668,6 +722,12 @@ mod tests {
             Some("Philipps→philips")
         );
         assert_eq!(imitates("Nlke Air").as_deref(), Some("Nlke→nike"));
+        assert_eq!(imitates("YT0 tractor").as_deref(), Some("YT0→yto"));
+        assert_eq!(imitates("BULI socket").as_deref(), Some("BULI→bull"));
+        assert_eq!(
+            imitates("Castro1 5W-30").as_deref(),
+            Some("Castro1→castrol")
+        );
         assert_eq!(imitates("LEG0 bricks").as_deref(), Some("LEG0→lego"));
         assert_eq!(
             imitates("Сastrol 5W-30").as_deref(),
@@ -679,7 +739,7 @@ mod tests {
             Some("MANN-FILTRE→mann-filter")
         );
         let v = variant("ＰＨＩＬＩＰＳ 空气炸锅", None).unwrap();
-        assert_eq!(v.kind, VariantKind::FullWidth);
+        assert_eq!((v.kind.label(), v.score()), ("full-width", 0.5));
         assert_eq!(v.written, "ＰＨＩＬＩＰＳ→philips", "shown as written");
         let v = variant("空气炸锅", Some("Philipss")).unwrap();
         assert_eq!(
@@ -713,6 +773,11 @@ mod tests {
             "4-letter names never match by distance"
         );
         assert_eq!(imitates("Phillips screwdriver set"), None);
+        assert_eq!(
+            imitates("Washer, white rear control"),
+            None,
+            "a word replaced, not bent"
+        );
         assert_eq!(imitates("完美的礼物 保温杯"), None);
         // Real words that merely resemble a name.
         assert_eq!(

@@ -8,12 +8,16 @@
 //!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
 //!   stores damped, since their low prices are clearances. [`outlier`] adds each flagged
 //!   offer's kNN isolation (linfa-nn) among all offers as evidence.
-//! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
-//!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
-//!   Chinese ([`hanzi`], on jieba words) near-form characters from decomposition data
-//!   (公午/公牛), near-homophones by pinyin (农夫三泉), split characters (周隹牌/雕牌) and
-//!   inserted ones (六个土核桃); never for "适用于曼牌" accessories, real brands or real words
-//!   (博士 is not 博世).
+//! - [`brand`]: look-alike names — in Latin script ([`latin`]) evasions that need no lexicon
+//!   (letters of two scripts in one word per the UTS #39 skeleton, full-width letters in
+//!   half-width text, invisible characters, N1ke/S0ny digit swaps) and imitations of the brands
+//!   the batch itself establishes ([`lexicon`]: brand fields, title heads and store names
+//!   counted by independent sellers, platforms and model numbers; a rare spelling one or two
+//!   edits from a much more widespread brand, selling its models), bent multi-word names (New
+//!   Barlun), and in Chinese ([`hanzi`], on jieba words) near-form characters from decomposition
+//!   data (公午/公牛), near-homophones by pinyin (农夫三泉), split characters (周隹牌/雕牌) and
+//!   inserted ones (六个土核桃); never for "适用于曼牌" accessories, ordinary words, real words
+//!   (博士 is not 博世) or brands the market establishes itself.
 //! - [`history`]: far below the listing's own earlier prices (when the store gives them).
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
@@ -70,6 +74,8 @@ pub mod group;
 pub mod hanzi;
 pub mod history;
 mod jsonl;
+pub mod latin;
+pub mod lexicon;
 pub mod mark;
 pub mod model;
 pub mod outlier;
@@ -199,27 +205,36 @@ impl Detector {
     /// The product groups the price signal judges `listings` in (see [`group`]): for showing
     /// an offer beside the other offers of the same product, as the detector saw them.
     pub fn price_groups(&self, listings: &[Listing]) -> Vec<PriceGroup> {
+        let lexicon = self.brand_lexicon(listings);
         let variants: Vec<_> = listings
             .par_iter()
-            .map(|l| self.brands.variant_in(l))
+            .map(|l| self.brands.finding_in(l, &lexicon))
             .collect();
         self.groups_with(listings, &variants)
+    }
+
+    /// The brand lexicon of a batch ([`lexicon`]): the Latin-script brands its listings claim,
+    /// how widely, and the rare spellings that imitate them. [`Detector::detect`] learns it
+    /// from each batch it is given.
+    pub fn brand_lexicon(&self, listings: &[Listing]) -> lexicon::BrandLexicon {
+        lexicon::BrandLexicon::learn(listings, &self.catalogue)
     }
 
     /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
     fn groups_with(
         &self,
         listings: &[Listing],
-        variants: &[Option<brand::BrandVariant>],
+        variants: &[Option<brand::BrandFinding>],
     ) -> Vec<PriceGroup> {
         // Imitations are grouped with the genuine product, so that their prices meet.
         group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
             let listing = &listings[i];
             match self.catalogue.brand_of(listing) {
                 Some(b) => Some((b, b.display_name().to_string())),
-                None => variants[i]
-                    .as_ref()
-                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+                None => variants[i].as_ref().and_then(|f| {
+                    f.protected()
+                        .map(|b| (&self.catalogue.brands[b], f.written().to_string()))
+                }),
             }
         })
     }
@@ -244,10 +259,23 @@ impl Detector {
         listings: &[Listing],
         history: &[Vec<qsword_listing::Price>],
     ) -> Vec<Assessment> {
+        // The batch's brands first (one hashing pass).
+        let lexicon = self.brand_lexicon(listings);
+        self.detect_with_lexicon(listings, history, &lexicon)
+    }
+
+    /// [`Detector::detect_with_history`] with the brand lexicon already learnt (from this batch
+    /// with [`Detector::brand_lexicon`], so the caller can keep and show it, or a stored one).
+    pub fn detect_with_lexicon(
+        &self,
+        listings: &[Listing],
+        history: &[Vec<qsword_listing::Price>],
+        lexicon: &lexicon::BrandLexicon,
+    ) -> Vec<Assessment> {
         // Each listing's own signals are independent of the others: scored in parallel.
         let variants: Vec<_> = listings
             .par_iter()
-            .map(|l| self.brands.variant_in(l))
+            .map(|l| self.brands.finding_in(l, lexicon))
             .collect();
         let products = product_ids(listings);
         let mark_peers = mark::mark_peers(&self.catalogue, listings, &products);
@@ -258,7 +286,7 @@ impl Detector {
             .map(|((listing, variant), peers)| {
                 let mut flags = Vec::new();
                 if let Some(v) = variant {
-                    flags.push(self.brands.flag(&self.catalogue, v));
+                    flags.push(self.brands.finding_flag(&self.catalogue, v));
                 }
                 let category = self.catalogue.categorize(listing);
                 flags.extend(self.marks.flags(&self.cfg, category, listing, peers));
