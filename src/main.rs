@@ -4,6 +4,7 @@
 
 mod alerts;
 mod bench;
+mod brands;
 mod cluster;
 mod config;
 mod console;
@@ -115,6 +116,9 @@ enum Command {
         #[command(flatten)]
         eval: detect_eval::EvaluateArgs,
     },
+    /// The brand lexicon learnt from the stored listings at the last `detect`: brands by
+    /// sellers and platforms, and the imitations seen of each.
+    Brands(brands::BrandsArgs),
     /// Record an investigator's decision on a stored listing (training data for detect --train).
     Label {
         /// The listing's URL, as stored (`qsword export` lists them).
@@ -319,6 +323,7 @@ fn run(cli: Cli) -> Result<()> {
             who,
         } => learn::label(&ctx, &url, decision, note.as_deref(), &who),
         Command::Search(args) => search::run(&ctx, *args),
+        Command::Brands(args) => brands::run(&ctx, &args),
         Command::Serve(args) => console::serve(&ctx, args),
         Command::Users(args) => console::auth::users(&ctx, args),
         Command::Nightly(args) => exit_with(nightly::run(&ctx, args)?),

@@ -343,7 +343,10 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
                 .collect::<Vec<_>>(),
         );
     }
-    let assessments = detector(ctx)?.detect_with_history(&listings, &history);
+    let detector = detector(ctx)?;
+    // The night's brand lexicon is learnt once, used for scoring and kept for `qsword brands`.
+    let lexicon = detector.brand_lexicon(&listings);
+    let assessments = detector.detect_with_lexicon(&listings, &history, &lexicon);
     let mut summary = DetectSummary {
         listings: listings.len(),
         ..Default::default()
@@ -360,6 +363,8 @@ pub fn detect(ctx: &Ctx) -> Result<DetectSummary> {
     }
     crate::nightly::crash_point("detect");
     store.save_assessments(&rows)?;
+    let lexicon = serde_json::to_string(&lexicon.notable())?;
+    store.save_brand_lexicon(chrono::Utc::now(), listings.len(), &lexicon)?;
     Ok(summary)
 }
 

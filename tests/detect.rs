@@ -260,3 +260,46 @@ fn detect_on_the_store_flags_a_price_far_below_the_listings_own_history() {
         assert!(summary.contains(expected), "night {night}: {summary}");
     }
 }
+
+#[test]
+fn brands_shows_the_lexicon_the_last_detect_learnt_with_its_imitations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let before = ok(qsword(dir, &["brands"]));
+    assert!(before.contains("no brand lexicon"), "{before}");
+    // A brand sold by five independent sellers on two platforms, and one seller's look-alike
+    // (a Cyrillic е) selling the brand's own model.
+    let mut lines = Vec::new();
+    for i in 0..5 {
+        lines.push(format!(
+            r#"{{"url":"https://p{}.example/{i}","platform":"p{}.example","title":"Kestrel Coffee Grinder KG{i}00","brand":"Kestrel","price":{{"amount":"40.00","currency":"USD"}},"seller":{{"name":"Shop {i}","id":"s{i}"}}}}"#,
+            i % 2,
+            i % 2
+        ));
+    }
+    lines.push(r#"{"url":"https://p0.example/x","platform":"p0.example","title":"Kestrеl Coffee Grinder KG100","brand":"Kestrеl","price":{"amount":"12.00","currency":"USD"},"seller":{"name":"Cheap Corner","id":"z9"}}"#.to_string());
+    std::fs::write(dir.join("in.jsonl"), lines.join("\n")).unwrap();
+    ok(qsword(dir, &["import", "in.jsonl"]));
+    ok(qsword(dir, &["detect"]));
+    let table = ok(qsword(dir, &["brands"]));
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("Kestrel "))
+        .unwrap_or_else(|| panic!("no Kestrel row: {table}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        &cells[1..4],
+        ["5", "2", "5"],
+        "sellers, platforms, listings: {row}"
+    );
+    assert!(
+        row.contains("Kestrеl (1)"),
+        "the imitation and its sellers: {row}"
+    );
+    let json = ok(qsword(dir, &["brands", "--json"]));
+    let doc: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(
+        doc["entries"].as_array().is_some_and(|e| !e.is_empty()),
+        "{json}"
+    );
+}
