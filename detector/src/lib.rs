@@ -66,6 +66,7 @@ pub mod mark;
 pub mod model;
 pub mod outlier;
 pub mod price;
+pub mod price_model;
 pub mod real;
 pub mod seller;
 
@@ -77,7 +78,7 @@ pub use jsonl::DetectSummary;
 use brand::BrandMatcher;
 use mark::MarkChecker;
 use qsword_listing::catalogue::Catalogue;
-use qsword_listing::Listing;
+use qsword_listing::{CurrencyRates, Listing};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -101,6 +102,8 @@ pub struct Detector {
     marks: MarkChecker,
     /// Weights learnt from investigators' labels, in place of the default noisy-OR.
     weights: Option<model::LearntWeights>,
+    /// Currency rates for comparing prices in different currencies (the indexer's).
+    rates: CurrencyRates,
 }
 
 impl Detector {
@@ -115,6 +118,7 @@ impl Detector {
             brands,
             marks,
             weights: None,
+            rates: CurrencyRates::reference(),
         })
     }
 
@@ -143,17 +147,23 @@ impl Detector {
         self.weights.as_ref()
     }
 
+    /// Converts prices with `rates` (default: [`CurrencyRates::reference`], as the indexer).
+    pub fn with_rates(mut self, rates: CurrencyRates) -> Detector {
+        self.rates = rates;
+        self
+    }
+
     /// Adds the kNN isolation of each price-flagged offer to its flag's evidence.
     fn add_isolation(
         &self,
         listings: &[Listing],
-        groups: &[PriceGroup],
+        refs: &[Option<price::Reference>],
         flags: &mut [(usize, Flag)],
     ) {
         if flags.is_empty() {
             return;
         }
-        let z = price::z_scores(&self.cfg, groups, listings);
+        let z = price::z_scores(refs);
         let mut seller_size: HashMap<(&str, &str), usize> = HashMap::new();
         fn seller_of(l: &Listing) -> Option<(&str, &str)> {
             l.seller.as_ref().map(|s| {
@@ -198,6 +208,30 @@ impl Detector {
         self.groups_with(listings, &variants)
     }
 
+    /// Every listing's product (priced or not), as [`group::match_products`] finds them.
+    pub fn products(&self, listings: &[Listing]) -> Vec<group::Product> {
+        let variants: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.brands.variant_in(l))
+            .collect();
+        group::match_products(&self.catalogue, listings, |i| {
+            self.brand_for(&listings[i], &variants[i])
+        })
+    }
+
+    fn brand_for<'a>(
+        &'a self,
+        listing: &Listing,
+        variant: &Option<brand::BrandVariant>,
+    ) -> Option<(&'a qsword_listing::catalogue::Brand, String)> {
+        match self.catalogue.brand_of(listing) {
+            Some(b) => Some((b, b.display_name().to_string())),
+            None => variant
+                .as_ref()
+                .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
+        }
+    }
+
     /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
     fn groups_with(
         &self,
@@ -205,14 +239,8 @@ impl Detector {
         variants: &[Option<brand::BrandVariant>],
     ) -> Vec<PriceGroup> {
         // Imitations are grouped with the genuine product, so that their prices meet.
-        group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
-            let listing = &listings[i];
-            match self.catalogue.brand_of(listing) {
-                Some(b) => Some((b, b.display_name().to_string())),
-                None => variants[i]
-                    .as_ref()
-                    .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
-            }
+        group::price_groups(&self.catalogue, listings, |i| {
+            self.brand_for(&listings[i], &variants[i])
         })
     }
 
@@ -257,11 +285,38 @@ impl Detector {
             .collect();
 
         let groups = self.groups_with(listings, &variants);
-        let mut discounted: Vec<Option<&str>> = vec![None; listings.len()];
-        let mut price_flags = price::price_flags(&self.cfg, &self.catalogue, &groups, listings);
-        self.add_isolation(listings, &groups, &mut price_flags);
+        // Offers already carrying another signal's flag weigh little in reference prices.
+        let suspect: Vec<bool> = flags
+            .iter()
+            .map(|f| f.iter().any(|f| f.score >= 0.5))
+            .collect();
+        let lone = groups
+            .iter()
+            .any(|g| g.members.len() < self.cfg.min_group_offers.max(2));
+        let price_model = if lone {
+            price_model::PriceModel::train(&self.catalogue, &self.rates, &groups, listings)
+        } else {
+            None
+        };
+        let refs = price::references(
+            &self.cfg,
+            &self.catalogue,
+            &self.rates,
+            &groups,
+            listings,
+            &suspect,
+            price_model.as_ref(),
+        );
+        let mut price_flags = price::price_flags(
+            &self.cfg,
+            &self.catalogue,
+            &self.rates,
+            &groups,
+            listings,
+            &refs,
+        );
+        self.add_isolation(listings, &refs, &mut price_flags);
         for (i, flag) in price_flags {
-            discounted[i] = Some(""); // the group's brand is filled in below
             flags[i].insert(0, flag);
         }
         if history.len() == listings.len() {
@@ -269,19 +324,22 @@ impl Detector {
                 flags[i].insert(0, flag);
             }
         }
-        for g in &groups {
-            for &i in &g.members {
-                if discounted[i].is_some() {
-                    discounted[i] = Some(g.brand_id.as_deref().unwrap_or(g.key.as_str()));
-                }
-            }
-        }
         let verdicts: Vec<seller::ListingVerdict> = flags
             .iter()
-            .zip(&discounted)
-            .map(|(f, &discounted_brand)| seller::ListingVerdict {
-                flagged: !f.is_empty(),
-                discounted_brand,
+            .zip(&refs)
+            .map(|(f, r)| {
+                let mut signals: Vec<Signal> = f
+                    .iter()
+                    .filter(|f| f.score >= 0.5)
+                    .map(|f| f.signal)
+                    .collect();
+                signals.dedup();
+                seller::ListingVerdict {
+                    signals,
+                    log_ratio: r
+                        .filter(|r| r.source != price::ReferenceSource::PriceModel)
+                        .map(|r| r.log_ratio),
+                }
             })
             .collect();
         for (i, flag) in seller::seller_flags(listings, &verdicts) {
