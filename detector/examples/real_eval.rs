@@ -14,7 +14,15 @@ fn main() {
     let detector = Detector::embedded();
     let bench = RealBench::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
     let t = std::time::Instant::now();
-    let (mut report, _) = evaluate(&detector, &bench);
+    let (mut report, assessments) = evaluate(&detector, &bench);
+    // QSWORD_DUMP=path writes the assessments (one JSON line each, bench order) for study.
+    if let Ok(path) = std::env::var("QSWORD_DUMP") {
+        let lines: Vec<String> = assessments
+            .iter()
+            .map(|a| serde_json::to_string(a).expect("assessments serialise"))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
     let secs = t.elapsed().as_secs_f64();
     report.grouping = Some(grouping(&detector, &bench));
     println!(
@@ -22,7 +30,15 @@ fn main() {
     );
     for p in bench.platforms() {
         let alone = bench.only_platform(&p);
-        let (mut r, _) = evaluate(&detector, &alone);
+        let (mut r, a) = evaluate(&detector, &alone);
+        if let Ok(path) = std::env::var("QSWORD_DUMP") {
+            let lines: Vec<String> = a
+                .iter()
+                .map(|a| serde_json::to_string(a).expect("assessments serialise"))
+                .collect();
+            let path = format!("{path}.{p}");
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
         r.grouping = Some(grouping(&detector, &alone));
         println!("== {p} alone\n{r}");
     }

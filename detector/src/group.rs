@@ -187,13 +187,38 @@ pub fn model_in_title(title: &str) -> Option<String> {
 /// numbers (a number followed by a unit word becomes one quantity word, `4 GB` → `4gb`; `26"`
 /// → `26in`), Chinese cut by jieba; de-duplicated, in title order.
 pub fn title_words(catalogue: &Catalogue, title: &str) -> Vec<String> {
+    TitleWords::new(catalogue).words(title)
+}
+
+/// [`title_words`] with the words to remove folded once, for many titles.
+#[derive(Debug, Clone)]
+pub struct TitleWords {
+    removals: Vec<String>,
+}
+
+impl TitleWords {
+    pub fn new(catalogue: &Catalogue) -> TitleWords {
+        let mut removals: Vec<String> = NOISE_WORDS
+            .iter()
+            .map(|w| w.to_string())
+            .chain(catalogue.cues.iter().map(|c| fold(&c.word)))
+            .filter(|w| !w.is_empty())
+            .collect();
+        removals.dedup();
+        TitleWords { removals }
+    }
+
+    pub fn words(&self, title: &str) -> Vec<String> {
+        split_words(&self.removals, title)
+    }
+}
+
+fn split_words(removals: &[String], title: &str) -> Vec<String> {
     let mut text = fold(title);
-    for word in NOISE_WORDS
-        .iter()
-        .map(|w| w.to_string())
-        .chain(catalogue.cues.iter().map(|c| fold(&c.word)))
-    {
-        text = remove_word(&text, &word);
+    for word in removals {
+        if text.contains(word.as_str()) {
+            text = remove_word(&text, word);
+        }
     }
     let mut raw: Vec<String> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
@@ -249,6 +274,15 @@ pub fn title_words(catalogue: &Catalogue, title: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     words.retain(|w| seen.insert(w.clone()));
     words
+}
+
+/// The first Latin word of a title (noise words skipped): who made it, when nothing says.
+pub fn maker_in_title(title: &str) -> String {
+    fold(title)
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| w.len() >= 2 && !NOISE_WORDS.contains(w))
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Quantities of a title's words as (unit, number): `4gb` → ("gb", "4").
@@ -328,14 +362,17 @@ struct Facts<'c> {
 }
 
 /// Groups every listing into products (see the module docs). `brand_for(i)` gives the brand
-/// listing `i` is of or imitates, and the text it was written as (imitations meet the genuine
-/// product).
+/// listing `i` imitates, and the text it was written as, when the caller already knows it
+/// (cheaply: the brand signal's variants); the brand a product is *of* is looked up once per
+/// product of two or more listings, from its first listing's brand field or leading title
+/// words ([`Catalogue::brand_of`] scans every protected name: too dear for a million).
 pub fn match_products<'c>(
     catalogue: &'c Catalogue,
     listings: &[Listing],
     brand_for: impl Fn(usize) -> Option<(&'c Brand, String)> + Sync,
 ) -> Vec<Product> {
     let n = listings.len();
+    let splitter = TitleWords::new(catalogue);
     let facts: Vec<Facts<'c>> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -354,7 +391,7 @@ pub fn match_products<'c>(
                 .map(|g| g.trim())
                 .filter(|g| g.len() >= 8 && g.bytes().all(|b| b.is_ascii_digit()))
                 .map(str::to_string);
-            let mut words = title_words(catalogue, &l.title);
+            let mut words = splitter.words(&l.title);
             if let Some((b, written)) = &brand {
                 let names: Vec<String> = b.names().map(fold).chain([fold(written)]).collect();
                 words.retain(|w| !names.contains(w));
@@ -362,11 +399,7 @@ pub fn match_products<'c>(
             let maker = match (&brand, l.brand.as_deref()) {
                 (Some((b, _)), _) => b.id.clone(),
                 (None, Some(f)) if !f.trim().is_empty() => fold(f).trim().to_string(),
-                _ => fold(&l.title)
-                    .split(|c: char| !c.is_ascii_alphabetic())
-                    .find(|w| w.len() >= 2 && !NOISE_WORDS.contains(w))
-                    .unwrap_or("")
-                    .to_string(),
+                _ => maker_in_title(&l.title),
             };
             Facts {
                 brand: brand.map(|(b, _)| b),
@@ -569,6 +602,12 @@ pub fn match_products<'c>(
     }
 
     // 3. The products, with keys and labels.
+    let mut brand_names: HashMap<String, &'c Brand> = HashMap::new();
+    for b in &catalogue.brands {
+        for name in b.names() {
+            brand_names.entry(fold(name)).or_insert(b);
+        }
+    }
     let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..n {
         let root = uf.find(i);
@@ -595,7 +634,22 @@ pub fn match_products<'c>(
         let brand = brand_count
             .values()
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)))
-            .map(|(_, b)| *b);
+            .map(|(_, b)| *b)
+            .or_else(|| {
+                // The brand the first listing names: its brand field, else one of its first
+                // two title words, when that is a protected name (a lone offer needs none).
+                let first = members[0];
+                (members.len() > 1)
+                    .then(|| {
+                        let field = listings[first].brand.as_deref().map(fold);
+                        field
+                            .iter()
+                            .map(|f| f.trim())
+                            .chain(facts[first].words.iter().take(2).map(String::as_str))
+                            .find_map(|w| brand_names.get(w).copied())
+                    })
+                    .flatten()
+            });
         let code = code_count
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(names[*b.0 as usize].cmp(names[*a.0 as usize])))

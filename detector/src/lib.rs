@@ -214,22 +214,17 @@ impl Detector {
             .par_iter()
             .map(|l| self.brands.variant_in(l))
             .collect();
-        group::match_products(&self.catalogue, listings, |i| {
-            self.brand_for(&listings[i], &variants[i])
-        })
+        group::match_products(&self.catalogue, listings, |i| self.imitated(&variants[i]))
     }
 
-    fn brand_for<'a>(
+    /// The protected brand a listing imitates, and how it was written.
+    fn imitated<'a>(
         &'a self,
-        listing: &Listing,
         variant: &Option<brand::BrandVariant>,
     ) -> Option<(&'a qsword_listing::catalogue::Brand, String)> {
-        match self.catalogue.brand_of(listing) {
-            Some(b) => Some((b, b.display_name().to_string())),
-            None => variant
-                .as_ref()
-                .map(|v| (&self.catalogue.brands[v.brand], v.written.clone())),
-        }
+        variant
+            .as_ref()
+            .map(|v| (&self.catalogue.brands[v.brand], v.written.clone()))
     }
 
     /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
@@ -239,9 +234,7 @@ impl Detector {
         variants: &[Option<brand::BrandVariant>],
     ) -> Vec<PriceGroup> {
         // Imitations are grouped with the genuine product, so that their prices meet.
-        group::price_groups(&self.catalogue, listings, |i| {
-            self.brand_for(&listings[i], &variants[i])
-        })
+        group::price_groups(&self.catalogue, listings, |i| self.imitated(&variants[i]))
     }
 
     /// The brand-variant matcher over the catalogue's protected names.
@@ -284,7 +277,9 @@ impl Detector {
             })
             .collect();
 
+        let t0 = std::time::Instant::now();
         let groups = self.groups_with(listings, &variants);
+        eprintln!("TIMING groups {:?}", t0.elapsed());
         // Offers already carrying another signal's flag weigh little in reference prices.
         let suspect: Vec<bool> = flags
             .iter()
@@ -298,6 +293,7 @@ impl Detector {
         } else {
             None
         };
+        eprintln!("TIMING model {:?}", t0.elapsed());
         let refs = price::references(
             &self.cfg,
             &self.catalogue,
@@ -324,6 +320,7 @@ impl Detector {
                 flags[i].insert(0, flag);
             }
         }
+        eprintln!("TIMING price {:?}", t0.elapsed());
         let verdicts: Vec<seller::ListingVerdict> = flags
             .iter()
             .zip(&refs)

@@ -4,9 +4,10 @@
 //! and only the seller as a whole gives them away.
 //!
 //! **Networks.** Sellers (platform + id, else name) are linked when they share an identifier
-//! that honest, unrelated shops do not share: the shop-name skeleton (folded, legal forms such
-//! as Co., Ltd, LLC, 有限公司 and punctuation removed: `Lopez Electronics LLC` and
-//! `lopez electronics` on another platform), a phone number or e-mail address in the listing
+//! that honest, unrelated shops do not share: the shop-name skeleton on one platform (folded,
+//! legal forms such as Co., Ltd, LLC, 有限公司 and punctuation removed: `Lopez Electronics LLC`
+//! and `lopez electronics` under another id; names are unique within a platform, not across
+//! platforms, where two unrelated shops may share a common name), a phone number or e-mail address in the listing
 //! (`extra` fields `seller_phone`/`phone`/`seller_address`/`address`/`seller_email`, or written
 //! in the description), or an image URL. An identifier carried by more than
 //! [`MAX_SHARED_BY`] sellers links nobody (a brand's CDN picture, a platform hotline). Titles
@@ -24,8 +25,9 @@
 //! - *Other signals' flags, with a Bayesian prior*: k of the network's n listings carry a flag
 //!   of another signal (score ≥ 0.5). An honest seller's listings are flagged at the batch's
 //!   rate (false alarms, a bad batch); a counterfeit seller's rate is unknown (uniform prior,
-//!   Beta-binomial marginal likelihood): 3 of 3 flagged is strong evidence, 3 of 900 is
-//!   evidence of honesty.
+//!   Beta-binomial marginal likelihood): 3 of 3 flagged is strong evidence, 3 of 900 is none.
+//!   One-sided: a counterfeiter whose listings show nothing is what this signal is for, so few
+//!   flags never count as evidence of honesty.
 //!
 //! The flag's score is the posterior (at most [`MAX_SCORE`]), raised on every listing of the
 //! network once the posterior reaches [`MIN_POSTERIOR`]; its sentence says which listings of
@@ -40,7 +42,7 @@ use qsword_listing::Listing;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
-/// Prior probability that a seller sells counterfeits throughout.
+/// Prior probability that a seller network sells counterfeits throughout (one in fifty).
 pub const PRIOR: f64 = 0.02;
 /// A brand is undercut when the seller's median price for it is this far below reference.
 pub const UNDERCUT: f64 = 0.05;
@@ -126,9 +128,14 @@ fn contacts(text: &str, out: &mut Vec<String>) {
 fn identifiers(l: &Listing) -> Vec<String> {
     let mut ids = Vec::new();
     if let Some(s) = &l.seller {
+        // A shop name is unique within a platform, not across platforms: the skeleton links
+        // shops of one platform only (hard identifiers below link across platforms).
         let skeleton = name_skeleton(&s.name);
         if skeleton.chars().count() >= 4 {
-            ids.push(format!("name:{skeleton}"));
+            ids.push(format!(
+                "name:{}/{skeleton}",
+                l.platform.as_deref().unwrap_or("")
+            ));
         }
     }
     for key in [
@@ -280,14 +287,16 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
         let na = (brand_units - undercut.len()) as f64;
         let n = listing_ids.len();
         let k = listing_ids.iter().filter(|&&i| flagged(i)).count();
+        // Flags: k of n under a uniform rate (Beta-binomial) against the batch's rate; one-sided,
+        // since a counterfeiter whose listings show nothing is what this signal is for: few
+        // flags are no evidence of honesty, many are evidence against it.
+        let flags_llr = (-((n + 1) as f64).ln() - ln_choose(n, k)
+            - (k as f64 * rho_honest.ln() + (n - k) as f64 * (1.0 - rho_honest).ln()))
+        .max(0.0);
         let ln_c = nb * P_UNDERCUT_COUNTERFEIT.ln()
             + na * (1.0 - P_UNDERCUT_COUNTERFEIT).ln()
-            - ((n + 1) as f64).ln()
-            - ln_choose(n, k);
-        let ln_h = nb * p_undercut_honest.ln()
-            + na * (1.0 - p_undercut_honest).ln()
-            + k as f64 * rho_honest.ln()
-            + (n - k) as f64 * (1.0 - rho_honest).ln();
+            + flags_llr;
+        let ln_h = nb * p_undercut_honest.ln() + na * (1.0 - p_undercut_honest).ln();
         let posterior = 1.0 / (1.0 + ((ln_h - ln_c).exp() * (1.0 - PRIOR) / PRIOR));
         if !(posterior >= MIN_POSTERIOR) {
             continue;
