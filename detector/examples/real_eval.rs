@@ -25,9 +25,7 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     report.grouping = Some(grouping(&detector, &bench));
-    println!(
-        "== real bench ({secs:.2} s)\n{report}"
-    );
+    println!("== real bench ({secs:.2} s)\n{report}");
     for p in bench.platforms() {
         let alone = bench.only_platform(&p);
         let (mut r, a) = evaluate(&detector, &alone);
@@ -37,7 +35,8 @@ fn main() {
                 .map(|a| serde_json::to_string(a).expect("assessments serialise"))
                 .collect();
             let path = format!("{path}.{p}");
-            std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{path}: {e}"));
+            std::fs::write(&path, lines.join("\n") + "\n")
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
         }
         r.grouping = Some(grouping(&detector, &alone));
         println!("== {p} alone\n{r}");

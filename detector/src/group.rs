@@ -23,7 +23,9 @@
 //!    noise words (包邮, free shipping …) and cue words removed. A candidate pair is confirmed
 //!    by the idf-weighted Jaccard of the two titles' words (rare shared words count most) of at
 //!    least [`MIN_TITLE_SIMILARITY`], and only if their numbers with units agree (4 GB ≠ 8 GB,
-//!    26" ≠ 32", 2-pack ≠ 1-pack). Each listing joins its best confirmed match.
+//!    26" ≠ 32", 2-pack ≠ 1-pack) and both or neither say they fit another product (适用于,
+//!    compatible with …: a replacement part is not the part). Each listing joins its best
+//!    confirmed match.
 //! 3. Everything else is a product of its own (a group of one): the price signal judges such
 //!    offers against a learnt price model instead ([`crate::price`]).
 //!
@@ -103,10 +105,10 @@ const UNITS: &[&str] = &[
     "l", "ml", "w", "kw", "v", "a", "ma", "mah", "wh", "kg", "g", "m", "mm", "cm", "mm2", "hz",
     "khz", "mhz", "ghz", "p", "t", "pcs", "pc", "gb", "mb", "tb", "kb", "in", "inch", "ft", "lb",
     "lbs", "oz", "mp", "x", "k", "db", "ms", "bit", "pack", "pk", "ct", "qt", "gal", "cu", "yd",
-    "mm²", "rpm", "btu", "ppm", "dpi", "nm", "min", "h", "hr", "s", "pin", "port", "ports",
-    "watt", "watts", "volt", "cup", "cups", "piece", "pieces", "count", "sheets", "米", "升",
-    "瓦", "克", "千克", "斤", "毫升", "毫安", "寸", "英寸", "件", "个", "只", "支", "片", "包",
-    "盒", "瓶", "袋", "套", "台", "组", "装",
+    "mm²", "rpm", "btu", "ppm", "dpi", "nm", "min", "h", "hr", "s", "pin", "port", "ports", "watt",
+    "watts", "volt", "cup", "cups", "piece", "pieces", "count", "sheets", "米", "升", "瓦", "克",
+    "千克", "斤", "毫升", "毫安", "寸", "英寸", "件", "个", "只", "支", "片", "包", "盒", "瓶",
+    "袋", "套", "台", "组", "装",
 ];
 
 fn jieba() -> &'static jieba_rs::Jieba {
@@ -132,18 +134,48 @@ fn is_quantity(token: &str) -> bool {
     !number.is_empty() && number.chars().any(|c| c.is_ascii_digit()) && UNITS.contains(&unit)
 }
 
+/// Markers after which a code names the product this one fits, not this one ("适用于曼牌
+/// W712/95", "replacement for HD9252"); "for" alone is not one: "case for iPod" goes on to
+/// give the case's own code.
+const FITS_MARKERS: &[&str] = &[
+    "适用于",
+    "适用",
+    "适配",
+    "兼容",
+    "替代",
+    "代替",
+    "替换",
+    "compatible with",
+    "replacement for",
+    "replaces",
+];
+/// How far (characters) after such a marker a code is still the other product's.
+const FITS_REACH: usize = 12;
+
+fn fits_other_product(folded: &str, start: usize) -> bool {
+    let before = &folded[..start];
+    FITS_MARKERS.iter().any(|m| {
+        find_word(before, m).any(|at| before[at + m.len()..].chars().count() <= FITS_REACH)
+    })
+}
+
 /// Candidate model numbers of a title (normalised, see [`normalise_model`]), in title order:
 /// tokens of ASCII letters and digits (hyphens, slashes and dots inside), with at least one
 /// letter and one digit and four characters, or of five or more digits; never a quantity, a
-/// dimension (`1920x1080`) or a count of a word (`2-line`, `3-way`).
+/// dimension (`1920x1080`), a count of a word (`2-line`, `3-way`), or the code of the product
+/// a compatible part fits ("适用于曼牌 W712/95").
 pub fn model_candidates(title: &str) -> Vec<String> {
     let folded = fold(title);
     let mut out: Vec<String> = Vec::new();
-    for chunk in folded.split(|c: char| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '.' | '_' | '+'))
-    }) {
+    for chunk in folded
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | '.' | '_' | '+')))
+    {
         let chunk = chunk.trim_matches(|c: char| !c.is_ascii_alphanumeric());
         if chunk.is_empty() || is_quantity(chunk) {
+            continue;
+        }
+        let start = chunk.as_ptr() as usize - folded.as_ptr() as usize;
+        if fits_other_product(&folded, start) {
             continue;
         }
         let norm: String = chunk
@@ -359,6 +391,8 @@ struct Facts<'c> {
     candidates: Vec<String>,
     gtin: Option<String>,
     words: Vec<String>,
+    /// The title says the listing fits another product ("适用于", "compatible with" …).
+    fits: bool,
 }
 
 /// Groups every listing into products (see the module docs). `brand_for(i)` gives the brand
@@ -401,7 +435,12 @@ pub fn match_products<'c>(
                 (None, Some(f)) if !f.trim().is_empty() => fold(f).trim().to_string(),
                 _ => maker_in_title(&l.title),
             };
+            let folded = fold(&l.title);
+            let fits = FITS_MARKERS
+                .iter()
+                .any(|m| find_word(&folded, m).next().is_some());
             Facts {
+                fits,
                 brand: brand.map(|(b, _)| b),
                 maker,
                 candidates,
@@ -578,6 +617,10 @@ pub fn match_products<'c>(
             let mut best: Option<(usize, f64)> = None;
             for (j, _) in cands {
                 let j = j as usize;
+                // A part that fits a product is not that product.
+                if facts[i].fits != facts[j].fits {
+                    continue;
+                }
                 // The full weighted Jaccard (common words counted too).
                 let common: f64 = word_ids[i]
                     .iter()
@@ -652,7 +695,10 @@ pub fn match_products<'c>(
             });
         let code = code_count
             .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(names[*b.0 as usize].cmp(names[*a.0 as usize])))
+            .max_by(|a, b| {
+                a.1.cmp(b.1)
+                    .then(names[*b.0 as usize].cmp(names[*a.0 as usize]))
+            })
             .map(|(&t, _)| names[t as usize]);
         let first = &listings[members[0]];
         let maker_label = brand
@@ -774,6 +820,11 @@ mod tests {
             vec!["VGNCS180JR"]
         );
         assert_eq!(normalise_model("hd-9252"), "HD9252");
+        assert!(model_candidates("适用于曼牌 机油滤芯 W712/95 替换件").is_empty());
+        assert_eq!(
+            model_candidates("Speck case for iPod SPK100"),
+            vec!["SPK100"]
+        );
     }
 
     fn priced(url: &str, title: &str, brand: &str) -> Listing {
@@ -848,7 +899,10 @@ mod tests {
         assert_eq!(key_of(1), key_of(0));
         assert_eq!(key_of(2), key_of(0), "other currencies are converted");
         let g = groups.iter().find(|g| g.key == "model:HD9252").unwrap();
-        assert_eq!((g.currency, g.label.as_str()), (Currency::CNY, "Philips HD9252"));
+        assert_eq!(
+            (g.currency, g.label.as_str()),
+            (Currency::CNY, "Philips HD9252")
+        );
         assert!(key_of(3).starts_with("title:"), "{}", key_of(3));
     }
 }

@@ -3,11 +3,16 @@
 //! rests on, in the DESIGN output format.
 //!
 //! Signals (a module each):
-//! - [`price`]: far below the median of the same product's offers ([`group`] finds them: by
-//!   brand + model, else by title tokens), by a robust modified z-score on log price with
-//!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
-//!   stores damped, since their low prices are clearances. [`outlier`] adds each flagged
-//!   offer's kNN isolation (linfa-nn) among all offers as evidence.
+//! - [`price`]: far below what the same product costs. [`group`] matches offers of one product
+//!   (model numbers recognised by how they spread across the market, GTINs, else rare-word
+//!   title blocking confirmed by an idf-weighted pair score with agreeing quantities); each
+//!   priced listing gets a reference with its source stated: the trust-weighted median of the
+//!   product's *other* offers (official stores and list prices anchor it, offers carrying other
+//!   flags weigh little, so fake-majority groups still flag), with its uncertainty, or for a
+//!   lone offer the learnt price model ([`price_model`], ridge regression on brand, title words
+//!   and quantities); other currencies are converted with the indexer's rates. Wording that
+//!   explains a low price (clearance, open box, 清仓 …) and official stores damp the score.
+//!   [`outlier`] adds each flagged offer's kNN isolation (linfa-nn) as evidence.
 //! - [`brand`]: look-alike names of protected brands — homoglyphs (Phi1ips, 0REO), misspellings
 //!   and transpositions (NKIE), bent multi-word names (New Barlun), full-width letters, and in
 //!   Chinese ([`hanzi`]) near-form characters (公午/公牛), near-homophones by pinyin (农夫三泉),
@@ -17,13 +22,18 @@
 //! - [`mark`]: a CCC (or other) mark the category requires but the listing lacks, or a malformed,
 //!   impossible or mismatched certificate number; table-driven from `seeds/`.
 //! - [`cue`]: 高仿, 原单, 1:1, replica … in the title or description, unless negated.
-//! - [`seller`]: a seller most of whose other listings are flagged, or selling several brands
-//!   at deep discounts (weak: it adds to other evidence).
+//! - [`seller`]: sellers linked into networks by shared identifiers (shop-name skeleton on a
+//!   platform, phone, e-mail, image URL), each network judged by the posterior probability that
+//!   it sells counterfeits throughout: how many of its brands it undercuts against the other
+//!   offers of the same products, and its share of flagged listings under a Bayesian prior
+//!   (3 of 3 is not 3 of 900). The flag names the listings and signals behind it.
 //!
 //! Risk combines the flags' scores as independent evidence, `1 - Π(1 - score)`
 //! ([`combine_risk`]): the default weights, which need no labels. [`model`] fits a logistic
-//! regression (linfa) on investigators' confirmed/dismissed labels, measured by
-//! cross-validation before it is used ([`Detector::with_weights`]). [`evaluation`] has the
+//! regression (linfa) on investigators' confirmed/dismissed labels over the features the
+//! detector computes at scoring time (signal scores, price ratio and reference source, seller
+//! posterior, group size), measured by cross-validation and calibration before it is used
+//! ([`Detector::with_weights`]). [`evaluation`] has the
 //! ranking metrics (ROC-AUC, average precision, precision@k), [`gold`] the brand matcher's gold
 //! lists. The catalogues come from [`qsword_listing::catalogue`].
 //!
@@ -47,7 +57,8 @@
 //! let assessments = detector.detect(&listings);
 //! let flag = &assessments[0].flags[0];
 //! assert_eq!(flag.signal, Signal::Price);
-//! assert_eq!(flag.reason, "¥89 is 70% below the median ¥297 of 15 offers of Philips HD9252");
+//! assert_eq!(flag.reason, "¥89 is 70% below the median ¥297.50 of 14 other offers of Philips HD9252");
+//! assert_eq!(flag.evidence["reference_source"], "group_median");
 //! assert!(assessments[0].risk >= flag.score);
 //! assert!(assessments[1].flags.is_empty() && assessments[1].risk == 0.0);
 //! ```
@@ -277,9 +288,7 @@ impl Detector {
             })
             .collect();
 
-        let t0 = std::time::Instant::now();
         let groups = self.groups_with(listings, &variants);
-        eprintln!("TIMING groups {:?}", t0.elapsed());
         // Offers already carrying another signal's flag weigh little in reference prices.
         let suspect: Vec<bool> = flags
             .iter()
@@ -293,7 +302,6 @@ impl Detector {
         } else {
             None
         };
-        eprintln!("TIMING model {:?}", t0.elapsed());
         let refs = price::references(
             &self.cfg,
             &self.catalogue,
@@ -320,7 +328,6 @@ impl Detector {
                 flags[i].insert(0, flag);
             }
         }
-        eprintln!("TIMING price {:?}", t0.elapsed());
         let verdicts: Vec<seller::ListingVerdict> = flags
             .iter()
             .zip(&refs)

@@ -143,6 +143,9 @@ const SUSPECT_WEIGHT: f64 = 0.2;
 /// Smallest spread of genuine log prices assumed (about ±10 %): a group of identical prices
 /// does not make a coupon an outlier.
 const MIN_SCALE: f64 = 0.1;
+/// Spread of one product's genuine log prices across shops assumed when the other offers are
+/// too few to show theirs (about ±15 %).
+const DEFAULT_SCALE: f64 = 0.15;
 /// Above this many offers the reference leaves nobody out (one offer moves it no more).
 const LEAVE_ONE_OUT_UP_TO: usize = 64;
 
@@ -212,8 +215,9 @@ fn group_references(
     model: Option<&crate::price_model::PriceModel>,
 ) -> Vec<(usize, Reference)> {
     let brand = group.brand_id.as_deref().and_then(|id| catalogue.brand(id));
-    // (listing, log price, points it brings: its price and maybe its list price)
-    let mut offers: Vec<(usize, f64, Vec<(f64, f64)>, usize)> = Vec::new();
+    // (listing, log price, points it brings: its price and maybe its list price (an anchor
+    // only), anchors among them)
+    let mut offers: Vec<(usize, f64, Vec<(f64, f64, bool)>, usize)> = Vec::new();
     for &i in &group.members {
         let l = &listings[i];
         let Some(lp) = l.price.as_ref().and_then(|p| log_base(rates, p)) else {
@@ -230,13 +234,13 @@ fn group_references(
         } else {
             OFFER_WEIGHT
         };
-        let mut points = vec![(lp, w)];
+        let mut points = vec![(lp, w, false)];
         let mut anchors = usize::from(official && !suspect[i]);
         if let Some(list) = l.list_price.as_ref().and_then(|p| log_base(rates, p)) {
             // The store's own "was" price: a claim about the going price, as trusted as an
             // ordinary offer (it may be inflated; the median tempers it).
             if list >= lp && !suspect[i] {
-                points.push((list, OFFER_WEIGHT));
+                points.push((list, OFFER_WEIGHT, true));
                 anchors += 1;
             }
         }
@@ -263,34 +267,68 @@ fn group_references(
         }
         return out;
     }
-    let all_points: Vec<(f64, f64)> = offers.iter().flat_map(|o| o.2.iter().copied()).collect();
+    let all_points: Vec<(f64, f64)> = offers
+        .iter()
+        .flat_map(|o| o.2.iter().map(|p| (p.0, p.1)))
+        .collect();
     let anchors_all: usize = offers.iter().map(|o| o.3).sum();
     let full = {
         let mut p = all_points.clone();
         weighted_median(&mut p)
     };
     let Some(full) = full else { return out };
-    // Robust spread: weighted MAD of the points around the full reference.
-    let mut dev: Vec<(f64, f64)> = all_points.iter().map(|&(v, w)| ((v - full).abs(), w)).collect();
-    let mad = weighted_median(&mut dev).unwrap_or(0.0);
-    let scale = (mad / 0.6745).max(MIN_SCALE);
+    // Robust spread of the whole group (for groups too big to leave each offer out).
+    let spread = |points: &[(f64, f64)], centre: f64| -> f64 {
+        if points.len() < 3 {
+            // Two points say nothing of the spread: the usual spread of one product's prices.
+            return DEFAULT_SCALE;
+        }
+        let mut dev: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(v, w)| ((v - centre).abs(), w))
+            .collect();
+        (weighted_median(&mut dev).unwrap_or(0.0) / 0.6745).max(MIN_SCALE)
+    };
+    let full_scale = spread(&all_points, full);
     let loo = offers.len() <= LEAVE_ONE_OUT_UP_TO;
-    for (k, (i, lp, points, anchors)) in offers.iter().enumerate() {
-        let (reference, weight, n_others, anchors_used) = if loo {
-            let mut others: Vec<(f64, f64)> = offers
+    for (k, (i, lp, _, anchors)) in offers.iter().enumerate() {
+        let others = || {
+            offers
                 .iter()
                 .enumerate()
-                .filter(|(j, _)| *j != k)
+                .filter(move |(j, _)| !loo || *j != k)
                 .flat_map(|(_, o)| o.2.iter().copied())
-                .collect();
-            let w: f64 = others.iter().map(|p| p.1).sum();
-            match weighted_median(&mut others) {
-                Some(r) => (r, w, offers.len() - 1, anchors_all - anchors),
-                None => continue,
-            }
+        };
+        let mut anchored: Vec<(f64, f64)> = others().map(|(v, w, _)| (v, w)).collect();
+        let weight: f64 = anchored.iter().map(|p| p.1).sum();
+        let Some(with_anchors) = weighted_median(&mut anchored) else {
+            continue;
+        };
+        // Anchors protect the going price from fakes dragging it down; they never make a
+        // price look less low (an official store's clearance does not lower the reference).
+        let mut plain: Vec<(f64, f64)> = others()
+            .filter(|p| !p.2)
+            .map(|(v, w, _)| (v, w.min(OFFER_WEIGHT)))
+            .collect();
+        let without = weighted_median(&mut plain).unwrap_or(with_anchors);
+        let anchors_here = if loo {
+            anchors_all - anchors
         } else {
-            let w: f64 = all_points.iter().map(|p| p.1).sum::<f64>() - points.iter().map(|p| p.1).sum::<f64>();
-            (full, w, offers.len() - 1, anchors_all)
+            anchors_all
+        };
+        let (reference, anchors_used) = if with_anchors > without + 1e-12 && anchors_here > 0 {
+            (with_anchors, anchors_here)
+        } else {
+            (without, 0)
+        };
+        let n_others = offers.len() - usize::from(loo);
+        // The spread of the others (leave-one-out: a fake must not widen its own yardstick).
+        let scale = if loo {
+            let others: Vec<(f64, f64)> =
+                others().filter(|p| !p.2).map(|(v, w, _)| (v, w)).collect();
+            spread(&others, without)
+        } else {
+            full_scale
         };
         // Standard error of a median: 1.2533 σ / √n, with the trust weights as the count.
         let uncertainty = 1.2533 * scale / weight.max(SUSPECT_WEIGHT).sqrt();

@@ -143,7 +143,10 @@ impl PriceModel {
                 .members
                 .iter()
                 .filter_map(|&i| {
-                    let lp = listings[i].price.as_ref().and_then(|p| log_base(rates, p))?;
+                    let lp = listings[i]
+                        .price
+                        .as_ref()
+                        .and_then(|p| log_base(rates, p))?;
                     Some((lp, i))
                 })
                 .collect();

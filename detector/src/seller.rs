@@ -65,8 +65,19 @@ pub struct ListingVerdict {
 
 /// Legal forms and shop words that do not tell shops apart.
 const LEGAL_FORMS: &[&str] = &[
-    "co", "ltd", "llc", "inc", "corp", "company", "limited", "gmbh", "有限公司", "有限责任公司",
-    "公司", "商行", "经营部",
+    "co",
+    "ltd",
+    "llc",
+    "inc",
+    "corp",
+    "company",
+    "limited",
+    "gmbh",
+    "有限公司",
+    "有限责任公司",
+    "公司",
+    "商行",
+    "经营部",
 ];
 
 /// The shop-name skeleton: folded, legal forms and everything but letters and digits removed.
@@ -90,11 +101,15 @@ pub fn name_skeleton(name: &str) -> String {
 /// phone word (tel, phone, 电话, 微信, wechat, whatsapp, qq), Chinese mobile numbers, e-mails.
 fn contacts(text: &str, out: &mut Vec<String>) {
     let folded = fold(text);
-    for word in folded.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '，' | '；')) {
+    for word in folded.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '，' | '；'))
+    {
         if let Some(at) = word.find('@') {
             let (user, host) = word.split_at(at);
             if !user.is_empty() && host.contains('.') {
-                out.push(format!("mail:{}", word.trim_matches(|c: char| !c.is_alphanumeric())));
+                out.push(format!(
+                    "mail:{}",
+                    word.trim_matches(|c: char| !c.is_alphanumeric())
+                ));
             }
         }
     }
@@ -111,9 +126,11 @@ fn contacts(text: &str, out: &mut Vec<String>) {
                 i += 1;
             }
             let before: String = bytes[start.saturating_sub(12)..start].iter().collect();
-            let phone_word = ["tel", "phone", "电话", "微信", "wechat", "whatsapp", "qq", "手机"]
-                .iter()
-                .any(|w| before.contains(w));
+            let phone_word = [
+                "tel", "phone", "电话", "微信", "wechat", "whatsapp", "qq", "手机",
+            ]
+            .iter()
+            .any(|w| before.contains(w));
             let mobile = digits.len() == 11 && digits.starts_with('1');
             if digits.len() >= 7 && (phone_word || mobile) {
                 out.push(format!("phone:{digits}"));
@@ -280,24 +297,53 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
         (undercut_all as f64 / units_all as f64).clamp(0.05, 0.8)
     };
 
+    // The posterior of a network from its counts: undercut brands, other priced brands,
+    // flagged listings, listings.
+    let posterior_of = |nb: f64, na: f64, k: usize, n: usize| -> f64 {
+        // Flags: k of n under a uniform rate (Beta-binomial) against the batch's rate;
+        // one-sided, since a counterfeiter whose listings show nothing is what this signal is
+        // for: few flags are no evidence of honesty, many are evidence against it.
+        let flags_llr = if n == 0 {
+            0.0
+        } else {
+            (-((n + 1) as f64).ln()
+                - ln_choose(n, k)
+                - (k as f64 * rho_honest.ln() + (n - k) as f64 * (1.0 - rho_honest).ln()))
+            .max(0.0)
+        };
+        let ln_c =
+            nb * P_UNDERCUT_COUNTERFEIT.ln() + na * (1.0 - P_UNDERCUT_COUNTERFEIT).ln() + flags_llr;
+        let ln_h = nb * p_undercut_honest.ln() + na * (1.0 - p_undercut_honest).ln();
+        1.0 / (1.0 + ((ln_h - ln_c).exp() * (1.0 - PRIOR) / PRIOR))
+    };
     let mut flags = Vec::new();
     for (net, listing_ids) in &members {
         let (undercut, brand_units) = per_net.get(net).cloned().unwrap_or_default();
-        let nb = undercut.len() as f64;
-        let na = (brand_units - undercut.len()) as f64;
         let n = listing_ids.len();
         let k = listing_ids.iter().filter(|&&i| flagged(i)).count();
-        // Flags: k of n under a uniform rate (Beta-binomial) against the batch's rate; one-sided,
-        // since a counterfeiter whose listings show nothing is what this signal is for: few
-        // flags are no evidence of honesty, many are evidence against it.
-        let flags_llr = (-((n + 1) as f64).ln() - ln_choose(n, k)
-            - (k as f64 * rho_honest.ln() + (n - k) as f64 * (1.0 - rho_honest).ln()))
-        .max(0.0);
-        let ln_c = nb * P_UNDERCUT_COUNTERFEIT.ln()
-            + na * (1.0 - P_UNDERCUT_COUNTERFEIT).ln()
-            + flags_llr;
-        let ln_h = nb * p_undercut_honest.ln() + na * (1.0 - p_undercut_honest).ln();
-        let posterior = 1.0 / (1.0 + ((ln_h - ln_c).exp() * (1.0 - PRIOR) / PRIOR));
+        // Each listing is judged by the *other* listings of its network: its own flag and, when
+        // it is its brand's only priced listing there, its own brand are left out.
+        let own_unit = |i: usize| -> Option<bool> {
+            verdicts[i].log_ratio?;
+            let key = (*net, maker(&listings[i]));
+            let ratios = units.get(&key)?;
+            (ratios.len() == 1).then(|| undercut.contains(&key.1))
+        };
+        let posterior_without = |i: usize| -> f64 {
+            let (mut nb, mut na) = (undercut.len() as f64, (brand_units - undercut.len()) as f64);
+            match own_unit(i) {
+                Some(true) => nb -= 1.0,
+                Some(false) => na -= 1.0,
+                None => {}
+            }
+            posterior_of(nb, na, k - usize::from(flagged(i)), n - 1)
+        };
+        let posterior = posterior_of(
+            undercut.len() as f64,
+            (brand_units - undercut.len()) as f64,
+            k,
+            n,
+        );
         if !(posterior >= MIN_POSTERIOR) {
             continue;
         }
@@ -350,7 +396,7 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
         if !signal_text.is_empty() {
             reason.push_str(&format!(" ({})", signal_text.join(", ")));
         }
-        let score = (posterior * MAX_SCORE).min(MAX_SCORE);
+        let _ = posterior; // the network's own figure, for the sentence
         let evidence = json!({
             "seller": seller_names.first().copied().unwrap_or(""),
             "network": seller_names,
@@ -366,9 +412,20 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
             "batch_undercut_rate": round3(p_undercut_honest),
         });
         for &i in listing_ids {
+            let own = posterior_without(i);
+            if own < MIN_POSTERIOR {
+                continue;
+            }
+            let mut evidence = evidence.clone();
+            evidence["posterior_without_this_listing"] = json!(round3(own));
             flags.push((
                 i,
-                Flag::new(Signal::Seller, score, reason.clone(), evidence.clone()),
+                Flag::new(
+                    Signal::Seller,
+                    (own * MAX_SCORE).min(MAX_SCORE),
+                    reason.clone(),
+                    evidence,
+                ),
             ));
         }
     }
@@ -439,7 +496,11 @@ mod tests {
         assert!(flagged("discounter") < 0.5);
         assert_eq!(flagged("big"), 0.0);
         let (_, f) = flags.iter().find(|(i, _)| *i == 0).unwrap();
-        assert!(f.reason.contains("undercuts 20 of the 20 brands"), "{}", f.reason);
+        assert!(
+            f.reason.contains("undercuts 20 of the 20 brands"),
+            "{}",
+            f.reason
+        );
     }
 
     #[test]
@@ -464,12 +525,19 @@ mod tests {
         for i in 0..2000 {
             listings.push(listing(i, &format!("s{}", i / 4), "c"));
             verdicts.push(ListingVerdict {
-                signals: if i % 50 == 0 { vec![Signal::Mark] } else { vec![] },
+                signals: if i % 50 == 0 {
+                    vec![Signal::Mark]
+                } else {
+                    vec![]
+                },
                 log_ratio: None,
             });
         }
         let flags = seller_flags(&listings, &verdicts);
-        assert!(flags.iter().any(|(i, f)| *i < 3 && f.score > 0.5), "{flags:?}");
+        assert!(
+            flags.iter().any(|(i, f)| *i < 3 && f.score > 0.5),
+            "{flags:?}"
+        );
         assert!(!flags.iter().any(|(i, _)| (3..903).contains(i)));
     }
 
