@@ -14,6 +14,7 @@
 //!    - it never stands beside two *different* other product codes (`DVP-FX820` beside
 //!      `DVPFX820R` in one title and `DVPFX820P` in another is a family, not a product; `2-line`
 //!      beside two phones' codes is a feature), nor beside four or more.
+//!
 //!    Within a title the most specific code wins (`DSCW150` is dropped beside `DSCW150R`). GTINs
 //!    (8+ digits) name a product outright. Listings sharing a code are one product
 //!    (union-find).

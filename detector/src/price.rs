@@ -149,6 +149,10 @@ const DEFAULT_SCALE: f64 = 0.15;
 /// Above this many offers the reference leaves nobody out (one offer moves it no more).
 const LEAVE_ONE_OUT_UP_TO: usize = 64;
 
+/// A judged offer: (listing, log price, the points it brings (value, weight, anchor only),
+/// anchors among them).
+type Offer = (usize, f64, Vec<(f64, f64, bool)>, usize);
+
 /// Weighted median of (value, weight) points, sorted by value inside.
 fn weighted_median(points: &mut [(f64, f64)]) -> Option<f64> {
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -217,7 +221,7 @@ fn group_references(
     let brand = group.brand_id.as_deref().and_then(|id| catalogue.brand(id));
     // (listing, log price, points it brings: its price and maybe its list price (an anchor
     // only), anchors among them)
-    let mut offers: Vec<(usize, f64, Vec<(f64, f64, bool)>, usize)> = Vec::new();
+    let mut offers: Vec<Offer> = Vec::new();
     for &i in &group.members {
         let l = &listings[i];
         let Some(lp) = l.price.as_ref().and_then(|p| log_base(rates, p)) else {

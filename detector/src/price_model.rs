@@ -94,7 +94,7 @@ fn fit(rows: &[&[(usize, f64)]], y: &[f64]) -> Option<(Vec<f64>, f64)> {
         for k in 0..j {
             diag -= a[j * d + k] * a[j * d + k];
         }
-        if !(diag > 1e-12) {
+        if diag.is_nan() || diag <= 1e-12 {
             return None;
         }
         let diag = diag.sqrt();

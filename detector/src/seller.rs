@@ -344,7 +344,7 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
             k,
             n,
         );
-        if !(posterior >= MIN_POSTERIOR) {
+        if posterior.is_nan() || posterior < MIN_POSTERIOR {
             continue;
         }
         // Who is in the network, and why.
