@@ -126,8 +126,21 @@ pub fn normalise_model(model: &str) -> String {
         .collect()
 }
 
-/// A number with a unit (`4.1l`, `1400w`, `20000mah`, `1080p`): a quantity, not a name.
+/// A number with a unit (`4.1l`, `1400w`, `20000mah`, `1080p`), or a range of them
+/// (`55-200mm`, `3.5-5.6`): a quantity, not a name.
 fn is_quantity(token: &str) -> bool {
+    if let Some((low, high)) = token.split_once('-') {
+        if !low.is_empty()
+            && low.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && !high.is_empty()
+            && (is_quantity(high)
+                || low.len() <= 4
+                    && high.len() <= 4
+                    && high.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        {
+            return true;
+        }
+    }
     let unit_start = token
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(token.len());
@@ -816,6 +829,8 @@ mod tests {
         );
         assert!(model_candidates("充电宝 20000mAh 快充").is_empty());
         assert!(model_candidates("Panasonic 2-Line Phone 1920x1080 4GB").is_empty());
+        assert!(model_candidates("Nikon 55-200mm 3.5-5.6 lens").is_empty());
+        assert_eq!(model_candidates("Garmin mount 010-10815"), vec!["01010815"]);
         assert_eq!(
             model_candidates("Sony Vgn-CS180J/R Notebook VGNCS180J/R"),
             vec!["VGNCS180JR"]

@@ -153,6 +153,21 @@ const LEAVE_ONE_OUT_UP_TO: usize = 64;
 /// anchors among them).
 type Offer = (usize, f64, Vec<(f64, f64, bool)>, usize);
 
+/// Student's t 84th percentile (one standard error of a normal) for `n - 1` degrees of
+/// freedom: how much wider one "standard error" is when the spread itself comes from `n`
+/// offers.
+fn small_sample_factor(n: usize) -> f64 {
+    const T84: [f64; 10] = [
+        1.819, 1.312, 1.189, 1.134, 1.104, 1.084, 1.071, 1.060, 1.052, 1.046,
+    ];
+    match n {
+        0 | 1 => T84[0],
+        n if n - 1 <= T84.len() => T84[n - 2],
+        n if n <= 30 => 1.02,
+        _ => 1.0,
+    }
+}
+
 /// Weighted median of (value, weight) points, sorted by value inside.
 fn weighted_median(points: &mut [(f64, f64)]) -> Option<f64> {
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -334,8 +349,10 @@ fn group_references(
         } else {
             full_scale
         };
-        // Standard error of a median: 1.2533 σ / √n, with the trust weights as the count.
-        let uncertainty = 1.2533 * scale / weight.max(SUSPECT_WEIGHT).sqrt();
+        // Standard error of a median: 1.2533 σ / √n, with the trust weights as the count;
+        // widened for few offers as Student's t widens a normal interval (σ is itself a guess).
+        let uncertainty =
+            1.2533 * scale / weight.max(SUSPECT_WEIGHT).sqrt() * small_sample_factor(n_others);
         out.push((
             *i,
             Reference {
