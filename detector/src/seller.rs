@@ -192,9 +192,31 @@ fn maker(l: &Listing) -> String {
     }
 }
 
+/// ln Γ(x) for x > 0 (Lanczos, g = 7: about 15 significant digits), so that ln C(n, k) costs
+/// the same for a seller of three listings as for one of a hundred thousand.
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let mut a = G[0];
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
 fn ln_choose(n: usize, k: usize) -> f64 {
-    let lg = |x: usize| (1..=x).map(|i| (i as f64).ln()).sum::<f64>();
-    lg(n) - lg(k) - lg(n - k)
+    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
 }
 
 /// Seller flags as (listing index, flag), given the other signals' verdicts.
@@ -316,6 +338,17 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
         let ln_h = nb * p_undercut_honest.ln() + na * (1.0 - p_undercut_honest).ln();
         1.0 / (1.0 + ((ln_h - ln_c).exp() * (1.0 - PRIOR) / PRIOR))
     };
+    let mut sellers_of_net: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (s, &net) in network.iter().enumerate() {
+        sellers_of_net.entry(net).or_default().push(s);
+    }
+    let mut links_of_net: HashMap<usize, Vec<&str>> = HashMap::new();
+    for (a, _, id) in &links {
+        links_of_net
+            .entry(network[*a])
+            .or_default()
+            .push(id.as_str());
+    }
     let mut flags = Vec::new();
     for (net, listing_ids) in &members {
         let (undercut, brand_units) = per_net.get(net).cloned().unwrap_or_default();
@@ -348,14 +381,12 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
             continue;
         }
         // Who is in the network, and why.
-        let mut sellers_in: Vec<usize> = (0..sellers).filter(|&s| network[s] == *net).collect();
-        sellers_in.sort();
-        let seller_names: Vec<&str> = sellers_in.iter().map(|&s| names[s]).collect();
-        let linked_by: Vec<&str> = links
-            .iter()
-            .filter(|(a, _, _)| network[*a] == *net)
-            .map(|(_, _, id)| id.as_str())
-            .collect();
+        let sellers_in = sellers_of_net.get(net).cloned().unwrap_or_default();
+        let seller_names: Vec<&str> = sellers_in.iter().take(20).map(|&s| names[s]).collect();
+        let linked_by: Vec<&str> = links_of_net
+            .get(net)
+            .map(|l| l.iter().take(20).copied().collect())
+            .unwrap_or_default();
         let mut by_signal: BTreeMap<&str, usize> = BTreeMap::new();
         let mut carried: Vec<serde_json::Value> = Vec::new();
         for &i in listing_ids {
@@ -411,8 +442,12 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
             "batch_flag_rate": round3(rho_honest),
             "batch_undercut_rate": round3(p_undercut_honest),
         });
+        // Only the listing's own flag and own brand unit vary: at most six cases per network.
+        let mut cache: HashMap<(bool, Option<bool>), f64> = HashMap::new();
         for &i in listing_ids {
-            let own = posterior_without(i);
+            let own = *cache
+                .entry((flagged(i), own_unit(i)))
+                .or_insert_with(|| posterior_without(i));
             if own < MIN_POSTERIOR {
                 continue;
             }
@@ -447,6 +482,13 @@ mod tests {
             ..Default::default()
         });
         l
+    }
+
+    #[test]
+    fn ln_choose_is_exact_enough() {
+        assert!((ln_choose(5, 2) - 10f64.ln()).abs() < 1e-9);
+        assert!((ln_choose(900, 0)).abs() < 1e-9);
+        assert!((ln_choose(40, 20) - 137_846_528_820f64.ln()).abs() < 1e-6);
     }
 
     #[test]
