@@ -331,7 +331,8 @@ impl Detector {
         let verdicts: Vec<seller::ListingVerdict> = flags
             .iter()
             .zip(&refs)
-            .map(|(f, r)| {
+            .zip(listings)
+            .map(|((f, r), l)| {
                 let mut signals: Vec<Signal> = f
                     .iter()
                     .filter(|f| f.score >= 0.5)
@@ -343,6 +344,7 @@ impl Detector {
                     log_ratio: r
                         .filter(|r| r.source != price::ReferenceSource::PriceModel)
                         .map(|r| r.log_ratio),
+                    explained: price::explained_low_price(l).is_some(),
                 }
             })
             .collect();

@@ -29,9 +29,13 @@
 //!   One-sided: a counterfeiter whose listings show nothing is what this signal is for, so few
 //!   flags never count as evidence of honesty.
 //!
-//! The flag's score is the posterior (at most [`MAX_SCORE`]), raised on every listing of the
-//! network once the posterior reaches [`MIN_POSTERIOR`]; its sentence says which listings of
-//! the network carried which signals and which brands were undercut.
+//! The flag's score is the posterior computed from the network's *other* listings (at most
+//! [`MAX_SCORE`]), times what the listing's own price allows: full below its product's
+//! reference (a counterfeiter-throughout undercuts), [`AT_PRICE_FACTOR`] at or above it or when
+//! its wording explains a low price (clearance, open box …), [`UNCHECKED_FACTOR`] without a
+//! reference. It is raised on the network's listings once the
+//! posterior reaches [`MIN_POSTERIOR`]; its sentence says which listings of the network
+//! carried which signals and which brands were undercut.
 //!
 //! Not here: seller age. The Listing contract has no "seller since"; the store's first-seen
 //! dates could add it later.
@@ -51,6 +55,10 @@ pub const P_UNDERCUT_COUNTERFEIT: f64 = 0.9;
 /// The seller flag is raised from this posterior on.
 pub const MIN_POSTERIOR: f64 = 0.2;
 pub const MAX_SCORE: f64 = 0.95;
+/// Factor on the seller score of a listing priced at or above its product's reference.
+pub const AT_PRICE_FACTOR: f64 = 0.5;
+/// Factor on the seller score of a listing without a reference price to check it against.
+pub const UNCHECKED_FACTOR: f64 = 0.6;
 /// An identifier shared by more sellers than this links none of them.
 pub const MAX_SHARED_BY: usize = 5;
 
@@ -61,6 +69,8 @@ pub struct ListingVerdict {
     pub signals: Vec<Signal>,
     /// ln(price / reference of other offers of the product), when a group reference exists.
     pub log_ratio: Option<f64>,
+    /// The listing's wording explains a low price (clearance, open box …: [`crate::price`]).
+    pub explained: bool,
 }
 
 /// Legal forms and shop words that do not tell shops apart.
@@ -451,13 +461,23 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
             if own < MIN_POSTERIOR {
                 continue;
             }
+            // What the record says of this listing depends on the listing's own price: a
+            // counterfeiter-throughout sells below the going price, so an offer at or above it
+            // is less likely one of its fakes, and one without a reference cannot be checked.
+            let position = match verdicts[i].log_ratio {
+                _ if verdicts[i].explained => AT_PRICE_FACTOR,
+                Some(r) if r < 0.0 => 1.0,
+                Some(_) => AT_PRICE_FACTOR,
+                None => UNCHECKED_FACTOR,
+            };
             let mut evidence = evidence.clone();
             evidence["posterior_without_this_listing"] = json!(round3(own));
+            evidence["price_position_factor"] = json!(position);
             flags.push((
                 i,
                 Flag::new(
                     Signal::Seller,
-                    (own * MAX_SCORE).min(MAX_SCORE),
+                    (own * MAX_SCORE * position).min(MAX_SCORE),
                     reason.clone(),
                     evidence,
                 ),
@@ -507,6 +527,7 @@ mod tests {
             verdicts.push(ListingVerdict {
                 signals: vec![],
                 log_ratio: Some((0.75 + 0.01 * i as f64).ln()),
+                explained: false,
             });
         }
         // An honest discounter of 3 brands, 15 listings all 15 % off.
@@ -515,6 +536,7 @@ mod tests {
             verdicts.push(ListingVerdict {
                 signals: vec![],
                 log_ratio: Some(0.85f64.ln()),
+                explained: false,
             });
         }
         // A big honest seller: 300 listings around the reference, 3 false flags.
@@ -524,6 +546,7 @@ mod tests {
             verdicts.push(ListingVerdict {
                 signals: if i < 3 { vec![Signal::Brand] } else { vec![] },
                 log_ratio: Some(f64::ln(r)),
+                explained: false,
             });
         }
         let flags = seller_flags(&listings, &verdicts);
@@ -554,6 +577,7 @@ mod tests {
             verdicts.push(ListingVerdict {
                 signals: vec![Signal::Cue],
                 log_ratio: None,
+                explained: false,
             });
         }
         for i in 0..900 {
@@ -561,6 +585,7 @@ mod tests {
             verdicts.push(ListingVerdict {
                 signals: if i < 3 { vec![Signal::Cue] } else { vec![] },
                 log_ratio: None,
+                explained: false,
             });
         }
         // Background: many sellers with a few flags, so the batch's flag rate is ~2 %.
