@@ -598,6 +598,7 @@ mod tests {
                     vec![]
                 },
                 log_ratio: None,
+                explained: false,
             });
         }
         let flags = seller_flags(&listings, &verdicts);
