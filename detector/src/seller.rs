@@ -108,7 +108,7 @@ pub fn name_skeleton(name: &str) -> String {
 }
 
 /// Phone numbers and e-mail addresses written in a text: runs of 7+ digits that follow a
-/// phone word (tel, phone, 电话, 微信, wechat, whatsapp, qq), Chinese mobile numbers, e-mails.
+/// phone word (tel, phone, 电话, 微信, wechat, whatsapp, qq, 手机), and e-mails.
 fn contacts(text: &str, out: &mut Vec<String>) {
     let folded = fold(text);
     for word in folded.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '，' | '；'))
@@ -141,8 +141,8 @@ fn contacts(text: &str, out: &mut Vec<String>) {
             ]
             .iter()
             .any(|w| before.contains(w));
-            let mobile = digits.len() == 11 && digits.starts_with('1');
-            if digits.len() >= 7 && (phone_word || mobile) {
+            // Only after a phone word: a bare run of digits may be a certificate or part number.
+            if digits.len() >= 7 && phone_word {
                 out.push(format!("phone:{digits}"));
             }
         } else {
@@ -335,7 +335,8 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
         // Flags: k of n under a uniform rate (Beta-binomial) against the batch's rate;
         // one-sided, since a counterfeiter whose listings show nothing is what this signal is
         // for: few flags are no evidence of honesty, many are evidence against it.
-        let flags_llr = if n == 0 {
+        let flags_llr = if n == 0 || (k as f64) <= rho_honest * n as f64 {
+            // No more flagged than an honest seller of the batch: no evidence either way.
             0.0
         } else {
             (-((n + 1) as f64).ln()
@@ -566,6 +567,29 @@ mod tests {
             "{}",
             f.reason
         );
+    }
+
+    #[test]
+    fn a_clean_big_seller_in_a_batch_full_of_flags_is_not_suspect() {
+        let mut listings = Vec::new();
+        let mut verdicts = Vec::new();
+        for i in 0..400 {
+            listings.push(listing(i, "official", "a"));
+            verdicts.push(ListingVerdict::default());
+        }
+        for i in 0..1000 {
+            listings.push(listing(i, &format!("s{}", i / 10), "b"));
+            verdicts.push(ListingVerdict {
+                signals: if i % 3 == 0 {
+                    vec![Signal::Brand]
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            });
+        }
+        let flags = seller_flags(&listings, &verdicts);
+        assert!(!flags.iter().any(|(i, _)| *i < 400), "{:?}", flags.first());
     }
 
     #[test]
