@@ -193,8 +193,9 @@ fn crawl_store_index_search_detect_against_ground_truth() {
     // Every hit has the word: in its title, or (English titles) in the highlighted snippet
     // of its description.
     assert!(
-        hits.iter().all(|h| h["title"].as_str().unwrap().contains("插座")
-            || h["snippet_html"].as_str().unwrap().contains("<b>插座</b>")),
+        hits.iter()
+            .all(|h| h["title"].as_str().unwrap().contains("插座")
+                || h["snippet_html"].as_str().unwrap().contains("<b>插座</b>")),
         "{zh}"
     );
     let en = ok(qsword(dir, &["search", "philips", "--json"]));

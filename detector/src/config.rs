@@ -8,21 +8,29 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
-    /// A product group needs at least this many priced offers before any price is called low;
-    /// below it the price signal stays silent rather than guess.
+    /// A product needs at least this many priced offers before its own offers set the reference
+    /// price of each (the others of the group, trust-weighted); a product with fewer is judged
+    /// by the learnt price model ([`crate::price_model`]) instead.
     pub min_group_offers: usize,
-    /// Flag when the modified z-score of log price is at or below `-z_threshold`
-    /// (Iglewicz & Hoaglin recommend 3.5).
+    /// A price at or below `-z_threshold` modified z-scores keeps a (small) flag even when it is
+    /// too shallow to score (Iglewicz & Hoaglin recommend 3.5): a record for investigators.
     pub z_threshold: f64,
-    /// Tukey fence multiplier: a flagged price above `Q1 - k·IQR` of log prices scores less.
-    pub tukey_k: f64,
-    /// …and at least this fraction below the group median (0.2 = 20%), so that a very tight
-    /// group does not make an ordinary coupon look like an outlier.
+    /// No price flag above this discount from the reference (0.2 = 20 % below).
     pub min_discount: f64,
-    /// Discount at which depth no longer reduces a price score. Genuine discounts of 20–35%
-    /// are common (promotions, clearance), fakes usually sit far lower: a price at
-    /// `min_discount` below the median keeps 30% of its score, one at `full_discount` all of it.
-    pub full_discount: f64,
+    /// The ratio of price to reference at which a price alone is as likely a fake as a
+    /// clearance: score 0.5 (after the reference's uncertainty). Fakes of branded goods sell at a
+    /// fraction of the going price; honest clearances and open boxes reach about half.
+    pub even_odds_ratio: f64,
+    /// Steepness of the price score in ln(ratio): 5.5 takes the score from 0.5 at the even-odds
+    /// ratio to about 0.9 at two thirds of it.
+    pub price_steepness: f64,
+    /// Price flags scoring below this are not raised (unless a statistical outlier).
+    pub min_price_score: f64,
+    /// Factor on a price score whose reference is the learnt price model, not other offers.
+    pub model_reference_factor: f64,
+    /// Factor on the price score of a listing whose wording explains a low price (clearance,
+    /// open box, display model, refurbished, 清仓, 样机 …).
+    pub explained_damping: f64,
     /// Factor applied to the price score of a brand's own official store: its low prices are
     /// usually clearances, and must not dominate the flags.
     pub official_store_damping: f64,
@@ -94,7 +102,10 @@ impl DetectorConfig {
         }
         for (key, v) in [
             ("min_discount", self.min_discount),
-            ("full_discount", self.full_discount),
+            ("even_odds_ratio", self.even_odds_ratio),
+            ("min_price_score", self.min_price_score),
+            ("model_reference_factor", self.model_reference_factor),
+            ("explained_damping", self.explained_damping),
             ("official_store_damping", self.official_store_damping),
             ("unverified_rule_factor", self.unverified_rule_factor),
         ] {
@@ -102,8 +113,8 @@ impl DetectorConfig {
                 return Err(format!("`{key}` is {v}; it must be between 0 and 1"));
             }
         }
-        if self.z_threshold <= 0.0 || self.tukey_k < 0.0 {
-            return Err("`z_threshold` must be > 0 and `tukey_k` >= 0".into());
+        if self.z_threshold <= 0.0 || self.price_steepness <= 0.0 {
+            return Err("`z_threshold` and `price_steepness` must be > 0".into());
         }
         if self.min_group_offers < 2 {
             return Err(format!(
@@ -118,11 +129,14 @@ impl DetectorConfig {
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            min_group_offers: 5,
+            min_group_offers: 2,
             z_threshold: 3.5,
-            tukey_k: 1.5,
             min_discount: 0.2,
-            full_discount: 0.5,
+            even_odds_ratio: 0.45,
+            price_steepness: 5.5,
+            min_price_score: 0.15,
+            model_reference_factor: 0.7,
+            explained_damping: 0.35,
             official_store_damping: 0.3,
             flag_missing_marks: true,
             unverified_rule_factor: 0.6,

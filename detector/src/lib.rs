@@ -3,11 +3,16 @@
 //! rests on, in the DESIGN output format.
 //!
 //! Signals (a module each):
-//! - [`price`]: far below the median of the same product's offers ([`group`] finds them: by
-//!   brand + model, else by title tokens), by a robust modified z-score on log price with
-//!   Tukey's fence as a second opinion; silent for groups under 5 offers; the brand's official
-//!   stores damped, since their low prices are clearances. [`outlier`] adds each flagged
-//!   offer's kNN isolation (linfa-nn) among all offers as evidence.
+//! - [`price`]: far below what the same product costs. [`group`] matches offers of one product
+//!   (model numbers recognised by how they spread across the market, GTINs, else rare-word
+//!   title blocking confirmed by an idf-weighted pair score with agreeing quantities); each
+//!   priced listing gets a reference with its source stated: the trust-weighted median of the
+//!   product's *other* offers (official stores and list prices anchor it, offers carrying other
+//!   flags weigh little, so fake-majority groups still flag), with its uncertainty, or for a
+//!   lone offer the learnt price model ([`price_model`], ridge regression on brand, title words
+//!   and quantities); other currencies are converted with the indexer's rates. Wording that
+//!   explains a low price (clearance, open box, 清仓 …) and official stores damp the score.
+//!   [`outlier`] adds each flagged offer's kNN isolation (linfa-nn) as evidence.
 //! - [`brand`]: look-alike names — in Latin script ([`latin`]) evasions that need no lexicon
 //!   (letters of two scripts in one word per the UTS #39 skeleton, full-width letters in
 //!   half-width text, invisible characters, N1ke/S0ny digit swaps) and imitations of the brands
@@ -24,13 +29,18 @@
 //! - [`cue`]: 高仿, 原单, 1:1, replica, mirror copy … in the title or description, obfuscated
 //!   too (r.e.p.l.i.c.a, rep1ica, 高 仿), unless negated or ordinary in context (fake fur,
 //!   翡翠 A货, AAA batteries, copy paper, after "for", from the brand's own store).
-//! - [`seller`]: a seller most of whose other listings are flagged, or selling several brands
-//!   at deep discounts (weak: it adds to other evidence).
+//! - [`seller`]: sellers linked into networks by shared identifiers (shop-name skeleton on a
+//!   platform, phone, e-mail, image URL), each network judged by the posterior probability that
+//!   it sells counterfeits throughout: how many of its brands it undercuts against the other
+//!   offers of the same products, and its share of flagged listings under a Bayesian prior
+//!   (3 of 3 is not 3 of 900). The flag names the listings and signals behind it.
 //!
 //! Risk combines the flags' scores as independent evidence, `1 - Π(1 - score)`
 //! ([`combine_risk`]): the default weights, which need no labels. [`model`] fits a logistic
-//! regression (linfa) on investigators' confirmed/dismissed labels, measured by
-//! cross-validation before it is used ([`Detector::with_weights`]). [`evaluation`] has the
+//! regression (linfa) on investigators' confirmed/dismissed labels over the features the
+//! detector computes at scoring time (signal scores, price ratio and reference source, seller
+//! posterior, group size), measured by cross-validation and calibration before it is used
+//! ([`Detector::with_weights`]). [`evaluation`] has the
 //! ranking metrics (ROC-AUC, average precision, precision@k), [`gold`] the brand matcher's gold
 //! lists. The catalogues come from [`qsword_listing::catalogue`].
 //!
@@ -59,7 +69,8 @@
 //! let assessments = detector.detect(&listings);
 //! let flag = &assessments[0].flags[0];
 //! assert_eq!(flag.signal, Signal::Price);
-//! assert_eq!(flag.reason, "¥89 is 70% below the median ¥297 of 15 offers of Philips HD9252");
+//! assert_eq!(flag.reason, "¥89 is 70% below the median ¥297.50 of 14 other offers of Philips HD9252");
+//! assert_eq!(flag.evidence["reference_source"], "group_median");
 //! assert!(assessments[0].risk >= flag.score);
 //! assert!(assessments[1].flags.is_empty() && assessments[1].risk == 0.0);
 //! ```
@@ -80,6 +91,7 @@ pub mod mark;
 pub mod model;
 pub mod outlier;
 pub mod price;
+pub mod price_model;
 pub mod real;
 pub mod seller;
 
@@ -91,7 +103,7 @@ pub use jsonl::DetectSummary;
 use brand::BrandMatcher;
 use mark::MarkChecker;
 use qsword_listing::catalogue::Catalogue;
-use qsword_listing::Listing;
+use qsword_listing::{CurrencyRates, Listing};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -115,6 +127,8 @@ pub struct Detector {
     marks: MarkChecker,
     /// Weights learnt from investigators' labels, in place of the default noisy-OR.
     weights: Option<model::LearntWeights>,
+    /// Currency rates for comparing prices in different currencies (the indexer's).
+    rates: CurrencyRates,
 }
 
 impl Detector {
@@ -129,6 +143,7 @@ impl Detector {
             brands,
             marks,
             weights: None,
+            rates: CurrencyRates::reference(),
         })
     }
 
@@ -157,17 +172,23 @@ impl Detector {
         self.weights.as_ref()
     }
 
+    /// Converts prices with `rates` (default: [`CurrencyRates::reference`], as the indexer).
+    pub fn with_rates(mut self, rates: CurrencyRates) -> Detector {
+        self.rates = rates;
+        self
+    }
+
     /// Adds the kNN isolation of each price-flagged offer to its flag's evidence.
     fn add_isolation(
         &self,
         listings: &[Listing],
-        groups: &[PriceGroup],
+        refs: &[Option<price::Reference>],
         flags: &mut [(usize, Flag)],
     ) {
         if flags.is_empty() {
             return;
         }
-        let z = price::z_scores(&self.cfg, groups, listings);
+        let z = price::z_scores(refs);
         let mut seller_size: HashMap<(&str, &str), usize> = HashMap::new();
         fn seller_of(l: &Listing) -> Option<(&str, &str)> {
             l.seller.as_ref().map(|s| {
@@ -220,6 +241,27 @@ impl Detector {
         lexicon::BrandLexicon::learn(listings, &self.catalogue)
     }
 
+    /// Every listing's product (priced or not), as [`group::match_products`] finds them.
+    pub fn products(&self, listings: &[Listing]) -> Vec<group::Product> {
+        let lexicon = self.brand_lexicon(listings);
+        let variants: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.brands.finding_in(l, &lexicon))
+            .collect();
+        group::match_products(&self.catalogue, listings, |i| self.imitated(&variants[i]))
+    }
+
+    /// The protected brand a listing imitates, and how it was written.
+    fn imitated<'a>(
+        &'a self,
+        finding: &Option<brand::BrandFinding>,
+    ) -> Option<(&'a qsword_listing::catalogue::Brand, String)> {
+        finding.as_ref().and_then(|f| {
+            f.protected()
+                .map(|b| (&self.catalogue.brands[b], f.written().to_string()))
+        })
+    }
+
     /// Price groups given each listing's brand variant (`variants[i]` for listing `i`).
     fn groups_with(
         &self,
@@ -227,16 +269,7 @@ impl Detector {
         variants: &[Option<brand::BrandFinding>],
     ) -> Vec<PriceGroup> {
         // Imitations are grouped with the genuine product, so that their prices meet.
-        group::price_groups(&self.catalogue, listings, self.cfg.min_group_offers, |i| {
-            let listing = &listings[i];
-            match self.catalogue.brand_of(listing) {
-                Some(b) => Some((b, b.display_name().to_string())),
-                None => variants[i].as_ref().and_then(|f| {
-                    f.protected()
-                        .map(|b| (&self.catalogue.brands[b], f.written().to_string()))
-                }),
-            }
-        })
+        group::price_groups(&self.catalogue, listings, |i| self.imitated(&variants[i]))
     }
 
     /// The brand-variant matcher over the catalogue's protected names.
@@ -296,11 +329,38 @@ impl Detector {
             .collect();
 
         let groups = self.groups_with(listings, &variants);
-        let mut discounted: Vec<Option<&str>> = vec![None; listings.len()];
-        let mut price_flags = price::price_flags(&self.cfg, &self.catalogue, &groups, listings);
-        self.add_isolation(listings, &groups, &mut price_flags);
+        // Offers already carrying another signal's flag weigh little in reference prices.
+        let suspect: Vec<bool> = flags
+            .iter()
+            .map(|f| f.iter().any(|f| f.score >= 0.5))
+            .collect();
+        let lone = groups
+            .iter()
+            .any(|g| g.members.len() < self.cfg.min_group_offers.max(2));
+        let price_model = if lone {
+            price_model::PriceModel::train(&self.catalogue, &self.rates, &groups, listings)
+        } else {
+            None
+        };
+        let refs = price::references(
+            &self.cfg,
+            &self.catalogue,
+            &self.rates,
+            &groups,
+            listings,
+            &suspect,
+            price_model.as_ref(),
+        );
+        let mut price_flags = price::price_flags(
+            &self.cfg,
+            &self.catalogue,
+            &self.rates,
+            &groups,
+            listings,
+            &refs,
+        );
+        self.add_isolation(listings, &refs, &mut price_flags);
         for (i, flag) in price_flags {
-            discounted[i] = Some(""); // the group's brand is filled in below
             flags[i].insert(0, flag);
         }
         if history.len() == listings.len() {
@@ -308,19 +368,24 @@ impl Detector {
                 flags[i].insert(0, flag);
             }
         }
-        for g in &groups {
-            for &i in &g.members {
-                if discounted[i].is_some() {
-                    discounted[i] = Some(g.brand_id.as_deref().unwrap_or(g.key.as_str()));
-                }
-            }
-        }
         let verdicts: Vec<seller::ListingVerdict> = flags
             .iter()
-            .zip(&discounted)
-            .map(|(f, &discounted_brand)| seller::ListingVerdict {
-                flagged: !f.is_empty(),
-                discounted_brand,
+            .zip(&refs)
+            .zip(listings)
+            .map(|((f, r), l)| {
+                let mut signals: Vec<Signal> = f
+                    .iter()
+                    .filter(|f| f.score >= 0.5)
+                    .map(|f| f.signal)
+                    .collect();
+                signals.dedup();
+                seller::ListingVerdict {
+                    signals,
+                    log_ratio: r
+                        .filter(|r| r.source != price::ReferenceSource::PriceModel)
+                        .map(|r| r.log_ratio),
+                    explained: price::explained_low_price(l).is_some(),
+                }
             })
             .collect();
         for (i, flag) in seller::seller_flags(listings, &verdicts) {

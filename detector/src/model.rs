@@ -1,11 +1,23 @@
-//! Learning from investigators: a logistic regression (linfa) over the signals' scores, fitted
-//! on confirmed and dismissed listings, that re-weights the signals in place of the default
-//! noisy-OR ([`crate::combine_risk`]).
+//! Learning from investigators: a logistic regression (linfa) over what the detector computes
+//! at scoring time, fitted on confirmed and dismissed listings, that re-weights the evidence in
+//! place of the default noisy-OR ([`crate::combine_risk`]).
 //!
-//! The model is only worth using if it ranks unseen listings better than the defaults, so
-//! [`train`] measures it first by stratified k-fold cross-validation (ROC-AUC and average
-//! precision of the out-of-fold scores, beside the defaults' on the same labels) and the
-//! caller decides from those figures. Too few labels are refused with how many are missing.
+//! **The same features at training and scoring.** [`features`] reads them from the
+//! assessment itself (its flags and their evidence), so a model trained on re-scored labelled
+//! listings sees exactly what it will see when scoring: each signal's strongest score, the
+//! number of flags, the kNN isolation, and the price and seller context: how far below its
+//! reference a price is, whether that reference was the price model (a guess), anchored on
+//! official stores or list prices, how many offers stood behind it and how uncertain it was,
+//! whether the wording explains a low price; the seller network's posterior and flagged
+//! share. [`FEATURES`] names them; a model file with other features is refused.
+//!
+//! **Validated as used.** The model is only worth using if it ranks unseen listings better than
+//! the defaults, so [`train`] measures it first by stratified k-fold cross-validation, scoring
+//! the held-out listings exactly as deployment does (a listing without flags stays at risk 0),
+//! beside the defaults' on the same labels; and it reports calibration (Brier score and the
+//! expected calibration error over ten risk bins: "risk 0.8" should be confirmed about 80 % of
+//! the time). The caller decides from those figures. Too few labels are refused with how many
+//! are missing.
 
 use crate::evaluation::{average_precision, roc_auc, Scored};
 use crate::{Assessment, Signal};
@@ -20,15 +32,33 @@ pub const MIN_PER_DECISION: usize = 5;
 /// Cross-validation folds (fewer when a decision has fewer labels).
 const FOLDS: usize = 5;
 
-/// The features, in order: each signal's strongest score, how many flags there are (scaled:
-/// four flags = 1), and how isolated a price-flagged offer is (kNN, [`crate::outlier`]; 1 at
-/// the usual distance → 0.5, far → 1).
+/// The features, in order: each signal's strongest score; how many flags there are (scaled:
+/// four flags = 1); how isolated a price-flagged offer is (kNN, [`crate::outlier`]; 1 at the
+/// usual distance → 0.5, far → 1); the price flag's depth below its reference (−ln ratio, a
+/// third of the price = 1.1; capped at 3), whether the reference was the price model, whether
+/// it was anchored, how many offers stood behind it (ln(1 + n) / ln 65, capped at 1), its
+/// uncertainty (log scale), whether the wording explains a low price; the seller network's
+/// posterior (without this listing) and its flagged share.
 pub const FEATURES: &[&str] = &[
-    "price", "brand", "mark", "cue", "seller", "flags", "outlier",
+    "price",
+    "brand",
+    "mark",
+    "cue",
+    "seller",
+    "flags",
+    "outlier",
+    "price_depth",
+    "price_model_reference",
+    "price_anchored",
+    "price_offers",
+    "price_uncertainty",
+    "price_explained",
+    "seller_posterior",
+    "seller_flagged_share",
 ];
 
 /// The features of one assessment, see [`FEATURES`].
-pub fn features(a: &Assessment) -> [f64; 7] {
+pub fn features(a: &Assessment) -> [f64; 15] {
     let best = |s: Signal| {
         a.flags
             .iter()
@@ -36,6 +66,21 @@ pub fn features(a: &Assessment) -> [f64; 7] {
             .map(|f| f.score)
             .fold(0.0, f64::max)
     };
+    let strongest = |s: Signal| {
+        a.flags
+            .iter()
+            .filter(|f| f.signal == s)
+            .max_by(|x, y| x.score.total_cmp(&y.score))
+    };
+    let price = strongest(Signal::Price).map(|f| &f.evidence);
+    let seller = strongest(Signal::Seller).map(|f| &f.evidence);
+    let num = |e: Option<&serde_json::Value>, key: &str| {
+        e.and_then(|e| e.get(key)?.as_f64()).unwrap_or(0.0)
+    };
+    let source = price
+        .and_then(|e| e.get("reference_source")?.as_str())
+        .unwrap_or("");
+    let ratio = num(price, "ratio");
     [
         best(Signal::Price),
         best(Signal::Brand),
@@ -48,7 +93,58 @@ pub fn features(a: &Assessment) -> [f64; 7] {
             .filter_map(|f| f.evidence.get("knn_isolation")?.as_f64())
             .map(|iso| iso / (1.0 + iso))
             .fold(0.0, f64::max),
+        if ratio > 0.0 {
+            (-ratio.ln()).clamp(0.0, 3.0)
+        } else {
+            0.0
+        },
+        f64::from(u8::from(source == "price_model")),
+        f64::from(u8::from(source == "anchored_median")),
+        ((1.0 + num(price, "offers")).ln() / 65f64.ln()).min(1.0),
+        num(price, "uncertainty").min(3.0),
+        f64::from(u8::from(price.is_some_and(|e| {
+            e.get("explained_by").is_some_and(|v| !v.is_null())
+        }))),
+        seller
+            .map(|e| {
+                e.get("posterior_without_this_listing")
+                    .or(e.get("posterior"))
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0)
+            })
+            .unwrap_or(0.0),
+        num(seller, "flagged_share"),
     ]
+}
+
+/// Brier score and expected calibration error (ten equal-width risk bins, weighted by their
+/// counts) of risks against outcomes.
+pub fn calibration(scored: &[Scored]) -> (f64, f64) {
+    if scored.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = scored.len() as f64;
+    let brier = scored
+        .iter()
+        .map(|s| (s.risk - f64::from(u8::from(s.fake))).powi(2))
+        .sum::<f64>()
+        / n;
+    let mut bins = [(0usize, 0.0f64, 0usize); 10];
+    for s in scored {
+        let b = ((s.risk * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += s.risk;
+        bins[b].2 += usize::from(s.fake);
+    }
+    let ece = bins
+        .iter()
+        .filter(|b| b.0 > 0)
+        .map(|&(count, sum, fakes)| {
+            let c = count as f64;
+            c / n * (sum / c - fakes as f64 / c).abs()
+        })
+        .sum();
+    (brier, ece)
 }
 
 /// Why no model was fitted.
@@ -68,6 +164,15 @@ pub struct CvQuality {
     pub average_precision: f64,
     pub default_roc_auc: f64,
     pub default_average_precision: f64,
+    /// Brier score of the held-out risks (lower is better).
+    #[serde(default)]
+    pub brier: f64,
+    /// Expected calibration error of the held-out risks (0 = "risk 0.8" is confirmed 80 % of
+    /// the time).
+    #[serde(default)]
+    pub calibration_error: f64,
+    #[serde(default)]
+    pub default_calibration_error: f64,
 }
 
 impl CvQuality {
@@ -82,12 +187,15 @@ impl std::fmt::Display for CvQuality {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}-fold cross-validated ROC-AUC {:.3}, average precision {:.3} (default weights on the same labels: ROC-AUC {:.3}, average precision {:.3})",
+            "{}-fold cross-validated ROC-AUC {:.3}, average precision {:.3}, Brier {:.3}, calibration error {:.3} (default weights on the same labels: ROC-AUC {:.3}, average precision {:.3}, calibration error {:.3})",
             self.folds,
             self.roc_auc,
             self.average_precision,
+            self.brier,
+            self.calibration_error,
             self.default_roc_auc,
-            self.default_average_precision
+            self.default_average_precision,
+            self.default_calibration_error
         )
     }
 }
@@ -164,7 +272,12 @@ pub fn train(examples: &[(Assessment, bool)]) -> Result<LearntWeights, TrainErro
         let fitted = fit(&train)?;
         for (i, e) in examples.iter().enumerate() {
             if fold_of[i] == k {
-                held_out[i] = fitted.risk(&e.0);
+                // As deployed: a listing without flags stays at 0 whatever the weights.
+                held_out[i] = if e.0.flags.is_empty() {
+                    0.0
+                } else {
+                    fitted.risk(&e.0)
+                };
             }
         }
     }
@@ -178,12 +291,16 @@ pub fn train(examples: &[(Assessment, bool)]) -> Result<LearntWeights, TrainErro
     };
     let model = scored(&|i| held_out[i]);
     let default = scored(&|i| examples[i].0.risk);
+    let (brier, calibration_error) = calibration(&model);
     let quality = CvQuality {
         folds,
         roc_auc: roc_auc(&model).unwrap_or(0.0),
         average_precision: average_precision(&model).unwrap_or(0.0),
         default_roc_auc: roc_auc(&default).unwrap_or(0.0),
         default_average_precision: average_precision(&default).unwrap_or(0.0),
+        brier,
+        calibration_error,
+        default_calibration_error: calibration(&default).1,
     };
     let all: Vec<&(Assessment, bool)> = examples.iter().collect();
     let mut weights = fit(&all)?;
@@ -223,6 +340,9 @@ fn fit(examples: &[&(Assessment, bool)]) -> Result<LearntWeights, TrainError> {
             average_precision: 0.0,
             default_roc_auc: 0.0,
             default_average_precision: 0.0,
+            brier: 0.0,
+            calibration_error: 0.0,
+            default_calibration_error: 0.0,
         },
     })
 }
@@ -276,6 +396,32 @@ mod tests {
         assert!(w.quality.default_roc_auc < 0.05, "{}", w.quality);
         assert!(w.quality.beats_defaults());
         assert!(w.risk(&assessment(0.0, 0.6)) > w.risk(&assessment(0.9, 0.0)));
+        assert!(w.quality.calibration_error < w.quality.default_calibration_error);
         w.check().unwrap();
+    }
+
+    #[test]
+    fn calibration_is_measured_per_risk_bin() {
+        let s = |risk: f64, fake: bool| Scored { risk, fake };
+        // Risk 0.8 confirmed 4 times in 5: calibrated.
+        let good: Vec<Scored> = (0..5).map(|i| s(0.8, i < 4)).collect();
+        assert!(calibration(&good).1 < 1e-9);
+        let bad: Vec<Scored> = (0..5).map(|i| s(0.8, i < 1)).collect();
+        assert!((calibration(&bad).1 - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn price_and_seller_context_are_features() {
+        let flag = Flag::new(
+            Signal::Price,
+            0.7,
+            String::new(),
+            serde_json::json!({"ratio": 0.25, "reference_source": "price_model", "offers": 3,
+                               "uncertainty": 0.4, "explained_by": null}),
+        );
+        let x = features(&Assessment::from_flags("u".into(), vec![flag]));
+        assert!((x[7] - 4f64.ln()).abs() < 1e-9, "{x:?}");
+        assert_eq!((x[8], x[9], x[12]), (1.0, 0.0, 0.0));
+        assert_eq!(x.len(), FEATURES.len());
     }
 }

@@ -50,8 +50,8 @@ pub enum IndexError {
         query: String,
         source: tantivy::TantivyError,
     },
-    #[error("currency rate {currency} = {rate} is not valid: a rate must be a positive number")]
-    Rate { currency: String, rate: String },
+    #[error(transparent)]
+    Rate(#[from] qsword_listing::RateError),
     #[error("search filter {field} = {value:?} is not valid: {reason}")]
     Filter {
         field: &'static str,

@@ -1,10 +1,10 @@
 //! The on-disk listing index: opening it, handing out its writer, reading its state.
 
 use crate::error::IndexError;
-use crate::rates::CurrencyRates;
 use crate::schema::ListingFields;
 use crate::tokenizer::{query_tokenizers, register_tokenizers};
 use crate::writer::ListingWriter;
+use qsword_listing::CurrencyRates;
 use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::LogMergePolicy;

@@ -44,7 +44,6 @@
 mod error;
 mod facets;
 mod index;
-mod rates;
 mod request;
 pub mod schema;
 mod search;
@@ -54,7 +53,7 @@ mod writer;
 pub use error::IndexError;
 pub use facets::{CategoryCount, FacetCount, Facets, FACET_SIZE};
 pub use index::ListingIndex;
-pub use rates::CurrencyRates;
+pub use qsword_listing::rates::{CurrencyRates, RateError};
 pub use request::{Delisted, SearchHit, SearchRequest, SearchResults, Sort, MAX_PAGE};
 pub use search::{Export, MAX_QUERY_WORDS};
 pub use writer::{IndexDoc, ListingWriter};

@@ -6,9 +6,9 @@
 //! until [`ListingWriter::commit`].
 
 use crate::error::IndexError;
-use crate::rates::CurrencyRates;
 use crate::schema::{ListingFields, NO_MARKS};
 use chrono::{DateTime, Utc};
+use qsword_listing::CurrencyRates;
 use qsword_listing::Listing;
 use std::path::PathBuf;
 use tantivy::indexer::UserOperation;

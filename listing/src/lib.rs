@@ -18,10 +18,12 @@
 pub mod catalogue;
 mod jsonl;
 mod price;
+pub mod rates;
 pub mod text;
 
 pub use jsonl::{read_jsonl, write_jsonl, write_listing_line, JsonlReport, RecordError};
 pub use price::{Currency, CurrencyError, Price};
+pub use rates::{CurrencyRates, RateError};
 pub use rust_decimal::Decimal;
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,7 @@
 //! Prices in one currency, for price ranges and sorting across shops that price in different
-//! currencies (a cross-border listing in USD beside domestic ones in CNY).
+//! currencies (a cross-border listing in USD beside domestic ones in CNY), and for comparing
+//! offers of one product priced in different currencies (the detector's reference prices).
+//! Shared by the indexer and the detector, so that both convert with the same rates.
 //!
 //! The index keeps each listing's price exactly as written (decimal string and ISO 4217 code)
 //! and, beside it, the amount converted to the [`CurrencyRates::base`] currency as an `f64`
@@ -9,11 +11,18 @@
 //!
 //! The rates are set when listings are indexed: after changing them, rebuild the index.
 
-use crate::error::IndexError;
-use qsword_listing::{Currency, Decimal, Price};
+use crate::{Currency, Decimal, Price};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+
+/// A rate that is not a positive number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("currency rate {currency} = {rate} is not valid: a rate must be a positive number")]
+pub struct RateError {
+    pub currency: String,
+    pub rate: String,
+}
 
 /// Conversion rates into one base currency: `1 unit of C = rate × base`.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,11 +71,11 @@ impl CurrencyRates {
     pub fn new(
         base: Currency,
         rates: impl IntoIterator<Item = (Currency, Decimal)>,
-    ) -> Result<Self, IndexError> {
+    ) -> Result<Self, RateError> {
         let mut to_base = BTreeMap::new();
         for (currency, rate) in rates {
             if rate <= Decimal::ZERO {
-                return Err(IndexError::Rate {
+                return Err(RateError {
                     currency: currency.as_str().to_string(),
                     rate: rate.to_string(),
                 });
