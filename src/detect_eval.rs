@@ -18,7 +18,13 @@ const MIN_AP: f64 = 0.90;
 const MIN_P_AT_100: f64 = 0.95;
 const MIN_KIND_RECALL: f64 = 0.90;
 const MAX_HARD_NEGATIVE_FPR: f64 = 0.02;
-const MIN_GOLD_CAUGHT: f64 = 0.95;
+/// The shanzhai list was once the source of the Chinese look-alike table it was measured with
+/// (issue 17), which made 0.95 easy. Near forms now come from decomposition data and real
+/// words are protected, so the list measures a matcher it did not shape: 61 of 75 at the
+/// change. The misses are dictionary words (安可, 奈克, 菲利浦 — itself an old spelling of
+/// Philips), variant forms outside GB2312 (兎) and pairs the decomposition data does not call
+/// alike (秦/泰, 住/隹); catching them by listing them would be the old table again.
+const MIN_GOLD_CAUGHT: f64 = 0.80;
 const MAX_FALSE_MATCHES: f64 = 0.01;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -270,7 +276,7 @@ pub fn run(detector: &Detector, threshold: f64, args: &EvaluateArgs) -> Result<(
         ),
         gold.caught.value(),
         gold.caught.value() >= MIN_GOLD_CAUGHT,
-        ">= 0.95",
+        ">= 0.80",
     );
     check(
         &format!(

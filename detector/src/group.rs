@@ -163,8 +163,9 @@ const FITS_MARKERS: &[&str] = &[
     "replacement for",
     "replaces",
 ];
-/// How far (characters) after such a marker a code is still the other product's.
-const FITS_REACH: usize = 12;
+/// How far (characters) after such a marker a code is still the other product's: room for
+/// the other brand's name between ("compatible with MANN-FILTER CUK26011").
+const FITS_REACH: usize = 24;
 
 fn fits_other_product(folded: &str, start: usize) -> bool {
     let before = &folded[..start];

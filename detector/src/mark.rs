@@ -20,7 +20,7 @@ use serde_json::json;
 /// A required mark absent from a page read whole, where the same product's other offers show
 /// it: the likeliest mark fault of a fake, but real shops often show the mark only in product
 /// images, so it stays below the alert level alone and counts with other evidence.
-const MISSING_WHERE_PEERS_SHOW: f64 = 0.45;
+const MISSING_WHERE_PEERS_SHOW: f64 = 0.4;
 /// The same, where only the market says the mark is due (a Chinese-market listing, or most
 /// listings of its platform and category show it): weaker still.
 const MISSING_SCORE: f64 = 0.3;
@@ -342,9 +342,13 @@ impl MarkChecker {
                 ));
             }
         }
+        // The same code on the same product's other offers outweighs a category guessed from
+        // title words ("cable modem" is no cable): then the guess is doubted, not the number.
+        let peers_agree = matches!((&peers.ccc_code, product), (Some((code, k, _)), Some(p)) if code == p && *k >= 1);
         if let (Some(product), Some(category)) = (product, category) {
             let codes = &category.ccc_product_codes;
             if rule.scheme.eq_ignore_ascii_case("CCC")
+                && !peers_agree
                 && !codes.is_empty()
                 && !codes.iter().any(|c| c == product)
             {
