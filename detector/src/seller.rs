@@ -421,9 +421,9 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
                 linked_by.join(", ")
             )
         };
+        // The likelihood is the one this listing is judged by: its seller's record without it.
         let mut reason = format!(
-            "{who}: {:.0}% likely to sell counterfeits throughout — it undercuts {} of the {} brands it prices against other offers",
-            posterior * 100.0,
+            "{who}: {{likely}}% likely to sell counterfeits throughout, judged by its other listings — it undercuts {} of the {} brands it prices against other offers",
             undercut.len(),
             brand_units
         );
@@ -479,7 +479,7 @@ pub fn seller_flags(listings: &[Listing], verdicts: &[ListingVerdict]) -> Vec<(u
                 Flag::new(
                     Signal::Seller,
                     (own * MAX_SCORE * position).min(MAX_SCORE),
-                    reason.clone(),
+                    reason.replace("{likely}", &format!("{:.0}", own * 100.0)),
                     evidence,
                 ),
             ));

@@ -46,8 +46,11 @@ fn id_domain(from: &str) -> String {
 pub fn queue_new_alerts(ctx: &Ctx, run_id: &str) -> Result<AlertSummary> {
     let cfg = &ctx.cfg.alerts;
     let mut store = ctx.open_store()?;
-    let candidates =
-        store.alert_candidates(ctx.cfg.detector.alert_min_risk, cfg.realert_min_rise)?;
+    let candidates = store.alert_candidates(
+        ctx.cfg.detector.alert_min_risk,
+        cfg.realert_min_rise,
+        &[qsword_detector::Signal::Seller.as_str()],
+    )?;
     let items: Vec<AlertItem> = candidates
         .iter()
         .map(|(s, flags)| AlertItem::of(s, flags, &cfg.platform_regions))

@@ -104,6 +104,23 @@ fn signals_of(flags_json: &str) -> Vec<String> {
     signals
 }
 
+/// The risk the listing's own flags give (noisy-OR of their scores), leaving out the flags of
+/// `contextual` signals, which judge it by other listings (its seller's record).
+fn own_risk(flags_json: &str, contextual: &[&str]) -> f64 {
+    let mut clear = 1.0;
+    if let Ok(serde_json::Value::Array(flags)) = serde_json::from_str(flags_json) {
+        for flag in &flags {
+            let signal = flag.get("signal").and_then(|s| s.as_str()).unwrap_or("");
+            if contextual.contains(&signal) {
+                continue;
+            }
+            let score = flag.get("score").and_then(|s| s.as_f64()).unwrap_or(0.0);
+            clear *= 1.0 - score.clamp(0.0, 1.0);
+        }
+    }
+    1.0 - clear
+}
+
 fn corrupt(table: &'static str, id: i64, column: &'static str, e: serde_json::Error) -> StoreError {
     StoreError::Corrupt {
         table,
@@ -263,16 +280,20 @@ impl Store {
         &self,
         min_risk: f64,
     ) -> Result<Vec<(StoredListing, String)>, StoreError> {
-        self.alert_candidates(min_risk, 0.0)
+        self.alert_candidates(min_risk, 0.0, &[])
     }
 
     /// [`Store::unalerted_assessments`], where a risk counts as risen only when it is more
     /// than `min_rise` above every earlier alert's: scores move a little from night to night
-    /// as other offers of the same product change price, and that is not news.
+    /// as other offers of the same product change price, and that is not news. Flags of the
+    /// `contextual` signals (judged by other listings, such as the seller's record) neither
+    /// make a risk rise nor a new signal of an alerted listing: its seller's record growing
+    /// is news about the seller, not about this listing.
     pub fn alert_candidates(
         &self,
         min_risk: f64,
         min_rise: f64,
+        contextual: &[&str],
     ) -> Result<Vec<(StoredListing, String)>, StoreError> {
         let doing = || format!("finding listings to alert (risk >= {min_risk})");
         let mut stmt = self
@@ -309,8 +330,13 @@ impl Store {
                 .collect();
             let new_signal = signals_of(&flags_json)
                 .iter()
-                .any(|s| !alerted.contains(s.as_str()));
-            if earlier.is_empty() || risk > alerted_risk + min_rise || new_signal {
+                .any(|s| !alerted.contains(s.as_str()) && !contextual.contains(&s.as_str()));
+            let risen = if contextual.is_empty() {
+                risk > alerted_risk + min_rise
+            } else {
+                own_risk(&flags_json, contextual) > alerted_risk + min_rise
+            };
+            if earlier.is_empty() || risen || new_signal {
                 if let Some(listing) = self.listing(id)? {
                     out.push((listing, flags_json));
                 }
@@ -500,5 +526,18 @@ impl Store {
     /// See [`Transaction::mark_outbox_failed`]; one transaction.
     pub fn mark_outbox_failed(&mut self, id: OutboxId, error: &str) -> Result<bool, StoreError> {
         self.write(|tx| tx.mark_outbox_failed(id, error))
+    }
+}
+
+#[cfg(test)]
+mod contextual_tests {
+    use super::own_risk;
+
+    #[test]
+    fn a_sellers_record_is_left_out_of_the_listings_own_risk() {
+        let flags = r#"[{"signal":"price","score":0.8},{"signal":"seller","score":0.9}]"#;
+        assert!((own_risk(flags, &["seller"]) - 0.8).abs() < 1e-12);
+        assert!((own_risk(flags, &[]) - 0.98).abs() < 1e-12);
+        assert_eq!(own_risk("not json", &["seller"]), 0.0);
     }
 }

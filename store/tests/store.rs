@@ -896,12 +896,12 @@ fn digests_queue_together_retry_after_their_backoff_and_small_rises_are_not_news
     store
         .save_assessments_at(&[(fryer, 0.82, price.clone())], night(2))
         .unwrap();
-    assert!(store.alert_candidates(0.7, 0.05).unwrap().is_empty());
-    assert_eq!(store.alert_candidates(0.7, 0.0).unwrap().len(), 1);
+    assert!(store.alert_candidates(0.7, 0.05, &[]).unwrap().is_empty());
+    assert_eq!(store.alert_candidates(0.7, 0.0, &[]).unwrap().len(), 1);
     store
         .save_assessments_at(&[(fryer, 0.9, price)], night(3))
         .unwrap();
-    assert_eq!(store.alert_candidates(0.7, 0.05).unwrap().len(), 1);
+    assert_eq!(store.alert_candidates(0.7, 0.05, &[]).unwrap().len(), 1);
 }
 
 #[test]
