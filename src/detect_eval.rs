@@ -42,7 +42,10 @@ pub struct EvaluateArgs {
 }
 
 /// Floors on the public real bench, enforced by `--real` (a landing may not fall below them),
-/// and the issues' targets, printed beside them.
+/// and the issues' targets, printed beside them. The floors sit a little under what the
+/// detector measured when issues 17 and 18 landed (AP 0.984, brand 1.000, cue 1.000, mark
+/// 0.867, price 0.996, seller-only 0.950, worst hard-negative FPR 0.030, zh titles 0.17 %),
+/// so a change that loses ground on real data fails CI.
 struct RealFloor {
     name: &'static str,
     floor: f64,
@@ -54,49 +57,49 @@ struct RealFloor {
 const REAL_FLOORS: &[RealFloor] = &[
     RealFloor {
         name: "AP",
-        floor: 0.40,
+        floor: 0.90,
         target: 0.85,
         higher: true,
     },
     RealFloor {
         name: "recall brand",
-        floor: 0.20,
+        floor: 0.90,
         target: 0.85,
         higher: true,
     },
     RealFloor {
         name: "recall cue",
-        floor: 0.55,
+        floor: 0.90,
         target: 0.90,
         higher: true,
     },
     RealFloor {
         name: "recall mark",
-        floor: 0.45,
+        floor: 0.80,
         target: 0.90,
         higher: true,
     },
     RealFloor {
         name: "recall price",
-        floor: 0.30,
+        floor: 0.90,
         target: 0.80,
         higher: true,
     },
     RealFloor {
         name: "recall hard",
-        floor: 0.0,
+        floor: 0.80,
         target: 0.60,
         higher: true,
     },
     RealFloor {
         name: "worst hard-negative FPR",
-        floor: 0.15,
+        floor: 0.06,
         target: 0.03,
         higher: false,
     },
     RealFloor {
         name: "zh titles at alert level",
-        floor: 0.08,
+        floor: 0.01,
         target: 0.01,
         higher: false,
     },

@@ -3,7 +3,7 @@
 //! Prints the center's figures on the public real bench (whole, then each site alone: a rule
 //! that needs the other site's listings shows there) and the false alarms on the real titles.
 
-use qsword_detector::real::{evaluate, evaluate_titles, grouping_pairs, RealBench, Titles};
+use qsword_detector::real::{evaluate, evaluate_titles, RealBench, Titles};
 use qsword_detector::Detector;
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ fn main() {
     let detector = Detector::embedded();
     let bench = RealBench::load(&corpus).unwrap_or_else(|e| panic!("{e}"));
     let t = std::time::Instant::now();
-    let (mut report, assessments) = evaluate(&detector, &bench);
+    let (report, assessments) = evaluate(&detector, &bench);
     // QSWORD_DUMP=path writes the assessments (one JSON line each, bench order) for study.
     if let Ok(path) = std::env::var("QSWORD_DUMP") {
         let lines: Vec<String> = assessments
@@ -24,11 +24,10 @@ fn main() {
         std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{path}: {e}"));
     }
     let secs = t.elapsed().as_secs_f64();
-    report.grouping = Some(grouping(&detector, &bench));
     println!("== real bench ({secs:.2} s)\n{report}");
     for p in bench.platforms() {
         let alone = bench.only_platform(&p);
-        let (mut r, a) = evaluate(&detector, &alone);
+        let (r, a) = evaluate(&detector, &alone);
         if let Ok(path) = std::env::var("QSWORD_DUMP") {
             let lines: Vec<String> = a
                 .iter()
@@ -38,7 +37,6 @@ fn main() {
             std::fs::write(&path, lines.join("\n") + "\n")
                 .unwrap_or_else(|e| panic!("{path}: {e}"));
         }
-        r.grouping = Some(grouping(&detector, &alone));
         println!("== {p} alone\n{r}");
     }
     // The supervised stage, leave-one-site-out: learnt on one site's labels, measured on the
@@ -86,18 +84,4 @@ fn main() {
         "== zh titles\n{}",
         evaluate_titles(&detector, &titles, 0.6, worst)
     );
-}
-
-/// Pair precision/recall of the detector's products against the bench's product ids.
-fn grouping(
-    detector: &Detector,
-    bench: &RealBench,
-) -> (qsword_detector::real::Rate, qsword_detector::real::Rate) {
-    let mut group_of = vec![None; bench.listings.len()];
-    for (g, p) in detector.products(&bench.listings).iter().enumerate() {
-        for &i in &p.members {
-            group_of[i] = Some(g);
-        }
-    }
-    grouping_pairs(bench, &group_of)
 }

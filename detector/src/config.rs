@@ -118,7 +118,7 @@ impl DetectorConfig {
         }
         if self.min_group_offers < 2 {
             return Err(format!(
-                "min_group_offers is {}; a price needs at least 2 offers to compare with",
+                "`min_group_offers` is {}; a price needs at least 2 offers to compare with",
                 self.min_group_offers
             ));
         }

@@ -238,7 +238,21 @@ pub fn block_ap_p100(scored: &[(f64, bool)]) -> (f64, f64) {
 /// Scores the bench with `detector` and computes the center's figures.
 pub fn evaluate(detector: &Detector, bench: &RealBench) -> (BenchReport, Vec<Assessment>) {
     let assessments = detector.detect(&bench.listings);
-    (report(bench, &assessments), assessments)
+    let mut r = report(bench, &assessments);
+    r.grouping = Some(product_grouping(detector, bench));
+    (r, assessments)
+}
+
+/// Pair precision and recall of the detector's products ([`Detector::products`]) against the
+/// bench's product groups.
+pub fn product_grouping(detector: &Detector, bench: &RealBench) -> (Rate, Rate) {
+    let mut group_of = vec![None; bench.listings.len()];
+    for (g, p) in detector.products(&bench.listings).iter().enumerate() {
+        for &i in &p.members {
+            group_of[i] = Some(g);
+        }
+    }
+    grouping_pairs(bench, &group_of)
 }
 
 /// The figures of given assessments (one per bench listing, same order).
