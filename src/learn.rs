@@ -62,13 +62,15 @@ pub fn detector(ctx: &Ctx) -> Result<Detector> {
     }
 }
 
-/// The detector of the configuration (`[detector]`: `seeds_dir`, `settings`) without learnt
-/// weights.
+/// The detector of the configuration (`[detector]`: `seeds_dir`, `settings`; `[index] rates`)
+/// without learnt weights.
 pub fn base_detector(ctx: &Ctx) -> Result<Detector> {
     let catalogue = ctx.catalogue()?;
-    Detector::new(catalogue, ctx.cfg.detector.settings.clone()).map_err(|e| {
+    let detector = Detector::new(catalogue, ctx.cfg.detector.settings.clone()).map_err(|e| {
         anyhow::anyhow!("{e} (in the seeds of key `detector.seeds_dir`, or the built-in copy)")
-    })
+    })?;
+    // Offers in other currencies are compared at the rates the index uses (`[index] rates`).
+    Ok(detector.with_rates(ctx.cfg.index.rates()?))
 }
 
 fn load_weights(path: &Path) -> Result<Option<LearntWeights>> {

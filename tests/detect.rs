@@ -303,3 +303,38 @@ fn brands_shows_the_lexicon_the_last_detect_learnt_with_its_imitations() {
         "{json}"
     );
 }
+
+#[test]
+fn prices_in_other_currencies_are_compared_at_the_configured_rates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut lines: Vec<String> = (0..5)
+        .map(|i| {
+            format!(
+                r#"{{"url":"https://shop.example/{i}","title":"Acme Blender BX500","brand":"Acme","model":"BX500","price":{{"amount":"700.00","currency":"CNY"}},"seller":{{"name":"Shop {i}","id":"s{i}"}}}}"#
+            )
+        })
+        .collect();
+    lines.push(r#"{"url":"https://shop.example/usd","title":"Acme Blender BX500","brand":"Acme","model":"BX500","price":{"amount":"20.00","currency":"USD"},"seller":{"name":"Abroad","id":"a1"}}"#.to_string());
+    std::fs::write(dir.join("in.jsonl"), lines.join("\n")).unwrap();
+    let price_flag = |dir: &Path| {
+        ok(qsword(
+            dir,
+            &["detect", "--input", "in.jsonl", "--output", "out.jsonl"],
+        ));
+        scores(&dir.join("out.jsonl"))[5]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["signal"] == "price")
+    };
+    // At the reference rate $20 is about ¥144: far below ¥700.
+    assert!(price_flag(dir), "$20 against ¥700 offers");
+    // At the center's own rate (1 USD = 35 CNY here) it is ¥700: nothing low.
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "[index]\nrates = { USD = \"35\" }\n",
+    )
+    .unwrap();
+    assert!(!price_flag(dir), "the configured rate is the one used");
+}
