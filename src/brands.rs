@@ -3,6 +3,7 @@
 //! and platforms, and the imitations seen of each. Read-only; the detector writes it.
 
 use crate::pipeline::Ctx;
+use crate::search::printable;
 use anyhow::{Context, Result};
 use qsword_detector::lexicon::BrandLexicon;
 
@@ -68,11 +69,11 @@ pub fn run(ctx: &Ctx, args: &BrandsArgs) -> Result<()> {
         let imitations: Vec<String> = e
             .imitations
             .iter()
-            .map(|i| format!("{} ({})", clean(&i.written), i.sellers))
+            .map(|i| format!("{} ({})", printable(&i.written), i.sellers))
             .collect();
         println!(
             "{:<24} {:>7} {:>9} {:>8}  {:<10} {}",
-            clean(&e.name),
+            printable(&e.name),
             e.sellers,
             e.platforms,
             e.listings,
@@ -81,11 +82,4 @@ pub fn run(ctx: &Ctx, args: &BrandsArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Crawled text on a terminal: control characters (escape sequences) shown as U+FFFD.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
 }

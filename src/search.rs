@@ -413,7 +413,8 @@ fn write_facets(out: &mut dyn Write, f: &qsword_indexer::Facets) -> std::io::Res
     )
 }
 
-fn printable(s: &str) -> String {
+/// Crawled text for a terminal: control characters (escape sequences) shown as U+FFFD.
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()

@@ -33,7 +33,7 @@
 //! Prices of one product in different currencies are compared after conversion with the
 //! indexer's rates ([`qsword_listing::rates`]).
 
-use qsword_listing::catalogue::{find_word, fold, Brand, Catalogue};
+use qsword_listing::catalogue::{find_word, fold, follows_marker, Brand, Catalogue};
 use qsword_listing::text::is_han;
 use qsword_listing::{Currency, Listing};
 use rayon::prelude::*;
@@ -168,10 +168,7 @@ const FITS_MARKERS: &[&str] = &[
 const FITS_REACH: usize = 24;
 
 fn fits_other_product(folded: &str, start: usize) -> bool {
-    let before = &folded[..start];
-    FITS_MARKERS.iter().any(|m| {
-        find_word(before, m).any(|at| before[at + m.len()..].chars().count() <= FITS_REACH)
-    })
+    follows_marker(folded, start, FITS_MARKERS, FITS_REACH)
 }
 
 /// Candidate model numbers of a title (normalised, see [`normalise_model`]), in title order:

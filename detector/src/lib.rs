@@ -310,18 +310,23 @@ impl Detector {
             .par_iter()
             .map(|l| self.brands.finding_in(l, lexicon))
             .collect();
+        // Each listing's category once: the mark peers count by it and the mark rules apply it.
+        let categories: Vec<_> = listings
+            .par_iter()
+            .map(|l| self.catalogue.categorize(l))
+            .collect();
         let products = product_ids(listings);
-        let mark_peers = mark::mark_peers(&self.catalogue, listings, &products);
+        let mark_peers = mark::mark_peers(listings, &products, &categories);
         let mut flags: Vec<Vec<Flag>> = listings
             .par_iter()
             .zip(&variants)
             .zip(&mark_peers)
-            .map(|((listing, variant), peers)| {
+            .zip(&categories)
+            .map(|(((listing, variant), peers), &category)| {
                 let mut flags = Vec::new();
                 if let Some(v) = variant {
                     flags.push(self.brands.finding_flag(&self.catalogue, v));
                 }
-                let category = self.catalogue.categorize(listing);
                 flags.extend(self.marks.flags(&self.cfg, category, listing, peers));
                 flags.extend(cue::cue_flag(&self.catalogue, listing));
                 flags

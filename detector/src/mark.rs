@@ -67,11 +67,12 @@ impl MarkPeers {
 }
 
 /// Each listing's [`MarkPeers`]: `product_of[i]` is listing `i`'s product (same id = same
-/// product), `None` when unknown. Linear in the listings.
+/// product), `None` when unknown; `categories[i]` its category (worked out once by the
+/// caller, which judges the marks by it too). Linear in the listings.
 pub fn mark_peers(
-    catalogue: &Catalogue,
     listings: &[Listing],
     product_of: &[Option<usize>],
+    categories: &[Option<&Category>],
 ) -> Vec<MarkPeers> {
     use std::collections::HashMap;
     let schemes = |l: &Listing| -> Vec<String> {
@@ -99,9 +100,9 @@ pub fn mark_peers(
     }
     let mut products: HashMap<usize, Tally> = HashMap::new();
     let mut markets: HashMap<(&str, &str), Tally> = HashMap::new();
-    let categories: Vec<Option<&str>> = listings
+    let categories: Vec<Option<&str>> = categories
         .iter()
-        .map(|l| catalogue.categorize(l).map(|c| c.slug.as_str()))
+        .map(|c| c.map(|c| c.slug.as_str()))
         .collect();
     for (i, l) in listings.iter().enumerate() {
         let s = schemes(l);
@@ -509,12 +510,14 @@ mod tests {
         let catalogue = Catalogue::embedded();
         let checker = MarkChecker::new(&catalogue).unwrap();
         let products: Vec<Option<usize>> = listings.iter().map(|_| Some(0)).collect();
-        let peers = mark_peers(&catalogue, listings, &products);
+        let categories: Vec<_> = listings.iter().map(|l| catalogue.categorize(l)).collect();
+        let peers = mark_peers(listings, &products, &categories);
         let cfg = DetectorConfig::default();
         listings
             .iter()
             .zip(&peers)
-            .map(|(l, p)| checker.flags(&cfg, catalogue.categorize(l), l, p))
+            .zip(&categories)
+            .map(|((l, p), c)| checker.flags(&cfg, *c, l, p))
             .collect()
     }
 

@@ -571,10 +571,16 @@ pub fn find_word<'a>(hay: &'a str, needle: &'a str) -> impl Iterator<Item = usiz
 
 /// Whether the name at byte `start` of folded `text` is announced as a compatible part.
 pub fn follows_compatibility_marker(folded: &str, start: usize) -> bool {
+    follows_marker(folded, start, COMPATIBLE_MARKERS, COMPATIBLE_REACH)
+}
+
+/// Whether one of `markers` (whole words, folded) ends at most `reach` characters before byte
+/// `start` of folded `text`.
+pub fn follows_marker(folded: &str, start: usize, markers: &[&str], reach: usize) -> bool {
     let before = &folded[..start];
-    COMPATIBLE_MARKERS.iter().any(|m| {
-        find_word(before, m).any(|at| before[at + m.len()..].chars().count() <= COMPATIBLE_REACH)
-    })
+    markers
+        .iter()
+        .any(|m| find_word(before, m).any(|at| before[at + m.len()..].chars().count() <= reach))
 }
 
 // ---- the TOML shapes, with spans for error messages ----
