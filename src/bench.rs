@@ -865,8 +865,8 @@ fn host_gaps(log: &[LoggedRequest]) -> HashMap<&str, Vec<u64>> {
 mod extract_bench {
     use super::{build_kind, peak_rss_mib, percentile, site_file_of, ExtractArgs, SHOP_SITES};
     use anyhow::{Context, Result};
-    use qsword_crawler::extract::{decode_html, extract_listing, SiteRules};
     use qsword_crawler::Site;
+    use qsword_extract::{decode_html, extract_listing, SiteRules};
     use qsword_marketsim::{Market, MarketConfig, PageStyle};
     use std::io::Read;
     use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@
 //! measurement has a floor below which the command fails, so CI catches regressions.
 
 use anyhow::{Context, Result};
-use qsword_crawler::extract::price::{currency_for_symbol, parse_price, PriceHint};
+use qsword_extract::price::{currency_for_symbol, parse_price, PriceHint};
 use qsword_listing::{Decimal, Listing};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -275,8 +275,8 @@ pub fn product_pages(dir: &Path) -> Result<f64> {
         .with_context(|| format!("decompressing {}", path.display()))?;
         let url = truth["url"].as_str().unwrap_or("http://unknown.invalid/");
         let url = url::Url::parse(url).with_context(|| format!("{id}: url {url:?}"))?;
-        let page = qsword_crawler::extract::decode_html(&body, None);
-        let listing = qsword_crawler::extract::extract_listing(&page, &url, None);
+        let page = qsword_extract::decode_html(&body, None);
+        let listing = qsword_extract::extract_listing(&page, &url, None);
         let ours = predictions_of(listing.as_ref());
         let t_price = strings(&truth["price"]);
         if !t_price.is_empty()

@@ -356,7 +356,7 @@ fn exit_with(code: i32) -> Result<()> {
 }
 
 fn parse_price() -> Result<()> {
-    use qsword_crawler::extract::price::{parse_price, PriceHint};
+    use qsword_extract::price::{parse_price, PriceHint};
     // No page around the string: only what the string itself says counts.
     let hint = PriceHint::none();
     let stdin = std::io::stdin();

@@ -589,13 +589,10 @@ pub fn extract_file(file: &Path, url: &str, site: Option<&Path>) -> Result<Listi
     let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let url = url::Url::parse(url).with_context(|| format!("--url {url:?}"))?;
     let site = site.map(Site::from_toml_file).transpose()?;
-    let page = qsword_crawler::extract::decode_html(&body, None);
-    let mut listing = qsword_crawler::extract::extract_listing(
-        &page,
-        &url,
-        site.as_ref().and_then(|s| s.rules.as_ref()),
-    )
-    .with_context(|| format!("{}: no product found on the page", file.display()))?;
+    let page = qsword_extract::decode_html(&body, None);
+    let mut listing =
+        qsword_extract::extract_listing(&page, &url, site.as_ref().and_then(|s| s.rules.as_ref()))
+            .with_context(|| format!("{}: no product found on the page", file.display()))?;
     categorize(&Catalogue::embedded(), &mut listing);
     Ok(listing)
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::extract::SiteRules;
 use crate::frontier::{NewUrl, UrlKind};
+use qsword_extract::SiteRules;
 
 /// One shop to crawl, as written in `seeds/sites/<name>.toml`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

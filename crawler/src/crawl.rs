@@ -25,7 +25,6 @@ use url::Url;
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
-use crate::extract::{decode_html, extract_listing_from, parse_page};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
     retry_delay, FetchFailure, Fetcher, RawResponse,
@@ -37,6 +36,7 @@ use crate::frontier::{
 use crate::links::links_in;
 use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
+use qsword_extract::{decode_html, extract_listing_from, parse_page};
 
 /// One HTTP response (or failed attempt) of the crawl, for the store's fetch history.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

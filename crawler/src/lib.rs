@@ -6,8 +6,8 @@
 //! failing, URL canonicalisation and dedup, sitemaps as seeds, conditional GET with the last
 //! answer's validators, address safety (no loopback/private targets unless configured), fetch
 //! with timeouts, a body limit and retries for transient failures, WARC/1.1 evidence of every
-//! exchange, and handing product pages to [`extract`] to become
-//! [`Listing`](qsword_listing::Listing)s.
+//! exchange, and handing product pages to [`qsword_extract`] to become
+//! [`Listing`](qsword_listing::Listing)s (extraction is its own crate, a pure function).
 //!
 //! It is NOT for: storing anything. The frontier is a [`Frontier`] the caller provides (the
 //! binary's is the SQLite store, so a crawl resumes after `kill -9`); every visit comes back as
@@ -32,7 +32,6 @@ pub mod canon;
 pub mod config;
 mod crawl;
 pub mod evidence;
-pub mod extract;
 mod fetch;
 pub mod frontier;
 pub mod links;

@@ -468,7 +468,7 @@ async fn product_pages_become_listings_with_platform_canonical_url_and_evidence(
     let mut s = site(vec![shop.url("/")]);
     s.platform = "gbk-mall-sim".into();
     s.product_url = Some(r"/item/\d+\.html$".into());
-    s.rules = Some(qsword_crawler::extract::SiteRules {
+    s.rules = Some(qsword_extract::SiteRules {
         title: Some("h1.goods-title".into()),
         price: Some("em.goods-price".into()),
         ..Default::default()

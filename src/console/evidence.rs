@@ -175,7 +175,7 @@ fn decoded_body(stored: &StoredListing, rec: &WarcRecordData) -> std::io::Result
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
     Ok(match recorded {
         Some(encoding) => encoding.decode(&body).0.into_owned(),
-        None => qsword_crawler::extract::decode_html(&body, rec.http_header("content-type")).html,
+        None => qsword_extract::decode_html(&body, rec.http_header("content-type")).html,
     })
 }
 

@@ -70,8 +70,8 @@ mod tests {
           <body><div itemscope itemtype="https://schema.org/Product">
           <meta itemprop="gtin13" content="8710103000006"></div></body></html>"#;
         let url = url::Url::parse("https://shop.example/item/1.html").unwrap();
-        let page = crate::extract::decode_html(html.as_bytes(), None);
-        let l = crate::extract::extract_listing(&page, &url, None).unwrap();
+        let page = crate::decode_html(html.as_bytes(), None);
+        let l = crate::extract_listing(&page, &url, None).unwrap();
         assert_eq!(l.gtin.as_deref(), Some("8710103000006"));
         assert_eq!(l.extra["field_sources"]["gtin"], "microdata");
         let rejected = &l.extra["rejected_gtins"][0];

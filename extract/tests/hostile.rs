@@ -4,7 +4,7 @@
 //! Time is not asserted (speed is `qsword bench extract`), but every test is meant to finish
 //! in seconds in a debug build: one that does not reveals a missing bound.
 
-use qsword_crawler::extract::{decode_html, extract_listing, SiteRules, MAX_HTML_BYTES};
+use qsword_extract::{decode_html, extract_listing, SiteRules, MAX_HTML_BYTES};
 use qsword_listing::Listing;
 use url::Url;
 

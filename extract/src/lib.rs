@@ -29,7 +29,7 @@
 //! a malformed certificate number is kept exactly as printed, because it is evidence.
 //!
 //! ```
-//! use qsword_crawler::extract::{decode_html, extract_listing};
+//! use qsword_extract::{decode_html, extract_listing};
 //! let html = r#"<html lang="zh-CN"><script type="application/ld+json">
 //!   {"@type": "Product", "name": "公牛 插座 GN-H3050", "brand": {"@type": "Brand", "name": "公牛"},
 //!    "offers": {"@type": "Offer", "price": "39.90", "priceCurrency": "CNY"}}</script></html>"#;

@@ -10,7 +10,7 @@
 //! language, country from the domain).
 //!
 //! ```
-//! use qsword_crawler::extract::price::{parse_price, PriceHint};
+//! use qsword_extract::price::{parse_price, PriceHint};
 //! let p = parse_price("券后价 ¥79 原价 ¥99", &PriceHint::chinese()).unwrap();
 //! assert_eq!(p.amount.to_string(), "79");
 //! assert_eq!(p.currency.unwrap().as_str(), "CNY");
