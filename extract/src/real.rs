@@ -467,28 +467,6 @@ pub fn score_others(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn benchmark_scoring_rules() {
-        let mut s = Score::default();
-        s.add(Some("119.010"), &["119.01".into()], same_decimal); // TP
-        s.add(Some("5"), &["6".into()], same_decimal); // FP + FN
-        s.add(None, &["7".into()], same_decimal); // FN
-        s.add(Some("8"), &[], same_decimal); // FP only
-        s.add(None, &[], same_decimal); // nothing
-        assert_eq!((s.tp, s.fp, s.fn_), (1, 2, 2));
-        let (p, r, _) = s.f1();
-        assert!((p - 1.0 / 3.0).abs() < 1e-9 && (r - 1.0 / 3.0).abs() < 1e-9);
-        assert!(same_text_folded("Kärcher ", "KÄRCHER"));
-        assert!(same_text_folded("De Longhi", "DeLonghi"));
-        assert!(same_digits("0 36000 29145 2", "036000291452"));
-        assert!(!same_digits("", ""));
-    }
-}
-
 /// The product-page figures of every system and of both qsword measurements.
 pub struct PagesFigures {
     pub pages: usize,
@@ -557,4 +535,26 @@ pub fn product_pages(
         cv: leave_one_site_out(&cases, train),
         others,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn benchmark_scoring_rules() {
+        let mut s = Score::default();
+        s.add(Some("119.010"), &["119.01".into()], same_decimal); // TP
+        s.add(Some("5"), &["6".into()], same_decimal); // FP + FN
+        s.add(None, &["7".into()], same_decimal); // FN
+        s.add(Some("8"), &[], same_decimal); // FP only
+        s.add(None, &[], same_decimal); // nothing
+        assert_eq!((s.tp, s.fp, s.fn_), (1, 2, 2));
+        let (p, r, _) = s.f1();
+        assert!((p - 1.0 / 3.0).abs() < 1e-9 && (r - 1.0 / 3.0).abs() < 1e-9);
+        assert!(same_text_folded("Kärcher ", "KÄRCHER"));
+        assert!(same_text_folded("De Longhi", "DeLonghi"));
+        assert!(same_digits("0 36000 29145 2", "036000291452"));
+        assert!(!same_digits("", ""));
+    }
 }
