@@ -25,6 +25,30 @@ pub struct Config {
     pub alerts: AlertsConfig,
     pub nightly: crate::nightly::NightlySection,
     pub cluster: ClusterSection,
+    pub console: ConsoleSection,
+}
+
+/// `[console]`: sessions and logins of `qsword serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSection {
+    /// A session ends this long after login, used or not.
+    pub session_hours: u32,
+    /// A session ends after this long unused.
+    pub idle_minutes: u32,
+    /// Failed logins in a row after which an account is locked until an admin runs
+    /// `qsword users unlock NAME` (0: never locked).
+    pub lock_after_failures: u32,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        ConsoleSection {
+            session_hours: 12,
+            idle_minutes: 30,
+            lock_after_failures: 20,
+        }
+    }
 }
 
 /// `[cluster]`: several crawler workers over one shared Redis frontier (README "Scale-out").

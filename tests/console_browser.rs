@@ -17,7 +17,7 @@
 mod common;
 
 use common::console::{get_json, log_in, PASSWORD};
-use common::crawled::{crawled_console, USER, XSS_TITLE};
+use common::crawled::{crawled_console, READER, USER, XSS_TITLE};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -570,7 +570,8 @@ async fn console_in_a_real_browser() {
     };
     let console = crawled_console(6);
     let base = &console.base;
-    let (session, _) = log_in(base, USER).await;
+    // The API is read as another account: the browser's login would end USER's other session.
+    let (session, _) = log_in(base, READER).await;
     let c = &browser.client;
     let flagged = investigator_opens_a_flagged_listing(c, base, &session).await;
     investigator_confirms_the_flag(c, base, &session, flagged).await;

@@ -176,6 +176,9 @@ async fn roles_bound_what_each_account_may_do() {
         "{staff}"
     );
 
+    // wang's first session ended when wang logged in again above.
+    assert_eq!(get(base, "/api/search", &viewer).await.0, 401);
+    let (viewer, _) = log_in(base, "wang").await;
     let api = get_json(base, &format!("/api/listing/{top}"), &viewer).await;
     let who: Vec<&str> = api["labels"]
         .as_array()

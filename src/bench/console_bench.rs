@@ -120,7 +120,13 @@ pub fn run(scratch: &ScratchDir, cfg: &crate::config::Config, args: &ConsoleArgs
     let server = tokio::runtime::Runtime::new().context("starting the server runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
-    let app = console::app_router(store, index, scratch.path.join("warc"), cfg.alerts.clone());
+    let app = console::app_router(
+        store,
+        index,
+        scratch.path.join("warc"),
+        cfg.alerts.clone(),
+        cfg.console.clone(),
+    );
     server.spawn(async move { axum::serve(listener, app).await });
 
     let mix: Vec<(&str, String)> = page_mix(&model)

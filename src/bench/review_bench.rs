@@ -129,7 +129,13 @@ pub fn run(scratch: &ScratchDir, cfg: &crate::config::Config, args: &ReviewArgs)
     let server = tokio::runtime::Runtime::new().context("starting the server runtime")?;
     let listener = server.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
-    let app = console::app_router(store, index, scratch.path.join("warc"), alerts);
+    let app = console::app_router(
+        store,
+        index,
+        scratch.path.join("warc"),
+        alerts,
+        Default::default(),
+    );
     server.spawn(async move { axum::serve(listener, app).await });
 
     let deep = (flagged.len() / 20 / 2).max(1);

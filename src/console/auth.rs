@@ -1,5 +1,5 @@
 //! Staff accounts and sessions: Argon2 password hashes, random session and CSRF tokens,
-//! the cookie, and `qsword users add`.
+//! the cookie, and `qsword users add|disable|enable|unlock|remove`.
 
 use crate::pipeline::Ctx;
 use anyhow::{bail, Context, Result};
@@ -14,8 +14,6 @@ use std::io::BufRead;
 pub const SESSION_COOKIE: &str = "qsword_session";
 /// The cookie carrying the login form's CSRF token (no session exists yet at login).
 pub const LOGIN_CSRF_COOKIE: &str = "qsword_login_csrf";
-/// How long a session lasts after login.
-pub const SESSION_HOURS: i64 = 12;
 /// Shortest password `users add` accepts.
 const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -27,13 +25,22 @@ pub struct UsersArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum UsersCommand {
-    /// Add a staff account (or reset its role and password); the password is read from stdin.
+    /// Add a staff account (or reset its role and password, ending its sessions and lifting
+    /// a lock); the password is read from the terminal without echo, or one line of stdin.
     Add {
         name: String,
         /// viewer (search, read), investigator (also decide on flags), admin.
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Disable an account: its sessions end and it cannot log in until enabled.
+    Disable { name: String },
+    /// Enable a disabled account.
+    Enable { name: String },
+    /// Lift the lock put on an account after too many failed logins.
+    Unlock { name: String },
+    /// Remove an account and its sessions (its decisions and notes stay, under its name).
+    Remove { name: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -41,28 +48,67 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub fn users(ctx: &Ctx, args: UsersArgs) -> Result<()> {
+    let now = chrono::Utc::now();
+    let done = |found: bool, name: &str, what: &str| {
+        if !found {
+            bail!("there is no staff account {name:?} (qsword users add creates one)");
+        }
+        println!("staff account {name} {what}");
+        Ok(())
+    };
     match args.command {
         UsersCommand::Add { name, role } => {
             let name = name.trim();
             if name.is_empty() {
                 bail!("a staff account needs a name");
             }
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("reading the password from stdin")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_password()?;
             if password.chars().count() < MIN_PASSWORD_CHARS {
-                bail!("the password (one line on stdin) must have at least {MIN_PASSWORD_CHARS} characters");
+                bail!("the password must have at least {MIN_PASSWORD_CHARS} characters");
             }
-            let hash = hash_password(password)?;
+            let hash = hash_password(&password)?;
             let mut store = ctx.open_store()?;
-            store.upsert_staff(name, role, &hash, chrono::Utc::now())?;
+            store.upsert_staff(name, role, &hash, now)?;
             println!("staff account {name} ({role}) saved; its sessions, if any, ended");
             Ok(())
         }
+        UsersCommand::Disable { name } => {
+            let found = ctx.open_store()?.set_staff_disabled(&name, true, now)?;
+            done(found, &name, "disabled; its sessions ended")
+        }
+        UsersCommand::Enable { name } => {
+            let found = ctx.open_store()?.set_staff_disabled(&name, false, now)?;
+            done(found, &name, "enabled")
+        }
+        UsersCommand::Unlock { name } => {
+            let found = ctx.open_store()?.unlock_staff(&name)?;
+            done(found, &name, "unlocked")
+        }
+        UsersCommand::Remove { name } => {
+            let found = ctx.open_store()?.remove_staff(&name)?;
+            done(found, &name, "removed")
+        }
     }
+}
+
+/// The new password: typed at the terminal without echo (twice), or one line of stdin when
+/// it is not a terminal (scripts, tests).
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ").context("reading the password")?;
+        let again = rpassword::prompt_password("again: ").context("reading the password")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        return Ok(first);
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from stdin")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// The Argon2id PHC string of `password`, with a random salt.
@@ -117,4 +163,10 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, whole site; `max_age` 0 deletes it.
 pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}")
+}
+
+/// The session cookie: HttpOnly, SameSite=Strict, and no `Max-Age`, so it ends with the
+/// browser (the session's lifetime and idle timeout are kept by the server).
+pub fn session_cookie(token: &str) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
 }

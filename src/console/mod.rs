@@ -19,6 +19,7 @@ mod accounts;
 pub mod auth;
 mod evidence;
 mod export;
+pub mod guard;
 mod listing_extras;
 mod stats;
 mod triage;
@@ -71,6 +72,13 @@ struct App {
     /// lock and keep every other page waiting. `None` for an in-memory store (a second
     /// connection would see another, empty database): the statistics then use `store`.
     stats_store: Option<Mutex<Store>>,
+    /// `[console]`: session lifetimes and the account lock.
+    settings: crate::config::ConsoleSection,
+    /// The login throttle and the bounded password-check pool.
+    guard: guard::LoginGuard,
+    /// An Argon2 hash of a random password: unknown names are checked against it, so they
+    /// cost the same time as known ones.
+    dummy_hash: String,
 }
 
 type Shared = Arc<App>;
@@ -109,7 +117,13 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
-    let app = app_router(store, index, ctx.warc_dir(), ctx.cfg.alerts.clone());
+    let app = app_router(
+        store,
+        index,
+        ctx.warc_dir(),
+        ctx.cfg.alerts.clone(),
+        ctx.cfg.console.clone(),
+    );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -120,9 +134,13 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         println!("qsword console listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        axum::serve(listener, app)
-            .await
-            .context("serving the console")
+        // The peer address feeds the per-address login throttle.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .context("serving the console")
     })
 }
 
@@ -134,6 +152,7 @@ pub(crate) fn app_router(
     index: ListingIndex,
     warc_dir: std::path::PathBuf,
     alerts: crate::config::AlertsConfig,
+    settings: crate::config::ConsoleSection,
 ) -> Router {
     let stats_store = (store.path() != std::path::Path::new(":memory:"))
         .then(|| Store::open(store.path()))
@@ -154,6 +173,10 @@ pub(crate) fn app_router(
         warc_dir,
         groups: listing_extras::GroupCache::default(),
         stats_cache: Default::default(),
+        settings,
+        guard: guard::LoginGuard::default(),
+        dummy_hash: auth::hash_password(&auth::random_token())
+            .expect("hashing a random password with default Argon2 parameters"),
     }))
 }
 
@@ -197,9 +220,14 @@ fn router(app: Shared) -> Router {
 
 /// `Server-Timing: app;dur=…`: the handler's own time, so slow pages show in the browser's
 /// network panel and `bench console` can tell server time from the client's.
+/// Not on `/login`: how long a login took would tell whether the name exists.
 async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let login = request.uri().path() == "/login";
     let started = std::time::Instant::now();
     let mut response = next.run(request).await;
+    if login {
+        return response;
+    }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
         response.headers_mut().insert("server-timing", v);
@@ -244,7 +272,8 @@ async fn stylesheet() -> Response {
 fn session(app: &App, headers: &HeaderMap) -> Option<Session> {
     let token = auth::cookie(headers, auth::SESSION_COOKIE)?;
     let store = app.store.lock().ok()?;
-    match store.session(token, chrono::Utc::now()) {
+    let idle = chrono::Duration::minutes(app.settings.idle_minutes.into());
+    match store.session(token, chrono::Utc::now(), idle) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("reading a console session: {e}");
@@ -268,12 +297,29 @@ fn to_login(uri: &Uri) -> Response {
     Redirect::to(&href).into_response()
 }
 
-/// Only a local path may be a post-login destination (no open redirect).
-fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/search"
+/// Only a path of this console may be a post-login destination (no open redirect): `next`
+/// must parse, relative to this origin, as a URL of this origin whose path starts with one
+/// `/`; control characters and backslashes are refused outright, because browsers drop or
+/// rewrite them (`/\t/evil.example` becomes `//evil.example`).
+fn local_path(next: &str) -> String {
+    const FALLBACK: &str = "/search";
+    let suspicious = next
+        .chars()
+        .any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+    if suspicious || !next.starts_with('/') || next.starts_with("//") {
+        return FALLBACK.into();
+    }
+    let base = url::Url::parse("http://console.invalid/").expect("static URL");
+    match base.join(next) {
+        Ok(u) if u.origin() == base.origin() && !u.path().starts_with("//") => {
+            let mut out = u.path().to_string();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            out
+        }
+        _ => FALLBACK.into(),
     }
 }
 
@@ -380,6 +426,7 @@ fn login_page(app: &App, next: &str, error: Option<&str>) -> Response {
 async fn login(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
@@ -389,7 +436,30 @@ async fn login(
     }
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    let next = local_path(form.get("next").map(String::as_str).unwrap_or("/search")).to_string();
+    let next = local_path(form.get("next").map(String::as_str).unwrap_or("/search"));
+    let addr = extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let refused = |why: guard::Refusal| {
+        let (status, wait) = match why {
+            guard::Refusal::Throttled(w) => (StatusCode::TOO_MANY_REQUESTS, w.as_secs().max(1)),
+            guard::Refusal::Busy => (StatusCode::SERVICE_UNAVAILABLE, 5),
+        };
+        tracing::warn!("console login for {name:?} from {addr:?} refused: wait {wait} s");
+        let mut r = login_page(
+            &app,
+            &next,
+            Some(&format!("Too many attempts. Try again in {wait} seconds.")),
+        );
+        *r.status_mut() = status;
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    };
+    if let Err(why) = app.guard.check(name, addr, std::time::Instant::now()) {
+        return refused(why);
+    }
     let staff = {
         let store = match app.store.lock() {
             Ok(s) => s,
@@ -400,26 +470,60 @@ async fn login(
             Err(e) => return internal("login", e),
         }
     };
-    // Hash checking is slow on purpose; keep it off the async workers.
+    // The same Argon2 work whether or not the name exists (a dummy hash for unknown names).
+    let phc = staff
+        .as_ref()
+        .map_or_else(|| app.dummy_hash.clone(), |s| s.password_hash.clone());
     let password = password.to_string();
-    let verified = match staff {
+    let matches = match app
+        .guard
+        .hash(move || auth::verify_password(&password, &phc))
+        .await
+    {
+        Ok(m) => m,
+        Err(why) => return refused(why),
+    };
+    let staff = match staff {
+        Some(staff) if matches && !staff.disabled && !staff.locked => staff,
         Some(staff) => {
-            let phc = staff.password_hash.clone();
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
-                .await
-                .unwrap_or(false)
-                .then_some(staff)
+            app.guard.failed(name, addr, std::time::Instant::now());
+            let lock_after = i64::from(app.settings.lock_after_failures);
+            if !matches && lock_after > 0 {
+                let counted = match app.store.lock() {
+                    Ok(mut store) => {
+                        store.record_failed_login(staff.id, lock_after, chrono::Utc::now())
+                    }
+                    Err(_) => return internal("login", "store lock poisoned"),
+                };
+                if let Ok(true) = counted {
+                    if !staff.locked {
+                        tracing::warn!(
+                            "console account {} locked after {lock_after} failed logins",
+                            staff.name
+                        );
+                    }
+                }
+            }
+            // Only the right password learns that the account is disabled or locked.
+            let why = match (matches, staff.disabled, staff.locked) {
+                (true, true, _) => "This account is disabled; ask an admin.",
+                (true, _, true) => "This account is locked after too many failed logins; ask an admin to unlock it.",
+                _ => "Unknown name or wrong password.",
+            };
+            tracing::info!("console login refused for {name:?} from {addr:?}");
+            return login_page(&app, &next, Some(why));
         }
-        None => None,
+        None => {
+            app.guard.failed(name, addr, std::time::Instant::now());
+            tracing::info!("console login refused for {name:?} from {addr:?}");
+            return login_page(&app, &next, Some("Unknown name or wrong password."));
+        }
     };
-    let Some(staff) = verified else {
-        tracing::info!("console login refused for {name:?}");
-        return login_page(&app, &next, Some("Unknown name or wrong password."));
-    };
+    app.guard.succeeded(name);
     let token = auth::random_token();
     let csrf = auth::random_token();
     let now = chrono::Utc::now();
-    let expires = now + chrono::Duration::hours(auth::SESSION_HOURS);
+    let expires = now + chrono::Duration::hours(app.settings.session_hours.into());
     let created = match app.store.lock() {
         Ok(mut store) => store.create_session(&token, staff.id, &csrf, now, expires),
         Err(_) => return internal("login", "store lock poisoned"),
@@ -427,10 +531,14 @@ async fn login(
     if let Err(e) = created {
         return internal("starting a session", e);
     }
-    tracing::info!("console login: {} ({})", staff.name, staff.role);
+    tracing::info!(
+        "console login: {} ({}) from {addr:?}",
+        staff.name,
+        staff.role
+    );
     let mut response = Redirect::to(&next).into_response();
     let cookies = [
-        auth::set_cookie(auth::SESSION_COOKIE, &token, auth::SESSION_HOURS * 3600),
+        auth::session_cookie(&token),
         auth::set_cookie(auth::LOGIN_CSRF_COOKIE, "", 0),
     ];
     for c in cookies {

@@ -134,11 +134,16 @@ pub(super) struct TriageParams {
     page: Option<String>,
 }
 
+/// Deepest page number read: far past any real queue, and small enough that the offset
+/// (`(page - 1) * page size`) cannot overflow (a URL's `page=18446744073709551615` did).
+const MAX_PAGE: usize = 10_000_000;
+
 fn page_of(page: &Option<String>) -> usize {
     non_empty(page)
         .and_then(|p| p.parse::<usize>().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(1)
+        .min(MAX_PAGE)
 }
 
 /// One page of the queue as this session sees it.

@@ -254,6 +254,17 @@ CREATE TABLE brand_lexicons (
     lexicon_json TEXT NOT NULL
 );
 "#,
+    // 9: console security (issue 21). Session tokens are kept as their SHA-256 (a stolen
+    // store file logs no one in), so the plain tokens of existing sessions go; sessions end
+    // after an idle time (`last_seen_at`); an account can be disabled, and is locked after
+    // too many failed logins in a row until an admin lifts it.
+    r#"
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN last_seen_at TEXT;
+ALTER TABLE staff ADD COLUMN disabled_at TEXT;
+ALTER TABLE staff ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE staff ADD COLUMN locked_at TEXT;
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -908,30 +908,110 @@ fn digests_queue_together_retry_after_their_backoff_and_small_rises_are_not_news
 fn staff_sessions_expire_and_end_with_a_new_password() {
     let mut store = Store::open_in_memory().unwrap();
     let now = Utc::now();
+    let idle = Duration::minutes(30);
     let id = store
         .upsert_staff("zhang", Role::Investigator, "$argon2id$x", now)
         .unwrap();
     let staff = store.staff_by_name("zhang").unwrap().unwrap();
     assert_eq!((staff.id, staff.role), (id, Role::Investigator));
+    assert!(!staff.disabled && !staff.locked);
     assert!(store.staff_by_name("li").unwrap().is_none());
 
     let later = now + Duration::hours(1);
     store.create_session("tok", id, "csrf", now, later).unwrap();
-    let s = store.session("tok", now).unwrap().unwrap();
+    let s = store.session("tok", now, idle).unwrap().unwrap();
     assert_eq!(
         (s.staff.name.as_str(), s.csrf_token.as_str()),
         ("zhang", "csrf")
     );
-    assert!(store.session("tok", later).unwrap().is_none(), "expired");
-    assert!(store.session("other", now).unwrap().is_none());
+    assert!(
+        store
+            .session("tok", later, Duration::hours(2))
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(store.session("other", now, idle).unwrap().is_none());
+    // Idle for longer than the idle timeout: over, though not expired.
+    assert!(store
+        .session("tok", now + Duration::minutes(31), idle)
+        .unwrap()
+        .is_none());
+    // Used within the timeout, it lives on from the last use.
+    store
+        .session("tok", now + Duration::minutes(20), idle)
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .session("tok", now + Duration::minutes(45), idle)
+        .unwrap()
+        .is_some());
 
     // A reset password (same name) ends the sessions and keeps the id.
     let again = store
         .upsert_staff("zhang", Role::Admin, "$argon2id$y", now)
         .unwrap();
     assert_eq!(again, id);
-    assert!(store.session("tok", now).unwrap().is_none());
+    assert!(store.session("tok", now, idle).unwrap().is_none());
     store.create_session("tok2", id, "c2", now, later).unwrap();
-    assert!(store.end_session("tok2").unwrap());
-    assert!(!store.end_session("tok2").unwrap());
+    // Logging in again ends the other session.
+    store.create_session("tok3", id, "c3", now, later).unwrap();
+    assert!(store.session("tok2", now, idle).unwrap().is_none());
+    assert!(store.end_session("tok3").unwrap());
+    assert!(!store.end_session("tok3").unwrap());
+}
+
+#[test]
+fn session_tokens_are_kept_hashed_and_accounts_lock_and_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("qsword.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let now = Utc::now();
+    let idle = Duration::minutes(30);
+    let id = store
+        .upsert_staff("wang", Role::Viewer, "$argon2id$x", now)
+        .unwrap();
+    let token = "a".repeat(64);
+    store
+        .create_session(&token, id, "csrf", now, now + Duration::hours(1))
+        .unwrap();
+    // A stolen store file: the row does not hold the cookie's value, and presenting the
+    // stored value starts no session.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let stored: String = raw
+        .query_row("SELECT token FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(stored, token);
+    assert!(store.session(&stored, now, idle).unwrap().is_none());
+    assert!(store.session(&token, now, idle).unwrap().is_some());
+
+    // Failed logins lock the account at the limit; an admin's unlock lifts it.
+    for i in 1..=4 {
+        let locked = store.record_failed_login(id, 5, now).unwrap();
+        assert!(!locked, "locked after {i}");
+    }
+    assert!(store.record_failed_login(id, 5, now).unwrap());
+    let wang = store.staff_by_name("wang").unwrap().unwrap();
+    assert!(wang.locked && wang.failed_logins == 5);
+    assert!(store.unlock_staff("wang").unwrap());
+    assert!(!store.staff_by_name("wang").unwrap().unwrap().locked);
+    assert!(!store.unlock_staff("nobody").unwrap());
+
+    // Disabling ends the sessions and refuses new ones until enabled.
+    assert!(store.set_staff_disabled("wang", true, now).unwrap());
+    assert!(store.session(&token, now, idle).unwrap().is_none());
+    store
+        .create_session(&token, id, "csrf", now, now + Duration::hours(1))
+        .unwrap();
+    assert!(
+        store.session(&token, now, idle).unwrap().is_none(),
+        "disabled"
+    );
+    assert!(store.set_staff_disabled("wang", false, now).unwrap());
+    assert!(
+        store.session(&token, now, idle).unwrap().is_none(),
+        "enabling starts no session"
+    );
+    assert!(store.remove_staff("wang").unwrap());
+    assert!(store.staff_by_name("wang").unwrap().is_none());
 }

@@ -16,6 +16,20 @@ pub struct Server {
     pub base: String,
 }
 
+impl Server {
+    /// The server process's peak resident memory so far (`VmHWM`), in MiB.
+    #[allow(dead_code)] // not every test binary measures it
+    pub fn peak_rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM in /proc/PID/status")
+            / 1024
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
