@@ -339,6 +339,92 @@ fn a_mail_server_that_is_down_gives_partial_and_loses_nothing_then_each_digest_g
     rt.block_on(running.shutdown());
 }
 
+/// Manual sends racing the night's delivery (three `alerts retry` and a `nightly` at once,
+/// against the real SMTP server): every digest is mailed exactly once, because each sender
+/// claims a digest in the store before sending it. And `alerts queue` does not run beside a
+/// night that holds the lock.
+#[test]
+fn manual_sends_racing_the_nightly_delivery_mail_each_digest_once() {
+    let Some(python) = mail::python() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let running = serve(&rt, &market(12, 0), 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let port = free_port(); // the relay is down for the first night: digests stay queued
+    write_config(
+        dir,
+        &running,
+        port,
+        "retry_backoff_s = 1\nmax_backoff_s = 1",
+    );
+    let (code, out) = nightly(dir);
+    assert_eq!(code, 3, "{out}");
+    let queued = open_store(dir).pending_outbox().unwrap();
+    assert!(queued.len() >= 2, "{out}");
+
+    let sink = Sink::start(&python, port, &dir.join("mail"));
+    let bin = env!("CARGO_BIN_EXE_qsword");
+    let start = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .current_dir(dir)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let racers: Vec<_> = (0..3)
+        .map(|_| start(&["alerts", "retry"]))
+        .chain([start(&["nightly"])])
+        .collect();
+    let mut outputs = String::new();
+    for r in racers {
+        let out = r.wait_with_output().unwrap();
+        outputs += &format!(
+            "exit {:?}\n{}{}\n",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mails = sink.received();
+    let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort();
+    let distinct: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        ids.len(),
+        distinct.len(),
+        "a digest was mailed twice:\n{outputs}"
+    );
+    assert_eq!(mails.len(), queued.len(), "{outputs}");
+    assert!(
+        open_store(dir).pending_outbox().unwrap().is_empty(),
+        "{outputs}"
+    );
+
+    // A manual `alerts queue` while a run holds the lock is refused (exit 75), not run beside.
+    // The lock is an flock(2) on data/nightly.lock: util-linux's `flock` holds it here.
+    let mut holder = std::process::Command::new("flock")
+        .args(["-x", "-o", "data/nightly.lock", "-c", "echo held; sleep 5"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux flock");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let queue = qsword(dir, &["alerts", "queue"]);
+    assert_eq!(queue.status.code(), Some(75), "{queue:?}");
+    assert!(String::from_utf8_lossy(&queue.stderr).contains("nightly.lock"));
+    holder.kill().ok();
+    holder.wait().ok();
+    ok(qsword(dir, &["alerts", "queue"]));
+    rt.block_on(running.shutdown());
+}
+
 /// The state a finished night leaves, to compare a crashed-and-resumed night with.
 #[derive(Debug, PartialEq)]
 struct Outcome {

@@ -29,6 +29,16 @@ enum AlertsCommand {
 pub fn run(ctx: &Ctx, args: AlertsArgs) -> Result<i32> {
     let which = match args.command.unwrap_or(AlertsCommand::Queue) {
         AlertsCommand::Queue => {
+            // Two processes choosing alerts at once would both alert the same listings: the
+            // nightly run's lock keeps them apart.
+            let Some(_lock) = crate::nightly::lock::RunLock::try_acquire(&ctx.data)? else {
+                eprintln!(
+                    "another qsword run holds {} (a nightly run queues the alerts itself); \
+                     try again when it is done",
+                    ctx.data.join("nightly.lock").display()
+                );
+                return Ok(crate::nightly::EXIT_LOCKED);
+            };
             let s = super::queue_new_alerts(ctx, &crate::pipeline::run_id())?;
             println!("{s}");
             return Ok(0);

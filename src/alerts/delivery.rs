@@ -108,6 +108,9 @@ pub struct DeliveryReport {
     pub errors: Vec<String>,
     /// The time budget ran out before every due message was tried.
     pub out_of_time: bool,
+    /// Left alone because another sender (a racing `alerts send`, the nightly delivery) had
+    /// claimed them.
+    pub claimed_elsewhere: usize,
 }
 
 impl std::fmt::Display for DeliveryReport {
@@ -117,6 +120,13 @@ impl std::fmt::Display for DeliveryReport {
             "{} digests sent, {} failed, {} still queued",
             self.sent, self.failed, self.pending
         )?;
+        if self.claimed_elsewhere > 0 {
+            write!(
+                f,
+                " ({} being sent by another process)",
+                self.claimed_elsewhere
+            )?;
+        }
         for e in &self.errors {
             write!(f, "\n  {e}")?;
         }
@@ -154,8 +164,15 @@ fn envelope(cfg: &AlertsConfig, m: &OutboxMessage) -> Result<Envelope> {
     Ok(Envelope::new(Some(from), vec![to])?)
 }
 
+/// Who claims digests: this process on this machine.
+fn sender_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}@{}", std::process::id(), host.trim())
+}
+
 /// Sends the chosen queued messages, marking each sent or scheduling its retry, until done or
-/// until `budget` is spent.
+/// until `budget` is spent. Each is claimed in the store before it is sent (exactly once
+/// across processes, short of a crash between the server's acceptance and the mark).
 pub fn deliver(
     store: &mut Store,
     cfg: &AlertsConfig,
@@ -177,6 +194,15 @@ pub fn deliver(
         if started.elapsed() >= budget {
             report.out_of_time = true;
             break;
+        }
+        // Claimed first: another process sending the same outbox (a manual `alerts send`
+        // during the night's delivery) skips what this one sends, and vice versa. The claim
+        // outlasts the SMTP exchange; if this process dies holding it, it lapses.
+        let now = Utc::now();
+        let until = now + chrono::Duration::seconds(smtp.timeout_s as i64 * 2 + 60);
+        if !store.claim_outbox(m.id, &sender_id(), now, until)? {
+            report.claimed_elsewhere += 1;
+            continue;
         }
         let sent = envelope(cfg, m).and_then(|env| {
             let raw = raw_message(m)?;

@@ -13,7 +13,7 @@
 //!   stage over budget), 1 failure, [`EXIT_LOCKED`] another run holds the lock.
 
 mod crash;
-mod lock;
+pub(crate) mod lock;
 mod report;
 mod stages;
 

@@ -233,7 +233,8 @@ impl Transaction<'_> {
         let n = self
             .conn()
             .execute(
-                "UPDATE outbox SET sent_at = ?2, last_error = NULL
+                "UPDATE outbox SET sent_at = ?2, last_error = NULL, claimed_by = NULL,
+                                   claimed_until = NULL
                  WHERE id = ?1 AND sent_at IS NULL",
                 params![id.0, time::to_sql(at)],
             )
@@ -521,6 +522,30 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write(|tx| tx.mark_outbox_sent(id, at))
+    }
+
+    /// Claims pending message `id` for `by` until `until`, unless another sender holds an
+    /// unexpired claim or it was sent: true if the caller may send it now. One statement, so
+    /// two processes cannot both win.
+    pub fn claim_outbox(
+        &mut self,
+        id: OutboxId,
+        by: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let n = tx
+                .conn()
+                .execute(
+                    "UPDATE outbox SET claimed_by = ?2, claimed_until = ?4
+                     WHERE id = ?1 AND sent_at IS NULL
+                       AND (claimed_until IS NULL OR claimed_until <= ?3 OR claimed_by = ?2)",
+                    params![id.0, by, time::to_sql(now), time::to_sql(until)],
+                )
+                .doing(|| format!("claiming outbox message {id}"))?;
+            Ok(n > 0)
+        })
     }
 
     /// See [`Transaction::mark_outbox_failed`]; one transaction.

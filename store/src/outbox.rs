@@ -94,7 +94,8 @@ impl Store {
             let n = tx
                 .conn()
                 .execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
+                                       claimed_by = NULL, claimed_until = NULL
                      WHERE id = ?1 AND sent_at IS NULL",
                     params![id.0, error, time::to_sql(next_at)],
                 )

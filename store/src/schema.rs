@@ -265,6 +265,13 @@ ALTER TABLE staff ADD COLUMN disabled_at TEXT;
 ALTER TABLE staff ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE staff ADD COLUMN locked_at TEXT;
 "#,
+    // 10: a digest is claimed by the process about to send it (issue 21), so a manual
+    // `alerts send` racing the nightly delivery cannot mail it twice; a claim lapses at
+    // `claimed_until`, so a sender killed mid-send leaves the digest to the next one.
+    r#"
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+"#,
 ];
 
 /// The schema version this binary writes.

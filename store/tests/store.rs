@@ -419,11 +419,34 @@ fn an_alert_and_its_outbox_message_are_written_together_and_sent_once() {
         (1, Some("connection refused (127.0.0.1:2525)"))
     );
 
+    // Claims: one sender at a time; a lapsed claim can be taken over; a sent message
+    // cannot be claimed.
+    let t = night(2);
+    let lease = |s: i64| t + Duration::seconds(s);
+    assert!(store.claim_outbox(outbox_id, "1@a", t, lease(60)).unwrap());
+    assert!(!store
+        .claim_outbox(outbox_id, "2@b", lease(1), lease(61))
+        .unwrap());
+    assert!(
+        store
+            .claim_outbox(outbox_id, "1@a", lease(1), lease(61))
+            .unwrap(),
+        "renewed"
+    );
+    assert!(
+        store
+            .claim_outbox(outbox_id, "2@b", lease(61), lease(121))
+            .unwrap(),
+        "lapsed"
+    );
     assert!(store.mark_outbox_sent(outbox_id, night(2)).unwrap());
     assert!(
         !store.mark_outbox_sent(outbox_id, night(2)).unwrap(),
         "sent once only"
     );
+    assert!(!store
+        .claim_outbox(outbox_id, "3@c", lease(500), lease(560))
+        .unwrap());
     assert!(store.pending_outbox().unwrap().is_empty());
     let counts = store.counts().unwrap();
     assert_eq!((counts.alerts, counts.pending_outbox), (1, 0));
