@@ -247,6 +247,23 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         let to = resp.headers()["location"].to_str().unwrap();
         assert!(to.starts_with("/login?next="), "{path}: {to}");
     }
+
+    // Each view and download of the evidence is in the access log, by whom.
+    let store = qsword_store::Store::open(console.dir.path().join("data/qsword.sqlite")).unwrap();
+    let (log, _) = store.access_log(1000, 0).unwrap();
+    let by_user = |action: &str, target: &str| {
+        log.iter()
+            .any(|a| a.who == USER && a.action == action && a.target.as_deref() == Some(target))
+    };
+    assert!(by_user("evidence_view", &id.to_string()), "{log:?}");
+    assert!(
+        by_user("evidence_download", &format!("{id} evidence.warc.gz")),
+        "{log:?}"
+    );
+    assert!(
+        by_user("evidence_download", &format!("{id} evidence.json")),
+        "{log:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

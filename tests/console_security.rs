@@ -265,3 +265,55 @@ async fn sessions_are_safe_against_theft_and_end_when_they_should() {
     assert!(!missing.status.success());
     ok(qsword(tmp.path(), &["users", "remove", "li"]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_records_logins_searches_exports_and_is_for_admins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = setup(tmp.path(), "");
+    add_user(tmp.path(), "root", "admin");
+    let base = &server.base;
+    assert_eq!(
+        attempt(base, "zhang", "not the password", "/")
+            .await
+            .status(),
+        401
+    );
+    let (zhang, _) = log_in(base, "zhang").await;
+    assert_eq!(get(base, "/search?q=插座", &zhang).await.0, 200);
+    assert_eq!(get(base, "/search.csv?q=插座", &zhang).await.0, 200);
+    // Not for an investigator.
+    assert_eq!(get(base, "/access", &zhang).await.0, 403);
+    assert_eq!(get(base, "/access.csv", &zhang).await.0, 403);
+
+    let (root, _) = log_in(base, "root").await;
+    let (status, page) = get(base, "/access", &root).await;
+    assert_eq!(status, 200);
+    for what in [
+        "login_failed",
+        "login",
+        "search",
+        "export",
+        "q=%E6%8F%92%E5%BA%A7",
+    ] {
+        assert!(page.contains(what), "{what} in {page}");
+    }
+    let (status, csv) = get(base, "/access.csv", &root).await;
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0]
+        .trim_start_matches('\u{feff}')
+        .starts_with("at,who,address,action,target"));
+    // at, who, address, action, target
+    let zhang_rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.split(',').collect::<Vec<_>>())
+        .filter(|c| c.get(1) == Some(&"zhang"))
+        .collect();
+    for action in ["login_failed", "login", "search", "export"] {
+        assert!(zhang_rows.iter().any(|c| c[3] == action), "{action}: {csv}");
+    }
+    assert!(zhang_rows.iter().all(|c| c[2] == "127.0.0.1"), "{csv}");
+    // The download is itself recorded.
+    let (_, page) = get(base, "/access", &root).await;
+    assert!(page.contains("access_export"), "{page}");
+}

@@ -179,7 +179,14 @@ async fn roles_bound_what_each_account_may_do() {
     // wang's first session ended when wang logged in again above.
     assert_eq!(get(base, "/api/search", &viewer).await.0, 401);
     let (viewer, _) = log_in(base, "wang").await;
+    // Who decided what is not a viewer's to read (as /audit): neither in the API nor on the page.
     let api = get_json(base, &format!("/api/listing/{top}"), &viewer).await;
+    assert!(api["labels"].is_null() && api["notes"].is_null(), "{api}");
+    let (_, page) = get(base, &listing, &viewer).await;
+    assert!(!page.contains("<h2>Decisions</h2>"), "{page}");
+    // Admin only: the access log.
+    assert_eq!(get(base, "/access", &viewer).await.0, 403);
+    let api = get_json(base, &format!("/api/listing/{top}"), &root).await;
     let who: Vec<&str> = api["labels"]
         .as_array()
         .unwrap()

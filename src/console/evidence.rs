@@ -53,10 +53,10 @@ fn captured_request(
     headers: &HeaderMap,
     uri: &Uri,
     id: &str,
-) -> Result<(Evidence, WarcRef), Response> {
-    let (_, ev) = listing_request(app, headers, uri, id)?;
+) -> Result<(Session, Evidence, WarcRef), Response> {
+    let (session, ev) = listing_request(app, headers, uri, id)?;
     match ev.warc.clone() {
-        Some(warc) => Ok((ev, warc)),
+        Some(warc) => Ok((session, ev, warc)),
         None => Err((StatusCode::NOT_FOUND, "no captured page for this listing\n").into_response()),
     }
 }
@@ -183,13 +183,21 @@ fn decoded_body(stored: &StoredListing, rec: &WarcRecordData) -> std::io::Result
 pub(super) async fn frame(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let (ev, warc) = match captured_request(&app, &headers, &uri, &id) {
+    let (session, ev, warc) = match captured_request(&app, &headers, &uri, &id) {
         Ok(r) => r,
         Err(refused) => return refused,
     };
+    super::record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "evidence_view",
+        Some(id),
+    );
     let html =
         match qsword_crawler::read_record(&warc).and_then(|rec| decoded_body(&ev.stored, &rec)) {
             Ok(html) => html,
@@ -221,13 +229,22 @@ pub(super) async fn frame(
 pub(super) async fn warc_download(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let (ev, warc) = match captured_request(&app, &headers, &uri, &id) {
+    let (session, ev, warc) = match captured_request(&app, &headers, &uri, &id) {
         Ok(r) => r,
         Err(refused) => return refused,
     };
+    let target = format!("{id} evidence.warc.gz");
+    super::record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "evidence_download",
+        Some(target),
+    );
     match qsword_crawler::exchange_bytes(&warc) {
         Ok(bytes) => download(
             "application/warc+gzip",
@@ -244,6 +261,7 @@ pub(super) async fn warc_download(
 pub(super) async fn json_download(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     uri: Uri,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
@@ -251,6 +269,14 @@ pub(super) async fn json_download(
         Ok(r) => r,
         Err(refused) => return refused,
     };
+    let target = format!("{id} evidence.json");
+    super::record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "evidence_download",
+        Some(target),
+    );
     let (capture, download_file) = match &ev.warc {
         Some(warc) => {
             let read = qsword_crawler::read_record(warc)

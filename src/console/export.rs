@@ -17,12 +17,22 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub(super) async fn search_csv(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "the export") {
-        return refused;
-    }
+    let session = match page_session(&app, &headers, &uri, Role::Viewer, "the export") {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let query = uri.query().unwrap_or("").to_string();
+    super::record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "export",
+        Some(query),
+    );
     let (mut req, _, warnings) = params.request();
     for w in &warnings {
         tracing::info!("search.csv: {w}");

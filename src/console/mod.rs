@@ -96,6 +96,7 @@ fn templates() -> Environment<'static> {
         ("audit.html", include_str!("templates/audit.html")),
         ("stats.html", include_str!("templates/stats.html")),
         ("staff.html", include_str!("templates/staff.html")),
+        ("access.html", include_str!("templates/access.html")),
         (
             "listing_evidence.html",
             include_str!("templates/listing_evidence.html"),
@@ -212,6 +213,8 @@ fn router(app: Shared) -> Router {
         .route("/stats/{file}", get(stats::stats_file))
         .route("/api/stats", get(stats::api_stats))
         .route("/staff", get(accounts::staff_page))
+        .route("/access", get(accounts::access_page))
+        .route("/access.csv", get(accounts::access_csv))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(server_timing))
@@ -279,6 +282,33 @@ fn session(app: &App, headers: &HeaderMap) -> Option<Session> {
             tracing::warn!("reading a console session: {e}");
             None
         }
+    }
+}
+
+/// Appends to the access log (who, from where, what, about what). A failure to record is
+/// logged, not shown: the staff's work goes on, and the server log says what was lost.
+fn record_access(
+    app: &App,
+    who: &str,
+    extensions: &axum::http::Extensions,
+    action: &str,
+    target: Option<String>,
+) {
+    let access = qsword_store::Access {
+        at: chrono::Utc::now(),
+        who: who.to_string(),
+        address: extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+        action: action.to_string(),
+        target,
+    };
+    let recorded = match app.store.lock() {
+        Ok(mut store) => store.record_access(&access).map_err(|e| e.to_string()),
+        Err(_) => Err("store lock poisoned".into()),
+    };
+    if let Err(e) = recorded {
+        tracing::error!("recording {action} by {who:?} in the access log: {e}");
     }
 }
 
@@ -446,6 +476,13 @@ async fn login(
             guard::Refusal::Busy => (StatusCode::SERVICE_UNAVAILABLE, 5),
         };
         tracing::warn!("console login for {name:?} from {addr:?} refused: wait {wait} s");
+        record_access(
+            &app,
+            name,
+            &extensions,
+            "login_refused",
+            Some(format!("wait {wait} s")),
+        );
         let mut r = login_page(
             &app,
             &next,
@@ -511,11 +548,25 @@ async fn login(
                 _ => "Unknown name or wrong password.",
             };
             tracing::info!("console login refused for {name:?} from {addr:?}");
+            record_access(
+                &app,
+                name,
+                &extensions,
+                "login_failed",
+                Some(why.to_string()),
+            );
             return login_page(&app, &next, Some(why));
         }
         None => {
             app.guard.failed(name, addr, std::time::Instant::now());
             tracing::info!("console login refused for {name:?} from {addr:?}");
+            record_access(
+                &app,
+                name,
+                &extensions,
+                "login_failed",
+                Some("unknown name".into()),
+            );
             return login_page(&app, &next, Some("Unknown name or wrong password."));
         }
     };
@@ -536,6 +587,7 @@ async fn login(
         staff.name,
         staff.role
     );
+    record_access(&app, &staff.name, &extensions, "login", None);
     let mut response = Redirect::to(&next).into_response();
     let cookies = [
         auth::session_cookie(&token),
@@ -570,11 +622,14 @@ fn checked_post(
 async fn logout(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refused) = checked_post(&app, &headers, &form) {
-        return refused;
-    }
+    let session = match checked_post(&app, &headers, &form) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    record_access(&app, &session.staff.name, &extensions, "logout", None);
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         if let Ok(mut store) = app.store.lock() {
             if let Err(e) = store.end_session(token) {
@@ -814,12 +869,21 @@ fn download(
 async fn search_page(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
     let Some(session) = session(&app, &headers) else {
         return to_login(&uri);
     };
+    let query = uri.query().unwrap_or("").to_string();
+    record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "search",
+        Some(query),
+    );
     let (req, page, mut warnings) = params.request();
     let results = match run_search(&app, &req) {
         Ok(r) => r,
@@ -959,11 +1023,21 @@ fn api_unauthorized() -> Response {
 async fn api_search(
     State(app): State<Shared>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
+    let Some(session) = session(&app, &headers) else {
         return api_unauthorized();
-    }
+    };
+    let query = uri.query().unwrap_or("").to_string();
+    record_access(
+        &app,
+        &session.staff.name,
+        &extensions,
+        "search",
+        Some(query),
+    );
     let (req, page, mut warnings) = params.request();
     let results = match run_search(&app, &req) {
         Ok(r) => r,
@@ -1069,7 +1143,9 @@ async fn listing_page(
             flags => flags,
             detected_at => latest.map(|a| a.detected_at.to_rfc3339()),
             listing_id => id.0,
+            // Who decided what is the audit trail's matter: investigators and admins only.
             decisions => triage::history(&labels, &notes),
+            can_read_decisions => session.staff.role >= Role::Investigator,
             can_decide => session.staff.role >= Role::Investigator,
             fields => field_rows(&stored.listing),
             evidence => evidence::page_context(&app, &stored),
@@ -1088,9 +1164,11 @@ async fn api_listing(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if session(&app, &headers).is_none() {
+    let Some(session) = session(&app, &headers) else {
         return api_unauthorized();
-    }
+    };
+    // Decisions and notes (who decided what) are for investigators and admins, as `/audit`.
+    let decisions_shown = session.staff.role >= Role::Investigator;
     let not_found = || {
         (
             StatusCode::NOT_FOUND,
@@ -1124,8 +1202,8 @@ async fn api_listing(
             "delisted_at": stored.delisted_at,
             "warc": stored.warc,
             "assessment": assessments.last(),
-            "labels": labels,
-            "notes": notes,
+            "labels": if decisions_shown { serde_json::json!(labels) } else { serde_json::Value::Null },
+            "notes": if decisions_shown { serde_json::json!(notes) } else { serde_json::Value::Null },
         }))
         .into_response(),
         Ok((None, ..)) => not_found(),

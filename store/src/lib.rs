@@ -30,6 +30,7 @@
 //! # Ok::<(), qsword_store::StoreError>(())
 //! ```
 
+mod access;
 mod alerts;
 mod error;
 mod fetches;
@@ -45,6 +46,7 @@ mod staff;
 mod stats;
 mod time;
 
+pub use access::Access;
 pub use alerts::{
     Assessment, NewAlert, NewOutboxMessage, OutboxMessage, QueuedDigest, StoredAlert,
     StoredAssessment,

@@ -272,6 +272,18 @@ ALTER TABLE staff ADD COLUMN locked_at TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
 "#,
+    // 11: the console's access log (issue 21): logins, searches, exports, evidence views and
+    // downloads, by whom and when. Append-only.
+    r#"
+CREATE TABLE access_log (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    who     TEXT NOT NULL,
+    address TEXT,
+    action  TEXT NOT NULL,
+    target  TEXT
+);
+"#,
 ];
 
 /// The schema version this binary writes.

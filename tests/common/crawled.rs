@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 /// The investigator's account (password [`super::console::PASSWORD`]).
 pub const USER: &str = "zhang";
-/// A viewer the browser test reads the API as while [`USER`] works in the browser (a login
-/// ends the account's other sessions, so the two cannot share an account).
+/// An investigator the browser test reads the API as while [`USER`] works in the browser (a
+/// login ends the account's other sessions, so the two cannot share an account).
 #[allow(dead_code)] // only the browser test reads beside the browser
 pub const READER: &str = "wang";
 
@@ -140,7 +140,7 @@ pub fn crawled_console(products: usize) -> CrawledConsole {
     ok(qsword(dir.path(), &["detect"]));
     ok(qsword(dir.path(), &["index"]));
     add_user(dir.path(), USER, "investigator");
-    add_user(dir.path(), READER, "viewer");
+    add_user(dir.path(), READER, "investigator");
     let server = serve(dir.path());
     CrawledConsole {
         base: server.base.clone(),
