@@ -39,6 +39,18 @@ pub struct ConsoleSection {
     /// Failed logins in a row after which an account is locked until an admin runs
     /// `qsword users unlock NAME` (0: never locked).
     pub lock_after_failures: u32,
+    /// PEM certificate chain and private key: `serve` speaks TLS itself (then cookies are
+    /// `Secure` with the `__Host-` prefix, and HSTS is sent). Both or neither; relative to
+    /// the working directory.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ConsoleSection {
+    /// The certificate and key files when TLS is configured.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
 }
 
 impl Default for ConsoleSection {
@@ -47,6 +59,8 @@ impl Default for ConsoleSection {
             session_hours: 12,
             idle_minutes: 30,
             lock_after_failures: 20,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -279,6 +293,18 @@ impl Config {
         }
         if let Some(url) = &self.cluster.frontier {
             ClusterSection::check_url(url, &format!("{}: key `cluster.frontier`", path.display()))?;
+        }
+        if self.console.tls_cert.is_some() != self.console.tls_key.is_some() {
+            anyhow::bail!(
+                "{}: `console.tls_cert` and `console.tls_key` go together: give both (TLS) or neither",
+                path.display()
+            );
+        }
+        if self.console.session_hours == 0 || self.console.idle_minutes == 0 {
+            anyhow::bail!(
+                "{}: `console.session_hours` and `console.idle_minutes` must be at least 1",
+                path.display()
+            );
         }
         if self.cluster.lease_ms < 300 {
             anyhow::bail!(

@@ -317,3 +317,113 @@ async fn the_access_log_records_logins_searches_exports_and_is_for_admins() {
     let (_, page) = get(base, "/access", &root).await;
     assert!(page.contains("access_export"), "{page}");
 }
+
+/// `[console] tls_cert/tls_key`: `serve` speaks TLS itself; cookies are `Secure` with the
+/// `__Host-` prefix, every answer carries HSTS; a half-configured TLS is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_over_tls_the_cookies_are_host_only_and_secure_with_hsts() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+
+    // Half a TLS configuration is an error naming both keys.
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "[console]\ntls_cert = \"cert.pem\"\n",
+    )
+    .unwrap();
+    let half = qsword(dir, &["serve", "--addr", "127.0.0.1:0"]);
+    assert!(!half.status.success());
+    let err = String::from_utf8_lossy(&half.stderr);
+    assert!(
+        err.contains("console.tls_cert") && err.contains("console.tls_key"),
+        "{err}"
+    );
+    // A certificate file that is not there is named.
+    std::fs::write(
+        dir.join("qsword.toml"),
+        "[console]\ntls_cert = \"missing.pem\"\ntls_key = \"key.pem\"\n",
+    )
+    .unwrap();
+    let missing = qsword(dir, &["serve", "--addr", "127.0.0.1:0"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing.pem"));
+
+    let config = "[console]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n";
+    std::fs::write(dir.join("qsword.toml"), config).unwrap();
+    import_scored(dir, &market_listings()[..10]);
+    add_user(dir, "zhang", "investigator");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qsword"))
+        .current_dir(dir)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("QSWORD_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("https://127.0.0.1:"), "{line}");
+    let c = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = c.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(
+        form.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let (login_cookie, header) = set_cookie(&form, "__Host-qsword_login_csrf");
+    assert!(
+        header.contains("Secure") && header.contains("Path=/"),
+        "{header}"
+    );
+    assert!(!header.contains("Domain"), "{header}");
+    let csrf = hidden_csrf(&form.text().await.unwrap());
+    let resp = c
+        .post(format!("{base}/login"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "zhang"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let (session, header) = set_cookie(&resp, "__Host-qsword_session");
+    for flag in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(header.contains(flag), "{flag}: {header}");
+    }
+    assert!(
+        !header.contains("Max-Age") && !header.contains("Domain"),
+        "{header}"
+    );
+    let ok = c
+        .get(format!("{base}/search"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().contains_key("strict-transport-security"));
+    // The plain-HTTP cookie name is not a session over TLS.
+    let token = session.split_once('=').unwrap().1;
+    let plain = c
+        .get(format!("{base}/search"))
+        .header("cookie", format!("qsword_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 303);
+    child.kill().ok();
+    child.wait().ok();
+}

@@ -165,8 +165,53 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}")
 }
 
-/// The session cookie: HttpOnly, SameSite=Strict, and no `Max-Age`, so it ends with the
-/// browser (the session's lifetime and idle timeout are kept by the server).
-pub fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
+/// The console's cookies: plain names over HTTP; over TLS `Secure` and the `__Host-` prefix,
+/// which a browser accepts only from a secure origin, for the whole site and no domain, so
+/// another host of the domain (or a network attacker over plain HTTP) cannot plant or
+/// overwrite them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cookies {
+    pub secure: bool,
+}
+
+impl Cookies {
+    pub fn session_name(self) -> &'static str {
+        if self.secure {
+            "__Host-qsword_session"
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    pub fn login_csrf_name(self) -> &'static str {
+        if self.secure {
+            "__Host-qsword_login_csrf"
+        } else {
+            LOGIN_CSRF_COOKIE
+        }
+    }
+
+    /// A `Set-Cookie` value ([`set_cookie`], plus `Secure` over TLS).
+    pub fn set(self, name: &str, value: &str, max_age_s: i64) -> String {
+        let cookie = set_cookie(name, value, max_age_s);
+        if self.secure {
+            cookie + "; Secure"
+        } else {
+            cookie
+        }
+    }
+
+    /// The session cookie: HttpOnly, SameSite=Strict, and no `Max-Age`, so it ends with the
+    /// browser (the session's lifetime and idle timeout are kept by the server).
+    pub fn session(self, token: &str) -> String {
+        let cookie = format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict",
+            self.session_name()
+        );
+        if self.secure {
+            cookie + "; Secure"
+        } else {
+            cookie
+        }
+    }
 }

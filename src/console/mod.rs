@@ -79,6 +79,8 @@ struct App {
     /// An Argon2 hash of a random password: unknown names are checked against it, so they
     /// cost the same time as known ones.
     dummy_hash: String,
+    /// The cookies' names and flags (`Secure`, `__Host-` when serving TLS).
+    cookies: auth::Cookies,
 }
 
 type Shared = Arc<App>;
@@ -118,6 +120,7 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let index = ListingIndex::open_or_create(&dir)
         .with_context(|| format!("opening the index {}", dir.display()))?
         .with_rates(ctx.cfg.index.rates()?);
+    let tls = ctx.cfg.console.tls();
     let app = app_router(
         store,
         index,
@@ -125,23 +128,40 @@ pub fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         ctx.cfg.alerts.clone(),
         ctx.cfg.console.clone(),
     );
+    // The peer address feeds the per-address login throttle and the access log.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
+        let listener = std::net::TcpListener::bind(args.addr)
             .with_context(|| format!("listening on {}", args.addr))?;
+        listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // Tests and scripts read this line for the port (`--addr 127.0.0.1:0`).
-        println!("qsword console listening on http://{local}");
+        println!("qsword console listening on {scheme}://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        // The peer address feeds the per-address login throttle.
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .context("serving the console")
+        match tls {
+            Some((cert, key)) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "[console] tls_cert {} / tls_key {}: reading the PEM certificate \
+                             chain and private key",
+                            cert.display(),
+                            key.display()
+                        )
+                    })?;
+                axum_server::from_tcp_rustls(listener, config)?
+                    .serve(app)
+                    .await
+                    .context("serving the console over TLS")
+            }
+            None => axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                .await
+                .context("serving the console"),
+        }
     })
 }
 
@@ -155,6 +175,7 @@ pub(crate) fn app_router(
     alerts: crate::config::AlertsConfig,
     settings: crate::config::ConsoleSection,
 ) -> Router {
+    let tls = settings.tls().is_some();
     let stats_store = (store.path() != std::path::Path::new(":memory:"))
         .then(|| Store::open(store.path()))
         .and_then(|opened| {
@@ -178,11 +199,13 @@ pub(crate) fn app_router(
         guard: guard::LoginGuard::default(),
         dummy_hash: auth::hash_password(&auth::random_token())
             .expect("hashing a random password with default Argon2 parameters"),
+        cookies: auth::Cookies { secure: tls },
     }))
 }
 
 fn router(app: Shared) -> Router {
-    Router::new()
+    let hsts = app.cookies.secure;
+    let router = Router::new()
         .route("/", get(|| async { Redirect::to("/search") }))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -218,7 +241,21 @@ fn router(app: Shared) -> Router {
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(server_timing))
-        .with_state(app)
+        .with_state(app);
+    if hsts {
+        // Served over TLS: browsers must not come back over plain HTTP (a year, as usual).
+        router.layer(axum::middleware::map_response(
+            |mut r: Response| async move {
+                r.headers_mut().insert(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    HeaderValue::from_static("max-age=31536000"),
+                );
+                r
+            },
+        ))
+    } else {
+        router
+    }
 }
 
 /// `Server-Timing: app;dur=…`: the handler's own time, so slow pages show in the browser's
@@ -273,7 +310,7 @@ async fn stylesheet() -> Response {
 // sessions
 
 fn session(app: &App, headers: &HeaderMap) -> Option<Session> {
-    let token = auth::cookie(headers, auth::SESSION_COOKIE)?;
+    let token = auth::cookie(headers, app.cookies.session_name())?;
     let store = app.store.lock().ok()?;
     let idle = chrono::Duration::minutes(app.settings.idle_minutes.into());
     match store.session(token, chrono::Utc::now(), idle) {
@@ -444,7 +481,8 @@ fn login_page(app: &App, next: &str, error: Option<&str>) -> Response {
         "login.html",
         context! { csrf => &csrf, next => local_path(next), error => error },
     );
-    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(auth::LOGIN_CSRF_COOKIE, &csrf, 3600)) {
+    let cookie = app.cookies.set(app.cookies.login_csrf_name(), &csrf, 3600);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     if error.is_some() {
@@ -459,7 +497,7 @@ async fn login(
     extensions: axum::http::Extensions,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
+    let expected = auth::cookie(&headers, app.cookies.login_csrf_name()).unwrap_or("");
     let sent = form.get("csrf").map(String::as_str).unwrap_or("");
     if !auth::tokens_match(expected, sent) {
         return forbidden("the login form's CSRF token is missing or wrong; reload the form");
@@ -590,8 +628,8 @@ async fn login(
     record_access(&app, &staff.name, &extensions, "login", None);
     let mut response = Redirect::to(&next).into_response();
     let cookies = [
-        auth::session_cookie(&token),
-        auth::set_cookie(auth::LOGIN_CSRF_COOKIE, "", 0),
+        app.cookies.session(&token),
+        app.cookies.set(app.cookies.login_csrf_name(), "", 0),
     ];
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
@@ -630,7 +668,7 @@ async fn logout(
         Err(refused) => return refused,
     };
     record_access(&app, &session.staff.name, &extensions, "logout", None);
-    if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
+    if let Some(token) = auth::cookie(&headers, app.cookies.session_name()) {
         if let Ok(mut store) = app.store.lock() {
             if let Err(e) = store.end_session(token) {
                 return internal("logging out", e);
@@ -638,7 +676,7 @@ async fn logout(
         }
     }
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(auth::SESSION_COOKIE, "", 0)) {
+    if let Ok(v) = HeaderValue::from_str(&app.cookies.set(app.cookies.session_name(), "", 0)) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
