@@ -55,6 +55,29 @@ const LOCAL: &[(&str, &str)] = &[
     ("ARS$", "ARS"),
     ("$U", "UYU"),
     ("$b", "BOB"),
+    // `10 $US`, `CDN$ 12`: the French, Spanish and Canadian orders.
+    ("$US", "USD"),
+    ("$ US", "USD"),
+    ("$CA", "CAD"),
+    ("$ CA", "CAD"),
+    ("$CAN", "CAD"),
+    ("CDN$", "CAD"),
+    ("CDN $", "CAD"),
+    ("$AU", "AUD"),
+    ("$NZ", "NZD"),
+    ("$HK", "HKD"),
+    ("dollar", "USD"),
+    ("dollar", "CAD"),
+    ("dollar", "AUD"),
+    ("dollar", "NZD"),
+    ("dollar", "SGD"),
+    ("dollar", "HKD"),
+    ("dollars", "USD"),
+    ("dollars", "CAD"),
+    ("dollars", "AUD"),
+    ("dollars", "NZD"),
+    ("dollars", "SGD"),
+    ("dollars", "HKD"),
     // Europe.
     ("euro", "EUR"),
     ("euros", "EUR"),
@@ -65,6 +88,20 @@ const LOCAL: &[(&str, &str)] = &[
     ("SFr.", "CHF"),
     ("sFr", "CHF"),
     ("Kč", "CZK"),
+    ("Kc", "CZK"),
+    ("korun", "CZK"),
+    ("Zl", "PLN"),
+    ("złotych", "PLN"),
+    ("zlotych", "PLN"),
+    ("forint", "HUF"),
+    ("lira", "TRY"),
+    ("francs", "CHF"),
+    ("kroner", "NOK"),
+    ("kroner", "DKK"),
+    ("kronor", "SEK"),
+    ("krona", "SEK"),
+    ("krone", "NOK"),
+    ("krone", "DKK"),
     ("zł", "PLN"),
     ("zl", "PLN"),
     ("Ft", "HUF"),
@@ -117,6 +154,8 @@ const LOCAL: &[(&str, &str)] = &[
     ("рублей", "BYN"),
     ("рубля", "RUB"),
     ("рубль", "RUB"),
+    ("rubles", "RUB"),
+    ("roubles", "RUB"),
     ("р.", "RUB"),
     ("р.", "BYN"),
     ("Р", "RUB"),
@@ -159,6 +198,12 @@ const LOCAL: &[(&str, &str)] = &[
     ("圆", "CNY"),
     ("人民币", "CNY"),
     ("RMB", "CNY"),
+    ("yuan", "CNY"),
+    ("yen", "JPY"),
+    ("NTD", "TWD"),
+    ("baht", "THB"),
+    ("ringgit", "MYR"),
+    ("rupiah", "IDR"),
     ("円", "JPY"),
     ("₩", "KRW"),
     ("원", "KRW"),
@@ -194,6 +239,11 @@ const LOCAL: &[(&str, &str)] = &[
     ("RS.", "INR"),
     ("Re", "INR"),
     ("Re.", "INR"),
+    ("rupee", "INR"),
+    ("rupees", "INR"),
+    ("rupees", "PKR"),
+    ("rupees", "LKR"),
+    ("rupees", "NPR"),
     ("රු", "LKR"),
     ("৳", "BDT"),
     ("Tk", "BDT"),
@@ -202,6 +252,8 @@ const LOCAL: &[(&str, &str)] = &[
     // Middle East and North Africa.
     ("₪", "ILS"),
     ("nis", "ILS"),
+    ("shekel", "ILS"),
+    ("shekels", "ILS"),
     ("ש\"ח", "ILS"),
     ("ש״ח", "ILS"),
     ("שח", "ILS"),
@@ -251,6 +303,8 @@ const LOCAL: &[(&str, &str)] = &[
     ("LD", "LYD"),
     // Sub-Saharan Africa.
     ("R", "ZAR"),
+    ("rand", "ZAR"),
+    ("naira", "NGN"),
     ("₦", "NGN"),
     ("₵", "GHS"),
     ("GH₵", "GHS"),
@@ -290,6 +344,7 @@ const LOCAL: &[(&str, &str)] = &[
     ("B/.", "PAB"),
     ("S/", "PEN"),
     ("S/.", "PEN"),
+    ("reais", "BRL"),
     ("Bs", "VES"),
     ("Bs.", "VES"),
     ("Bs.S", "VES"),
@@ -335,6 +390,11 @@ const SHARED: &[(&str, Option<&str>, &str)] = &[
     ("₱", Some("PHP"), "PHP"),
     ("s$", Some("SGD"), "SGD"),
     ("c$", None, "CAD"),
+    ("dollar", None, "USD"),
+    ("dollars", None, "USD"),
+    ("rupees", None, "INR"),
+    ("kroner", None, "NOK"),
+    ("krone", None, "NOK"),
 ];
 
 /// Short Latin abbreviations that are currencies however placed; other one- and two-letter
@@ -380,8 +440,9 @@ pub(crate) struct Needle {
 
 pub(crate) struct Table {
     pub symbols: Vec<Symbol>,
-    /// By first (lower-cased unless case-sensitive) character.
-    pub needles: HashMap<char, Vec<Needle>>,
+    /// By first (lower-cased unless case-sensitive) character; looked up at every position
+    /// of every price string, hence the fast hasher.
+    pub needles: foldhash::HashMap<char, Vec<Needle>>,
     /// ISO 3166 alpha-2 → the currencies in use there (funds and superseded ones left out).
     pub countries: HashMap<String, Vec<Currency>>,
 }
@@ -438,7 +499,7 @@ fn build() -> Table {
 
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
-    let mut needles: HashMap<char, Vec<Needle>> = HashMap::new();
+    let mut needles: foldhash::HashMap<char, Vec<Needle>> = Default::default();
     let mut seen: std::collections::HashSet<(Vec<char>, bool)> = Default::default();
     let mut add = |text: &str, currency: Currency, code: bool| {
         let key = text.to_lowercase();
