@@ -440,8 +440,8 @@ pub(crate) struct Needle {
 
 pub(crate) struct Table {
     pub symbols: Vec<Symbol>,
-    /// By first (lower-cased unless case-sensitive) character; looked up at every position
-    /// of every price string, hence the fast hasher.
+    /// By first (lower-cased unless case-sensitive) character, longest first; looked up at
+    /// every word start of every price string, hence the fast hasher.
     pub needles: foldhash::HashMap<char, Vec<Needle>>,
     /// ISO 3166 alpha-2 → the currencies in use there (funds and superseded ones left out).
     pub countries: HashMap<String, Vec<Currency>>,
@@ -567,6 +567,10 @@ fn build() -> Table {
             symbols[idx].alone = alone.map(cur);
             symbols[idx].fallback = Some(cur(fallback));
         }
+    }
+    // Longest first, so the parser stops at a position's first match (ties keep table order).
+    for list in needles.values_mut() {
+        list.sort_by_key(|n| std::cmp::Reverse(n.chars.len()));
     }
     Table {
         symbols,

@@ -500,6 +500,12 @@ fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
     let mut out: Vec<FoundCurrency> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        // Inside a word no token can start: a token beginning with a letter needs a word
+        // boundary before it. Most letters of a string are skipped here, unlooked-up.
+        if i > 0 && currencies::is_word(&chars[i]) && currencies::is_word(&chars[i - 1]) {
+            i += 1;
+            continue;
+        }
         let mut best: Option<(usize, &currencies::Needle, bool)> = None;
         // Case-insensitive needles are filed under their lower-case first character,
         // case-sensitive ones under the character as written.
@@ -509,30 +515,34 @@ fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
             .enumerate()
             .filter(|(k, c)| *k == 0 || **c != firsts[0])
             .filter_map(|(_, c)| table.needles.get(c));
-        for needle in lists.flatten() {
-            let n = needle.chars.len();
-            let hay = if needle.case_sensitive { chars } else { folded };
-            if i + n > hay.len() || hay[i..i + n] != needle.chars[..] {
-                continue;
-            }
-            if needle.first_alpha && i > 0 && currencies::is_word(&chars[i - 1]) {
-                continue;
-            }
-            if needle.last_alpha && chars.get(i + n).is_some_and(currencies::is_word) {
-                continue;
-            }
-            let mut weak = needle.weak;
-            if needle.code {
-                // `EUR`, `eur`: a code in capitals is trusted anywhere near; in lower case,
-                // or a code that is also a word (`ALL`), only touching the amount.
-                let upper = chars[i..i + n].iter().all(char::is_ascii_uppercase);
-                if needle.word_like && !upper {
+        // Each list runs longest first: its first match that passes is its best.
+        for list in lists {
+            for needle in list {
+                let n = needle.chars.len();
+                let hay = if needle.case_sensitive { chars } else { folded };
+                if i + n > hay.len() || hay[i..i + n] != needle.chars[..] {
                     continue;
                 }
-                weak |= needle.word_like || !upper;
-            }
-            if best.is_none_or(|(len, _, _)| n > len) {
-                best = Some((n, needle, weak));
+                if needle.first_alpha && i > 0 && currencies::is_word(&chars[i - 1]) {
+                    continue;
+                }
+                if needle.last_alpha && chars.get(i + n).is_some_and(currencies::is_word) {
+                    continue;
+                }
+                let mut weak = needle.weak;
+                if needle.code {
+                    // `EUR`, `eur`: a code in capitals is trusted anywhere near; in lower case,
+                    // or a code that is also a word (`ALL`), only touching the amount.
+                    let upper = chars[i..i + n].iter().all(char::is_ascii_uppercase);
+                    if needle.word_like && !upper {
+                        continue;
+                    }
+                    weak |= needle.word_like || !upper;
+                }
+                if best.is_none_or(|(len, _, _)| n > len) {
+                    best = Some((n, needle, weak));
+                }
+                break;
             }
         }
         match best {
