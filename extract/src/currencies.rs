@@ -461,7 +461,7 @@ fn build() -> Table {
     let mut countries: HashMap<String, Vec<Currency>> = HashMap::new();
     let mut codes: Vec<Currency> = Vec::new();
     // (text as written, currency); the crate's symbols first, then the local ones.
-    let mut written: Vec<(String, Currency, bool)> = Vec::new();
+    let mut written: Vec<(String, Currency)> = Vec::new();
     let mut successor: HashMap<Currency, Currency> = HashMap::new();
     // Numeric codes span 1..=999: walking them lists every currency without the crate's
     // optional iterator feature.
@@ -493,9 +493,9 @@ fn build() -> Table {
         {
             continue;
         }
-        written.push((symbol, code, true));
+        written.push((symbol, code));
     }
-    written.extend(LOCAL.iter().map(|(t, c)| (t.to_string(), cur(c), false)));
+    written.extend(LOCAL.iter().map(|(t, c)| (t.to_string(), cur(c))));
 
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -544,11 +544,12 @@ fn build() -> Table {
             chars,
         });
     };
-    for (text, currency, _) in &written {
-        add(text, *currency, false);
-    }
+    // Codes first: a symbol spelled like a code (none today) must not take its rules.
     for code in &codes {
         add(code.as_str(), *code, true);
+    }
+    for (text, currency) in &written {
+        add(text, *currency, false);
     }
 
     for s in &mut symbols {

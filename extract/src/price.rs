@@ -6,8 +6,11 @@
 //! (`89-129`: the lower bound, range kept; `1-2万` is 10 000–20 000) and Chinese promotion wording (`券后价 ¥79 原价 ¥99`: the price the
 //! buyer pays, the list price kept). Amounts never pass through a float.
 //!
-//! Ambiguous symbols (`$`, `¥`, `kr`, `руб`, `Rs`) are resolved from a [`PriceHint`] (page
-//! language, country from the domain).
+//! Every ISO 4217 code and the symbols and local abbreviations of the world's currencies are
+//! known (`crate::currencies`, from the `iso_currency` crate). Symbols several currencies share
+//! (`$`, `¥`, `kr`, `руб`, `Rs`, `元`) are resolved from a [`PriceHint`] (the site file's
+//! locale and currency, the country of the domain, the page's declared locales); with no page
+//! at all ([`PriceHint::none`]) they stay the symbol as printed, with no code.
 //!
 //! ```
 //! use qsword_extract::price::{parse_price, PriceHint};
