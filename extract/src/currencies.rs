@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// Local abbreviations and spellings the crate lacks, written from how shops across the world
-/// print prices (not from any test corpus). A text listed more than once is shared.
+/// print prices (not from any test corpus). A text listed more than once is shared; case
+/// variants of one text share too (`Kr`, `kr`), so `LE` (Egyptian pound) is left to `L.E.`
+/// lest it share with `Le` (leone).
 const LOCAL: &[(&str, &str)] = &[
     // Dollars with a country prefix or suffix.
     ("US$", "USD"),
@@ -277,7 +279,6 @@ const LOCAL: &[(&str, &str)] = &[
     ("ש״ח", "ILS"),
     ("שח", "ILS"),
     ("E£", "EGP"),
-    ("LE", "EGP"),
     ("L.E.", "EGP"),
     ("ج.م", "EGP"),
     ("ج.م.", "EGP"),

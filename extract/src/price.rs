@@ -815,6 +815,9 @@ mod tests {
             ("49.90 NZD", "NZD"),
             ("A$ 49.90", "AUD"),
             ("MOP 50", "MOP"),
+            ("Fr. 12.50", "CHF"),
+            // The crate lists `Le` for the old and the new leone: the current one stands.
+            ("Le 100", "SLE"),
         ];
         for (text, want) in cases {
             assert_eq!(code(text, &none).as_deref(), Some(want), "{text}");
@@ -842,6 +845,46 @@ mod tests {
             assert_eq!(got.amount.normalize().to_string(), "1299", "{text}");
         }
         assert!(n > 150, "{n} codes");
+    }
+
+    #[test]
+    fn every_symbol_the_crate_lists_is_read_in_its_country() {
+        // A shared symbol (`$`, `kr`, `£`, `K`) names each of its currencies on a page of
+        // that currency's country.
+        let mut n = 0;
+        for numeric in 1..1000 {
+            let Some(c) = iso_currency::Currency::from_numeric(numeric) else {
+                continue;
+            };
+            let symbol = c.symbol().symbol;
+            let skipped_letter = symbol.len() == 1
+                && symbol.chars().all(|c| c.is_ascii_alphabetic())
+                && !["R", "Q", "K", "L", "P"].contains(&&*symbol);
+            if c.is_fund()
+                || c.is_special()
+                || c.is_superseded().is_some()
+                || symbol == "¤"
+                || skipped_letter
+            {
+                continue;
+            }
+            let Some(country) = c.used_by().first().map(|c| c.to_string()) else {
+                continue;
+            };
+            let hint = PriceHint {
+                country: Some(country.clone()),
+                on_page: true,
+                ..Default::default()
+            };
+            let got = currency_for_symbol(&symbol, &hint);
+            assert_eq!(
+                got.map(|g| g.to_string()).as_deref(),
+                Some(c.code()),
+                "{symbol} in {country}"
+            );
+            n += 1;
+        }
+        assert!(n > 120, "{n} symbols");
     }
 
     #[test]
