@@ -312,10 +312,9 @@ fn page_hint_with(doc: &Html, url: &Url, rules: Option<&SiteRules>) -> PriceHint
     for meta in doc.select(&meta_sel).take(500) {
         let m = meta.value();
         let content = m.attr("content");
-        if og.is_none()
-            && m.attr("property")
-                .is_some_and(|p| p.eq_ignore_ascii_case("og:locale"))
-        {
+        // Some pages put OpenGraph in `name` rather than `property`.
+        let og_key = m.attr("property").or(m.attr("name"));
+        if og.is_none() && og_key.is_some_and(|p| p.eq_ignore_ascii_case("og:locale")) {
             og = content;
         }
         let equiv = m.attr("http-equiv");
