@@ -8,7 +8,7 @@ fn main() -> anyhow::Result<()> {
     let corpus = PathBuf::from(std::env::args().nth(1).unwrap_or("../shared/corpus".into()));
     let s = real::price_strings(&corpus.join("price-strings/price_strings_public.jsonl"))?;
     println!(
-        "price strings: {}/{} = {:.3}; amount {}/{}, one-currency {}/{}, ambiguous {}/{}",
+        "price strings: {}/{} = {:.3}; amount {}/{}, one-currency {}/{}, ambiguous {}/{} ({:.1} µs per string)",
         s.right,
         s.scored,
         s.rate(),
@@ -17,7 +17,8 @@ fn main() -> anyhow::Result<()> {
         s.currency_ok,
         s.currency_n,
         s.ambiguous_ok,
-        s.ambiguous_n
+        s.ambiguous_n,
+        s.micros_per_string
     );
     for f in &s.failures {
         println!("  miss {f}");

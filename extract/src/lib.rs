@@ -42,6 +42,7 @@
 //! ```
 
 pub mod charset;
+mod currencies;
 pub mod heuristics;
 pub mod ids;
 pub mod jsonld;
@@ -55,6 +56,8 @@ pub mod real;
 pub mod rules;
 pub mod state;
 
+#[cfg(test)]
+mod currency_tests;
 #[cfg(test)]
 mod tests;
 
@@ -88,6 +91,11 @@ pub struct SiteRules {
     /// Rows of a spec table: selector of rows; first cell is the key, second the value.
     pub specs: Option<String>,
     pub availability: Option<String>,
+    /// Where the site sells, as a locale (`es-AR`, `sv_SE`): decides shared symbols (`$`,
+    /// `kr`) and the currency of bare numbers when the page does not say.
+    pub locale: Option<String>,
+    /// The currency of prices that name none (`"CNY"`): outranks anything the page implies.
+    pub currency: Option<qsword_listing::Currency>,
 }
 
 /// A page decoded to text, with the encoding that was used and how it was chosen.
@@ -261,7 +269,7 @@ pub fn extract_listing_from_with(
     rules: Option<&SiteRules>,
     #[allow(unused_variables)] extractor: &Extractor,
 ) -> Option<Listing> {
-    let hint = page_hint(doc, url);
+    let hint = page_hint_with(doc, url, rules);
     let anchor = Anchor {
         h1: Selector::parse("h1")
             .ok()
@@ -290,9 +298,37 @@ pub fn extract_listing_from_with(
 
 /// Language and country of the page, for ambiguous currency symbols.
 fn page_hint(doc: &Html, url: &Url) -> PriceHint {
+    page_hint_with(doc, url, None)
+}
+
+/// [`page_hint`] with the site file's `locale`/`currency`, which outrank the page: the
+/// declared locales (`<html lang>`, `og:locale`, `content-language`), the domain, and a
+/// Chinese title when nothing else says.
+fn page_hint_with(doc: &Html, url: &Url, rules: Option<&SiteRules>) -> PriceHint {
     let sel = Selector::parse("html").expect("static selector");
     let lang = doc.select(&sel).next().and_then(|e| e.value().attr("lang"));
-    let mut hint = PriceHint::for_page(url, lang);
+    let meta_sel = Selector::parse("meta").expect("static selector");
+    let (mut og, mut http) = (None, None);
+    for meta in doc.select(&meta_sel).take(500) {
+        let m = meta.value();
+        let content = m.attr("content");
+        // Some pages put OpenGraph in `name` rather than `property`.
+        let og_key = m.attr("property").or(m.attr("name"));
+        if og.is_none() && og_key.is_some_and(|p| p.eq_ignore_ascii_case("og:locale")) {
+            og = content;
+        }
+        let equiv = m.attr("http-equiv");
+        if http.is_none() && equiv.is_some_and(|p| p.eq_ignore_ascii_case("content-language")) {
+            http = content;
+        }
+    }
+    let locales: Vec<&str> = [lang, og, http].into_iter().flatten().collect();
+    let mut hint = PriceHint::for_page_with(
+        url,
+        rules.and_then(|r| r.locale.as_deref()),
+        &locales,
+        rules.and_then(|r| r.currency),
+    );
     if hint.language.is_none() && hint.default_currency.is_none() {
         // No declared language: a page whose title is Chinese is a Chinese shop.
         let title_sel = Selector::parse("title, h1").expect("static selector");

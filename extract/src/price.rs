@@ -6,8 +6,11 @@
 //! (`89-129`: the lower bound, range kept; `1-2万` is 10 000–20 000) and Chinese promotion wording (`券后价 ¥79 原价 ¥99`: the price the
 //! buyer pays, the list price kept). Amounts never pass through a float.
 //!
-//! Ambiguous symbols (`$`, `¥`, `kr`, `руб`, `Rs`) are resolved from a [`PriceHint`] (page
-//! language, country from the domain).
+//! Every ISO 4217 code and the symbols and local abbreviations of the world's currencies are
+//! known (`crate::currencies`, from the `iso_currency` crate). Symbols several currencies share
+//! (`$`, `¥`, `kr`, `руб`, `Rs`, `元`) are resolved from a [`PriceHint`] (the site file's
+//! locale and currency, the country of the domain, the page's declared locales); with no page
+//! at all ([`PriceHint::none`]) they stay the symbol as printed, with no code.
 //!
 //! ```
 //! use qsword_extract::price::{parse_price, PriceHint};
@@ -17,9 +20,9 @@
 //! assert_eq!(p.list_price.unwrap().to_string(), "99");
 //! ```
 
+use crate::currencies;
 use qsword_listing::{Currency, Price};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 use std::str::FromStr;
 use url::Url;
 
@@ -32,6 +35,9 @@ pub struct PriceHint {
     pub country: Option<String>,
     /// Currency to assume when the string names none (e.g. a page-level `priceCurrency`).
     pub default_currency: Option<Currency>,
+    /// The string is from a shop page: a shared symbol the locale does not settle reads as
+    /// its usual currency (`$` → USD). Without a page (`qsword parse-price`) it stays `$`.
+    pub on_page: bool,
 }
 
 impl PriceHint {
@@ -46,107 +52,91 @@ impl PriceHint {
             language: Some("zh-CN".into()),
             country: Some("CN".into()),
             default_currency: Some(Currency::CNY),
+            on_page: true,
         }
     }
 
-    /// Hint from the page URL (country from the top-level domain) and its `<html lang>`.
-    /// Chinese pages (by language or `.cn`) default to CNY.
+    /// Hint from the page URL (country from the domain) and its `<html lang>`.
     pub fn for_page(url: &Url, language: Option<&str>) -> Self {
-        let host = url.host_str().unwrap_or("");
-        let tld = host.rsplit('.').next().unwrap_or("").to_ascii_uppercase();
-        let mut country = match tld.as_str() {
-            "UK" => Some("GB".to_string()),
-            t if t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()) => Some(t.into()),
-            _ => None,
+        Self::for_page_with(url, None, language.as_slice(), None)
+    }
+
+    /// Hint from everything that says where a page sells. `site_locale` and `currency` come
+    /// from the site file (`[rules]` `locale`/`currency`): whoever configured the site knows,
+    /// so they win. Then the country of the domain (`.ca`, `.com.ar`, `.co.uk`), then the
+    /// region of the first declared locale that has one (`page_locales`, most authoritative
+    /// first: `<html lang>`, `og:locale`, `content-language`). Bare numbers get the country's
+    /// currency; a Chinese page with no other country gets CNY.
+    pub fn for_page_with(
+        url: &Url,
+        site_locale: Option<&str>,
+        page_locales: &[&str],
+        currency: Option<Currency>,
+    ) -> Self {
+        // `content-language` may list several (`en-US, fr`): the first is the page's.
+        let clean = |l: &str| {
+            let l = l.split(',').next().unwrap_or("").trim();
+            (!l.is_empty() && l.len() <= 35).then(|| l.to_string())
         };
-        let language = language
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty());
-        if country.is_none() {
-            // `en-US`, `zh-CN`: the region subtag names a country.
-            country = language
+        let site = site_locale.and_then(clean);
+        let page: Vec<String> = page_locales.iter().filter_map(|l| clean(l)).collect();
+        let country = site
+            .as_deref()
+            .and_then(locale_region)
+            .or_else(|| domain_country(url))
+            .or_else(|| page.iter().find_map(|l| locale_region(l)));
+        let language = site.or_else(|| page.into_iter().next());
+        let default_currency = currency.or_else(|| match country.as_deref() {
+            Some(c) => currencies::country_currency(c),
+            // A language spoken in one country (`ja`, `pl`, `zh`) names its currency.
+            None => language
                 .as_deref()
-                .and_then(|l| l.split(['-', '_']).nth(1))
-                .filter(|r| r.len() == 2)
-                .map(|r| r.to_ascii_uppercase());
-        }
-        let chinese = country.as_deref() == Some("CN")
-            || language
-                .as_deref()
-                .is_some_and(|l| l.to_ascii_lowercase().starts_with("zh"));
-        let default_currency = if chinese {
-            Some(Currency::CNY)
-        } else {
-            country.as_deref().and_then(country_currency)
-        };
+                .and_then(currencies::language_country)
+                .and_then(currencies::country_currency),
+        });
         PriceHint {
             language,
             country,
             default_currency,
+            on_page: true,
         }
-    }
-
-    fn lang_is(&self, prefix: &str) -> bool {
-        self.language
-            .as_deref()
-            .is_some_and(|l| l.to_ascii_lowercase().starts_with(prefix))
-    }
-
-    fn country_is(&self, code: &str) -> bool {
-        self.country.as_deref() == Some(code)
     }
 }
 
-/// The currency of a country (ISO 3166 → ISO 4217), for bare numbers on a national shop.
-/// Only countries with one currency in everyday use; `.com` and friends get none.
-fn country_currency(country: &str) -> Option<Currency> {
-    let code = match country {
-        "CN" => "CNY",
-        "HK" => "HKD",
-        "TW" => "TWD",
-        "JP" => "JPY",
-        "KR" => "KRW",
-        "KZ" => "KZT",
-        "RU" => "RUB",
-        "BY" => "BYN",
-        "UA" => "UAH",
-        "PL" => "PLN",
-        "CZ" => "CZK",
-        "HU" => "HUF",
-        "RO" => "RON",
-        "BG" => "BGN",
-        "SE" => "SEK",
-        "NO" => "NOK",
-        "DK" => "DKK",
-        "CH" => "CHF",
-        "GB" => "GBP",
-        "DE" | "FR" | "IT" | "ES" | "NL" | "BE" | "AT" | "PT" | "FI" | "IE" | "GR" | "SK"
-        | "SI" | "LT" | "LV" | "EE" => "EUR",
-        "IN" => "INR",
-        "PK" => "PKR",
-        "IL" => "ILS",
-        "TR" => "TRY",
-        "BR" => "BRL",
-        "AR" => "ARS",
-        "MX" => "MXN",
-        "CL" => "CLP",
-        "CO" => "COP",
-        "CA" => "CAD",
-        "AU" => "AUD",
-        "NZ" => "NZD",
-        "SG" => "SGD",
-        "TH" => "THB",
-        "VN" => "VND",
-        "ID" => "IDR",
-        "MY" => "MYR",
-        "PH" => "PHP",
-        "AE" => "AED",
-        "SA" => "SAR",
-        "EG" => "EGP",
-        "ZA" => "ZAR",
-        _ => return None,
-    };
-    code.parse().ok()
+/// The region of a locale (`es_AR`, `zh-Hant-TW` → `AR`, `TW`).
+fn locale_region(locale: &str) -> Option<String> {
+    locale
+        .split(['-', '_'])
+        .skip(1)
+        .find(|r| r.len() == 2 && r.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(|r| r.to_ascii_uppercase())
+}
+
+/// Country-code domains sold worldwide as generic names (`.io`, `.co`, `.tv`): they name a
+/// country only under a second-level label (`.com.co`).
+const VANITY_TLDS: &[&str] = &[
+    "io", "co", "tv", "me", "ai", "fm", "ly", "gg", "cc", "ws", "nu", "to", "sh", "ac", "tk",
+];
+const SECOND_LEVEL: &[&str] = &[
+    "com", "co", "net", "org", "edu", "gov", "ac", "or", "ne", "go", "gob", "gouv",
+];
+
+/// The country of a country-code domain (`shop.ca`, `x.com.ar`, `y.co.uk` → `CA`, `AR`, `GB`).
+fn domain_country(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    let mut labels = host.rsplit('.');
+    let tld = labels.next()?.to_ascii_lowercase();
+    let second = labels.next().unwrap_or("").to_ascii_lowercase();
+    if tld == "uk" {
+        return Some("GB".into());
+    }
+    if tld.len() != 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    if VANITY_TLDS.contains(&tld.as_str()) && !SECOND_LEVEL.contains(&second.as_str()) {
+        return None;
+    }
+    Some(tld.to_ascii_uppercase())
 }
 
 /// A price read from a string.
@@ -484,16 +474,8 @@ fn to_decimal(raw: &str) -> Option<Decimal> {
     Decimal::from_str(&plain).ok()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Token {
-    Iso(&'static str),
-    /// `$`-like: several currencies use it.
-    Dollar,
-    Yen,
-    Krona,
-    Ruble,
-    Rupee,
-}
+/// A found currency token: an index into the symbol table ([`currencies::TABLE`]).
+type Token = usize;
 
 #[derive(Debug)]
 struct FoundCurrency {
@@ -503,206 +485,14 @@ struct FoundCurrency {
     text: String,
     /// Single letters and other weak tokens count only right next to the number.
     weak: bool,
+    /// `R 299`: a single letter counts only before the amount.
+    prefix_only: bool,
+    /// Names one currency (`€`, `AUD`), not a shared symbol (`$`, `kr`).
+    unique: bool,
 }
-
-/// Currency tokens as printed; matched case-insensitively, longest first. Letters-only tokens
-/// must stand alone (not inside a word).
-const TOKENS: &[(&str, Token)] = &[
-    ("US$", Token::Iso("USD")),
-    ("US $", Token::Iso("USD")),
-    ("U$S", Token::Iso("USD")),
-    ("A$", Token::Iso("AUD")),
-    ("AU$", Token::Iso("AUD")),
-    ("AU $", Token::Iso("AUD")),
-    ("C$", Token::Iso("CAD")),
-    ("CA$", Token::Iso("CAD")),
-    ("CAN$", Token::Iso("CAD")),
-    ("NZ$", Token::Iso("NZD")),
-    ("HK$", Token::Iso("HKD")),
-    ("S$", Token::Iso("SGD")),
-    ("R$", Token::Iso("BRL")),
-    ("MX$", Token::Iso("MXN")),
-    ("NT$", Token::Iso("TWD")),
-    ("TT$", Token::Iso("TTD")),
-    ("T$", Token::Iso("TOP")),
-    ("G$", Token::Iso("GYD")),
-    ("Z$", Token::Iso("ZWL")),
-    ("CUC$", Token::Iso("CUC")),
-    ("$U", Token::Iso("UYU")),
-    ("$b", Token::Iso("BOB")),
-    ("$", Token::Dollar),
-    ("€", Token::Iso("EUR")),
-    ("euro", Token::Iso("EUR")),
-    ("euros", Token::Iso("EUR")),
-    ("£", Token::Iso("GBP")),
-    ("E£", Token::Iso("EGP")),
-    ("pound", Token::Iso("GBP")),
-    ("¥", Token::Yen),
-    ("円", Token::Iso("JPY")),
-    ("元", Token::Iso("CNY")),
-    ("圆", Token::Iso("CNY")),
-    ("人民币", Token::Iso("CNY")),
-    ("RMB", Token::Iso("CNY")),
-    ("₩", Token::Iso("KRW")),
-    ("원", Token::Iso("KRW")),
-    ("₹", Token::Iso("INR")),
-    ("र", Token::Iso("INR")),
-    ("₨", Token::Rupee),
-    ("Rs", Token::Rupee),
-    ("Rs.", Token::Rupee),
-    ("Re", Token::Rupee),
-    ("₪", Token::Iso("ILS")),
-    ("nis", Token::Iso("ILS")),
-    ("ש\"ח", Token::Iso("ILS")),
-    ("₽", Token::Iso("RUB")),
-    ("руб", Token::Ruble),
-    ("руб.", Token::Ruble),
-    ("рублей", Token::Ruble),
-    ("р.", Token::Ruble),
-    ("Р", Token::Ruble),
-    ("Rbl", Token::Ruble),
-    ("Br", Token::Iso("BYN")),
-    ("Kč", Token::Iso("CZK")),
-    ("zł", Token::Iso("PLN")),
-    ("zl", Token::Iso("PLN")),
-    ("Ft", Token::Iso("HUF")),
-    ("lei", Token::Iso("RON")),
-    ("kr", Token::Krona),
-    ("kr.", Token::Krona),
-    ("Fr.", Token::Iso("CHF")),
-    ("SFr", Token::Iso("CHF")),
-    ("CHf", Token::Iso("CHF")),
-    ("GFr", Token::Iso("GNF")),
-    ("₺", Token::Iso("TRY")),
-    ("TL", Token::Iso("TRY")),
-    ("₴", Token::Iso("UAH")),
-    ("грн", Token::Iso("UAH")),
-    ("грн.", Token::Iso("UAH")),
-    ("฿", Token::Iso("THB")),
-    ("บาท", Token::Iso("THB")),
-    ("₫", Token::Iso("VND")),
-    ("đ", Token::Iso("VND")),
-    ("лв", Token::Iso("BGN")),
-    ("лв.", Token::Iso("BGN")),
-    ("KD", Token::Iso("KWD")),
-    ("دينار كويتي", Token::Iso("KWD")),
-    ("دينار أردني", Token::Iso("JOD")),
-    ("ريال", Token::Iso("SAR")),
-    ("ر.س", Token::Iso("SAR")),
-    ("ر.ع", Token::Iso("OMR")),
-    ("ر.ي", Token::Iso("YER")),
-    ("د.إ", Token::Iso("AED")),
-    ("د.أ", Token::Iso("JOD")),
-    ("د.ج", Token::Iso("DZD")),
-    ("د.ع", Token::Iso("IQD")),
-    ("ع.د", Token::Iso("IQD")),
-    ("ل.ل", Token::Iso("LBP")),
-    ("ج.م", Token::Iso("EGP")),
-    ("تومان", Token::Iso("IRR")),
-    ("RM", Token::Iso("MYR")),
-    ("Rp", Token::Iso("IDR")),
-    ("₱", Token::Iso("PHP")),
-    ("৳", Token::Iso("BDT")),
-    ("₭", Token::Iso("LAK")),
-    ("៛", Token::Iso("KHR")),
-    ("₡", Token::Iso("CRC")),
-    ("₦", Token::Iso("NGN")),
-    ("₵", Token::Iso("GHS")),
-    ("₼", Token::Iso("AZN")),
-    ("₸", Token::Iso("KZT")),
-    ("тг", Token::Iso("KZT")),
-    ("тг.", Token::Iso("KZT")),
-    ("₾", Token::Iso("GEL")),
-    ("ლ", Token::Iso("GEL")),
-    ("lari", Token::Iso("GEL")),
-    ("₣", Token::Iso("FRF")),
-    ("R₣", Token::Iso("RWF")),
-    ("ƒ", Token::Iso("ANG")),
-    ("KSh", Token::Iso("KES")),
-    ("KShs", Token::Iso("KES")),
-    ("USh", Token::Iso("UGX")),
-    ("kn", Token::Iso("HRK")),
-    ("KM", Token::Iso("BAM")),
-    ("км", Token::Iso("BAM")),
-    ("ден", Token::Iso("MKD")),
-    ("дин", Token::Iso("RSD")),
-    ("din", Token::Iso("RSD")),
-    ("Dinara", Token::Iso("RSD")),
-    ("so'm", Token::Iso("UZS")),
-    ("S'", Token::Iso("UZS")),
-    ("Sʻ", Token::Iso("UZS")),
-    ("Ar", Token::Iso("MGA")),
-    ("DT", Token::Iso("TND")),
-    ("Db", Token::Iso("STD")),
-    ("Dh", Token::Iso("MAD")),
-    ("Esc", Token::Iso("CVE")),
-    ("FG", Token::Iso("GNF")),
-    ("Fbu", Token::Iso("BIF")),
-    ("LD", Token::Iso("LYD")),
-    ("MK", Token::Iso("MWK")),
-    ("MT", Token::Iso("MZN")),
-    ("Nu", Token::Iso("BTN")),
-    ("Nu.", Token::Iso("BTN")),
-    ("VT", Token::Iso("VUV")),
-    ("ZK", Token::Iso("ZMW")),
-    ("ናቕፋ", Token::Iso("ERN")),
-];
-
-/// ISO 4217 codes recognised as words (`249,00 EUR`, `CHF 47.00`).
-const ISO_CODES: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AZN", "BAM", "BDT", "BGN", "BHD",
-    "BOB", "BRL", "BYN", "CAD", "CHF", "CLP", "CNY", "COP", "CRC", "CZK", "DKK", "DOP", "DZD",
-    "EGP", "ETB", "EUR", "GBP", "GEL", "GHS", "HKD", "HRK", "HUF", "IDR", "ILS", "INR", "IQD",
-    "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KRW", "KWD", "KZT", "LBP", "LKR", "MAD", "MDL",
-    "MKD", "MXN", "MYR", "NGN", "NOK", "NZD", "OMR", "PEN", "PHP", "PKR", "PLN", "QAR", "RON",
-    "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TND", "TRY", "TWD", "UAH", "USD", "UYU", "UZS",
-    "VND", "XAF", "XOF", "ZAR",
-];
-
-/// Tokens too short or common to trust unless glued to the number.
-const WEAK: &[&str] = &[
-    "Р", "Re", "Ar", "Db", "Dh", "MT", "LD", "FG", "KM", "TL", "RM", "Br",
-];
-
-/// A currency token prepared for matching: lower-cased once, filed under its first character.
-struct Needle {
-    folded: Vec<char>,
-    token: Token,
-    weak: bool,
-    /// Word boundaries matter for alphabetic scripts only: `万元` is a unit and a currency.
-    first_alpha: bool,
-    last_alpha: bool,
-}
-
-fn is_word(c: &char) -> bool {
-    c.is_alphabetic() && (*c as u32) < 0x2E80
-}
-
-/// Every token of [`TOKENS`] then [`ISO_CODES`], by first lower-cased character, in that order
-/// (the first of two equally long matches wins).
-static NEEDLES: std::sync::LazyLock<HashMap<char, Vec<Needle>>> = std::sync::LazyLock::new(|| {
-    let mut by_first: HashMap<char, Vec<Needle>> = HashMap::new();
-    let all = TOKENS
-        .iter()
-        .map(|(tok, token)| (*tok, *token))
-        .chain(ISO_CODES.iter().map(|code| (*code, Token::Iso(code))));
-    for (tok, token) in all {
-        let folded: Vec<char> = tok.chars().flat_map(|c| c.to_lowercase()).collect();
-        let Some(&first) = folded.first() else {
-            continue;
-        };
-        by_first.entry(first).or_default().push(Needle {
-            folded,
-            token,
-            weak: WEAK.contains(&tok),
-            first_alpha: tok.chars().next().is_some_and(|c| is_word(&c)),
-            last_alpha: tok.chars().last().is_some_and(|c| is_word(&c)),
-        });
-    }
-    by_first
-});
 
 fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
+    let table = &*currencies::TABLE;
     let lower: Vec<char> = chars.iter().flat_map(|c| c.to_lowercase()).collect();
     // Lower-casing can change lengths for a few scripts; fall back to exact matching then.
     let folded = if lower.len() == chars.len() {
@@ -713,30 +503,61 @@ fn find_currencies(chars: &[char]) -> Vec<FoundCurrency> {
     let mut out: Vec<FoundCurrency> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let mut best: Option<(usize, Token, bool)> = None;
-        for needle in NEEDLES.get(&folded[i]).map_or(&[][..], Vec::as_slice) {
-            let n = needle.folded.len();
-            if i + n > folded.len() || folded[i..i + n] != needle.folded[..] {
-                continue;
-            }
-            if needle.first_alpha && i > 0 && is_word(&chars[i - 1]) {
-                continue;
-            }
-            if needle.last_alpha && chars.get(i + n).is_some_and(is_word) {
-                continue;
-            }
-            if best.is_none_or(|(len, _, _)| n > len) {
-                best = Some((n, needle.token, needle.weak));
+        // Inside a word no token can start: a token beginning with a letter needs a word
+        // boundary before it. Most letters of a string are skipped here, unlooked-up.
+        if i > 0 && currencies::is_word(&chars[i]) && currencies::is_word(&chars[i - 1]) {
+            i += 1;
+            continue;
+        }
+        let mut best: Option<(usize, &currencies::Needle, bool)> = None;
+        // Case-insensitive needles are filed under their lower-case first character,
+        // case-sensitive ones under the character as written.
+        let firsts = [folded[i], chars[i]];
+        let lists = firsts
+            .iter()
+            .enumerate()
+            .filter(|(k, c)| *k == 0 || **c != firsts[0])
+            .filter_map(|(_, c)| table.needles.get(c));
+        // Each list runs longest first: its first match that passes is its best.
+        for list in lists {
+            for needle in list {
+                let n = needle.chars.len();
+                let hay = if needle.case_sensitive { chars } else { folded };
+                if i + n > hay.len() || hay[i..i + n] != needle.chars[..] {
+                    continue;
+                }
+                if needle.first_alpha && i > 0 && currencies::is_word(&chars[i - 1]) {
+                    continue;
+                }
+                if needle.last_alpha && chars.get(i + n).is_some_and(currencies::is_word) {
+                    continue;
+                }
+                let mut weak = needle.weak;
+                if needle.code {
+                    // `EUR`, `eur`: a code in capitals is trusted anywhere near; in lower case,
+                    // or a code that is also a word (`ALL`), only touching the amount.
+                    let upper = chars[i..i + n].iter().all(char::is_ascii_uppercase);
+                    if needle.word_like && !upper {
+                        continue;
+                    }
+                    weak |= needle.word_like || !upper;
+                }
+                if best.is_none_or(|(len, _, _)| n > len) {
+                    best = Some((n, needle, weak));
+                }
+                break;
             }
         }
         match best {
-            Some((n, token, weak)) => {
+            Some((n, needle, weak)) => {
                 out.push(FoundCurrency {
                     start: i,
                     end: i + n,
-                    token,
+                    token: needle.symbol,
                     text: chars[i..i + n].iter().collect(),
                     weak,
+                    prefix_only: needle.prefix_only,
+                    unique: table.symbols[needle.symbol].currencies.len() == 1,
                 });
                 i += n;
             }
@@ -771,18 +592,11 @@ fn nearest_currency<'a>(
     found
         .iter()
         .map(|c| (distance(c), c))
-        .filter(|(d, _)| *d <= max && *d != usize::MAX)
+        .filter(|(d, c)| *d <= max && *d != usize::MAX && !(c.prefix_only && c.start >= n.end))
         // Prefer a strong token, then the nearest; at equal distance the one after the number
         // (`100 € 200` reads as 100 €).
         // A named code beats a shared symbol (`$1,190.00 AUD` is AUD).
-        .min_by_key(|(d, c)| {
-            (
-                c.weak,
-                !matches!(c.token, Token::Iso(_)),
-                *d,
-                c.end <= n.start,
-            )
-        })
+        .min_by_key(|(d, c)| (c.weak, !c.unique, *d, c.end <= n.start))
         .map(|(_, c)| c)
 }
 
@@ -801,53 +615,35 @@ fn is_range_between(chars: &[char], a: &Number, b: &Number, found: &[FoundCurren
     )
 }
 
-/// Picks the currency an ambiguous token stands for on this page.
+/// Picks the currency a token stands for on this page: its only currency; else the one the
+/// page's currency, country or language names among those it may stand for; else its usual
+/// one on a page ([`currencies::SHARED`]'s fallback); else, with no
+/// page at all, only a dominant one (`£`), so a bare `$` stays `$`.
 fn resolve(token: Token, hint: &PriceHint) -> Option<Currency> {
-    let code = match token {
-        Token::Iso(code) => code,
-        Token::Dollar => match hint.country.as_deref() {
-            Some("CA") => "CAD",
-            Some("AU") => "AUD",
-            Some("NZ") => "NZD",
-            Some("HK") => "HKD",
-            Some("SG") => "SGD",
-            Some("MX") => "MXN",
-            Some("TW") => "TWD",
-            _ => "USD",
-        },
-        Token::Yen => {
-            if hint.lang_is("ja") || hint.country_is("JP") {
-                "JPY"
-            } else {
-                "CNY"
-            }
+    let symbol = &currencies::TABLE.symbols[token];
+    if let [one] = symbol.currencies[..] {
+        return Some(one);
+    }
+    let among = |c: &Currency| symbol.currencies.contains(c);
+    if let Some(c) = hint.default_currency.filter(among) {
+        return Some(c);
+    }
+    let countries = hint.country.as_deref().into_iter().chain(
+        hint.language
+            .as_deref()
+            .and_then(currencies::language_country),
+    );
+    for country in countries {
+        let used = currencies::TABLE.countries.get(country);
+        if let Some(c) = used.and_then(|list| list.iter().copied().find(among)) {
+            return Some(c);
         }
-        Token::Krona => {
-            if hint.lang_is("da") || hint.country_is("DK") {
-                "DKK"
-            } else if hint.lang_is("nb") || hint.lang_is("no") || hint.country_is("NO") {
-                "NOK"
-            } else if hint.lang_is("is") || hint.country_is("IS") {
-                "ISK"
-            } else {
-                "SEK"
-            }
-        }
-        Token::Ruble => {
-            if hint.country_is("BY") {
-                "BYN"
-            } else {
-                "RUB"
-            }
-        }
-        Token::Rupee => match hint.country.as_deref() {
-            Some("PK") => "PKR",
-            Some("LK") => "LKR",
-            Some("NP") => "NPR",
-            _ => "INR",
-        },
-    };
-    code.parse().ok()
+    }
+    if hint.on_page || hint.country.is_some() || hint.language.is_some() {
+        symbol.fallback.or(symbol.alone)
+    } else {
+        symbol.alone
+    }
 }
 
 /// The ISO code a printed currency (`"€"`, `"руб."`) stands for under `hint`, if known.
@@ -896,9 +692,17 @@ mod tests {
     fn european_and_other_formats() {
         let none = PriceHint::none();
         assert_eq!(p("1.299,00 €", &none), ("1299".into(), Some("EUR".into())));
-        assert_eq!(p("$1,299", &none), ("1299".into(), Some("USD".into())));
+        // Shared symbols with no page around them: the symbol, no code.
+        assert_eq!(p("$1,299", &none), ("1299".into(), None));
+        assert_eq!(
+            parse_price("$1,299", &none)
+                .unwrap()
+                .currency_text
+                .as_deref(),
+            Some("$")
+        );
         assert_eq!(p("Kč 1 299,-", &none), ("1299".into(), Some("CZK".into())));
-        assert_eq!(p("1 299 руб.", &none), ("1299".into(), Some("RUB".into())));
+        assert_eq!(p("1 299 руб.", &none), ("1299".into(), None));
         assert_eq!(
             p("CHF 1'299.50", &none),
             ("1299.5".into(), Some("CHF".into()))
@@ -956,6 +760,278 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(p("199 kr", &dk).1, Some("DKK".into()));
+    }
+
+    fn code(text: &str, hint: &PriceHint) -> Option<String> {
+        parse_price(text, hint).and_then(|p| p.currency.map(|c| c.to_string()))
+    }
+
+    #[test]
+    fn codes_and_symbols_of_every_continent() {
+        let none = PriceHint::none();
+        let cases = [
+            // Europe
+            ("12 EUR", "EUR"),
+            ("eur 12", "EUR"),
+            ("EUR12", "EUR"),
+            ("12CHF", "CHF"),
+            ("chf 12.50", "CHF"),
+            ("1.299,00 zł", "PLN"),
+            ("1 299 Kč", "CZK"),
+            ("12 000 Ft", "HUF"),
+            ("49,99 lei", "RON"),
+            ("12 лв.", "BGN"),
+            ("1 499 SEK", "SEK"),
+            ("₺49,90", "TRY"),
+            // Former Soviet Union, Caucasus, Central Asia
+            ("1 200 грн", "UAH"),
+            ("₸ 12 000", "KZT"),
+            ("₼ 12", "AZN"),
+            ("₾ 12", "GEL"),
+            ("₮ 12,000", "MNT"),
+            // Asia
+            ("12元", "CNY"),
+            ("1,280円", "JPY"),
+            ("12,000원", "KRW"),
+            ("Rp 120.000", "IDR"),
+            ("RM 12.90", "MYR"),
+            ("₹1,299", "INR"),
+            ("฿1,290", "THB"),
+            ("৳ 1,200", "BDT"),
+            ("NT$ 1,200", "TWD"),
+            // Middle East, Africa
+            ("120 ש\"ח", "ILS"),
+            ("د.إ 120", "AED"),
+            ("120 ر.س", "SAR"),
+            ("KSh 1,200", "KES"),
+            ("R 299", "ZAR"),
+            ("₦5,000", "NGN"),
+            ("GH₵ 50", "GHS"),
+            ("XOF 5000", "XOF"),
+            // Americas, Oceania
+            ("S/ 49.90", "PEN"),
+            ("R$ 49,90", "BRL"),
+            ("Q 150.00", "GTQ"),
+            ("49.90 NZD", "NZD"),
+            ("A$ 49.90", "AUD"),
+            ("MOP 50", "MOP"),
+            ("Fr. 12.50", "CHF"),
+            // The crate lists `Le` for the old and the new leone: the current one stands.
+            ("Le 100", "SLE"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(code(text, &none).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_iso_code_is_known() {
+        // From the crate's list, not ours: any code printed next to an amount is read.
+        let mut n = 0;
+        for numeric in 1..1000 {
+            let Some(c) = iso_currency::Currency::from_numeric(numeric) else {
+                continue;
+            };
+            if c.is_fund() || c.is_special() {
+                continue;
+            }
+            n += 1;
+            let text = format!("{} 1,299.00", c.code());
+            let got = parse_price(&text, &PriceHint::none()).unwrap();
+            assert_eq!(
+                got.currency.map(|c| c.to_string()).as_deref(),
+                Some(c.code())
+            );
+            assert_eq!(got.amount.normalize().to_string(), "1299", "{text}");
+        }
+        assert!(n > 150, "{n} codes");
+    }
+
+    #[test]
+    fn every_symbol_the_crate_lists_is_read_in_its_country() {
+        // A shared symbol (`$`, `kr`, `£`, `K`) names each of its currencies on a page of
+        // that currency's country.
+        let mut n = 0;
+        for numeric in 1..1000 {
+            let Some(c) = iso_currency::Currency::from_numeric(numeric) else {
+                continue;
+            };
+            let symbol = c.symbol().symbol;
+            let skipped_letter = symbol.len() == 1
+                && symbol.chars().all(|c| c.is_ascii_alphabetic())
+                && !["R", "Q", "K", "L", "P"].contains(&&*symbol);
+            if c.is_fund()
+                || c.is_special()
+                || c.is_superseded().is_some()
+                || symbol == "¤"
+                || skipped_letter
+            {
+                continue;
+            }
+            let Some(country) = c.used_by().first().map(|c| c.to_string()) else {
+                continue;
+            };
+            let hint = PriceHint {
+                country: Some(country.clone()),
+                on_page: true,
+                ..Default::default()
+            };
+            let got = currency_for_symbol(&symbol, &hint);
+            assert_eq!(
+                got.map(|g| g.to_string()).as_deref(),
+                Some(c.code()),
+                "{symbol} in {country}"
+            );
+            n += 1;
+        }
+        assert!(n > 120, "{n} symbols");
+    }
+
+    #[test]
+    fn words_that_are_codes_are_not_currencies() {
+        let none = PriceHint::none();
+        for text in [
+            "ALL items 12.99",
+            "all 12 items",
+            "Shop all 3",
+            "Top 10",
+            "cup 2",
+            "Pen 4 pack",
+            "Try 30 days",
+            "4K TV 55",
+            "AMD Ryzen 5 3600",
+            "12 km",
+        ] {
+            let p = parse_price(text, &none);
+            assert_eq!(p.and_then(|p| p.currency_text), None, "{text}");
+        }
+        // In capitals right beside the amount they are the currencies.
+        assert_eq!(code("ALL 1,200", &none).as_deref(), Some("ALL"));
+        assert_eq!(code("PEN 49.90", &none).as_deref(), Some("PEN"));
+        assert_eq!(code("TOP 12.50", &none).as_deref(), Some("TOP"));
+    }
+
+    #[test]
+    fn shared_symbols_follow_the_locale_or_stay_symbols() {
+        let page = |url: &str, locales: &[&str]| {
+            PriceHint::for_page_with(&Url::parse(url).unwrap(), None, locales, None)
+        };
+        let none = PriceHint::none();
+        // `$`: the country's dollar or peso; USD on a page that names no such country; no
+        // code at all without a page.
+        assert_eq!(
+            code("$19.99", &page("https://www.shop.ca/x", &[])).as_deref(),
+            Some("CAD")
+        );
+        assert_eq!(
+            code("$ 2.449", &page("https://www.shop.com/x", &["es_AR"])).as_deref(),
+            Some("ARS")
+        );
+        assert_eq!(
+            code("$ 2.449", &page("https://www.shop.com.ar/x", &[])).as_deref(),
+            Some("ARS")
+        );
+        assert_eq!(
+            code("$19.99", &page("https://www.shop.com.au/x", &["en"])).as_deref(),
+            Some("AUD")
+        );
+        assert_eq!(
+            code("$19.99", &page("https://www.shop.de/x", &["de"])).as_deref(),
+            Some("USD")
+        );
+        assert_eq!(
+            code("$19.99", &page("https://shop.example/x", &[])).as_deref(),
+            Some("USD")
+        );
+        let bare = parse_price("$19.99", &none).unwrap();
+        assert_eq!(
+            (bare.currency, bare.currency_text.as_deref()),
+            (None, Some("$"))
+        );
+        // `kr` by language or domain.
+        for (url, locales, want) in [
+            ("https://www.shop.com/x", &["sv-SE"][..], "SEK"),
+            ("https://www.shop.com/x", &["nb"][..], "NOK"),
+            ("https://www.shop.com/x", &["da"][..], "DKK"),
+            ("https://www.shop.no/x", &[][..], "NOK"),
+            ("https://www.shop.dk/x", &["en"][..], "DKK"),
+            ("https://www.shop.is/x", &[][..], "ISK"),
+        ] {
+            assert_eq!(
+                code("199 kr", &page(url, locales)).as_deref(),
+                Some(want),
+                "{url}"
+            );
+        }
+        assert_eq!(code("199 kr", &none), None);
+        // `¥`, `£`, `元`, `руб.` the same way; `€` is EUR anywhere.
+        assert_eq!(
+            code("¥1,280", &page("https://shop.jp/x", &[])).as_deref(),
+            Some("JPY")
+        );
+        assert_eq!(
+            code("£12", &page("https://shop.com.eg/x", &[])).as_deref(),
+            Some("EGP")
+        );
+        assert_eq!(code("£12", &none).as_deref(), Some("GBP"));
+        assert_eq!(
+            code("1 200元", &page("https://shop.com.tw/x", &[])).as_deref(),
+            Some("TWD")
+        );
+        assert_eq!(
+            code("12 руб.", &page("https://shop.by/x", &[])).as_deref(),
+            Some("BYN")
+        );
+        assert_eq!(
+            code("12 руб.", &page("https://shop.ru/x", &[])).as_deref(),
+            Some("RUB")
+        );
+        assert_eq!(
+            code("12 €", &page("https://shop.co.uk/x", &[])).as_deref(),
+            Some("EUR")
+        );
+        // A site file's currency outranks the page.
+        let site = PriceHint::for_page_with(
+            &Url::parse("https://shop.example/x").unwrap(),
+            Some("zh-CN"),
+            &["en-US"],
+            Some(Currency::CNY),
+        );
+        assert_eq!(code("129.00", &site).as_deref(), Some("CNY"));
+        assert_eq!(site.country.as_deref(), Some("CN"));
+    }
+
+    #[test]
+    fn the_domain_and_the_locales_name_the_country() {
+        let country = |url: &str, locales: &[&str]| {
+            PriceHint::for_page_with(&Url::parse(url).unwrap(), None, locales, None).country
+        };
+        assert_eq!(country("https://a.co.uk/", &[]).as_deref(), Some("GB"));
+        assert_eq!(country("https://a.com.ar/", &[]).as_deref(), Some("AR"));
+        assert_eq!(country("https://a.com.tw/", &[]).as_deref(), Some("TW"));
+        // A vanity domain names no country; a locale does.
+        assert_eq!(country("https://a.io/", &[]), None);
+        assert_eq!(country("https://a.com.co/", &[]).as_deref(), Some("CO"));
+        assert_eq!(
+            country("https://a.com/", &["zh-Hant-TW"]).as_deref(),
+            Some("TW")
+        );
+        assert_eq!(
+            country("https://a.com/", &["", "es_MX"]).as_deref(),
+            Some("MX")
+        );
+        assert_eq!(
+            country("https://a.com/", &["en-US, fr"]).as_deref(),
+            Some("US")
+        );
+        // Bare numbers: the country's currency; a Taiwanese Chinese page is not CNY.
+        let hint = PriceHint::for_page(&Url::parse("https://a.com/").unwrap(), Some("zh-TW"));
+        assert_eq!(
+            hint.default_currency.map(|c| c.to_string()).as_deref(),
+            Some("TWD")
+        );
+        let hint = PriceHint::for_page(&Url::parse("https://a.com/").unwrap(), Some("zh"));
+        assert_eq!(hint.default_currency, Some(Currency::CNY));
     }
 
     #[test]
