@@ -2,7 +2,7 @@
 //! one matching the page `<title>`) as title, the first prominent price after it (an element
 //! whose class, id or itemprop says "price" and whose text, struck-through parts left out,
 //! parses as one; struck-through ones are list prices), the brand from a byline
-//! (`Brand: X`, `Visit the X Store`), breadcrumbs by class, and spec tables/definition lists
+//! (`Brand: X`), breadcrumbs by class, and spec tables/definition lists
 //! by class.
 
 use super::price::{parse_price, ParsedPrice, PriceHint};
@@ -44,17 +44,10 @@ static BRAND_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-/// A brand-store link: `Visit the X Store`, `Besuchen Sie den X-Store`, `Visita lo Store di X`.
-static BRAND_STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:visit the (.{1,60}?) store|besuchen sie den (.{1,60}?)[- ]store|visitez la boutique (?:de )?(.{1,60})|visita lo store di (.{1,60})|visita la tienda de (.{1,60}))$",
-    )
-    .expect("static regex")
-});
-
 /// The brand from a byline by the title (an element whose id or class says `byline` or
-/// `brand`): a labelled `Brand: X` or a link to the brand's store. Bare text in such elements
-/// is not taken: "brand" classes also mark logos, menus and carousels.
+/// `brand`): a labelled `Brand: X`. Bare text in such elements is not taken: "brand" classes
+/// also mark logos, menus and carousels; nor a store link ("Visit the X Store"), whose wording
+/// is one marketplace's and whose store is a seller's as often as a brand's.
 fn byline_brand(doc: &Html) -> Option<String> {
     let sel = Selector::parse("[id*=byline], [class*=byline], [id*=brand], [class*=brand]")
         .expect("static selector");
@@ -64,11 +57,8 @@ fn byline_brand(doc: &Html) -> Option<String> {
         if text.chars().count() > 80 {
             return None;
         }
-        let caps = BRAND_LABEL
-            .captures(&text)
-            .or_else(|| BRAND_STORE.captures(&text))?;
-        let brand = caps.iter().skip(1).flatten().next()?.as_str();
-        clean(brand)
+        let caps = BRAND_LABEL.captures(&text)?;
+        clean(caps.get(1)?.as_str())
     })
 }
 
