@@ -10,7 +10,7 @@
 //! (a GTIN by its check digit, a brand or part number by length), since a wrong value is worse
 //! than none.
 
-use super::{clean, element_text, ids};
+use super::{clean, ids};
 use scraper::{ElementRef, Html, Node};
 
 /// Rows read per page (bounds time on pages with huge tables).
@@ -195,11 +195,19 @@ pub fn plausible_brand(value: &str) -> Option<String> {
         .iter()
         .any(|s| v.contains(s));
     let none = ["-", "n/a", "na", "none", "null", "undefined", "—", "/"];
-    (v.chars().count() <= 40
+    // An unfilled template (`$brand`, `{{ brand }}`) is no value.
+    let placeholder = v.starts_with('$') || v.contains("{{") || v.contains("${");
+    (!placeholder
+        && v.chars().count() <= 40
         && words <= 5
         && !titleish
         && !none.contains(&v.to_lowercase().as_str()))
     .then_some(v)
+}
+
+/// Lower-cased, spaces removed: for comparing names.
+pub fn squashed(s: &str) -> String {
+    s.split_whitespace().collect::<String>().to_lowercase()
 }
 
 /// A part or model number: one short code, a few tokens at most.
@@ -247,23 +255,23 @@ const FOREIGN: &[&str] = &[
 ];
 const PICKER: &[&str] = &["size", "swatch", "variant", "variation", "option", "picker"];
 
-/// Class and id, lower-cased.
-fn attr_words(e: &ElementRef<'_>) -> String {
+/// Class and id (not lower-cased: [`has_word`] and [`stock_marked`] ignore ASCII case).
+fn attr_words<'a>(e: &ElementRef<'a>) -> [&'a str; 2] {
     let v = e.value();
-    format!(
-        "{} {}",
-        v.attr("class").unwrap_or(""),
-        v.attr("id").unwrap_or("")
-    )
-    .to_ascii_lowercase()
+    [v.attr("class").unwrap_or(""), v.attr("id").unwrap_or("")]
 }
 
-/// Whether a word of `attrs` (split at anything but letters and digits) starts with one of
-/// `words`.
-fn has_word(attrs: &str, words: &[&str]) -> bool {
-    attrs
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|t| !t.is_empty() && words.iter().any(|w| t.starts_with(w)))
+/// Whether a word of the class or id (split at anything but ASCII letters and digits)
+/// starts with one of `words` (lower-case), ignoring case.
+fn has_word(attrs: &[&str; 2], words: &[&str]) -> bool {
+    attrs.iter().any(|a| {
+        a.split(|c: char| !c.is_ascii_alphanumeric()).any(|t| {
+            words.iter().any(|w| {
+                // Tokens are ASCII, so the byte cut is a char boundary.
+                t.len() >= w.len() && t.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            })
+        })
+    })
 }
 
 /// Elements whose content is not shown or not text: scripts, templates, form options, and
@@ -293,10 +301,15 @@ struct Place {
 }
 
 /// Whether class, id or itemprop mark an element as the stock statement.
-fn stock_marked(e: &ElementRef<'_>, attrs: &str) -> bool {
+fn stock_marked(e: &ElementRef<'_>, attrs: &[&str; 2]) -> bool {
+    let contains = |a: &str, w: &str| {
+        a.as_bytes()
+            .windows(w.len())
+            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    };
     ["availab", "stock", "inventory", "lager"]
         .iter()
-        .any(|w| attrs.contains(w))
+        .any(|w| attrs.iter().any(|a| contains(a, w)))
         || e.value().attr("itemprop") == Some("availability")
 }
 
@@ -354,7 +367,7 @@ fn key_of(text: &str) -> Option<String> {
 }
 
 fn value_of(e: ElementRef<'_>) -> Option<String> {
-    element_text(e).filter(|v| v.chars().count() <= MAX_VALUE_CHARS)
+    short_text(e, MAX_VALUE_CHARS)
 }
 
 /// The labelled rows of the page, in page order (see the module doc).
@@ -369,7 +382,7 @@ pub fn rows(doc: &Html) -> Rows {
         match e.value().name() {
             "tr" if cells.len() == 2 => {
                 if let (Some(k), Some(v)) = (
-                    element_text(cells[0]).and_then(|t| key_of(&t)),
+                    short_text(cells[0], MAX_KEY_CHARS + 2).and_then(|t| key_of(&t)),
                     value_of(cells[1]),
                 ) {
                     out.push((k, v));
@@ -378,7 +391,7 @@ pub fn rows(doc: &Html) -> Rows {
             // `Brand: | X | Colour: | Y`: label cells end in a colon.
             "tr" if cells.len() >= 4 && cells.len().is_multiple_of(2) => {
                 for pair in cells.chunks(2) {
-                    let label = element_text(pair[0]).unwrap_or_default();
+                    let label = short_text(pair[0], MAX_KEY_CHARS + 2).unwrap_or_default();
                     if label.ends_with([':', '：']) {
                         if let (Some(k), Some(v)) = (key_of(&label), value_of(pair[1])) {
                             out.push((k, v));
@@ -393,7 +406,7 @@ pub fn rows(doc: &Html) -> Rows {
                     .next()
                     .filter(|s| s.value().name() == "dd");
                 if let (Some(k), Some(v)) = (
-                    element_text(e).and_then(|t| key_of(&t)),
+                    short_text(e, MAX_KEY_CHARS + 2).and_then(|t| key_of(&t)),
                     dd.and_then(value_of),
                 ) {
                     out.push((k, v));
@@ -401,7 +414,7 @@ pub fn rows(doc: &Html) -> Rows {
             }
             // A label element ending in a colon, its value the next element.
             "strong" | "b" | "label" | "span" | "th" | "em" => {
-                let label = element_text(e).unwrap_or_default();
+                let label = short_text(e, MAX_KEY_CHARS + 2).unwrap_or_default();
                 if label.ends_with([':', '：']) && label.chars().count() <= MAX_KEY_CHARS + 1 {
                     let next = e.next_siblings().find_map(ElementRef::wrap);
                     if let (Some(k), Some(v)) = (key_of(&label), next.and_then(value_of)) {
@@ -446,14 +459,16 @@ fn line_text(e: ElementRef<'_>) -> Option<String> {
     (colons == 1 && t.chars().count() <= 120 && !t.contains("://")).then_some(t)
 }
 
-/// The text of an element if it has at most `max` characters (reading stops past that, so
-/// big containers cost little).
+/// The text of an element if it has at most `max` characters and a few nodes (reading stops
+/// past that, so big or deep containers cost little).
 fn short_text(e: ElementRef<'_>, max: usize) -> Option<String> {
     let mut out = String::new();
-    for t in e.text() {
-        out.push_str(t);
-        if out.len() > max * 4 {
+    for (i, node) in e.descendants().enumerate() {
+        if i > 64 || out.len() > max * 4 {
             return None;
+        }
+        if let Node::Text(t) = node.value() {
+            out.push_str(t);
         }
     }
     clean(&out).filter(|t| t.chars().count() <= max)
@@ -649,6 +664,8 @@ pub fn availability_of_text(text: &str) -> Option<&'static str> {
         }
     }
     let t = t.trim_end_matches(|c: char| c.is_whitespace() || ".!。！".contains(c));
+    // Shops with stores say where: "unavailable online", "sold out online".
+    let t = t.strip_suffix(" online").unwrap_or(t);
     if OUT_OF_STOCK.contains(&t) {
         Some("OutOfStock")
     } else if PRE_ORDER.contains(&t) {
@@ -667,21 +684,50 @@ fn is_han(c: char) -> bool {
 /// Elements after the title `<h1>` in page order that still belong to the product's header
 /// (name, price, stock, buy button): a product page shows its stock there.
 const NEAR_TITLE: usize = 600;
+/// Elements after the title (or from the top, without one) where a marked stock box or a buy
+/// button is still the product's.
+const WITHIN_TITLE: usize = 5000;
 
 /// The stock statement the page shows for its product: in an element marked as availability
-/// or stock (`class="availability"`, `id="stock-status"`), a buy button, or any element
-/// shortly after the title `<h1>`; never in hidden parts, scripts, templates, form options,
+/// or stock (`class="availability"`, `id="stock-status"`) or a buy button by the title, or any
+/// element shortly after the title `<h1>`; never in hidden parts, scripts, templates, form options,
 /// variant pickers or other products' blocks. Out of stock and pre-order are read; in stock
 /// is what a page says by default and is not.
 pub fn visible_availability(doc: &Html, h1: Option<ElementRef<'_>>) -> Option<&'static str> {
+    // The title `<h1>` if it is shown, else the first shown one: the title chosen by words
+    // can be a hidden dialog's ("Added to cart").
+    let shown = |h: &ElementRef<'_>| {
+        std::iter::once(*h)
+            .chain(h.ancestors().filter_map(ElementRef::wrap))
+            .all(|a| {
+                !hidden(&a)
+                    && a.value().attr("aria-hidden") != Some("true")
+                    && !has_word(&attr_words(&a), FOREIGN)
+            })
+    };
+    let mut h1 = h1.filter(shown);
+    if h1.is_none() {
+        walk(doc, true, |e, _| {
+            if e.value().name() == "h1" {
+                h1 = Some(e);
+            }
+            h1.is_none()
+        });
+    }
     let mut after_h1: Option<usize> = None;
+    let mut seen = 0;
     let mut found = None;
     walk(doc, true, |e, place| {
+        seen += 1;
         if let Some(n) = after_h1.as_mut() {
             *n += 1;
         }
         if h1.is_some_and(|h| h == e) {
             after_h1 = Some(0);
+        }
+        // The product's own block lies by its title; far below are other products.
+        if after_h1.unwrap_or(seen) > WITHIN_TITLE {
+            return false;
         }
         if place.in_picker {
             return true;
@@ -746,6 +792,10 @@ mod tests {
         assert_eq!(availability_of_text("库存：缺货"), Some("OutOfStock"));
         assert_eq!(
             availability_of_text("Derzeit nicht verfügbar"),
+            Some("OutOfStock")
+        );
+        assert_eq!(
+            availability_of_text("Currently unavailable online"),
             Some("OutOfStock")
         );
         assert_eq!(availability_of_text("Pre-order"), Some("PreOrder"));
@@ -815,6 +865,8 @@ mod tests {
         assert_eq!(r.brand(), None);
         assert_eq!(r.gtin(), None);
         assert_eq!(plausible_brand("Domino's Pizza | Deals Site"), None);
+        assert_eq!(plausible_brand("$metabrand"), None);
+        assert_eq!(plausible_brand("{{ product.brand }}"), None);
         assert_eq!(
             plausible_brand("Fruit of the Loom").as_deref(),
             Some("Fruit of the Loom")

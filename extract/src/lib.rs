@@ -465,11 +465,12 @@ impl Merged {
                 self.sources.insert("model", "specs");
             }
         }
-        // A brand shaped like a page title (`Shop name | Site`) or a sentence is no brand.
-        if f.brand
-            .as_deref()
-            .is_some_and(|b| fields::plausible_brand(b).is_none())
-        {
+        // A brand shaped like a page title (`Shop name | Site`), a sentence, an unfilled
+        // template, or the title itself is no brand.
+        let title_words = f.title.as_deref().map(fields::squashed);
+        if f.brand.as_deref().is_some_and(|b| {
+            fields::plausible_brand(b).is_none() || Some(fields::squashed(b)) == title_words
+        }) {
             f.brand = None;
             self.sources.remove("brand");
         }
