@@ -145,6 +145,13 @@ const GTIN_KEYS: &[&str] = &[
     "código ean",
 ];
 
+/// Whether `key` is one this module reads.
+fn is_known_key(key: &str) -> bool {
+    [BRAND_KEYS, MAKER_KEYS, MPN_KEYS, MODEL_KEYS, GTIN_KEYS]
+        .iter()
+        .any(|keys| keys.contains(&key))
+}
+
 /// What the rows of a page say.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Rows {
@@ -423,6 +430,30 @@ pub fn rows(doc: &Html) -> Rows {
                 }
             }
             _ => {}
+        }
+        // `<div>Brand</div><div>Acme</div>`: a label without a colon is taken only when it is
+        // one of the keys read here and no link (a tag or menu entry "Brand" is one), and the
+        // value is no list or table (a "Brand" menu heading and its brands is no row).
+        if matches!(
+            e.value().name(),
+            "div" | "p" | "span" | "dt" | "strong" | "b" | "label"
+        ) {
+            let label = short_text(e, MAX_KEY_CHARS).and_then(|t| key_of(&t));
+            let link = e
+                .descendants()
+                .take(16)
+                .any(|n| n.value().as_element().is_some_and(|x| x.name() == "a"));
+            if let Some(k) = label.filter(|k| !link && is_known_key(k)) {
+                let next = e.next_siblings().find_map(ElementRef::wrap).filter(|n| {
+                    !matches!(
+                        n.value().name(),
+                        "ul" | "ol" | "table" | "select" | "nav" | "dl" | "form"
+                    )
+                });
+                if let Some(v) = next.and_then(|n| short_text(n, 80)) {
+                    out.push((k, v));
+                }
+            }
         }
         // `Key: value` lines.
         if matches!(e.value().name(), "li" | "p" | "div" | "span") {
@@ -845,19 +876,24 @@ mod tests {
                       <tr><td>EAN</td><td>4006381333931</td></tr></table>
                       <table><tr><td>Model:</td><td>K-3</td><td>Colour:</td><td>red</td></tr></table>
                       <ul><li><b>Item model number :</b> <span>ZX-100</span></li></ul>
-                      <dl><dt>品牌</dt><dd>公牛</dd></dl>"#);
+                      <dl><dt>品牌</dt><dd>公牛</dd></dl>
+                      <div class="col"><p>Výrobca</p><p>ANPIX</p></div>"#);
         let r = rows(&d);
         assert_eq!(r.brand().as_deref(), Some("Acme"));
         assert_eq!(r.gtin().as_deref(), Some("4006381333931"));
         assert_eq!(r.mpn().as_deref(), Some("ZX-100"));
         assert!(r.rows.contains(&("品牌".into(), "公牛".into())));
         assert!(r.rows.contains(&("colour".into(), "red".into())));
+        assert!(r.rows.contains(&("výrobca".into(), "ANPIX".into())));
     }
 
     #[test]
     fn menus_and_bad_values_give_no_brand() {
         // A "Brands" menu, a facet, a bad check digit and a page title as brand.
         let d = doc(r#"<nav><ul><li>Brand: Nike</li></ul></nav>
+                      <div class="top"><span>Brand</span><ul><li>Puma</li><li>Fila</li></ul></div>
+                      <div class="tags"><div class="tag"><a href="/t/1">品牌</a></div>
+                        <div class="tag"><a href="/t/2">送礼券</a></div></div>
                       <div class="filter-panel"><dl><dt>Brand</dt><dd>Adidas</dd></dl></div>
                       <table><tr><td>EAN</td><td>4006381333932</td></tr></table>
                       <p>品牌：达美乐披萨 | 某某团购网</p>"#);
