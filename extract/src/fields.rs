@@ -25,7 +25,6 @@ const MAX_VALUE_CHARS: usize = 200;
 const BRAND_KEYS: &[&str] = &[
     "brand",
     "brand name",
-    "brands",
     "品牌",
     "品牌名称",
     "品牌名稱",
@@ -89,8 +88,9 @@ const MPN_KEYS: &[&str] = &[
     "артикул производителя",
     "制造商零件编号",
 ];
-/// Labels of the maker's model number, which the maker uses as its part number (Google's
-/// merchant rules say the same: MPN is the part or model number).
+/// Labels of the maker's model number: for most consumer goods the maker's code for the
+/// product, printed where a part number would be (`Item model number`), so it stands for the
+/// MPN when no part number is labelled — if shaped like a code ([`plausible_model_code`]).
 const MODEL_KEYS: &[&str] = &[
     "model number",
     "item model number",
@@ -106,7 +106,6 @@ const MODEL_KEYS: &[&str] = &[
     "numero modello",
     "modelo",
     "número de modelo",
-    "model",
     "модель",
     "型号",
     "型號",
@@ -522,7 +521,6 @@ const OUT_OF_STOCK: &[&str] = &[
     "已下架",
     "缺貨",
     "無貨",
-    "已售完",
     "ausverkauft",
     "nicht verfügbar",
     "nicht lieferbar",
