@@ -557,9 +557,6 @@ fn short_text(e: ElementRef<'_>, max: usize) -> Option<String> {
 const OUT_OF_STOCK: &[&str] = &[
     "out of stock",
     "sold out",
-    "unavailable",
-    "not available",
-    "no longer available",
     "not in stock",
     "缺货",
     "无货",
@@ -571,30 +568,23 @@ const OUT_OF_STOCK: &[&str] = &[
     "缺貨",
     "無貨",
     "ausverkauft",
-    "nicht verfügbar",
     "nicht lieferbar",
     "nicht auf lager",
     "épuisé",
     "rupture de stock",
     "en rupture de stock",
-    "indisponible",
     "agotado",
-    "no disponible",
     "sin stock",
     "sin existencias",
     "esaurito",
-    "non disponibile",
     "esgotado",
-    "indisponível",
     "нет в наличии",
     "распродано",
     "нет на складе",
     "brak w magazynie",
-    "niedostępny",
     "wyprzedany",
     "vyprodáno",
     "není skladem",
-    "nedostupné",
     "vypredané",
     "uitverkocht",
     "niet op voorraad",
@@ -608,17 +598,12 @@ const OUT_OF_STOCK: &[&str] = &[
     "売り切れ",
     "品切れ",
     "품절",
-    "momentálne nedostupné",
-    "momentálně nedostupné",
     "laost otsas",
     "nincs készleten",
     "elfogyott",
     "stoc epuizat",
-    "indisponibil",
     "εξαντλημένο",
-    "μη διαθέσιμο",
     "نفذت الكمية",
-    "غير متوفر",
     "אזל מהמלאי",
     "일시품절",
     "在庫なし",
@@ -640,9 +625,29 @@ const OUT_OF_STOCK: &[&str] = &[
     "razprodano",
     "rasprodano",
     "nema na zalihi",
-    "nedostupno",
     "išparduota",
     "nav noliktavā",
+];
+/// Statements that the product cannot be had, without saying why: as good as out of stock
+/// in a box marked as the stock statement, but by the title they also label delivery or
+/// pick-up options ("Click & collect: not available").
+const UNAVAILABLE: &[&str] = &[
+    "unavailable",
+    "not available",
+    "no longer available",
+    "nicht verfügbar",
+    "indisponible",
+    "no disponible",
+    "non disponibile",
+    "indisponível",
+    "niedostępny",
+    "nedostupné",
+    "momentálne nedostupné",
+    "momentálně nedostupné",
+    "indisponibil",
+    "μη διαθέσιμο",
+    "غير متوفر",
+    "nedostupno",
 ];
 /// Pre-order statements.
 const PRE_ORDER: &[&str] = &[
@@ -769,6 +774,12 @@ const LEADING: &[&str] = &[
 /// most leading words such as "currently" or a label "Availability:" — so "Image not
 /// available", "M – sold out" or a sentence mentioning a sold-out offer say nothing.
 pub fn availability_of_text(text: &str) -> Option<&'static str> {
+    statement(text).map(|(a, _)| a)
+}
+
+/// [`availability_of_text`], and whether the statement is a bare "unavailable"
+/// ([`UNAVAILABLE`]).
+fn statement(text: &str) -> Option<(&'static str, bool)> {
     let mut t = text
         .to_lowercase()
         .trim_matches(|c: char| c.is_whitespace() || ".!:：,;。！·-–—()（）".contains(c))
@@ -793,11 +804,13 @@ pub fn availability_of_text(text: &str) -> Option<&'static str> {
     // Shops with stores say where: "unavailable online", "sold out online".
     let t = t.strip_suffix(" online").unwrap_or(t);
     if OUT_OF_STOCK.contains(&t) {
-        Some("OutOfStock")
+        Some(("OutOfStock", false))
+    } else if UNAVAILABLE.contains(&t) {
+        Some(("OutOfStock", true))
     } else if PRE_ORDER.contains(&t) {
-        Some("PreOrder")
+        Some(("PreOrder", false))
     } else if IN_STOCK.contains(&t) {
-        Some("InStock")
+        Some(("InStock", false))
     } else {
         None
     }
@@ -880,8 +893,9 @@ pub fn visible_availability(doc: &Html, h1: Option<ElementRef<'_>>) -> Option<&'
         } else {
             clean(&own)
         };
-        if let Some(a) = text.as_deref().and_then(availability_of_text) {
-            if a != "InStock" {
+        if let Some((a, bare)) = text.as_deref().and_then(statement) {
+            // A bare "unavailable" by the title may be a delivery option's.
+            if a != "InStock" && (!bare || marked || button) {
                 found = Some(a);
                 return false;
             }
@@ -957,6 +971,10 @@ mod tests {
         // A related item out of stock.
         let d = doc(r#"<h1>电饭煲 4L</h1><div class="price">¥299</div>
                       <div class="related-products"><div class="item">电饭煲 3L <span>缺货</span></div></div>"#);
+        assert_eq!(visible_availability(&d, h1(&d)), None);
+        // A delivery option's "not available" by the title.
+        let d = doc(r#"<h1>Sofa</h1><div class="price">€499</div>
+                      <div class="delivery"><span>Click &amp; collect</span><span>Not available</span></div>"#);
         assert_eq!(visible_availability(&d, h1(&d)), None);
         // A hidden message, a template and a script.
         let d = doc(r#"<h1>Lamp</h1><div style="display: none">Sold out</div>
