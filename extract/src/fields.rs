@@ -284,8 +284,7 @@ pub fn plausible_model_code(value: &str) -> Option<String> {
 
 /// Class or id words that mark what is not the product's own: site navigation, menus and
 /// filters, other products (related, recommended, recently viewed), and the variant pickers
-/// whose per-size "sold out" says nothing of the product.
-/// Matched as word starts in class and id (`main-nav`, `navbar`, but not `unavailable`).
+/// whose per-size "sold out" says nothing of the product. Matched as word starts in class and id (`main-nav`, `navbar`, but not `unavailable`).
 const FOREIGN: &[&str] = &[
     "nav",
     "menu",
@@ -429,11 +428,14 @@ fn value_of(e: ElementRef<'_>) -> Option<String> {
 pub fn rows(doc: &Html) -> Rows {
     let mut out = Vec::new();
     walk(doc, false, |e, _| {
-        let cells: Vec<ElementRef<'_>> = e
-            .children()
-            .filter_map(ElementRef::wrap)
-            .filter(|c| matches!(c.value().name(), "th" | "td"))
-            .collect();
+        let cells: Vec<ElementRef<'_>> = if e.value().name() == "tr" {
+            e.children()
+                .filter_map(ElementRef::wrap)
+                .filter(|c| matches!(c.value().name(), "th" | "td"))
+                .collect()
+        } else {
+            Vec::new()
+        };
         match e.value().name() {
             "tr" if cells.len() == 2 => {
                 if let (Some(k), Some(v)) = (

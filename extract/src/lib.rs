@@ -17,8 +17,9 @@
 //! GTIN from the labelled rows the page shows anywhere, and the stock statement shown by the
 //! product (`Sold out`, `缺货`, `Pre-order`) ([`fields`]; sources `rows`, `model`, `text`);
 //! and the product id in the URL as SKU (`?pid=…`, `/dp/B01GOH7PKA`, `/item/42.html`,
-//! `/name-1609583.html`; source `url`). A brand shaped like a page title is dropped. When a page carries several products (related items), the one whose name is
-//! the page's `<h1>` or whose URL is the page's is the listing ([`Anchor`]).
+//! `/name-1609583.html`; source `url`). A brand shaped like a page title is dropped. When a
+//! page carries several products (related items), the one whose name is the page's `<h1>` or
+//! whose URL is the page's is the listing ([`Anchor`]).
 //!
 //! Where each field came from is recorded in `listing.extra["field_sources"]`
 //! (`{"price": "json-ld", "brand": "specs", …}`), and the charset evidence in
@@ -467,9 +468,9 @@ impl Merged {
         }
         // A brand shaped like a page title (`Shop name | Site`), a sentence, an unfilled
         // template, or the title itself is no brand.
-        let title_words = f.title.as_deref().map(fields::squashed);
+        let squashed_title = f.title.as_deref().map(fields::squashed);
         if f.brand.as_deref().is_some_and(|b| {
-            fields::plausible_brand(b).is_none() || Some(fields::squashed(b)) == title_words
+            fields::plausible_brand(b).is_none() || Some(fields::squashed(b)) == squashed_title
         }) {
             f.brand = None;
             self.sources.remove("brand");
