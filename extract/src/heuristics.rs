@@ -336,13 +336,13 @@ pub fn visible_text(doc: &Html) -> String {
 }
 
 /// Path words after which shops put the product's id: "product"/"item"/"goods" in several
-/// languages, and the short forms in wide use (`p`, `pd`, `dp` "detail page", `ip` "item page",
-/// `itm`). A principle, not a list of shops: the segment after one of them is taken only when
-/// it is an opaque id.
+/// languages, and the short forms `p`, `pd`, `prod` and `dp` ("detail page": the one word here
+/// that comes from a single marketplace, used across its twenty-odd country sites). The
+/// segment after one of them is taken only when it is an opaque id.
 const PRODUCT_WORDS: &[&str] = &[
-    "p", "pd", "dp", "ip", "itm", "prod", "product", "products", "item", "items", "goods", "deal",
-    "detail", "details", "artikel", "article", "produkt", "produit", "producto", "prodotto",
-    "produto", "offer", "listing", "sku",
+    "p", "pd", "dp", "prod", "product", "products", "item", "items", "goods", "deal", "detail",
+    "details", "artikel", "article", "produkt", "produit", "producto", "prodotto", "produto",
+    "offer", "listing", "sku",
 ];
 
 /// An opaque id: one token of ASCII letters and digits with at least one digit (`3454863898`,
@@ -355,7 +355,7 @@ fn opaque_id(s: &str) -> bool {
 
 /// The product id a URL carries, by principles that hold across shops: a query key named
 /// like a product id (`?pid=260591`, `?productId=…`, `?sku=…`); an opaque id right after a
-/// product path word (`/dp/B01GOH7PKA`, `/itm/123808916008`, `/deal/3454863898`); a last path
+/// product path word (`/dp/B01GOH7PKA`, `/p/A1B2C3D4`, `/deal/3454863898`); a last path
 /// segment that is a number (`/item/42.html`, `/Prod/101693/`), or a slug of words ending in
 /// a long number (`/blue-kettle-1609583.html`: the slug is for people, the number for the
 /// shop's database). Letters glued to a number (`p400105394`) are not read: whether the
