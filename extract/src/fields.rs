@@ -216,10 +216,12 @@ impl Rows {
             .find_map(|(_, v)| shape(v))
     }
 
-    /// The brand row, else the maker row, if its value is shaped like a name.
+    /// The brand row, else the maker row, if its value is shaped like a name. A maker named
+    /// as a company (`Shenzhen X Technology Co., Ltd.`, `X GmbH`) is the firm, not the brand
+    /// on the product.
     pub fn brand(&self) -> Option<String> {
         self.get(BRAND_KEYS, plausible_brand)
-            .or_else(|| self.get(MAKER_KEYS, plausible_brand))
+            .or_else(|| self.get(MAKER_KEYS, plausible_maker))
     }
 
     /// The row labelled as the part number, if shaped like an identifier.
@@ -258,6 +260,42 @@ pub fn plausible_brand(value: &str) -> Option<String> {
         && !titleish
         && !none.contains(&v.to_lowercase().as_str()))
     .then_some(v)
+}
+
+/// A maker that is not a company's legal name.
+fn plausible_maker(value: &str) -> Option<String> {
+    const FIRM: &[&str] = &[
+        "co.",
+        "co,",
+        "ltd",
+        "inc",
+        "llc",
+        "gmbh",
+        "corp",
+        "s.a.",
+        "s.r.o",
+        "sp. z o.o",
+        "limited",
+        "有限公司",
+        "株式会社",
+        "ооо",
+        "оао",
+        "зао",
+    ];
+    plausible_brand(value).filter(|v| {
+        let l = v.to_lowercase();
+        !FIRM.iter().any(|f| {
+            l.match_indices(f).any(|(i, _)| {
+                // A word of its own: `Inc` but not `Incase`.
+                let before = l[..i].chars().next_back();
+                let after = l[i + f.len()..].chars().next();
+                let whole = before.is_none_or(|c| !c.is_alphanumeric())
+                    && (f.ends_with(['.', ',']) || after.is_none_or(|c| !c.is_alphanumeric()));
+                // Han script has no spaces between words.
+                whole || f.chars().any(is_han)
+            })
+        })
+    })
 }
 
 /// Lower-cased, spaces removed: for comparing names.
@@ -1017,6 +1055,10 @@ mod tests {
         assert_eq!(r.gtin(), None);
         assert_eq!(plausible_brand("Domino's Pizza | Deals Site"), None);
         assert_eq!(plausible_brand("$metabrand"), None);
+        assert_eq!(plausible_maker("Shenzhen Lanke Technology Co., Ltd."), None);
+        assert_eq!(plausible_maker("深圳市某某科技有限公司"), None);
+        assert_eq!(plausible_maker("Incase").as_deref(), Some("Incase"));
+        assert_eq!(plausible_maker("BMW").as_deref(), Some("BMW"));
         assert_eq!(plausible_brand("{{ product.brand }}"), None);
         assert_eq!(
             plausible_brand("Fruit of the Loom").as_deref(),
