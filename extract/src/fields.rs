@@ -808,6 +808,10 @@ const LEADING: &[&str] = &[
     "狀態",
     "该商品",
     "此商品",
+    "本商品",
+    "该宝贝",
+    "此宝贝",
+    "宝贝",
 ];
 
 /// What a short statement says of the stock: the whole text must be the statement, with at

@@ -569,3 +569,61 @@ fn structured_availability_and_brand_are_checked() {
     assert_eq!(l.availability, None);
     assert_eq!(l.brand.as_deref(), Some("Pizza Place"));
 }
+
+/// Page styles of common shop software, none of them from the benchmark: the stock message
+/// and attribute table of a WooCommerce-like page, the disabled buy button of a Shopify-like
+/// one, the stock box and attribute table of a Magento-like one.
+#[test]
+fn fields_on_common_shop_software_layouts() {
+    let woo = r#"<html lang="en"><body><div class="product">
+      <div class="summary entry-summary"><h1 class="product_title">Ceramic mug 350 ml</h1>
+      <p class="price"><span class="amount">£12.00</span></p>
+      <p class="stock out-of-stock">Out of stock</p></div>
+      <table class="woocommerce-product-attributes shop_attributes">
+        <tr><th>Brand</th><td><p>Hearth &amp; Co</p></td></tr>
+        <tr><th>EAN</th><td><p>5012345678900</p></td></tr></table>
+      <section class="related products"><ul><li>Teapot <span class="amount">£30.00</span>
+        <span class="badge">Sold out</span></li></ul></section></div></body></html>"#;
+    let l = read(woo, None);
+    assert_eq!(l.availability.as_deref(), Some("OutOfStock"));
+    assert_eq!(l.brand.as_deref(), Some("Hearth & Co"));
+    assert_eq!(l.gtin.as_deref(), Some("5012345678900"));
+    let shopify = |button: &str| {
+        format!(
+            r#"<html lang="en"><body><h1>Wool beanie</h1><span class="price">$25.00</span>
+              <fieldset class="variant-picker"><input type="radio" id="s"><label for="s">S</label>
+              <label class="disabled">M <span>Sold out</span></label></fieldset>
+              <button type="submit" name="add" class="product-form__submit">{button}</button>
+              </body></html>"#
+        )
+    };
+    assert_eq!(
+        read(&shopify("<span>Sold out</span>"), None)
+            .availability
+            .as_deref(),
+        Some("OutOfStock")
+    );
+    assert_eq!(
+        read(&shopify("<span>Add to cart</span>"), None).availability,
+        None
+    );
+    let magento = r#"<html lang="de"><body><div class="product-info-main">
+      <h1 class="page-title"><span>Wasserkocher 1,7 l</span></h1>
+      <span class="price">39,99 €</span>
+      <div class="product-info-stock-sku"><div class="stock unavailable"><span>Nicht verfügbar</span></div></div>
+      </div><table id="product-attribute-specs-table"><tr><th class="col label">Hersteller</th>
+      <td class="col data">Kessel AG</td></tr><tr><th>Herstellernummer</th><td>WK-17-S</td></tr></table>
+      </body></html>"#;
+    let l = read(magento, None);
+    assert_eq!(l.availability.as_deref(), Some("OutOfStock"));
+    assert_eq!(l.brand.as_deref(), Some("Kessel AG"));
+    assert_eq!(l.mpn.as_deref(), Some("WK-17-S"));
+    let taobao = r#"<html lang="zh-CN"><body><h1>蓝牙耳机 无线 降噪</h1>
+      <div class="tb-price">¥199.00</div><div class="tb-off-sale">此宝贝已下架</div>
+      <ul class="attributes-list"><li>品牌:&nbsp;某声</li><li>型号:&nbsp;X7-PRO</li></ul>
+      </body></html>"#;
+    let l = read(taobao, None);
+    assert_eq!(l.availability.as_deref(), Some("OutOfStock"));
+    assert_eq!(l.brand.as_deref(), Some("某声"));
+    assert_eq!(l.mpn.as_deref(), Some("X7-PRO"));
+}
