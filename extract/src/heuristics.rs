@@ -2,7 +2,7 @@
 //! one matching the page `<title>`) as title, the first prominent price after it (an element
 //! whose class, id or itemprop says "price" and whose text, struck-through parts left out,
 //! parses as one; struck-through ones are list prices), the brand from a byline
-//! (`Brand: X`, `Visit the X Store`), breadcrumbs by class, and spec tables/definition lists
+//! (`Brand: X`), breadcrumbs by class, and spec tables/definition lists
 //! by class.
 
 use super::price::{parse_price, ParsedPrice, PriceHint};
@@ -44,17 +44,10 @@ static BRAND_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-/// A brand-store link: `Visit the X Store`, `Besuchen Sie den X-Store`, `Visita lo Store di X`.
-static BRAND_STORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^(?:visit the (.{1,60}?) store|besuchen sie den (.{1,60}?)[- ]store|visitez la boutique (?:de )?(.{1,60})|visita lo store di (.{1,60})|visita la tienda de (.{1,60}))$",
-    )
-    .expect("static regex")
-});
-
 /// The brand from a byline by the title (an element whose id or class says `byline` or
-/// `brand`): a labelled `Brand: X` or a link to the brand's store. Bare text in such elements
-/// is not taken: "brand" classes also mark logos, menus and carousels.
+/// `brand`): a labelled `Brand: X`. Bare text in such elements is not taken: "brand" classes
+/// also mark logos, menus and carousels; nor a store link ("Visit the X Store"), whose wording
+/// is one marketplace's and whose store is a seller's as often as a brand's.
 fn byline_brand(doc: &Html) -> Option<String> {
     let sel = Selector::parse("[id*=byline], [class*=byline], [id*=brand], [class*=brand]")
         .expect("static selector");
@@ -64,11 +57,8 @@ fn byline_brand(doc: &Html) -> Option<String> {
         if text.chars().count() > 80 {
             return None;
         }
-        let caps = BRAND_LABEL
-            .captures(&text)
-            .or_else(|| BRAND_STORE.captures(&text))?;
-        let brand = caps.iter().skip(1).flatten().next()?.as_str();
-        clean(brand)
+        let caps = BRAND_LABEL.captures(&text)?;
+        clean(caps.get(1)?.as_str())
     })
 }
 
@@ -345,25 +335,32 @@ pub fn visible_text(doc: &Html) -> String {
     clean(&out).unwrap_or_default()
 }
 
-static AMAZON_ASIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"/(?:dp|gp/product|gp/aw/d)/([A-Z0-9]{10})(?:[/?]|$)").expect("static regex")
-});
-static EBAY_ITEM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"/itm/(?:[^/]+/)?(\d{9,})(?:[/?]|$)").expect("static regex"));
-static TRAILING_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:.*[-_.])?[pP]?([A-Za-z]?\d{5,})$").expect("static regex"));
+/// Path words after which shops put the product's id: "product"/"item"/"goods" in several
+/// languages, and the short forms `p`, `pd`, `prod` and `dp` ("detail page": the one word here
+/// that comes from a single marketplace, used across its twenty-odd country sites). The
+/// segment after one of them is taken only when it is an opaque id.
+const PRODUCT_WORDS: &[&str] = &[
+    "p", "pd", "dp", "prod", "product", "products", "item", "items", "goods", "deal", "detail",
+    "details", "artikel", "article", "produkt", "produit", "producto", "prodotto", "produto",
+    "offer", "listing", "sku",
+];
 
-/// The product id a URL carries: Amazon ASINs, eBay item numbers, `pid`/`productId`/`sku`
-/// query parameters, or a numeric last path segment (`/item/42.html`, `/Prod/101693/`,
-/// `taller-tr-1047-1609583`).
+/// An opaque id: one token of ASCII letters and digits with at least one digit (`3454863898`,
+/// `B01GOH7PKA`), not a slug of words (`holodilnik-beko-rcsk`) nor a plain word.
+fn opaque_id(s: &str) -> bool {
+    (5..=24).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && s.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The product id a URL carries, by principles that hold across shops: a query key named
+/// like a product id (`?pid=260591`, `?productId=…`, `?sku=…`); an opaque id right after a
+/// product path word (`/dp/B01GOH7PKA`, `/p/A1B2C3D4`, `/deal/3454863898`); a last path
+/// segment that is a number (`/item/42.html`, `/Prod/101693/`), or a slug of words ending in
+/// a long number (`/blue-kettle-1609583.html`: the slug is for people, the number for the
+/// shop's database). Letters glued to a number (`p400105394`) are not read: whether the
+/// letter is part of the id differs from shop to shop.
 pub fn product_id_from_url(url: &Url) -> Option<String> {
-    let path = url.path();
-    if let Some(c) = AMAZON_ASIN
-        .captures(path)
-        .or_else(|| EBAY_ITEM.captures(path))
-    {
-        return Some(c[1].to_string());
-    }
     const KEYS: &[&str] = &[
         "pid",
         "productid",
@@ -387,12 +384,25 @@ pub fn product_id_from_url(url: &Url) -> Option<String> {
             return Some(v.into_owned());
         }
     }
-    let last = url.path_segments()?.rfind(|s| !s.is_empty())?;
-    let stem = last.split('.').next().unwrap_or(last);
-    if !stem.is_empty() && stem.len() <= 24 && stem.chars().all(|c| c.is_ascii_digit()) {
-        return Some(stem.to_string());
+    let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let stem = |s: &str| s.split('.').next().unwrap_or(s).to_string();
+    for pair in segments.windows(2) {
+        let id = stem(pair[1]);
+        if PRODUCT_WORDS.contains(&pair[0].to_ascii_lowercase().as_str()) && opaque_id(&id) {
+            return Some(id);
+        }
     }
-    TRAILING_ID.captures(stem).map(|c| c[1].to_string())
+    let last = stem(segments.last()?);
+    if !last.is_empty() && last.len() <= 24 && last.chars().all(|c| c.is_ascii_digit()) {
+        return Some(last);
+    }
+    // `words-of-the-name-1609583`: at least one word of letters, then a number of 5+ digits.
+    let (words, number) = last.rsplit_once(['-', '_'])?;
+    let is_number = (5..=24).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
+    let has_word = words
+        .split(['-', '_'])
+        .any(|w| w.len() >= 2 && w.chars().all(|c| c.is_alphabetic()));
+    (is_number && has_word).then(|| number.to_string())
 }
 
 #[cfg(test)]
@@ -423,9 +433,20 @@ mod tests {
             Some("260591")
         );
         assert_eq!(
-            id("https://shop.example/pots/taller-tr-1047-1609583").as_deref(),
+            id("https://shop.example/item/Some-Title-Words/123808916008").as_deref(),
+            Some("123808916008")
+        );
+        assert_eq!(
+            id("https://shop.example/pots/taller-tr-1047-1609583.html").as_deref(),
             Some("1609583")
         );
+        assert_eq!(id("https://shop.example/shirt-p400105394.html"), None);
+        assert_eq!(
+            id("https://shop.example/tv-55-2021"),
+            None,
+            "a year is no id"
+        );
+        assert_eq!(id("https://shop.example/product/blue-kettle"), None);
         assert_eq!(id("https://shop.example/category/toys?page=2"), None);
     }
 }

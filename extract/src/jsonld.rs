@@ -91,6 +91,11 @@ pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
         anchor,
     );
     let mut found = product.map(|p| product_fields(p, hint)).unwrap_or_default();
+    if let Some(p) = product {
+        if found.availability.as_deref() == Some("OutOfStock") && variant_in_stock(p, &all, hint) {
+            found.availability = Some("InStock".into());
+        }
+    }
     if product.is_none() {
         // Some shops publish only an Offer whose itemOffered is the product.
         if let Some(offer) = all.iter().find(|n| is_type(n, &["Offer"])) {
@@ -110,6 +115,28 @@ pub fn extract(doc: &Html, hint: &PriceHint, anchor: &Anchor) -> Found {
         }
     }
     found
+}
+
+/// Whether another variant of `product` is in stock: shops publish one Product node per size
+/// or colour (same name) or a ProductGroup's `hasVariant`, and the page's product is
+/// available when any of them is — the first one being sold out says nothing of the others.
+fn variant_in_stock(product: &Value, all: &[&Value], hint: &PriceHint) -> bool {
+    let name = product.get("name").and_then(text_of);
+    let variants = as_list(product.get("hasVariant"));
+    all.iter()
+        .filter(|n| !std::ptr::eq(**n, product) && is_type(n, PRODUCT_TYPES))
+        .filter(|n| {
+            (name.is_some() && n.get("name").and_then(text_of) == name)
+                || variants.iter().any(|v| std::ptr::eq(*v, **n))
+        })
+        .take(200)
+        .any(|n| {
+            let mut f = Found::default();
+            if let Some(offers) = n.get("offers") {
+                offer_fields(offers, hint, &mut f);
+            }
+            f.availability.as_deref() == Some("InStock")
+        })
 }
 
 /// The page's own product among several (pages also carry related products): the one whose

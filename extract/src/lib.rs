@@ -13,9 +13,13 @@
 //! 6. heuristics for pages with none of the above ([`heuristics`]).
 //!
 //! Then: brand/model from the spec rows `品牌`/`型号`/`Brand` when no layer gave one (source
-//! `specs`), and the product id in the URL as SKU (`/item/42.html`, `/dp/ASIN`, `?pid=…`;
-//! source `url`). When a page carries several products (related items), the one whose name is
-//! the page's `<h1>` or whose URL is the page's is the listing ([`Anchor`]).
+//! `specs`); brand, MPN (a labelled part number, else a model number shaped like a code) and
+//! GTIN from the labelled rows the page shows anywhere, and the stock statement shown by the
+//! product (`Sold out`, `缺货`, `Pre-order`) ([`fields`]; sources `rows`, `model`, `text`);
+//! and the product id in the URL as SKU (`?pid=…`, `/dp/B01GOH7PKA`, `/item/42.html`,
+//! `/name-1609583.html`; source `url`). A brand shaped like a page title is dropped. When a
+//! page carries several products (related items), the one whose name is the page's `<h1>` or
+//! whose URL is the page's is the listing ([`Anchor`]).
 //!
 //! Where each field came from is recorded in `listing.extra["field_sources"]`
 //! (`{"price": "json-ld", "brand": "specs", …}`), and the charset evidence in
@@ -43,6 +47,7 @@
 
 pub mod charset;
 mod currencies;
+pub mod fields;
 pub mod heuristics;
 pub mod ids;
 pub mod jsonld;
@@ -497,8 +502,56 @@ impl Merged {
                 self.sources.insert("model", "specs");
             }
         }
+        // A brand shaped like a page title (`Shop name | Site`), a sentence, an unfilled
+        // template, or the title itself is no brand.
+        let squashed_title = f.title.as_deref().map(fields::squashed);
+        if f.brand.as_deref().is_some_and(|b| {
+            fields::plausible_brand(b).is_none() || Some(fields::squashed(b)) == squashed_title
+        }) {
+            f.brand = None;
+            self.sources.remove("brand");
+        }
+        // The labelled rows the page shows anywhere (any table, list or label), for what
+        // neither structured data nor the spec tables gave.
+        let shown = fields::rows(doc);
+        if f.brand.is_none() || self.sources.get("brand") == Some(&"heuristics") {
+            if let Some(b) = shown.brand() {
+                f.brand = Some(b);
+                self.sources.insert("brand", "rows");
+            }
+        }
+        if f.mpn.is_none() {
+            // The maker's model number is its part number when no part number is given.
+            let structured_model = f
+                .model
+                .as_deref()
+                .filter(|_| self.sources.get("model") != Some(&"heuristics"))
+                .and_then(fields::plausible_model_code);
+            if let Some((m, source)) = shown
+                .mpn_labelled()
+                .map(|m| (m, "rows"))
+                .or_else(|| structured_model.map(|m| (m, "model")))
+                .or_else(|| shown.mpn().map(|m| (m, "rows")))
+            {
+                f.mpn = Some(m);
+                self.sources.insert("mpn", source);
+            }
+        }
+        if f.gtin.is_none() {
+            if let Some(g) = shown.gtin() {
+                f.gtin = Some(g);
+                self.sources.insert("gtin", "rows");
+            }
+        }
+        if f.availability.is_none() {
+            if let Some(a) = fields::visible_availability(doc, heuristics::title_h1(doc)) {
+                f.availability = Some(a.to_string());
+                self.sources.insert("availability", "text");
+            }
+        }
         let title = f.title.take().filter(|t| !t.trim().is_empty())?;
-        let identified = f.price.is_some() || f.sku.is_some() || f.gtin.is_some();
+        let identified =
+            f.price.is_some() || f.sku.is_some() || f.gtin.is_some() || f.mpn.is_some();
         if !identified {
             return None;
         }
@@ -698,7 +751,9 @@ pub(crate) fn availability_name(value: &str) -> Option<String> {
         "onlineonly" => "OnlineOnly",
         "instoreonly" => "InStoreOnly",
         "soldoutonline" => "OutOfStock",
-        _ => return clean(name),
+        // Free text ("Sold out", "NOT SOLD", "Auf Lager") read as a statement; what says
+        // nothing known is dropped rather than passed on.
+        _ => return fields::availability_of_text(name).map(String::from),
     };
     Some(canonical.to_string())
 }

@@ -241,6 +241,9 @@ fn fields(obj: &Map<String, Value>, hint: &PriceHint) -> Found {
         price_high,
         list_price,
         availability: STOCK_KEYS.iter().find_map(|k| match obj.get(*k)? {
+            // `isOnSale: false` is a product at its regular price as often as one off sale
+            // (the English and the Chinese-platform readings): only `true` says anything.
+            Value::Bool(false) if *k == "isOnSale" => None,
             Value::Bool(b) => {
                 let in_stock = if *k == "soldOut" { !b } else { *b };
                 Some(if in_stock { "InStock" } else { "OutOfStock" }.to_string())
