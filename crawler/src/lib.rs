@@ -43,7 +43,8 @@ pub use canon::canonicalize;
 pub use config::{CrawlerConfig, Site, SiteConfigError};
 pub use crawl::{crawl, crawl_shared, CrawlError, CrawlReport, FetchRecord, HostReport};
 pub use evidence::{
-    exchange_bytes, read_record, sha1_base32, write_http_response, WarcRecordData, WarcRef,
+    check_file, exchange_bytes, read_record, sha1_base32, write_http_response, FileCheck,
+    WarcRecordData, WarcRef,
 };
 pub use fetch::decode_content_encoding;
 pub use frontier::{

@@ -32,6 +32,7 @@
 
 mod access;
 mod alerts;
+mod backup;
 mod error;
 mod fetches;
 mod frontier;
