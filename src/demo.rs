@@ -178,7 +178,12 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     println!("  index   {}", ctx.index_dir().display());
     println!("  outbox  {}", ctx.outbox_dir().display());
     let d = ctx.data.display();
-    println!("search it:\n  qsword --data {d} search 插座\n  qsword --data {d} search philips --sort risk");
+    // The binary as it was run (`cargo run` leaves it in target/, not on PATH; `cargo install
+    // --path .` puts `qsword` there).
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "qsword".into());
+    println!("search it:\n  {exe} --data {d} search 插座\n  {exe} --data {d} search philips --sort risk");
 
     // A console account for the demo's data only (a fresh password each run, never a fixed one).
     let password = console::auth::random_token()[..20].to_string();
@@ -194,7 +199,9 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     match args.serve {
         Some(addr) => console::serve(ctx, console::ServeArgs { addr }),
         None => {
-            println!("  qsword --data {d} serve    # or: qsword demo --serve");
+            // Serving this data keeps this password; `demo --serve` would make the data (and
+            // a password) anew.
+            println!("  {exe} --data {d} serve");
             Ok(())
         }
     }

@@ -213,12 +213,15 @@ enum ClusterCommand {
 }
 
 fn main() {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,qsword=info,html5ever=off")
-            }),
+            // Warnings only unless asked (`QSWORD_LOG=info`): commands print their own summary.
+            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off")),
         )
+        // Colour codes only on a terminal, never into log files or the journal.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
