@@ -51,6 +51,13 @@ pub fn check_config(cfg: &AlertsConfig, path: &Path, text: &str) -> Result<()> {
             cfg.from
         );
     }
+    if crate::i18n::Lang::parse(&cfg.language).is_none() {
+        bail!(
+            "{}: key `alerts.language` ({:?}) must be \"zh-CN\" or \"en\"",
+            at(path, line_of(text, "[alerts]", 0, "language")),
+            cfg.language
+        );
+    }
     if !is_address(&cfg.duty_address) {
         bail!(
             "{}: key `alerts.duty_address` ({:?}) is not an email address",

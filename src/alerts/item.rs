@@ -27,7 +27,19 @@ pub struct AlertItem {
 pub struct AlertFlag {
     pub signal: String,
     pub score: f64,
+    /// The detector's English sentence.
     pub reason: String,
+    /// The numbers behind it, from which the digest and the console write the sentence in
+    /// the reader's language (not in the JSON: the API keeps its shape).
+    #[serde(skip)]
+    pub evidence: serde_json::Value,
+}
+
+impl AlertFlag {
+    /// The reason in `lang`.
+    pub fn reason_in(&self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::reasons::reason(lang, &self.signal, &self.evidence, &self.reason)
+    }
 }
 
 impl AlertItem {
@@ -74,6 +86,7 @@ impl AlertItem {
                     signal: f.signal.to_string(),
                     score: f.score,
                     reason: f.reason.clone(),
+                    evidence: f.evidence.clone(),
                 })
                 .collect(),
             evidence: s

@@ -14,7 +14,7 @@ pub(super) async fn staff_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Admin, "the staff accounts") {
+    let session = match page_session(&app, &headers, &uri, Role::Admin, "what-staff") {
         Ok(s) => s,
         Err(refused) => return refused,
     };

@@ -20,7 +20,7 @@ pub(super) async fn search_csv(
     uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "the export") {
+    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "what-export") {
         return refused;
     }
     let (mut req, _, warnings) = params.request();

@@ -109,7 +109,7 @@ pub(super) async fn stats_page(
     uri: Uri,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+    let session = match page_session(&app, &headers, &uri, Role::Viewer, "what-stats") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -136,7 +136,7 @@ pub(super) async fn api_stats(
     headers: HeaderMap,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    if let Err(refused) = api_session(&app, &headers, Role::Viewer, "statistics") {
+    if let Err(refused) = api_session(&app, &headers, Role::Viewer, "what-stats") {
         return refused;
     }
     match statistics(&app, &params) {
@@ -153,7 +153,7 @@ pub(super) async fn stats_file(
     UrlPath(file): UrlPath<String>,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "what-stats") {
         return refused;
     }
     let not_found = || {
