@@ -248,36 +248,39 @@ fn table_csv(s: &Statistics, table: &str) -> Result<String> {
 
 /// The chart of one table as an SVG document.
 fn chart(s: &Statistics, table: &str) -> Result<String> {
-    let bars =
-        |rows: Vec<(&str, u64, u64)>, title: &str| bar_chart(title, &rows, ("listings", "flagged"));
+    // Captions and legends in the request's language (drawn as SVG text, no font needed).
+    let (listings, flagged) = (super::tr("col-listings"), super::tr("col-flagged"));
+    let bars = |rows: Vec<(&str, u64, u64)>, title: &str| {
+        bar_chart(&super::tr(title), &rows, (&listings, &flagged))
+    };
     match table {
         "category" => bars(
             s.by_category
                 .iter()
                 .map(|r| (r.key.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Listings and flagged listings by category",
+            "chart-category",
         ),
         "platform" => bars(
             s.by_platform
                 .iter()
                 .map(|r| (r.key.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Listings and flagged listings by platform",
+            "chart-platform",
         ),
         "signal" => bars(
             s.by_signal
                 .iter()
                 .map(|r| (r.signal.as_str(), r.flagged, r.flagged))
                 .collect(),
-            "Flagged listings by signal",
+            "chart-signal",
         ),
         "sellers" => bars(
             s.top_sellers
                 .iter()
                 .map(|r| (r.seller.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Top sellers by flagged listings",
+            "chart-sellers",
         ),
         _ => day_chart(s),
     }
@@ -394,7 +397,7 @@ fn day_chart(s: &Statistics) -> Result<String> {
         let root = SVGBackend::with_string(&mut svg, (800, 360)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("By day (UTC)", ("sans-serif", 18))
+            .caption(super::tr("chart-day"), ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -410,16 +413,22 @@ fn day_chart(s: &Statistics) -> Result<String> {
             })
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        let series: [(&str, RGBColor, DayValue); 3] = [
-            ("new listings", RGBColor(0x2c, 0x6f, 0xbb), |d| {
-                d.new_listings
-            }),
-            ("newly flagged", RGBColor(0xc0, 0x39, 0x2b), |d| {
-                d.newly_flagged
-            }),
-            ("decisions", RGBColor(0x27, 0xae, 0x60), |d| {
-                d.confirmed + d.dismissed
-            }),
+        let series: [(String, RGBColor, DayValue); 3] = [
+            (
+                super::tr("col-new-listings"),
+                RGBColor(0x2c, 0x6f, 0xbb),
+                |d| d.new_listings,
+            ),
+            (
+                super::tr("col-newly-flagged"),
+                RGBColor(0xc0, 0x39, 0x2b),
+                |d| d.newly_flagged,
+            ),
+            (
+                super::tr("chart-decisions"),
+                RGBColor(0x27, 0xae, 0x60),
+                |d| d.confirmed + d.dismissed,
+            ),
         ];
         for (name, color, value) in series {
             chart

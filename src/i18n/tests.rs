@@ -70,6 +70,7 @@ fn keys_after(text: &str, call: &str, out: &mut BTreeSet<String>) {
 fn prefixed_literals(text: &str, out: &mut BTreeSet<String>) {
     const PREFIXES: &[&str] = &[
         "what-", "needed-", "param-", "facet-", "sort-", "login-", "csrf-", "digest-", "csv-",
+        "chart-",
     ];
     for piece in text.split('"').skip(1).step_by(2) {
         if PREFIXES.iter().any(|p| piece.starts_with(p))
