@@ -108,6 +108,8 @@ async fn start_browser() -> Result<Browser, String> {
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--window-size=1280,1600",
+        // A browser set up as the center's are: Chinese (headless Chromium asks for en-US).
+        "--lang=zh-CN",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -120,7 +122,8 @@ async fn start_browser() -> Result<Browser, String> {
     caps.insert("browserName".into(), "chrome".into());
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({"binary": chromium, "args": args}),
+        serde_json::json!({"binary": chromium, "args": args,
+            "prefs": {"intl.accept_languages": "zh-CN,zh"}}),
     );
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
