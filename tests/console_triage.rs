@@ -598,7 +598,7 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
     );
     let (status, body) = get(base, "/api/stats?since=last+week", &s).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("since \"last week\""), "{body}");
+    assert!(body.contains("首次发现起“last week”"), "{body}");
 }
 
 /// Every endpoint `docs/api.md` documents answers as documented (`### GET /path` headings).

@@ -104,6 +104,7 @@ note-too-long = the note has more than { $max } characters; shorten it
 nothing-to-record = nothing to record: choose Confirm or Dismiss, or write a note
 no-capture = no captured page for this listing
 no-price-history = no price history for this listing
+no-stats-file = no such statistics file: use TABLE.svg or TABLE.csv with TABLE one of category, platform, signal, day, sellers
 
 ## search
 
@@ -152,7 +153,11 @@ param-min-price = min price
 param-max-price = max price
 warn-risk = { $name } "{ $value }" ignored: give a number from 0 to 1
 warn-price = { $name } "{ $value }" ignored: give an amount like 19.90
-warn-ignored = { $error }: ignored
+param-since = since
+param-until = until
+param-seen-since = seen since
+param-seen-until = seen until
+warn-date = { $name } "{ $value }" is neither a day (2026-11-30) nor an RFC 3339 instant
 warn-delisted = delisted "{ $value }" ignored: use exclude, include or only
 warn-sort = sort "{ $value }" ignored: sorted by relevance
 warn-page = page "{ $value }" ignored: showing the first
@@ -292,6 +297,7 @@ reason-mark-impossible-year = { $scheme } number { $number } was issued in { $ye
 reason-mark-wrong-product-peers = { $scheme } number { $number } is for catalogue product { $product }, but { $agree } of the { $coded } other offers of the same product show certificates for { $code }
 reason-mark-wrong-product-category = { $scheme } number { $number } is for catalogue product { $product }, not a { $category } product ({ $codes })
 reason-brand-protected = "{ $written }" in the { $field } looks like the protected brand { $genuine } ({ $brand }): { $kind }
+reason-brand-protected-same = "{ $written }" in the { $field } looks like the protected brand { $genuine }: { $kind }
 reason-brand-learnt = "{ $written }" in the { $field } looks like the brand { $genuine } ({ $sellers } sellers in this batch, this spelling { $written_sellers }): { $kind }
 reason-brand-dodging = "{ $written }" in the { $field } is written to dodge brand filters: { $kind }
 reason-cue = uses words sellers of fakes use: { $words }

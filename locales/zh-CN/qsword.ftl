@@ -120,6 +120,7 @@ note-too-long = 备注超过 { $max } 个字符，请缩短
 nothing-to-record = 没有可记录的内容：请选择“确认”或“排除”，或填写备注
 no-capture = 该商品没有采集到的页面
 no-price-history = 该商品没有价格记录
+no-stats-file = 没有该统计文件：请使用 TABLE.svg 或 TABLE.csv，TABLE 为 category、platform、signal、day、sellers 之一
 
 ## 检索
 
@@ -165,7 +166,11 @@ param-min-price = 最低价
 param-max-price = 最高价
 warn-risk = 已忽略{ $name }“{ $value }”：请填写 0 到 1 之间的数
 warn-price = 已忽略{ $name }“{ $value }”：请填写金额，如 19.90
-warn-ignored = { $error }：已忽略
+param-since = 首次发现起
+param-until = 首次发现止
+param-seen-since = 最近发现起
+param-seen-until = 最近发现止
+warn-date = 已忽略{ $name }“{ $value }”：请填写日期（如 2026-11-30）或 RFC 3339 时间
 warn-delisted = 已忽略下架条件“{ $value }”：请用 exclude、include 或 only
 warn-sort = 已忽略排序“{ $value }”：按相关度排序
 warn-page = 已忽略页码“{ $value }”：显示第一页
@@ -293,6 +298,7 @@ reason-mark-impossible-year = { $scheme } 证书编号 { $number } 的发证年�
 reason-mark-wrong-product-peers = { $scheme } 证书编号 { $number } 对应目录产品 { $product }，但同款商品其他 { $coded } 个报价中有 { $agree } 个的证书对应 { $code }
 reason-mark-wrong-product-category = { $scheme } 证书编号 { $number } 对应目录产品 { $product }，不属于 { $category } 类产品（{ $codes }）
 reason-brand-protected = { $field }中的“{ $written }”疑似仿冒受保护品牌 { $genuine }（{ $brand }）：{ $kind }
+reason-brand-protected-same = { $field }中的“{ $written }”疑似仿冒受保护品牌 { $genuine }：{ $kind }
 reason-brand-learnt = { $field }中的“{ $written }”疑似仿冒品牌 { $genuine }（本批 { $sellers } 个商家使用该品牌；此写法 { $written_sellers } 个）：{ $kind }
 reason-brand-dodging = { $field }中的“{ $written }”为规避品牌过滤而写：{ $kind }
 reason-cue = 使用了售假商家的常用词：{ $words }

@@ -468,6 +468,15 @@ fn internal(what: &str, e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, format!("{text}\n")).into_response()
 }
 
+/// The refusal of a date parameter (`name` a `param-*` key) that is neither a day nor an
+/// RFC 3339 instant.
+fn bad_date(name: &str, value: &str) -> String {
+    trf(
+        "warn-date",
+        vec![("name", tr(name).into()), ("value", value.into())],
+    )
+}
+
 fn no_such_listing() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -770,16 +779,16 @@ impl SearchParams {
         );
         let mut moment = |name: &str, v: &Option<String>, bound: crate::search::Bound| {
             let v = non_empty(v);
-            crate::search::moment(name, &v, bound).unwrap_or_else(|e| {
-                warnings.push(trf("warn-ignored", vec![("error", e.to_string().into())]));
+            crate::search::moment(name, &v, bound).unwrap_or_else(|_| {
+                warnings.push(bad_date(name, v.as_deref().unwrap_or("")));
                 None
             })
         };
         use crate::search::Bound::{End, Start};
-        let first_seen_from = moment("since", &self.since, Start);
-        let first_seen_to = moment("until", &self.until, End);
-        let last_seen_from = moment("seen since", &self.seen_since, Start);
-        let last_seen_to = moment("seen until", &self.seen_until, End);
+        let first_seen_from = moment("param-since", &self.since, Start);
+        let first_seen_to = moment("param-until", &self.until, End);
+        let last_seen_from = moment("param-seen-since", &self.seen_since, Start);
+        let last_seen_to = moment("param-seen-until", &self.seen_until, End);
         let delisted = non_empty(&self.delisted)
             .map(|s| {
                 Delisted::parse(&s).unwrap_or_else(|| {

@@ -38,12 +38,15 @@ impl PeriodParams {
     #[allow(clippy::result_large_err)]
     fn period(&self) -> Result<Period, Response> {
         let bound = |name: &str, v: &Option<String>, b: Bound| {
-            crate::search::moment(name, &non_empty(v), b)
-                .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response())
+            let v = non_empty(v);
+            crate::search::moment(name, &v, b).map_err(|_| {
+                let why = super::bad_date(name, v.as_deref().unwrap_or(""));
+                (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+            })
         };
         Ok(Period {
-            since: bound("since", &self.since, Bound::Start)?,
-            until: bound("until", &self.until, Bound::End)?,
+            since: bound("param-since", &self.since, Bound::Start)?,
+            until: bound("param-until", &self.until, Bound::End)?,
         })
     }
 
@@ -157,11 +160,8 @@ pub(super) async fn stats_file(
         return refused;
     }
     let not_found = || {
-        (
-            StatusCode::NOT_FOUND,
-            "no such statistics file: use TABLE.svg or TABLE.csv with TABLE one of category, platform, signal, day, sellers\n",
-        )
-            .into_response()
+        let why = super::tr("no-stats-file");
+        (StatusCode::NOT_FOUND, format!("{why}\n")).into_response()
     };
     let Some((table, ext)) = file.rsplit_once('.') else {
         return not_found();

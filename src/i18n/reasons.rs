@@ -288,9 +288,15 @@ fn brand(lang: Lang, e: &Value) -> Option<String> {
     let how = kind(lang, s(e, "kind").unwrap_or("variant"));
     let genuine = s(e, "genuine");
     if let Some(id) = s(e, "brand") {
+        // The catalogue's id says nothing more when it is the genuine name itself.
+        let key = if genuine.is_some_and(|g| g.eq_ignore_ascii_case(id)) {
+            "reason-brand-protected-same"
+        } else {
+            "reason-brand-protected"
+        };
         return Some(tf(
             lang,
-            "reason-brand-protected",
+            key,
             vec![
                 ("written", written.into()),
                 ("field", at.into()),

@@ -269,6 +269,12 @@ fn mark_brand_cue_and_seller_reasons_in_chinese() {
         reasons::reason(Lang::Zh, "brand", &brand, "x"),
         "标题中的“公午”疑似仿冒受保护品牌 公牛（bull）：形近字"
     );
+    let same = serde_json::json!({"brand": "philips", "written": "Phiilps", "genuine": "philips",
+        "kind": "look-alike", "field": "brand"});
+    assert_eq!(
+        reasons::reason(Lang::Zh, "brand", &same, "x"),
+        "品牌栏中的“Phiilps”疑似仿冒受保护品牌 philips：形近字符"
+    );
     let cue = serde_json::json!({"cues": [{"word": "高仿", "where": "title"},
         {"word": "replica", "where": "description"}]});
     assert_eq!(
