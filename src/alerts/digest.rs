@@ -68,6 +68,7 @@ pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result
             v["risk"] = format!("{:.2}", i.risk).into();
             v["price"] = i18n::money(&i.price).into();
             v["console_link"] = console_link(cfg, i.listing_id).into();
+            v["evidence"] = i.evidence_in(lang).into();
             v["flags"] = i
                 .flags
                 .iter()
@@ -128,7 +129,7 @@ fn csv_of(cfg: &AlertsConfig, lang: Lang, digest: &Digest) -> Result<String> {
             cell(&reasons.join(if lang == Lang::Zh { "；" } else { "; " })),
             cell(&i.url),
             console_link(cfg, i.listing_id),
-            i.evidence.clone(),
+            i.evidence_in(lang),
         ])?;
     }
     let bytes = w.into_inner().context("writing the CSV")?;

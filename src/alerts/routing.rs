@@ -101,6 +101,7 @@ pub(crate) mod tests {
                 evidence: serde_json::Value::Null,
             }],
             evidence: "warc/x.warc.gz#urn:uuid:1".into(),
+            capture: None,
         }
     }
 
