@@ -144,4 +144,15 @@ mod tests {
         let e = err("[alerts]\nfrom = \"not a mailbox\"\n");
         assert!(e.contains("line 2") && e.contains("alerts.from"), "{e}");
     }
+
+    #[test]
+    fn the_digests_language_is_zh_cn_by_default_en_on_request_and_nothing_else() {
+        let path = Path::new("/etc/qsword.toml");
+        let default = Config::parse("", path).unwrap();
+        assert_eq!(default.alerts.lang(), crate::i18n::Lang::Zh);
+        let en = Config::parse("[alerts]\nlanguage = \"en\"\n", path).unwrap();
+        assert_eq!(en.alerts.lang(), crate::i18n::Lang::En);
+        let e = err("[alerts]\nfrom = \"qsword <q@center.example>\"\nlanguage = \"fr\"\n");
+        assert!(e.contains("line 3") && e.contains("alerts.language"), "{e}");
+    }
 }
