@@ -212,6 +212,8 @@ pub struct AlertsConfig {
     /// `platform = "region"`: the region a platform's sellers are registered in, for routing
     /// by `regions` (a listing's own `extra.region`, when the page says, wins).
     pub platform_regions: BTreeMap<String, String>,
+    /// The digests' language: `zh-CN` (default; the center reads Chinese) or `en`.
+    pub language: String,
 }
 
 impl Default for AlertsConfig {
@@ -226,7 +228,15 @@ impl Default for AlertsConfig {
             retry_backoff_s: 300,
             max_backoff_s: 6 * 3600,
             platform_regions: BTreeMap::new(),
+            language: "zh-CN".into(),
         }
+    }
+}
+
+impl AlertsConfig {
+    /// The digests' language (checked at load: an unknown one is refused there).
+    pub fn lang(&self) -> crate::i18n::Lang {
+        crate::i18n::Lang::parse(&self.language).unwrap_or_default()
     }
 }
 

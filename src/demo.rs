@@ -183,7 +183,9 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "qsword".into());
-    println!("search it:\n  {exe} --data {d} search 插座\n  {exe} --data {d} search philips --sort risk");
+    println!(
+        "search it:\n  {exe} --data {d} search 插座\n  {exe} --data {d} search philips --sort risk"
+    );
 
     // A console account for the demo's data only (a fresh password each run, never a fixed one).
     let password = console::auth::random_token()[..20].to_string();

@@ -13,6 +13,7 @@ mod demo;
 mod detect_eval;
 mod eval;
 mod frontier;
+mod i18n;
 mod learn;
 mod nightly;
 mod pipeline;

@@ -104,9 +104,9 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
     }
     assert!(page.contains("onerror=alert(2)"), "shown as text: {page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
-    // The flags with their reasons: 高仿 in the description is a cue word.
+    // The flags with their reasons, in Chinese: 高仿 in the description is a cue word.
     assert!(
-        page.contains("<td>cue</td>"),
+        page.contains("<td>售假用语</td>") && page.contains("描述中的“高仿”"),
         "the cue flag is shown: {page}"
     );
 
@@ -121,7 +121,7 @@ async fn console_logs_in_searches_chinese_and_shows_a_listing_escaped() {
         .expect("a flagged listing");
     let (_, page) = get(base, &format!("/listing/{top}"), &session).await;
     assert!(
-        page.contains("<h2>Flags</h2>") && page.contains("<pre>{"),
+        page.contains("<h2>风险提示</h2>") && page.contains("<pre>{"),
         "{page}"
     );
 }
@@ -196,4 +196,109 @@ async fn console_refuses_without_session_or_csrf_token() {
         .await
         .unwrap();
     assert_eq!(after.status(), 303, "the session ended");
+}
+
+/// Issue 21: Chinese unless the browser prefers English (before login as after); a footer
+/// link switches and a cookie keeps the choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_chinese_by_default_and_english_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = setup(tmp.path());
+    let base = &server.base;
+    let c = client();
+    let page = |path: &'static str, headers: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        async move {
+            let mut req = c.get(format!("{base}{path}"));
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let resp = req.send().await.unwrap();
+            let lang = resp.headers()["content-language"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (lang, resp.text().await.unwrap())
+        }
+    };
+
+    // Before login: the login form.
+    let (lang, zh) = page("/login", vec![]).await;
+    assert_eq!(lang, "zh-CN");
+    assert!(zh.contains("<html lang=\"zh-CN\">"), "{zh}");
+    assert!(zh.contains("<h1>登录</h1>") && zh.contains("密码"), "{zh}");
+    assert!(zh.contains(">English</a>"), "a link to English: {zh}");
+    assert!(!zh.contains("Password"), "{zh}");
+    let chinese_first = ("accept-language", "zh-CN,zh;q=0.9,en;q=0.8".to_string());
+    let (lang, _) = page("/login", vec![chinese_first.clone()]).await;
+    assert_eq!(lang, "zh-CN");
+    let english = ("accept-language", "en-GB,en;q=0.9,zh;q=0.5".to_string());
+    let (lang, en) = page("/login", vec![english.clone()]).await;
+    assert_eq!(lang, "en");
+    assert!(en.contains("<html lang=\"en\">"), "{en}");
+    assert!(
+        en.contains("<h1>Log in</h1>") && en.contains("Password"),
+        "{en}"
+    );
+    assert!(!en.contains("密码"), "{en}");
+
+    // A wrong password: refused in the page's language.
+    let wrong = c.get(format!("{base}/login")).send().await.unwrap();
+    let (csrf_cookie, _) = common::console::set_cookie(&wrong, "qsword_login_csrf");
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let refused = c
+        .post(format!("{base}/login"))
+        .header("cookie", &csrf_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "zhang"),
+            ("password", "wrong"),
+            ("next", "/search"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("用户名或密码错误。"));
+
+    // Logged in: the search page and a listing's flags.
+    let (session, _) = log_in(base, "zhang").await;
+    let cookie = ("cookie", session.clone());
+    let (_, zh) = page("/search?sort=risk", vec![cookie.clone()]).await;
+    for word in ["检索", "线索研判", "退出登录", "风险从高到低", "个商品"] {
+        assert!(zh.contains(word), "{word}: {zh}");
+    }
+    assert!(
+        !zh.contains("Log out") && !zh.contains("riskiest first"),
+        "{zh}"
+    );
+    let (_, en) = page("/search?sort=risk", vec![cookie.clone(), english.clone()]).await;
+    for word in ["Search", "Triage", "Log out", "riskiest first", "listings"] {
+        assert!(en.contains(word), "{word}: {en}");
+    }
+
+    // The footer's link: English from then on through the cookie, whatever the browser says.
+    let switched = c
+        .get(format!("{base}/search?q=插座&lang=en"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let (lang_cookie, header) = common::console::set_cookie(&switched, "qsword_lang");
+    assert_eq!(lang_cookie, "qsword_lang=en");
+    assert!(
+        header.contains("Max-Age="),
+        "kept across browser restarts: {header}"
+    );
+    let html = switched.text().await.unwrap();
+    assert!(html.contains("Log out"), "{html}");
+    // The link back keeps the search.
+    assert!(
+        html.contains("q=%E6%8F%92%E5%BA%A7&amp;lang=zh-CN"),
+        "{html}"
+    );
+    let both = ("cookie", format!("{session}; {lang_cookie}"));
+    let (lang, kept) = page("/search", vec![both, chinese_first]).await;
+    assert_eq!(lang, "en");
+    assert!(kept.contains("Log out"), "{kept}");
 }

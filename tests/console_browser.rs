@@ -108,6 +108,8 @@ async fn start_browser() -> Result<Browser, String> {
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--window-size=1280,1600",
+        // A browser set up as the center's are: Chinese (headless Chromium asks for en-US).
+        "--lang=zh-CN",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -120,7 +122,8 @@ async fn start_browser() -> Result<Browser, String> {
     caps.insert("browserName".into(), "chrome".into());
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({"binary": chromium, "args": args}),
+        serde_json::json!({"binary": chromium, "args": args,
+            "prefs": {"intl.accept_languages": "zh-CN,zh"}}),
     );
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -271,13 +274,8 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .to_string();
     let platform = hit["platform"].as_str().unwrap().to_string();
     let api = get_json(base, &format!("/api/listing/{id}"), session).await;
-    let reasons: Vec<String> = api["assessment"]["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["reason"].as_str().unwrap().to_string())
-        .collect();
-    assert!(!reasons.is_empty(), "listing {id} is flagged: {api}");
+    let flags: Vec<serde_json::Value> = api["assessment"]["flags"].as_array().unwrap().clone();
+    assert!(!flags.is_empty(), "listing {id} is flagged: {api}");
 
     log_in_with_the_form(c, base, "/search").await;
     wait_for_path(c, "/search").await;
@@ -327,11 +325,32 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         .unwrap();
     wait_for_path(c, &format!("/listing/{id}")).await;
     let page = body_text(c).await;
-    for reason in &reasons {
-        assert!(
-            page.contains(reason.as_str()),
-            "the reason {reason:?} is shown: {page}"
-        );
+    // Each flag's reason, in Chinese (the API keeps the detector's English sentence).
+    for flag in &flags {
+        let name = match flag["signal"].as_str().unwrap() {
+            "price" => "价格",
+            "brand" => "品牌",
+            "mark" => "认证标志",
+            "cue" => "售假用语",
+            _ => "商家",
+        };
+        let english = flag["reason"].as_str().unwrap();
+        assert!(page.contains(name), "the {name} flag is shown: {page}");
+        assert!(!page.contains(english), "not in English: {english}");
+        let e = &flag["evidence"];
+        let number = |k: &str| e[k].as_str().and_then(|v| v.parse::<f64>().ok());
+        let drop = match (e["drop"].as_f64(), number("price"), number("median")) {
+            (Some(d), _, _) => Some(d),
+            (None, Some(p), Some(m)) => Some(1.0 - p / m),
+            _ => None,
+        };
+        if let Some(drop) = drop {
+            let said = format!("低 {:.0}%", drop * 100.0);
+            assert!(
+                page.contains(&said),
+                "the price reason's numbers ({said}): {page}"
+            );
+        }
     }
 
     // The evidence frame: sandboxed (no scripts), showing the captured page.
@@ -345,7 +364,7 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
         "a bare sandbox: {sandbox:?}"
     );
     assert!(
-        page.contains("payload digest") && page.contains("captured at"),
+        page.contains("正文摘要") && page.contains("采集时间"),
         "{page}"
     );
     screenshot(c, "4-listing").await;
@@ -375,7 +394,7 @@ async fn investigator_opens_a_flagged_listing(c: &Client, base: &str, session: &
     );
     let source = c.source().await.unwrap();
     assert!(
-        !source.contains("Download evidence"),
+        !source.contains("下载证据"),
         "the frame's own document, not the listing page"
     );
     let title = api["listing"]["title"].as_str().unwrap();
@@ -404,7 +423,7 @@ async fn investigator_confirms_the_flag(c: &Client, base: &str, session: &str, i
     wait_for_path(c, &format!("/listing/{id}")).await;
     let decisions = text_of(c, "p.decision").await;
     assert!(
-        decisions.contains("confirm") && decisions.contains(USER) && decisions.contains(note),
+        decisions.contains("确认") && decisions.contains(USER) && decisions.contains(note),
         "the confirmation with its note, as text: {decisions}"
     );
     screenshot(c, "5b-confirmed").await;
@@ -529,7 +548,7 @@ async fn refusals(c: &Client, base: &str, flagged: u64) {
     wait_for_path(c, "/logout").await;
     let refused = body_text(c).await;
     assert!(
-        refused.contains("forbidden") && refused.contains("CSRF"),
+        refused.contains("禁止访问") && refused.contains("CSRF"),
         "{refused}"
     );
     screenshot(c, "7-csrf-refused").await;

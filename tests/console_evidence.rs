@@ -55,9 +55,9 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
     assert!(!csp.contains("script-src"), "no scripts on the page: {csp}");
     let mut page = unescape(&resp.text().await.unwrap());
     // The product groups are worked out in the background after the store changed: a slow
-    // machine may show "being worked out" first.
+    // machine may show "正在重新计算" (being worked out) first.
     let started = std::time::Instant::now();
-    while page.contains("being worked out") {
+    while page.contains("正在重新计算") {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
             "the product groups are never ready"
@@ -82,7 +82,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         "case sheet link"
     );
     assert!(page.contains(&record_id), "the record id is shown");
-    assert!(page.contains("captured at"), "the capture time");
+    assert!(page.contains("采集时间"), "the capture time");
 
     // Price history: a chart from the server (an image the policy allows) and its table.
     assert!(
@@ -118,7 +118,7 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         offers.contains("/listing/") && offers.contains("<td>¥"),
         "prices: {offers}"
     );
-    assert!(page.contains("The seller's other listings"), "{page}");
+    assert!(page.contains("该商家的其他商品"), "{page}");
 
     // The frame's document: the captured page, decoded, under its own sandbox policy.
     let frame = get_response(base, &format!("/listing/{id}/evidence"), &session).await;
@@ -197,12 +197,9 @@ async fn evidence_frame_downloads_and_extras_of_a_crawled_listing() {
         page.contains(&payload_digest),
         "the page shows the payload digest"
     );
+    assert!(page.contains("✓ 存储的正文与摘要一致"), "and checks it");
     assert!(
-        page.contains("✓ the stored body matches it"),
-        "and checks it"
-    );
-    assert!(
-        !page.contains("differs from the store's"),
+        !page.contains("与库中记录的"),
         "the store's digest is the record's"
     );
     assert_eq!(records[1].header(WarcHeader::WarcType).unwrap(), "request");

@@ -148,7 +148,7 @@ async fn guessing_is_throttled_before_argon2_and_locks_the_account() {
     }
     let locked = attempt(base, "zhang", PASSWORD, "/").await;
     assert_eq!(locked.status(), 401);
-    assert!(locked.text().await.unwrap().contains("locked"));
+    assert!(locked.text().await.unwrap().contains("已被锁定"));
     ok(qsword(tmp.path(), &["users", "unlock", "zhang"]));
     log_in(base, "zhang").await;
 }
@@ -249,7 +249,7 @@ async fn sessions_are_safe_against_theft_and_end_when_they_should() {
     assert_eq!(get(base, "/search", &second).await.0, 303);
     let refused = attempt(base, "zhang", PASSWORD, "/").await;
     assert_eq!(refused.status(), 401);
-    assert!(refused.text().await.unwrap().contains("disabled"));
+    assert!(refused.text().await.unwrap().contains("已停用"));
     ok(qsword(tmp.path(), &["users", "enable", "zhang"]));
     let (third, _) = log_in(base, "zhang").await;
 

@@ -126,7 +126,7 @@ async fn roles_bound_what_each_account_may_do() {
         let (status, body) = get(base, path, &viewer).await;
         assert_eq!(status, 403, "viewer is refused {path}");
         assert!(
-            body.contains("investigator or admin") && body.contains("wang is a viewer"),
+            body.contains("仅限调查员或管理员使用") && body.contains("wang 的角色是查看员"),
             "a clear refusal: {body}"
         );
     }
@@ -160,19 +160,17 @@ async fn roles_bound_what_each_account_may_do() {
         let (s, _) = log_in(base, name).await;
         let (status, body) = get(base, "/staff", &s).await;
         assert_eq!(status, 403, "{name}: {body}");
-        assert!(body.contains("for the admin role"), "{body}");
+        assert!(body.contains("仅限管理员使用"), "{body}");
     }
     let (root, _) = log_in(base, "root").await;
     let (status, staff) = get(base, "/staff", &root).await;
     assert_eq!(status, 200);
     assert!(
-        staff.contains(
-            "<td>zhang</td><td>investigator</td><td>zhang &lt;zhang@center.example&gt;</td>"
-        ),
+        staff.contains("<td>zhang</td><td>调查员</td><td>zhang &lt;zhang@center.example&gt;</td>"),
         "{staff}"
     );
     assert!(
-        staff.contains("<td>li</td><td>investigator</td><td>not linked"),
+        staff.contains("<td>li</td><td>调查员</td><td>未关联"),
         "{staff}"
     );
 
@@ -227,8 +225,8 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
     for markup in [
         format!("<form method=\"post\" action=\"/listing/{first}/decision\""),
         "<textarea name=\"note\"".to_string(),
-        "<button name=\"decision\" value=\"confirm\">Confirm</button>".to_string(),
-        "<button name=\"decision\" value=\"dismiss\">Dismiss</button>".to_string(),
+        "<button name=\"decision\" value=\"confirm\">确认</button>".to_string(),
+        "<button name=\"decision\" value=\"dismiss\">排除</button>".to_string(),
     ] {
         assert!(page.contains(&markup), "{markup} in {page}");
     }
@@ -280,11 +278,9 @@ async fn a_decision_is_a_csrf_checked_label_in_the_audit_trail_that_trains_the_d
     assert_eq!(status, 303);
     let (_, page) = get(base, &listing, &s).await;
     let note_at = page
-        .find("<b>note</b> by li — 店铺无 3C &lt;b&gt;证书")
+        .find("<b>备注</b> （li） — 店铺无 3C &lt;b&gt;证书")
         .expect(&page);
-    let confirm_at = page
-        .find("<b>confirm</b> by li — 假冒，已取证")
-        .expect(&page);
+    let confirm_at = page.find("<b>确认</b> （li） — 假冒，已取证").expect(&page);
     assert!(note_at < confirm_at, "history oldest first");
 
     let audit = get_json(base, "/api/audit", &s).await;
@@ -372,14 +368,17 @@ async fn the_triage_queue_is_riskiest_first_and_follows_the_investigators_routin
         assert!(second["items"][0]["risk"].as_f64().unwrap() <= risks[19]);
     }
     let (_, page) = get(base, "/triage", &zhang).await;
-    assert!(page.contains("routed to zhang"), "{page}");
-    assert!(page.contains("show all"), "{page}");
+    assert!(page.contains("分派给 zhang"), "{page}");
+    assert!(page.contains("显示全部"), "{page}");
 
     // An investigator without a routing sees everything, and is told why.
     let (li, _) = log_in(base, "li").await;
     assert_eq!(get_json(base, "/api/triage", &li).await["total"], n_all);
     let (_, page) = get(base, "/triage", &li).await;
-    assert!(page.contains("is not linked to an investigator"), "{page}");
+    assert!(
+        page.contains("未关联 [[alerts.investigators]] 中的调查员"),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -460,7 +459,7 @@ async fn each_search_filter_changes_the_hits_as_expected() {
     .await;
     let warnings = bad["warnings"].to_string();
     assert!(
-        warnings.contains("min price \\\"cheap\\\"") && warnings.contains("delisted"),
+        warnings.contains("已忽略最低价“cheap”") && warnings.contains("下架条件“maybe”"),
         "{warnings}"
     );
 
@@ -606,7 +605,7 @@ async fn statistics_are_the_stores_numbers_with_svg_charts_and_csv_tables() {
     );
     let (status, body) = get(base, "/api/stats?since=last+week", &s).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("since \"last week\""), "{body}");
+    assert!(body.contains("首次发现起“last week”"), "{body}");
 }
 
 /// Every endpoint `docs/api.md` documents answers as documented (`### GET /path` headings).

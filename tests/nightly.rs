@@ -227,10 +227,9 @@ fn nightly_mails_each_investigator_one_digest_with_exactly_their_alerts() {
         .collect();
     for m in &mails {
         // The Chinese subject and sender name round-trip through the encoded words.
-        assert!(m.subject.contains("条告警"), "{}", m.subject);
         assert!(
             m.subject
-                .contains(&format!("{} flagged listing", m.rows.len())),
+                .contains(&format!("：{} 条风险线索", m.rows.len())),
             "{}",
             m.subject
         );
@@ -266,6 +265,14 @@ fn nightly_mails_each_investigator_one_digest_with_exactly_their_alerts() {
             .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
         "Chinese titles round-trip in the body"
     );
+    // The flags' reasons are written in Chinese, in the CSV as in the bodies.
+    let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for m in &mails {
+        assert!(m.text.contains("qsword 风险线索摘要"), "{}", m.text);
+        for row in &m.rows {
+            assert!(han(&row["reasons"]), "{row:?}");
+        }
+    }
     let report = report_of(dir);
     assert_eq!(report["status"], "ok");
     assert_eq!(report["digests_sent"], 3);

@@ -60,6 +60,7 @@ pub fn history_flags(listings: &[Listing], history: &[Vec<Price>]) -> Vec<(usize
                     same.len()
                 ),
                 json!({"history_median": median.round_dp(2).to_string(), "earlier_prices": same.len(),
+                       "price": price.amount.round_dp(2).to_string(),
                        "drop": round2(drop), "currency": currency_code(price.currency)}),
             ),
         ));

@@ -304,7 +304,12 @@ impl MarkChecker {
                     "{} number {written} is malformed{hint}: {}{unverified}",
                     rule.scheme, rule.description
                 ),
-                evidence("malformed"),
+                {
+                    // The numbers the console's and digests' sentence is rebuilt from.
+                    let mut e = evidence("malformed");
+                    e["letters_for_digits"] = json!(!hint.is_empty());
+                    e
+                },
             ));
         };
         if let Some(year) = parts
@@ -319,7 +324,12 @@ impl MarkChecker {
                         "{} number {written} was issued in {year}, impossible: must be {FIRST_CERTIFICATE_YEAR}–{latest_year}",
                         rule.scheme
                     ),
-                    evidence("impossible-year"),
+                    {
+                        let mut e = evidence("impossible-year");
+                        e["year"] = json!(year);
+                        e["valid_years"] = json!([FIRST_CERTIFICATE_YEAR, latest_year]);
+                        e
+                    },
                 ));
             }
         }
@@ -339,7 +349,14 @@ impl MarkChecker {
                         "{} number {written} is for catalogue product {product}, but {agree} of the {coded} other offers of the same product show certificates for {code}",
                         rule.scheme
                     ),
-                    evidence("wrong-product"),
+                    {
+                        let mut e = evidence("wrong-product");
+                        e["product"] = json!(product);
+                        e["peer_code"] = json!(code);
+                        e["peers_agreeing"] = json!(agree);
+                        e["peers_coded"] = json!(coded);
+                        e
+                    },
                 ));
             }
         }
@@ -362,7 +379,13 @@ impl MarkChecker {
                         category.slug,
                         codes.join(", ")
                     ),
-                    evidence("wrong-product"),
+                    {
+                        let mut e = evidence("wrong-product");
+                        e["product"] = json!(product);
+                        e["category"] = json!(category.slug);
+                        e["category_codes"] = json!(codes);
+                        e
+                    },
                 ));
             }
         }

@@ -51,6 +51,13 @@ pub fn check_config(cfg: &AlertsConfig, path: &Path, text: &str) -> Result<()> {
             cfg.from
         );
     }
+    if crate::i18n::Lang::parse(&cfg.language).is_none() {
+        bail!(
+            "{}: key `alerts.language` ({:?}) must be \"zh-CN\" or \"en\"",
+            at(path, line_of(text, "[alerts]", 0, "language")),
+            cfg.language
+        );
+    }
     if !is_address(&cfg.duty_address) {
         bail!(
             "{}: key `alerts.duty_address` ({:?}) is not an email address",
@@ -136,5 +143,16 @@ mod tests {
         assert!(e.contains("line 3") && e.contains("tls"), "{e}");
         let e = err("[alerts]\nfrom = \"not a mailbox\"\n");
         assert!(e.contains("line 2") && e.contains("alerts.from"), "{e}");
+    }
+
+    #[test]
+    fn the_digests_language_is_zh_cn_by_default_en_on_request_and_nothing_else() {
+        let path = Path::new("/etc/qsword.toml");
+        let default = Config::parse("", path).unwrap();
+        assert_eq!(default.alerts.lang(), crate::i18n::Lang::Zh);
+        let en = Config::parse("[alerts]\nlanguage = \"en\"\n", path).unwrap();
+        assert_eq!(en.alerts.lang(), crate::i18n::Lang::En);
+        let e = err("[alerts]\nfrom = \"qsword <q@center.example>\"\nlanguage = \"fr\"\n");
+        assert!(e.contains("line 3") && e.contains("alerts.language"), "{e}");
     }
 }

@@ -4,6 +4,7 @@
 
 use super::routing::Digest;
 use crate::config::AlertsConfig;
+use crate::i18n::{self, Lang};
 use crate::spreadsheet::cell;
 use anyhow::{Context, Result};
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
@@ -15,6 +16,7 @@ const HIGH_RISK: f64 = 0.8;
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    i18n::add_to_environment(&mut env);
     // The `.html` name turns on minijinja's HTML auto-escaping: crawled titles are hostile.
     env.add_template("digest.html", include_str!("templates/digest.html"))
         .expect("digest.html template parses");
@@ -31,14 +33,19 @@ pub struct RenderedDigest {
     pub csv: String,
 }
 
-/// The subject: who it is for and how many alerts, in Chinese and English.
-fn subject(digest: &Digest, run_id: &str) -> String {
+/// The subject: who it is for and how many alerts (`[alerts] language`, Chinese by default).
+fn subject(lang: Lang, digest: &Digest, run_id: &str) -> String {
     let n = digest.items.len();
     let high = digest.items.iter().filter(|i| i.risk >= HIGH_RISK).count();
-    format!(
-        "[qsword] {}：{n} 条告警（{high} 条高风险）/ {n} flagged listing{} ({high} high risk) — run {run_id}",
-        digest.recipient_name,
-        if n == 1 { "" } else { "s" },
+    i18n::tf(
+        lang,
+        "digest-subject",
+        vec![
+            ("recipient", (&digest.recipient_name).into()),
+            ("count", n.into()),
+            ("high", high.into()),
+            ("run", run_id.into()),
+        ],
     )
 }
 
@@ -51,23 +58,34 @@ fn console_link(cfg: &AlertsConfig, listing_id: i64) -> String {
 
 /// Renders the digest's subject, both bodies and the CSV.
 pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result<RenderedDigest> {
-    let subject = subject(digest, run_id);
+    let lang = cfg.lang();
+    let subject = subject(lang, digest, run_id);
     let alerts: Vec<serde_json::Value> = digest
         .items
         .iter()
         .map(|i| {
             let mut v = serde_json::to_value(i).expect("AlertItem serialises");
             v["risk"] = format!("{:.2}", i.risk).into();
+            v["price"] = i18n::money(&i.price).into();
             v["console_link"] = console_link(cfg, i.listing_id).into();
-            for f in v["flags"].as_array_mut().into_iter().flatten() {
-                let s = f["score"].as_f64().unwrap_or(0.0);
-                f["score"] = format!("{s:.2}").into();
-            }
+            v["evidence"] = i.evidence_in(lang).into();
+            v["flags"] = i
+                .flags
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "signal": i18n::reasons::signal_name(lang, &f.signal),
+                        "score": format!("{:.2}", f.score),
+                        "reason": f.reason_in(lang),
+                    })
+                })
+                .collect();
             v
         })
         .collect();
     let env = environment();
     let ctx = context! {
+        lang => lang.code(),
         subject => &subject, recipient_name => &digest.recipient_name,
         count => digest.items.len(), run_id => run_id, alerts => alerts,
     };
@@ -77,34 +95,41 @@ pub fn render_parts(cfg: &AlertsConfig, digest: &Digest, run_id: &str) -> Result
         subject,
         text,
         html,
-        csv: csv_of(cfg, digest)?,
+        csv: csv_of(cfg, lang, digest)?,
     })
 }
 
+/// The CSV's columns; their headers are the catalogue's `csv-*` messages.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "risk", "title", "price", "platform", "seller", "category", "brand", "region", "signals",
+    "reasons", "url", "console", "evidence",
+];
+
 /// The alerts as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right).
-fn csv_of(cfg: &AlertsConfig, digest: &Digest) -> Result<String> {
+fn csv_of(cfg: &AlertsConfig, lang: Lang, digest: &Digest) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "risk", "title", "price", "platform", "seller", "category", "brand", "region", "signals",
-        "reasons", "url", "console", "evidence",
-    ])?;
+    w.write_record(CSV_COLUMNS.map(|c| i18n::t(lang, &format!("csv-{c}"))))?;
     for i in &digest.items {
-        let signals: Vec<&str> = i.flags.iter().map(|f| f.signal.as_str()).collect();
-        let reasons: Vec<&str> = i.flags.iter().map(|f| f.reason.as_str()).collect();
+        let signals: Vec<String> = i
+            .flags
+            .iter()
+            .map(|f| i18n::reasons::signal_name(lang, &f.signal))
+            .collect();
+        let reasons: Vec<String> = i.flags.iter().map(|f| f.reason_in(lang)).collect();
         w.write_record([
             format!("{:.2}", i.risk),
             cell(&i.title),
-            cell(&i.price),
+            cell(&i18n::money(&i.price)),
             cell(&i.platform),
             cell(&i.seller),
             cell(i.category.as_deref().unwrap_or("")),
             cell(i.brand.as_deref().unwrap_or("")),
             cell(i.region.as_deref().unwrap_or("")),
             signals.join(" "),
-            cell(&reasons.join("; ")),
+            cell(&reasons.join(if lang == Lang::Zh { "；" } else { "; " })),
             cell(&i.url),
             console_link(cfg, i.listing_id),
-            i.evidence.clone(),
+            i.evidence_in(lang),
         ])?;
     }
     let bytes = w.into_inner().context("writing the CSV")?;
@@ -195,7 +220,7 @@ mod tests {
         assert!(parts.text.contains("<script>alert(1)</script> 公牛插座"));
         assert_eq!(
             parts.subject,
-            "[qsword] investigators on duty：1 条告警（1 条高风险）/ 1 flagged listing (1 high risk) — run 2026-11-24T02:00"
+            "[qsword] 值班调查员：1 条风险线索（1 条高风险）— 批次 2026-11-24T02:00"
         );
         let formula = vec![item(8, "=HYPERLINK(\"http://evil\")", 0.9, "a", "toys")];
         let parts = render_parts(&cfg, &route(&cfg, &formula)[0], "r").unwrap();
@@ -231,5 +256,79 @@ mod tests {
             raw.contains("Subject: [qsword] =?utf-8?b?"),
             "non-ASCII subject must be an encoded word:\n{raw}"
         );
+    }
+
+    fn price_flag_item() -> crate::alerts::AlertItem {
+        let mut i = item(3, "公牛插座 GN-H3", 0.85, "a", "toys");
+        i.price = "¥1299".into();
+        i.flags = vec![crate::alerts::item::AlertFlag {
+            signal: "price".into(),
+            score: 0.85,
+            reason: "¥89 is 70% below the median ¥299 of 12 other offers of 公牛 GN-H3".into(),
+            evidence: serde_json::json!({"median": "299.00", "offers": 12, "price": "89.00",
+                "reference_source": "median", "reference_anchors": 0}),
+        }];
+        i
+    }
+
+    #[test]
+    fn a_digest_is_chinese_with_the_reasons_numbers_by_default() {
+        let cfg = AlertsConfig::default();
+        let items = vec![price_flag_item()];
+        let parts = render_parts(&cfg, &route(&cfg, &items)[0], "r7").unwrap();
+        assert_eq!(
+            parts.subject,
+            "[qsword] 值班调查员：1 条风险线索（1 条高风险）— 批次 r7"
+        );
+        let reason = "¥89.00 比同款商品其他 12 个报价的中位价 ¥299.00 低 70%";
+        for body in [&parts.text, &parts.html] {
+            assert!(
+                body.contains("qsword 风险线索摘要，收件人 值班调查员"),
+                "{body}"
+            );
+            assert!(body.contains(reason), "{body}");
+            assert!(body.contains("价格"), "{body}");
+            assert!(body.contains("¥1,299.00"), "money the zh-CN way: {body}");
+            assert!(
+                body.contains("请在控制台中逐条确认或排除风险提示"),
+                "{body}"
+            );
+            assert!(!body.contains("flagged"), "no English left: {body}");
+        }
+        assert!(parts.html.contains("<html lang=\"zh-CN\">"));
+        let header = parts
+            .csv
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap();
+        assert_eq!(
+            header,
+            "风险,标题,价格,平台,商家,类目,品牌,地区,研判信号,原因,网址,控制台,证据"
+        );
+        assert!(parts.csv.contains(reason), "{}", parts.csv);
+    }
+
+    #[test]
+    fn a_digest_in_english_when_configured() {
+        let cfg = AlertsConfig {
+            language: "en".into(),
+            ..Default::default()
+        };
+        let items = vec![price_flag_item(), item(4, "x", 0.5, "a", "toys")];
+        let parts = render_parts(&cfg, &route(&cfg, &items)[0], "r8").unwrap();
+        assert_eq!(
+            parts.subject,
+            "[qsword] investigators on duty: 2 flagged listings (1 high risk) — run r8"
+        );
+        assert!(
+            parts.text.contains("¥89 is 70% below the median ¥299"),
+            "{}",
+            parts.text
+        );
+        assert!(parts
+            .csv
+            .trim_start_matches('\u{feff}')
+            .starts_with("risk,title,price,"));
     }
 }

@@ -21,13 +21,58 @@ pub struct AlertItem {
     pub flags: Vec<AlertFlag>,
     /// Where the captured page is: WARC file and record id, and the payload digest.
     pub evidence: String,
+    /// The same, as its parts, for the digest's language (not in the JSON).
+    #[serde(skip)]
+    pub capture: Option<Capture>,
+}
+
+/// Where a listing's captured page is.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub file: String,
+    pub record_id: String,
+    pub offset: u64,
+    pub payload_digest: String,
+}
+
+impl AlertItem {
+    /// [`AlertItem::evidence`] in `lang`.
+    pub fn evidence_in(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::tf;
+        match &self.capture {
+            None if self.evidence.starts_with("warc/") => self.evidence.clone(),
+            None => crate::i18n::t(lang, "digest-no-capture"),
+            Some(c) => tf(
+                lang,
+                "digest-capture",
+                vec![
+                    ("file", format!("warc/{}", c.file).into()),
+                    ("record", (&c.record_id).into()),
+                    ("offset", c.offset.to_string().into()),
+                    ("digest", (&c.payload_digest).into()),
+                ],
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertFlag {
     pub signal: String,
     pub score: f64,
+    /// The detector's English sentence.
     pub reason: String,
+    /// The numbers behind it, from which the digest and the console write the sentence in
+    /// the reader's language (not in the JSON: the API keeps its shape).
+    #[serde(skip)]
+    pub evidence: serde_json::Value,
+}
+
+impl AlertFlag {
+    /// The reason in `lang`.
+    pub fn reason_in(&self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::reasons::reason(lang, &self.signal, &self.evidence, &self.reason)
+    }
 }
 
 impl AlertItem {
@@ -74,6 +119,7 @@ impl AlertItem {
                     signal: f.signal.to_string(),
                     score: f.score,
                     reason: f.reason.clone(),
+                    evidence: f.evidence.clone(),
                 })
                 .collect(),
             evidence: s
@@ -89,6 +135,12 @@ impl AlertItem {
                     )
                 })
                 .unwrap_or_else(|| "no capture (imported)".into()),
+            capture: s.warc.as_ref().map(|w| Capture {
+                file: w.file.clone(),
+                record_id: w.record_id.clone(),
+                offset: w.offset,
+                payload_digest: s.content_digest.clone().unwrap_or_else(|| "-".into()),
+            }),
         }
     }
 }

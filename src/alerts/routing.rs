@@ -59,7 +59,7 @@ pub fn route<'a>(cfg: &AlertsConfig, items: &'a [AlertItem]) -> Vec<Digest<'a>> 
         .collect();
     if !uncovered.is_empty() {
         digests.push(Digest {
-            recipient_name: "investigators on duty".into(),
+            recipient_name: crate::i18n::t(cfg.lang(), "digest-duty-name"),
             address: cfg.duty_address.clone(),
             items: uncovered,
         });
@@ -98,8 +98,10 @@ pub(crate) mod tests {
                 signal: "price".into(),
                 score: 0.9,
                 reason: "far below".into(),
+                evidence: serde_json::Value::Null,
             }],
             evidence: "warc/x.warc.gz#urn:uuid:1".into(),
+            capture: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub(super) async fn staff_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Admin, "the staff accounts") {
+    let session = match page_session(&app, &headers, &uri, Role::Admin, "what-staff") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -63,7 +63,7 @@ pub(super) async fn access_page(
     uri: Uri,
     axum::extract::Query(params): axum::extract::Query<AccessParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Admin, "the access log") {
+    let session = match page_session(&app, &headers, &uri, Role::Admin, "what-access") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -117,7 +117,7 @@ pub(super) async fn access_csv(
     extensions: axum::http::Extensions,
     uri: Uri,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Admin, "the access log") {
+    let session = match page_session(&app, &headers, &uri, Role::Admin, "what-access") {
         Ok(s) => s,
         Err(refused) => return refused,
     };

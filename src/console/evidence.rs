@@ -42,7 +42,7 @@ pub(super) fn listing_request(
     uri: &Uri,
     id: &str,
 ) -> Result<(Session, Evidence), Response> {
-    let session = page_session(app, headers, uri, Role::Viewer, "a listing's evidence")?;
+    let session = page_session(app, headers, uri, Role::Viewer, "what-evidence")?;
     Ok((session, evidence_of(app, id)?))
 }
 
@@ -57,14 +57,18 @@ fn captured_request(
     let (session, ev) = listing_request(app, headers, uri, id)?;
     match ev.warc.clone() {
         Some(warc) => Ok((session, ev, warc)),
-        None => Err((StatusCode::NOT_FOUND, "no captured page for this listing\n").into_response()),
+        None => Err((
+            StatusCode::NOT_FOUND,
+            format!("{}\n", super::tr("no-capture")),
+        )
+            .into_response()),
     }
 }
 
 /// Reads listing `id` and where its evidence is; `Err` is the response to send.
 #[allow(clippy::result_large_err)]
 fn evidence_of(app: &super::App, id: &str) -> Result<Evidence, Response> {
-    let not_found = || (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+    let not_found = super::no_such_listing;
     let Ok(n) = id.parse::<i64>() else {
         return Err(not_found());
     };
@@ -131,7 +135,7 @@ pub(super) fn page_context(app: &super::App, stored: &StoredListing) -> minijinj
         .as_ref()
         .map(|w| crate::pipeline::warc_ref(&app.warc_dir, w))
     else {
-        return context! { missing => "This listing was imported, not crawled: there is no captured page." };
+        return context! { missing => super::tr("evidence-imported") };
     };
     match qsword_crawler::read_record(&warc) {
         Ok(rec) => {
@@ -156,7 +160,7 @@ pub(super) fn page_context(app: &super::App, stored: &StoredListing) -> minijinj
         }
         Err(e) => {
             tracing::error!("evidence of listing {id}: {e}");
-            context! { missing => format!("The captured page could not be read: {e}") }
+            context! { missing => super::trf("evidence-unreadable", vec![("error", e.to_string().into())]) }
         }
     }
 }

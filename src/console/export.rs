@@ -21,7 +21,7 @@ pub(super) async fn search_csv(
     uri: Uri,
     Query(params): Query<SearchParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Viewer, "the export") {
+    let session = match page_session(&app, &headers, &uri, Role::Viewer, "what-export") {
         Ok(s) => s,
         Err(refused) => return refused,
     };

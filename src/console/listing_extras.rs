@@ -150,7 +150,7 @@ impl GroupCache {
 
 fn price_text(p: Option<&Price>) -> String {
     p.map(|p| p.to_string())
-        .unwrap_or_else(|| "no price".into())
+        .unwrap_or_else(|| super::tr("no-price"))
 }
 
 /// One related listing as the page lists it.
@@ -221,7 +221,9 @@ pub(super) fn page_context(app: &super::App, stored: &StoredListing) -> minijinj
                 chart_src => (!points.is_empty()).then(|| format!("/listing/{}/price-history.svg", stored.id)),
             }
         }
-        Err(e) => context! { error => format!("the price history could not be read: {e}") },
+        Err(e) => {
+            context! { error => super::trf("history-error", vec![("error", e.to_string().into())]) }
+        }
     };
     context! {
         history => history,
@@ -234,11 +236,9 @@ fn group_context(app: &super::App, stored: &StoredListing) -> minijinja::Value {
     let (groups, earlier) = match app.groups.groups(&app.store) {
         Ok(GroupsNow::Current(g)) => (g, false),
         Ok(GroupsNow::Earlier(g)) => (g, true),
-        Ok(GroupsNow::Pending) => {
-            return context! { pending => "The product groups are being worked out after the store changed; reload in a moment." }
-        }
+        Ok(GroupsNow::Pending) => return context! { pending => super::tr("offers-pending") },
         Err(e) => {
-            return context! { error => format!("the product's other offers could not be read: {e}") }
+            return context! { error => super::trf("offers-error", vec![("error", e.to_string().into())]) }
         }
     };
     let Some(&g) = groups.group_of.get(&stored.id) else {
@@ -246,14 +246,16 @@ fn group_context(app: &super::App, stored: &StoredListing) -> minijinja::Value {
     };
     let (label, key, members) = &groups.groups[g];
     let Ok(store) = app.store.lock() else {
-        return context! { error => "store lock poisoned" };
+        return context! { error => super::trf("store-error", vec![("error", "store lock poisoned".into())]) };
     };
     let mut offers: Vec<StoredListing> = Vec::new();
     for id in members.iter().filter(|id| **id != stored.id) {
         match store.listing(*id) {
             Ok(Some(l)) => offers.push(l),
             Ok(None) => {}
-            Err(e) => return context! { error => format!("reading listing {id}: {e}") },
+            Err(e) => {
+                return context! { error => super::trf("store-error", vec![("error", format!("listing {id}: {e}").into())]) }
+            }
         }
     }
     drop(store);
@@ -298,7 +300,7 @@ fn seller_context(app: &super::App, stored: &StoredListing) -> minijinja::Value 
             context! { name => &seller.name, listings => listings, total => others }
         }
         Err(e) => {
-            context! { error => format!("the seller's other listings could not be searched: {e}") }
+            context! { error => super::trf("seller-error", vec![("error", e.to_string().into())]) }
         }
     }
 }
@@ -385,8 +387,13 @@ pub(super) async fn price_chart(
         Ok(r) => r,
         Err(refused) => return refused,
     };
-    let not_found =
-        || (StatusCode::NOT_FOUND, "no price history for this listing\n").into_response();
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            format!("{}\n", super::tr("no-price-history")),
+        )
+            .into_response()
+    };
     let points = match app.store.lock() {
         Ok(store) => price_points(&store, &ev.stored),
         Err(_) => return internal("reading the price history", "store lock poisoned"),

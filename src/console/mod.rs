@@ -24,6 +24,7 @@ mod listing_extras;
 mod stats;
 mod triage;
 
+use crate::i18n::{self, Lang};
 use crate::pipeline::Ctx;
 use anyhow::{Context, Result};
 use axum::extract::{Form, Path as UrlPath, Query, State};
@@ -87,6 +88,7 @@ type Shared = Arc<App>;
 
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    i18n::add_to_environment(&mut env);
     // `.html` names turn on minijinja's HTML auto-escaping: crawled text is hostile.
     for (name, source) in [
         ("base.html", include_str!("templates/base.html")),
@@ -240,6 +242,7 @@ fn router(app: Shared) -> Router {
         .route("/access.csv", get(accounts::access_csv))
         .route("/static/console.css", get(stylesheet))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(language))
         .layer(axum::middleware::from_fn(server_timing))
         .with_state(app);
     if hsts {
@@ -273,6 +276,70 @@ async fn server_timing(request: axum::extract::Request, next: axum::middleware::
         response.headers_mut().insert("server-timing", v);
     }
     response
+}
+
+tokio::task_local! {
+    /// This page in English and in Chinese (the footer's language links): its path and query
+    /// with `lang` set.
+    static SWITCH: (String, String);
+}
+
+/// The request's language: `?lang=` (then kept in a cookie), else the cookie, else the
+/// browser's `Accept-Language`, else Chinese. Handlers and templates read it from
+/// [`i18n::current`].
+async fn language(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = request.uri().clone();
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let asked = pairs
+        .iter()
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(v));
+    let lang = asked
+        .or_else(|| auth::cookie(request.headers(), i18n::COOKIE).and_then(Lang::parse))
+        .unwrap_or_else(|| {
+            let accept = request
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Lang::from_accept_language(accept)
+        });
+    let href = |to: Lang| {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "lang") {
+            ser.append_pair(k, v);
+        }
+        ser.append_pair("lang", to.code());
+        format!("{}?{}", uri.path(), ser.finish())
+    };
+    let switch = (href(Lang::En), href(Lang::Zh));
+    let mut response = i18n::CURRENT
+        .scope(lang, SWITCH.scope(switch, next.run(request)))
+        .await;
+    if let Some(asked) = asked {
+        let cookie = auth::set_cookie(i18n::COOKIE, asked.code(), 365 * 24 * 3600);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+        .headers_mut()
+        .entry(header::CONTENT_LANGUAGE)
+        .or_insert(HeaderValue::from_static(lang.code()));
+    response
+}
+
+/// The message `key` in the request's language.
+fn tr(key: &str) -> String {
+    i18n::t(i18n::current(), key)
+}
+
+/// The message `key` with arguments in the request's language.
+fn trf(key: &str, args: Vec<(&str, i18n::Arg)>) -> String {
+    i18n::tf(i18n::current(), key, args)
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -391,15 +458,16 @@ fn local_path(next: &str) -> String {
 }
 
 fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
+    let lang = i18n::current();
+    let (lang_href_en, lang_href_zh) = SWITCH
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| ("?lang=en".into(), "?lang=zh-CN".into()));
+    let ctx = context! { lang => lang.code(), lang_href_en, lang_href_zh, ..ctx };
     match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!("rendering {name}: {e:#}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered",
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, tr("render-failed")).into_response()
         }
     }
 }
@@ -412,13 +480,18 @@ fn require(session: &Session, least: Role, what: &str) -> Result<(), Response> {
         return Ok(());
     }
     let needed = match least {
-        Role::Viewer => "viewer",
-        Role::Investigator => "investigator or admin",
-        Role::Admin => "admin",
+        Role::Viewer => "needed-viewer",
+        Role::Investigator => "needed-investigator",
+        Role::Admin => "needed-admin",
     };
-    Err(forbidden(&format!(
-        "{what} is for the {needed} role; {} is a {}",
-        session.staff.name, session.staff.role
+    Err(forbidden(&trf(
+        "refused-role",
+        vec![
+            ("what", tr(what).into()),
+            ("needed", tr(needed).into()),
+            ("name", (&session.staff.name).into()),
+            ("role", tr(&format!("role-{}", session.staff.role)).into()),
+        ],
     )))
 }
 
@@ -452,14 +525,29 @@ fn api_session(
 }
 
 fn forbidden(why: &str) -> Response {
-    (StatusCode::FORBIDDEN, format!("forbidden: {why}\n")).into_response()
+    let text = trf("forbidden", vec![("why", why.into())]);
+    (StatusCode::FORBIDDEN, format!("{text}\n")).into_response()
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> Response {
     tracing::error!("{what}: {e}");
+    let text = trf("internal-failed", vec![("what", what.into())]);
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("{text}\n")).into_response()
+}
+
+/// The refusal of a date parameter (`name` a `param-*` key) that is neither a day nor an
+/// RFC 3339 instant.
+fn bad_date(name: &str, value: &str) -> String {
+    trf(
+        "warn-date",
+        vec![("name", tr(name).into()), ("value", value.into())],
+    )
+}
+
+fn no_such_listing() -> Response {
     (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("{what} failed\n"),
+        StatusCode::NOT_FOUND,
+        format!("{}\n", tr("no-such-listing")),
     )
         .into_response()
 }
@@ -500,7 +588,7 @@ async fn login(
     let expected = auth::cookie(&headers, app.cookies.login_csrf_name()).unwrap_or("");
     let sent = form.get("csrf").map(String::as_str).unwrap_or("");
     if !auth::tokens_match(expected, sent) {
-        return forbidden("the login form's CSRF token is missing or wrong; reload the form");
+        return forbidden(&tr("csrf-login"));
     }
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
@@ -524,7 +612,7 @@ async fn login(
         let mut r = login_page(
             &app,
             &next,
-            Some(&format!("Too many attempts. Try again in {wait} seconds.")),
+            Some(&trf("login-throttled", vec![("wait", wait.into())])),
         );
         *r.status_mut() = status;
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
@@ -581,9 +669,9 @@ async fn login(
             }
             // Only the right password learns that the account is disabled or locked.
             let why = match (matches, staff.disabled, staff.locked) {
-                (true, true, _) => "This account is disabled; ask an admin.",
-                (true, _, true) => "This account is locked after too many failed logins; ask an admin to unlock it.",
-                _ => "Unknown name or wrong password.",
+                (true, true, _) => "login-disabled",
+                (true, _, true) => "login-locked",
+                _ => "login-wrong",
             };
             tracing::info!("console login refused for {name:?} from {addr:?}");
             record_access(
@@ -593,7 +681,7 @@ async fn login(
                 "login_failed",
                 Some(why.to_string()),
             );
-            return login_page(&app, &next, Some(why));
+            return login_page(&app, &next, Some(&tr(why)));
         }
         None => {
             app.guard.failed(name, addr, std::time::Instant::now());
@@ -605,7 +693,7 @@ async fn login(
                 "login_failed",
                 Some("unknown name".into()),
             );
-            return login_page(&app, &next, Some("Unknown name or wrong password."));
+            return login_page(&app, &next, Some(&tr("login-wrong")));
         }
     };
     app.guard.succeeded(name);
@@ -648,11 +736,11 @@ fn checked_post(
     form: &HashMap<String, String>,
 ) -> Result<Session, Response> {
     let Some(session) = session(app, headers) else {
-        return Err(forbidden("no session; log in first"));
+        return Err(forbidden(&tr("no-session")));
     };
     let sent = form.get("csrf").map(String::as_str).unwrap_or("");
     if !auth::tokens_match(&session.csrf_token, sent) {
-        return Err(forbidden("the form's CSRF token is missing or wrong"));
+        return Err(forbidden(&tr("csrf-form")));
     }
     Ok(session)
 }
@@ -754,46 +842,50 @@ impl SearchParams {
             non_empty(v).and_then(|s| match s.parse::<f64>() {
                 Ok(r) if (0.0..=1.0).contains(&r) => Some(r),
                 _ => {
-                    warnings.push(format!("{name} {s:?} ignored: give a number from 0 to 1"));
+                    warnings.push(trf(
+                        "warn-risk",
+                        vec![("name", tr(name).into()), ("value", s.into())],
+                    ));
                     None
                 }
             })
         };
         let (min_risk, max_risk) = (
-            risk("min risk", &self.min_risk),
-            risk("max risk", &self.max_risk),
+            risk("param-min-risk", &self.min_risk),
+            risk("param-max-risk", &self.max_risk),
         );
         let mut price = |name: &str, v: &Option<String>| {
             non_empty(v).and_then(|s| match s.parse::<qsword_listing::Decimal>() {
                 Ok(p) => Some(p),
                 Err(_) => {
-                    warnings.push(format!("{name} {s:?} ignored: give an amount like 19.90"));
+                    warnings.push(trf(
+                        "warn-price",
+                        vec![("name", tr(name).into()), ("value", s.into())],
+                    ));
                     None
                 }
             })
         };
         let (min_price, max_price) = (
-            price("min price", &self.min_price),
-            price("max price", &self.max_price),
+            price("param-min-price", &self.min_price),
+            price("param-max-price", &self.max_price),
         );
         let mut moment = |name: &str, v: &Option<String>, bound: crate::search::Bound| {
             let v = non_empty(v);
-            crate::search::moment(name, &v, bound).unwrap_or_else(|e| {
-                warnings.push(format!("{e}: ignored"));
+            crate::search::moment(name, &v, bound).unwrap_or_else(|_| {
+                warnings.push(bad_date(name, v.as_deref().unwrap_or("")));
                 None
             })
         };
         use crate::search::Bound::{End, Start};
-        let first_seen_from = moment("since", &self.since, Start);
-        let first_seen_to = moment("until", &self.until, End);
-        let last_seen_from = moment("seen since", &self.seen_since, Start);
-        let last_seen_to = moment("seen until", &self.seen_until, End);
+        let first_seen_from = moment("param-since", &self.since, Start);
+        let first_seen_to = moment("param-until", &self.until, End);
+        let last_seen_from = moment("param-seen-since", &self.seen_since, Start);
+        let last_seen_to = moment("param-seen-until", &self.seen_until, End);
         let delisted = non_empty(&self.delisted)
             .map(|s| {
                 Delisted::parse(&s).unwrap_or_else(|| {
-                    warnings.push(format!(
-                        "delisted {s:?} ignored: use exclude, include or only"
-                    ));
+                    warnings.push(trf("warn-delisted", vec![("value", s.into())]));
                     Delisted::Exclude
                 })
             })
@@ -801,7 +893,7 @@ impl SearchParams {
         let sort = non_empty(&self.sort)
             .map(|s| {
                 Sort::parse(&s).unwrap_or_else(|| {
-                    warnings.push(format!("sort {s:?} ignored: sorted by relevance"));
+                    warnings.push(trf("warn-sort", vec![("value", s.into())]));
                     Sort::Relevance
                 })
             })
@@ -810,7 +902,7 @@ impl SearchParams {
             .map(|s| match s.parse::<usize>() {
                 Ok(p) if p >= 1 => p,
                 _ => {
-                    warnings.push(format!("page {s:?} ignored: showing the first"));
+                    warnings.push(trf("warn-page", vec![("value", s.into())]));
                     1
                 }
             })
@@ -943,7 +1035,7 @@ async fn search_page(
                     }
                 })
                 .collect();
-            context! { name => name, values => values }
+            context! { name => tr(name), values => values }
         };
     let plain = |v: &[qsword_indexer::FacetCount]| -> Vec<(String, String, u64)> {
         v.iter()
@@ -953,7 +1045,7 @@ async fn search_page(
     let f = &results.facets;
     let facets = vec![
         facet(
-            "Category",
+            "facet-category",
             "category",
             req.category.clone(),
             f.category
@@ -961,18 +1053,23 @@ async fn search_page(
                 .map(|c| (c.path.clone(), c.name.clone(), c.count))
                 .collect(),
         ),
-        facet("Brand", "brand", req.brand.clone(), plain(&f.brand)),
+        facet("facet-brand", "brand", req.brand.clone(), plain(&f.brand)),
         facet(
-            "Platform",
+            "facet-platform",
             "platform",
             req.platform.clone(),
             plain(&f.platform),
         ),
-        facet("Seller", "seller", req.seller.clone(), plain(&f.seller)),
-        facet("Marks", "mark", req.mark.clone(), plain(&f.marks)),
+        facet(
+            "facet-seller",
+            "seller",
+            req.seller.clone(),
+            plain(&f.seller),
+        ),
+        facet("facet-marks", "mark", req.mark.clone(), plain(&f.marks)),
         // A scheme's count is exact over all matches, so the listings without it are the rest.
         facet(
-            "Marks missing",
+            "facet-marks-missing",
             "without_mark",
             req.without_mark.clone(),
             f.marks
@@ -980,7 +1077,8 @@ async fn search_page(
                 .filter(|m| m.value != "none")
                 .map(|m| {
                     let without = (results.total as u64).saturating_sub(m.count);
-                    (m.value.clone(), format!("no {}", m.value), without)
+                    let label = trf("facet-no-mark", vec![("mark", (&m.value).into())]);
+                    (m.value.clone(), label, without)
                 })
                 .filter(|(_, _, n)| *n > 0)
                 .collect(),
@@ -994,7 +1092,7 @@ async fn search_page(
                 id => h.id,
                 snippet_html => &h.snippet_html,
                 risk => h.risk,
-                price => h.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "no price".into()),
+                price => h.price.as_ref().map(|p| p.to_string()).unwrap_or_else(|| tr("no-price")),
                 brand => &h.brand,
                 platform => &h.platform,
                 seller => &h.seller,
@@ -1012,14 +1110,14 @@ async fn search_page(
         && page < MAX_OFFSET / PAGE_SIZE)
         .then(|| params.href(&[("page", Some((page + 1).to_string()))]));
     let sorts: Vec<minijinja::Value> = [
-        ("relevance", "relevance"),
-        ("risk", "riskiest first"),
-        ("price", "cheapest first"),
-        ("-price", "dearest first"),
-        ("newest", "newest first"),
+        ("relevance", "sort-relevance"),
+        ("risk", "sort-risk"),
+        ("price", "sort-price"),
+        ("-price", "sort-dearest"),
+        ("newest", "sort-newest"),
     ]
     .iter()
-    .map(|(v, l)| context! { value => v, label => l })
+    .map(|(v, l)| context! { value => v, label => tr(l) })
     .collect();
     render(
         &app,
@@ -1125,7 +1223,7 @@ async fn listing_page(
         return to_login(&uri);
     };
     let Ok(id) = id.parse::<i64>() else {
-        return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+        return no_such_listing();
     };
     let id = ListingId(id);
     let (stored, assessments, labels, notes) = {
@@ -1147,7 +1245,7 @@ async fn listing_page(
         }
     };
     let Some(stored) = stored else {
-        return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+        return no_such_listing();
     };
     let latest = assessments.last();
     let flags: Vec<minijinja::Value> = latest
@@ -1156,11 +1254,15 @@ async fn listing_page(
             flags
                 .iter()
                 .map(|f| {
+                    let signal = f.get("signal").and_then(|v| v.as_str()).unwrap_or("?");
+                    let evidence = f.get("evidence").unwrap_or(&serde_json::Value::Null);
+                    let english = f.get("reason").and_then(|v| v.as_str()).unwrap_or("");
                     context! {
-                        signal => f.get("signal").and_then(|v| v.as_str()).unwrap_or("?"),
+                        signal => signal,
+                        signal_name => i18n::reasons::signal_name(i18n::current(), signal),
                         score => f.get("score").and_then(|v| v.as_f64()).map(|s| format!("{s:.2}")),
-                        reason => f.get("reason").and_then(|v| v.as_str()).unwrap_or(""),
-                        evidence => f.get("evidence").map(|e| serde_json::to_string_pretty(e).unwrap_or_default()),
+                        reason => i18n::reasons::reason(i18n::current(), signal, evidence, english),
+                        evidence => serde_json::to_string_pretty(evidence).unwrap_or_default(),
                     }
                 })
                 .collect()

@@ -38,12 +38,15 @@ impl PeriodParams {
     #[allow(clippy::result_large_err)]
     fn period(&self) -> Result<Period, Response> {
         let bound = |name: &str, v: &Option<String>, b: Bound| {
-            crate::search::moment(name, &non_empty(v), b)
-                .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response())
+            let v = non_empty(v);
+            crate::search::moment(name, &v, b).map_err(|_| {
+                let why = super::bad_date(name, v.as_deref().unwrap_or(""));
+                (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+            })
         };
         Ok(Period {
-            since: bound("since", &self.since, Bound::Start)?,
-            until: bound("until", &self.until, Bound::End)?,
+            since: bound("param-since", &self.since, Bound::Start)?,
+            until: bound("param-until", &self.until, Bound::End)?,
         })
     }
 
@@ -109,7 +112,7 @@ pub(super) async fn stats_page(
     uri: Uri,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+    let session = match page_session(&app, &headers, &uri, Role::Viewer, "what-stats") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -136,7 +139,7 @@ pub(super) async fn api_stats(
     headers: HeaderMap,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    if let Err(refused) = api_session(&app, &headers, Role::Viewer, "statistics") {
+    if let Err(refused) = api_session(&app, &headers, Role::Viewer, "what-stats") {
         return refused;
     }
     match statistics(&app, &params) {
@@ -153,15 +156,12 @@ pub(super) async fn stats_file(
     UrlPath(file): UrlPath<String>,
     Query(params): Query<PeriodParams>,
 ) -> Response {
-    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "statistics") {
+    if let Err(refused) = page_session(&app, &headers, &uri, Role::Viewer, "what-stats") {
         return refused;
     }
     let not_found = || {
-        (
-            StatusCode::NOT_FOUND,
-            "no such statistics file: use TABLE.svg or TABLE.csv with TABLE one of category, platform, signal, day, sellers\n",
-        )
-            .into_response()
+        let why = super::tr("no-stats-file");
+        (StatusCode::NOT_FOUND, format!("{why}\n")).into_response()
     };
     let Some((table, ext)) = file.rsplit_once('.') else {
         return not_found();
@@ -248,36 +248,39 @@ fn table_csv(s: &Statistics, table: &str) -> Result<String> {
 
 /// The chart of one table as an SVG document.
 fn chart(s: &Statistics, table: &str) -> Result<String> {
-    let bars =
-        |rows: Vec<(&str, u64, u64)>, title: &str| bar_chart(title, &rows, ("listings", "flagged"));
+    // Captions and legends in the request's language (drawn as SVG text, no font needed).
+    let (listings, flagged) = (super::tr("col-listings"), super::tr("col-flagged"));
+    let bars = |rows: Vec<(&str, u64, u64)>, title: &str| {
+        bar_chart(&super::tr(title), &rows, (&listings, &flagged))
+    };
     match table {
         "category" => bars(
             s.by_category
                 .iter()
                 .map(|r| (r.key.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Listings and flagged listings by category",
+            "chart-category",
         ),
         "platform" => bars(
             s.by_platform
                 .iter()
                 .map(|r| (r.key.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Listings and flagged listings by platform",
+            "chart-platform",
         ),
         "signal" => bars(
             s.by_signal
                 .iter()
                 .map(|r| (r.signal.as_str(), r.flagged, r.flagged))
                 .collect(),
-            "Flagged listings by signal",
+            "chart-signal",
         ),
         "sellers" => bars(
             s.top_sellers
                 .iter()
                 .map(|r| (r.seller.as_str(), r.listings, r.flagged))
                 .collect(),
-            "Top sellers by flagged listings",
+            "chart-sellers",
         ),
         _ => day_chart(s),
     }
@@ -394,7 +397,7 @@ fn day_chart(s: &Statistics) -> Result<String> {
         let root = SVGBackend::with_string(&mut svg, (800, 360)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("By day (UTC)", ("sans-serif", 18))
+            .caption(super::tr("chart-day"), ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -410,16 +413,22 @@ fn day_chart(s: &Statistics) -> Result<String> {
             })
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        let series: [(&str, RGBColor, DayValue); 3] = [
-            ("new listings", RGBColor(0x2c, 0x6f, 0xbb), |d| {
-                d.new_listings
-            }),
-            ("newly flagged", RGBColor(0xc0, 0x39, 0x2b), |d| {
-                d.newly_flagged
-            }),
-            ("decisions", RGBColor(0x27, 0xae, 0x60), |d| {
-                d.confirmed + d.dismissed
-            }),
+        let series: [(String, RGBColor, DayValue); 3] = [
+            (
+                super::tr("col-new-listings"),
+                RGBColor(0x2c, 0x6f, 0xbb),
+                |d| d.new_listings,
+            ),
+            (
+                super::tr("col-newly-flagged"),
+                RGBColor(0xc0, 0x39, 0x2b),
+                |d| d.newly_flagged,
+            ),
+            (
+                super::tr("chart-decisions"),
+                RGBColor(0x27, 0xae, 0x60),
+                |d| d.confirmed + d.dismissed,
+            ),
         ];
         for (name, color, value) in series {
             chart

@@ -46,16 +46,17 @@ pub(super) async fn decide(
         Ok(s) => s,
         Err(refused) => return refused,
     };
-    if let Err(refused) = require(&session, Role::Investigator, "deciding on a flag") {
+    if let Err(refused) = require(&session, Role::Investigator, "what-decide") {
         return refused;
     }
     let Ok(n) = id.parse::<i64>() else {
-        return (StatusCode::NOT_FOUND, "no such listing\n").into_response();
+        return super::no_such_listing();
     };
     let note = form.get("note").map(|s| s.trim()).filter(|s| !s.is_empty());
     if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return bad_request(&format!(
-            "the note has more than {MAX_NOTE_CHARS} characters; shorten it"
+        return bad_request(&super::trf(
+            "note-too-long",
+            vec![("max", MAX_NOTE_CHARS.into())],
         ));
     }
     let decision = match form.get("decision").map(|s| s.trim()) {
@@ -66,7 +67,7 @@ pub(super) async fn decide(
         },
     };
     if decision.is_none() && note.is_none() {
-        return bad_request("nothing to record: choose Confirm or Dismiss, or write a note");
+        return bad_request(&super::tr("nothing-to-record"));
     }
     let id = ListingId(n);
     let who = session.staff.name.as_str();
@@ -77,7 +78,7 @@ pub(super) async fn decide(
     };
     match store.listing(id) {
         Ok(Some(_)) => {}
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such listing\n").into_response(),
+        Ok(None) => return super::no_such_listing(),
         Err(e) => return internal("recording the decision", e),
     }
     let written = match decision {
@@ -208,7 +209,7 @@ pub(super) async fn triage_page(
     uri: Uri,
     Query(params): Query<TriageParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Investigator, "the triage queue") {
+    let session = match page_session(&app, &headers, &uri, Role::Investigator, "what-triage") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -231,7 +232,11 @@ pub(super) async fn triage_page(
                 platform => &i.platform,
                 seller => &i.seller,
                 category => &i.category,
-                flags => i.flags.iter().map(|f| context! { signal => &f.signal, reason => &f.reason }).collect::<Vec<_>>(),
+                flags => i.flags.iter().map(|f| context! {
+                    signal => &f.signal,
+                    signal_name => crate::i18n::reasons::signal_name(crate::i18n::current(), &f.signal),
+                    reason => f.reason_in(crate::i18n::current()),
+                }).collect::<Vec<_>>(),
             }
         })
         .collect();
@@ -267,7 +272,7 @@ pub(super) async fn api_triage(
     headers: HeaderMap,
     Query(params): Query<TriageParams>,
 ) -> Response {
-    let session = match api_session(&app, &headers, Role::Investigator, "the triage queue") {
+    let session = match api_session(&app, &headers, Role::Investigator, "what-triage") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -307,7 +312,7 @@ pub(super) async fn audit_page(
     uri: Uri,
     Query(params): Query<PageParams>,
 ) -> Response {
-    let session = match page_session(&app, &headers, &uri, Role::Investigator, "the audit trail") {
+    let session = match page_session(&app, &headers, &uri, Role::Investigator, "what-audit") {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -349,7 +354,7 @@ pub(super) async fn api_audit(
     headers: HeaderMap,
     Query(params): Query<PageParams>,
 ) -> Response {
-    if let Err(refused) = api_session(&app, &headers, Role::Investigator, "the audit trail") {
+    if let Err(refused) = api_session(&app, &headers, Role::Investigator, "what-audit") {
         return refused;
     }
     let page = page_of(&params.page);

@@ -112,6 +112,23 @@ impl Received {
     }
 }
 
+/// The digest CSV's columns: Chinese header, English name.
+const COLUMNS: [(&str, &str); 13] = [
+    ("风险", "risk"),
+    ("标题", "title"),
+    ("价格", "price"),
+    ("平台", "platform"),
+    ("商家", "seller"),
+    ("类目", "category"),
+    ("品牌", "brand"),
+    ("地区", "region"),
+    ("研判信号", "signals"),
+    ("原因", "reasons"),
+    ("网址", "url"),
+    ("控制台", "console"),
+    ("证据", "evidence"),
+];
+
 pub fn received(dir: &Path) -> Vec<Received> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -134,7 +151,20 @@ fn parse(path: &Path) -> Received {
     let csv_text = String::from_utf8(csv_part.contents().to_vec()).expect("CSV is UTF-8");
     let csv_text = csv_text.trim_start_matches('\u{feff}');
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let headers = reader.headers().unwrap().clone();
+    // The digest's CSV headers are Chinese (the default language): each must be one of them,
+    // and the rows are keyed by the column's English name.
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let column = COLUMNS.iter().find(|(zh, _)| *zh == h);
+            column
+                .unwrap_or_else(|| panic!("{}: CSV header {h:?} is not Chinese", path.display()))
+                .1
+                .to_owned()
+        })
+        .collect();
     let rows = reader
         .records()
         .map(|r| {
