@@ -50,6 +50,7 @@ pub mod marks;
 pub mod microdata;
 pub mod opengraph;
 pub mod price;
+pub mod ranker;
 pub mod rdfa;
 pub mod real;
 pub mod rules;
@@ -119,14 +120,23 @@ pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
 /// The extractor's learnt parts (what [`real::leave_one_site_out`] retrains without the
 /// site it measures). `Extractor::default()` is the shipped one.
 #[derive(Debug, Clone, Default)]
-pub struct Extractor {}
+pub struct Extractor {
+    /// Picks the visible price on pages without structured data ([`ranker`]).
+    pub price_ranker: ranker::PriceRanker,
+}
 
 /// The extractor trained without the given pages' sites: what leave-one-site-out measures
 /// each site with ([`real::leave_one_site_out`]). `others` are the corpus pages it may learn
-/// from.
-pub fn train_without(others: &[&real::PageCase]) -> Extractor {
-    let _ = others;
-    Extractor::default()
+/// from; `sim` are pages from elsewhere (the simulated market's, which this crate cannot
+/// generate itself: the simulator is not one of its dependencies).
+pub fn train_without(sim: &[ranker::TrainingPage], others: &[&real::PageCase]) -> Extractor {
+    let mut rows: Vec<std::sync::Arc<ranker::PageRows>> =
+        sim.iter().map(ranker::page_rows).collect();
+    rows.extend(others.iter().map(|c| ranker::page_rows(&c.training_page())));
+    let refs: Vec<&ranker::PageRows> = rows.iter().map(|r| r.as_ref()).collect();
+    Extractor {
+        price_ranker: ranker::train_rows(&refs),
+    }
 }
 
 /// Reads a product page into a Listing; `None` when the page holds no product (no title, or
@@ -259,7 +269,7 @@ pub fn extract_listing_from_with(
     page: &DecodedPage,
     url: &Url,
     rules: Option<&SiteRules>,
-    #[allow(unused_variables)] extractor: &Extractor,
+    extractor: &Extractor,
 ) -> Option<Listing> {
     let hint = page_hint(doc, url);
     let anchor = Anchor {
@@ -279,7 +289,10 @@ pub fn extract_listing_from_with(
     if let Some(rules) = rules {
         layers.push(("rules", rules::extract(doc, rules, url, &hint)));
     }
-    layers.push(("heuristics", heuristics::extract(doc, &hint)));
+    layers.push((
+        "heuristics",
+        heuristics::extract(doc, &hint, &extractor.price_ranker),
+    ));
 
     let mut merged = Merged::default();
     for (source, found) in layers {
