@@ -1,7 +1,7 @@
 //! The last layer, for pages with no structured data and no site rules: the title `<h1>` (the
-//! one matching the page `<title>`) as title, the first prominent price after it (an element
-//! whose class, id or itemprop says "price" and whose text, struck-through parts left out,
-//! parses as one; struck-through ones are list prices), the brand from a byline
+//! one matching the page `<title>`) as title, the visible price as the learnt ranker picks it
+//! ([`crate::ranker`]), the first struck-through price-marked element as the list price, the
+//! brand from a byline
 //! (`Brand: X`, `Visit the X Store`), breadcrumbs by class, and spec tables/definition lists
 //! by class.
 
@@ -18,13 +18,14 @@ use url::Url;
 /// Cap on the visible text handed to the mark scanner (bounds time on huge pages).
 const MAX_TEXT_CHARS: usize = 400_000;
 
-/// The heuristics layer.
-pub fn extract(doc: &Html, hint: &PriceHint, ranker: &crate::ranker::PriceRanker) -> Found {
+/// The heuristics layer. Without a `ranker`, no price is read (a layer above has one); list
+/// prices still are.
+pub fn extract(doc: &Html, hint: &PriceHint, ranker: Option<&crate::ranker::PriceRanker>) -> Found {
     let h1 = title_h1(doc);
     let title = h1
         .and_then(element_text)
         .or_else(|| first_text(doc, "title"));
-    let (price, list_price) = prices(doc, hint, h1, ranker);
+    let (price, list_price) = prices(doc, hint, ranker);
     Found {
         title,
         price: price.as_ref().and_then(ParsedPrice::to_price),
@@ -185,11 +186,9 @@ fn price_text(e: &ElementRef<'_>, skip_struck: bool) -> String {
 fn prices(
     doc: &Html,
     hint: &PriceHint,
-    h1: Option<ElementRef<'_>>,
-    ranker: &crate::ranker::PriceRanker,
+    ranker: Option<&crate::ranker::PriceRanker>,
 ) -> (Option<ParsedPrice>, Option<Price>) {
-    let _ = h1;
-    let paid = crate::ranker::visible_price(doc, hint, ranker);
+    let paid = ranker.and_then(|r| crate::ranker::visible_price(doc, hint, r));
     (paid, list_price(doc, hint))
 }
 

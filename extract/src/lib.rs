@@ -10,7 +10,8 @@
 //! 3. OpenGraph / `product:` meta tags ([`opengraph`]);
 //! 4. embedded JSON state objects in scripts, found by shape ([`state`]);
 //! 5. per-site CSS rules from `seeds/sites/*.toml` ([`SiteRules`], [`rules`]);
-//! 6. heuristics for pages with none of the above ([`heuristics`]).
+//! 6. heuristics for pages with none of the above ([`heuristics`]); their visible price is a
+//!    learnt ranker's choice among the page's price candidates ([`ranker`]).
 //!
 //! Then: brand/model from the spec rows `品牌`/`型号`/`Brand` when no layer gave one (source
 //! `specs`), and the product id in the URL as SKU (`/item/42.html`, `/dp/ASIN`, `?pid=…`;
@@ -289,14 +290,25 @@ pub fn extract_listing_from_with(
     if let Some(rules) = rules {
         layers.push(("rules", rules::extract(doc, rules, url, &hint)));
     }
+    // The ranker's scan is the costliest part of the heuristics: a page a layer above
+    // already prices needs it only to cross-check that price (below).
+    let priced = layers.iter().any(|(_, f)| f.price.is_some());
+    let ranker = &extractor.price_ranker;
     layers.push((
         "heuristics",
-        heuristics::extract(doc, &hint, &extractor.price_ranker),
+        heuristics::extract(doc, &hint, (!priced).then_some(ranker)),
     ));
 
     let mut merged = Merged::default();
     for (source, found) in layers {
         merged.fill(source, found);
+    }
+    if priced && merged.unconfirmed_price() {
+        if let Some(p) = ranker::visible_price(doc, &hint, ranker) {
+            if let Some(price) = p.to_price() {
+                merged.prices.push(("heuristics", price, p.range_high));
+            }
+        }
     }
     merged.finish(url, doc, page)
 }
@@ -418,6 +430,16 @@ impl Merged {
             }
         }
         self.found.marks.extend(f.marks);
+    }
+
+    /// Whether the price chosen has no second layer agreeing while another layer states a
+    /// different one: the case [`Merged::cross_check_price`] may need the shown price for.
+    fn unconfirmed_price(&self) -> bool {
+        let Some(chosen) = &self.found.price else {
+            return false;
+        };
+        let agreeing = self.prices.iter().filter(|(_, q, _)| q == chosen).count();
+        self.prices.len() >= 2 && agreeing <= 1
     }
 
     /// A price from the first layer that no other layer confirms and the page never shows in
