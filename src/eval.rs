@@ -40,7 +40,8 @@ pub fn run(corpus: &Path) -> Result<()> {
         println!("  miss {f}");
     }
     let dir = corpus.join("product-pages");
-    let p = real::product_pages(&dir, qsword_extract::train_without)?;
+    let sim = ranker_pages();
+    let p = real::product_pages(&dir, |others| qsword_extract::train_without(&sim, others))?;
     println!(
         "product pages: {} pages of {} sites from {} ({:.0} ms for qsword's extraction, all pages; \
          leave-one-site-out {:.0} ms with training)",
@@ -80,4 +81,24 @@ pub fn run(corpus: &Path) -> Result<()> {
     }
     println!("eval: every measurement is above its floor");
     Ok(())
+}
+
+/// The simulated market's product pages with their true prices: what the price ranker learns
+/// from besides the corpus (the same set as `extract/examples/train_ranker.rs`).
+fn ranker_pages() -> Vec<qsword_extract::ranker::TrainingPage> {
+    let market = qsword_marketsim::Market::generate(&qsword_marketsim::MarketConfig {
+        products: 10,
+        ..Default::default()
+    });
+    market
+        .product_pages()
+        .into_iter()
+        .filter_map(|p| {
+            Some(qsword_extract::ranker::TrainingPage {
+                page: qsword_extract::decode_html(&p.body, Some(p.content_type)),
+                url: url::Url::parse(&p.url).ok()?,
+                known: qsword_extract::ranker::Known::Amounts(vec![p.price.amount]),
+            })
+        })
+        .collect()
 }

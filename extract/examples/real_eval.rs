@@ -4,6 +4,10 @@
 use qsword_extract::real;
 use std::path::PathBuf;
 
+#[path = "train_ranker.rs"]
+#[allow(dead_code)]
+mod train_ranker;
+
 fn main() -> anyhow::Result<()> {
     let corpus = PathBuf::from(std::env::args().nth(1).unwrap_or("../shared/corpus".into()));
     let s = real::price_strings(&corpus.join("price-strings/price_strings_public.jsonl"))?;
@@ -23,8 +27,18 @@ fn main() -> anyhow::Result<()> {
     for f in &s.failures {
         println!("  miss {f}");
     }
-    let p = real::product_pages(&corpus.join("product-pages"), qsword_extract::train_without)?;
-    println!("product pages: {} pages, {} sites", p.pages, p.sites);
+    let sim = train_ranker::sim_pages();
+    let p = real::product_pages(&corpus.join("product-pages"), |others| {
+        qsword_extract::train_without(&sim, others)
+    })?;
+    println!(
+        "product pages: {} pages, {} sites; {:.0} ms plain extraction, {:.0} ms leave-one-site-out with training ({} simulator pages)",
+        p.pages,
+        p.sites,
+        p.plain.millis,
+        p.cv.millis,
+        sim.len()
+    );
     print!("{}", p.table());
     println!("leave-one-site-out misses:");
     for m in &p.cv.misses {

@@ -1,8 +1,7 @@
 //! The last layer, for pages with no structured data and no site rules: the title `<h1>` (the
-//! one matching the page `<title>`) as title, the first prominent price after it (an element
-//! whose class, id or itemprop says "price" and whose text, struck-through parts left out,
-//! parses as one; struck-through ones are list prices), the brand from a byline
-//! (`Brand: X`), breadcrumbs by class, and spec tables/definition lists
+//! one matching the page `<title>`) as title, the visible price as the learnt ranker picks it
+//! ([`crate::ranker`]), the first struck-through price-marked element as the list price, the
+//! brand from a byline (`Brand: X`), breadcrumbs by class, and spec tables/definition lists
 //! by class.
 
 use super::price::{parse_price, ParsedPrice, PriceHint};
@@ -18,13 +17,14 @@ use url::Url;
 /// Cap on the visible text handed to the mark scanner (bounds time on huge pages).
 const MAX_TEXT_CHARS: usize = 400_000;
 
-/// The heuristics layer.
-pub fn extract(doc: &Html, hint: &PriceHint) -> Found {
+/// The heuristics layer. Without a `ranker`, no price is read (a layer above has one); list
+/// prices still are.
+pub fn extract(doc: &Html, hint: &PriceHint, ranker: Option<&crate::ranker::PriceRanker>) -> Found {
     let h1 = title_h1(doc);
     let title = h1
         .and_then(element_text)
         .or_else(|| first_text(doc, "title"));
-    let (price, list_price) = prices(doc, hint, h1);
+    let (price, list_price) = prices(doc, hint, ranker);
     Found {
         title,
         price: price.as_ref().and_then(ParsedPrice::to_price),
@@ -170,62 +170,42 @@ fn price_text(e: &ElementRef<'_>, skip_struck: bool) -> String {
     out
 }
 
-/// The first price-marked element after the title `<h1>` (or anywhere, if none follows it)
-/// whose text holds a price with a currency; and the first struck-through one as the list price.
+/// The visible price as the learnt ranker picks it ([`crate::ranker`]); and the first
+/// struck-through price-marked element as the list price.
 fn prices(
     doc: &Html,
     hint: &PriceHint,
-    h1: Option<ElementRef<'_>>,
+    ranker: Option<&crate::ranker::PriceRanker>,
 ) -> (Option<ParsedPrice>, Option<Price>) {
-    let mut seen_h1 = false;
-    let mut before_h1: Option<ParsedPrice> = None;
-    let mut paid: Option<ParsedPrice> = None;
-    let mut list: Option<Price> = None;
+    let paid = ranker.and_then(|r| crate::ranker::visible_price(doc, hint, r));
+    (paid, list_price(doc, hint))
+}
+
+/// The first struck-through price-marked element whose text holds a price with a currency.
+fn list_price(doc: &Html, hint: &PriceHint) -> Option<Price> {
     for node in doc.root_element().descendants().take(200_000) {
         let Some(e) = ElementRef::wrap(node) else {
             continue;
         };
-        if e.value().name() == "h1" {
-            seen_h1 |= h1.is_none_or(|h| h == e);
-            continue;
-        }
         let mark = marker(&e);
         let struck_tag = matches!(e.value().name(), "del" | "s" | "strike");
         if !mark.contains("price") && !mark.contains("jiage") && !struck_tag {
             continue;
         }
-        let struck = is_struck(&e, &mark);
-        let with_currency = |text: &str| {
-            if text.len() > 200 {
-                return None; // a container, not a price
-            }
-            parse_price(text, hint).filter(|p| p.currency_text.is_some() || p.currency.is_some())
-        };
-        let whole = || with_currency(&price_text(&e, false));
-        // Without its struck-through parts first; a box whose only price is marked "old" in
-        // a class name still shows that price.
-        let parsed = if struck {
-            whole()
-        } else {
-            with_currency(&price_text(&e, true)).or_else(whole)
-        };
-        let Some(parsed) = parsed else {
+        if !is_struck(&e, &mark) {
             continue;
-        };
-        if struck {
-            if list.is_none() {
-                list = parsed.to_price();
-            }
-        } else if seen_h1 && paid.is_none() {
-            paid = Some(parsed);
-        } else if before_h1.is_none() {
-            before_h1 = Some(parsed);
         }
-        if paid.is_some() && list.is_some() {
-            break;
+        let text = price_text(&e, false);
+        if text.len() > 200 {
+            continue; // a container, not a price
+        }
+        let parsed =
+            parse_price(&text, hint).filter(|p| p.currency_text.is_some() || p.currency.is_some());
+        if let Some(p) = parsed {
+            return p.to_price();
         }
     }
-    (paid.or(before_h1), list)
+    None
 }
 
 /// Amounts the page shows in price-marked elements (struck-through parts left out), for

@@ -10,7 +10,8 @@
 //! 3. OpenGraph / `product:` meta tags ([`opengraph`]);
 //! 4. embedded JSON state objects in scripts, found by shape ([`state`]);
 //! 5. per-site CSS rules from `seeds/sites/*.toml` ([`SiteRules`], [`rules`]);
-//! 6. heuristics for pages with none of the above ([`heuristics`]).
+//! 6. heuristics for pages with none of the above ([`heuristics`]); their visible price is a
+//!    learnt ranker's choice among the page's price candidates ([`ranker`]).
 //!
 //! Then: brand/model from the spec rows `品牌`/`型号`/`Brand` when no layer gave one (source
 //! `specs`); brand, MPN (a labelled part number, else a model number shaped like a code) and
@@ -56,6 +57,7 @@ pub mod marks;
 pub mod microdata;
 pub mod opengraph;
 pub mod price;
+pub mod ranker;
 pub mod rdfa;
 pub mod real;
 pub mod rules;
@@ -132,14 +134,23 @@ pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
 /// The extractor's learnt parts (what [`real::leave_one_site_out`] retrains without the
 /// site it measures). `Extractor::default()` is the shipped one.
 #[derive(Debug, Clone, Default)]
-pub struct Extractor {}
+pub struct Extractor {
+    /// Picks the visible price on pages without structured data ([`ranker`]).
+    pub price_ranker: ranker::PriceRanker,
+}
 
 /// The extractor trained without the given pages' sites: what leave-one-site-out measures
 /// each site with ([`real::leave_one_site_out`]). `others` are the corpus pages it may learn
-/// from.
-pub fn train_without(others: &[&real::PageCase]) -> Extractor {
-    let _ = others;
-    Extractor::default()
+/// from; `sim` are pages from elsewhere (the simulated market's, which this crate cannot
+/// generate itself: the simulator is not one of its dependencies).
+pub fn train_without(sim: &[ranker::TrainingPage], others: &[&real::PageCase]) -> Extractor {
+    let mut rows: Vec<std::sync::Arc<ranker::PageRows>> =
+        sim.iter().map(ranker::page_rows).collect();
+    rows.extend(others.iter().map(|c| ranker::page_rows(&c.training_page())));
+    let refs: Vec<&ranker::PageRows> = rows.iter().map(|r| r.as_ref()).collect();
+    Extractor {
+        price_ranker: ranker::train_rows(&refs),
+    }
 }
 
 /// Reads a product page into a Listing; `None` when the page holds no product (no title, or
@@ -272,7 +283,7 @@ pub fn extract_listing_from_with(
     page: &DecodedPage,
     url: &Url,
     rules: Option<&SiteRules>,
-    #[allow(unused_variables)] extractor: &Extractor,
+    extractor: &Extractor,
 ) -> Option<Listing> {
     let hint = page_hint_with(doc, url, rules);
     let anchor = Anchor {
@@ -292,11 +303,25 @@ pub fn extract_listing_from_with(
     if let Some(rules) = rules {
         layers.push(("rules", rules::extract(doc, rules, url, &hint)));
     }
-    layers.push(("heuristics", heuristics::extract(doc, &hint)));
+    // The ranker's scan is the costliest part of the heuristics: a page a layer above
+    // already prices needs it only to cross-check that price (below).
+    let priced = layers.iter().any(|(_, f)| f.price.is_some());
+    let ranker = &extractor.price_ranker;
+    layers.push((
+        "heuristics",
+        heuristics::extract(doc, &hint, (!priced).then_some(ranker)),
+    ));
 
     let mut merged = Merged::default();
     for (source, found) in layers {
         merged.fill(source, found);
+    }
+    if priced && merged.unconfirmed_price() {
+        if let Some(p) = ranker::visible_price(doc, &hint, ranker) {
+            if let Some(price) = p.to_price() {
+                merged.prices.push(("heuristics", price, p.range_high));
+            }
+        }
     }
     merged.finish(url, doc, page)
 }
@@ -446,6 +471,16 @@ impl Merged {
             }
         }
         self.found.marks.extend(f.marks);
+    }
+
+    /// Whether the price chosen has no second layer agreeing while another layer states a
+    /// different one: the case [`Merged::cross_check_price`] may need the shown price for.
+    fn unconfirmed_price(&self) -> bool {
+        let Some(chosen) = &self.found.price else {
+            return false;
+        };
+        let agreeing = self.prices.iter().filter(|(_, q, _)| q == chosen).count();
+        self.prices.len() >= 2 && agreeing <= 1
     }
 
     /// A price from the first layer that no other layer confirms and the page never shows in

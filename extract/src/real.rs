@@ -319,6 +319,20 @@ impl PageCase {
             .filter_map(|p| Decimal::from_str(p.trim()).ok())
             .collect()
     }
+
+    /// The page as training material for the learnt parts: its annotated price, or none.
+    pub fn training_page(&self) -> crate::ranker::TrainingPage {
+        let prices = self.prices();
+        crate::ranker::TrainingPage {
+            page: decode_html(&self.body, None),
+            url: self.url.clone(),
+            known: if prices.is_empty() {
+                crate::ranker::Known::NoPrice
+            } else {
+                crate::ranker::Known::Amounts(prices)
+            },
+        }
+    }
 }
 
 /// The benchmark's pages (`product-pages/`: `ground-truth.json` + `html/<id>.html.gz`).

@@ -108,7 +108,7 @@ pub use error::Error;
 pub use market::{
     Charset, Market, MarketConfig, PageStyle, ShopSpec, DEFAULT_SHOPS, MAX_SHOPS, SITEMAP_MAX_URLS,
 };
-pub use pages::Page;
+pub use pages::{Page, ProductPage};
 pub use server::{
     serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop, Throttle, MAX_MIRRORS,
 };

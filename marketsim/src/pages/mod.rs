@@ -24,11 +24,52 @@ pub struct Page {
     pub last_modified: Option<DateTime<Utc>>,
 }
 
+/// A rendered product page with the price it shows ([`Market::product_pages`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductPage {
+    /// `http://127.0.0.(k+2):8080/item/….html`, the shop's address when served on port 8080.
+    pub url: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub style: crate::market::PageStyle,
+    pub charset: Charset,
+    /// The price the buyer pays, and the struck-through one shown, if any.
+    pub price: qsword_listing::Price,
+    pub list_price: Option<qsword_listing::Price>,
+}
+
 /// Replaced by the shop's base URL after hashing, so that ETags survive a change of port
 /// (today's server and tomorrow's may listen on different ephemeral ports).
 const BASE: &str = "@@BASE@@";
 
 impl Market {
+    /// Every live product page of every shop, rendered as served on port 8080, with its true
+    /// price: training and test material for extractors without a server.
+    pub fn product_pages(&self) -> Vec<ProductPage> {
+        let base = |k: usize| format!("http://127.0.0.{}:8080", k + 2);
+        let mut out = Vec::new();
+        for record in self.truth_iter() {
+            let Some(k) = self.shops().iter().position(|s| s.name == record.shop) else {
+                continue;
+            };
+            let page = self.page(k, &base(k), &record.path, None);
+            if page.status != 200 {
+                continue;
+            }
+            let shop = &self.shops()[k];
+            out.push(ProductPage {
+                url: format!("{}{}", base(k), record.path),
+                content_type: page.content_type,
+                body: page.body,
+                style: shop.style,
+                charset: shop.charset,
+                price: record.price,
+                list_price: record.list_price,
+            });
+        }
+        out
+    }
+
     /// Renders `path` (with an optional raw `query`) of shop `shop` as served at `base_url`
     /// (e.g. `http://127.0.0.2:8080`, no trailing slash).
     pub fn page(&self, shop: usize, base_url: &str, path: &str, query: Option<&str>) -> Page {
