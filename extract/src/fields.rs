@@ -507,31 +507,46 @@ pub fn rows(doc: &Html) -> Rows {
                     out.push((k, v));
                 }
             }
-            // A label element ending in a colon, its value the next element.
-            "strong" | "b" | "label" | "span" | "th" | "em" => {
-                let label = short_text(e, MAX_KEY_CHARS + 2).unwrap_or_default();
-                if label.ends_with([':', '：']) && label.chars().count() <= MAX_KEY_CHARS + 1 {
+            _ => {}
+        }
+        // The element's own short text, read once for the three readings below (a label
+        // ending in a colon, a known label without one, a `Key: value` line).
+        let name = e.value().name();
+        let text = if matches!(
+            name,
+            "strong" | "b" | "label" | "span" | "th" | "em" | "div" | "p" | "dt" | "li"
+        ) {
+            short_text(e, 120)
+        } else {
+            None
+        };
+        let chars = text.as_deref().map_or(0, |t| t.chars().count());
+        // A label element ending in a colon, its value the next element.
+        if matches!(name, "strong" | "b" | "label" | "span" | "th" | "em") {
+            if let Some(label) = text.as_deref().filter(|_| chars <= MAX_KEY_CHARS + 1) {
+                if label.ends_with([':', '：']) {
                     let next = e.next_siblings().find_map(ElementRef::wrap);
-                    if let (Some(k), Some(v)) = (key_of(&label), next.and_then(value_of)) {
+                    if let (Some(k), Some(v)) = (key_of(label), next.and_then(value_of)) {
                         out.push((k, v));
                     }
                 }
             }
-            _ => {}
         }
         // `<div>Brand</div><div>Acme</div>`: a label without a colon is taken only when it is
         // one of the keys read here and no link (a tag or menu entry "Brand" is one), and the
         // value is no list or table (a "Brand" menu heading and its brands is no row).
-        if matches!(
-            e.value().name(),
-            "div" | "p" | "span" | "dt" | "strong" | "b" | "label"
-        ) {
-            let label = short_text(e, MAX_KEY_CHARS).and_then(|t| key_of(&t));
-            let link = e
-                .descendants()
-                .take(16)
-                .any(|n| n.value().as_element().is_some_and(|x| x.name() == "a"));
-            if let Some(k) = label.filter(|k| !link && is_known_key(k)) {
+        if matches!(name, "div" | "p" | "span" | "dt" | "strong" | "b" | "label") {
+            let label = text
+                .as_deref()
+                .filter(|_| chars <= MAX_KEY_CHARS)
+                .and_then(key_of)
+                .filter(|k| is_known_key(k));
+            let link = || {
+                e.descendants()
+                    .take(16)
+                    .any(|n| n.value().as_element().is_some_and(|x| x.name() == "a"))
+            };
+            if let Some(k) = label.filter(|_| !link()) {
                 let next = e.next_siblings().find_map(ElementRef::wrap).filter(|n| {
                     !matches!(
                         n.value().name(),
@@ -544,8 +559,8 @@ pub fn rows(doc: &Html) -> Rows {
             }
         }
         // `Key: value` lines.
-        if matches!(e.value().name(), "li" | "p" | "div" | "span") {
-            if let Some(text) = line_text(e) {
+        if matches!(name, "li" | "p" | "div" | "span") {
+            if let Some(text) = text.as_deref().and_then(|t| line_text(e, t)) {
                 if let Some((k, v)) = text.split_once([':', '：']) {
                     if let (Some(k), Some(v)) = (key_of(k), clean(v)) {
                         out.push((k, v));
@@ -561,9 +576,9 @@ pub fn rows(doc: &Html) -> Rows {
     Rows { rows: out }
 }
 
-/// The text of a short line: an element with no block-level children whose text is one
-/// `Key: value` (no second colon, at most 120 characters).
-fn line_text(e: ElementRef<'_>) -> Option<String> {
+/// The text of a short line: an element with no block-level children whose text (`text`,
+/// already read) is one `Key: value` (no second colon, at most 120 characters).
+fn line_text<'t>(e: ElementRef<'_>, text: &'t str) -> Option<&'t str> {
     let block = e.children().filter_map(ElementRef::wrap).any(|c| {
         matches!(
             c.value().name(),
@@ -573,9 +588,8 @@ fn line_text(e: ElementRef<'_>) -> Option<String> {
     if block {
         return None;
     }
-    let t = short_text(e, 120)?;
-    let colons = t.matches([':', '：']).count();
-    (colons == 1 && t.chars().count() <= 120 && !t.contains("://")).then_some(t)
+    let colons = text.matches([':', '：']).count();
+    (colons == 1 && text.chars().count() <= 120 && !text.contains("://")).then_some(text)
 }
 
 /// The text of an element if it has at most `max` characters and a few nodes (reading stops
@@ -592,6 +606,18 @@ fn short_text(e: ElementRef<'_>, max: usize) -> Option<String> {
     }
     clean(&out).filter(|t| t.chars().count() <= max)
 }
+
+/// Any out-of-stock, unavailable or pre-order phrase, in any case: the prefilter of
+/// [`visible_availability`].
+static NOT_IN_STOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    let phrases: Vec<String> = OUT_OF_STOCK
+        .iter()
+        .chain(UNAVAILABLE)
+        .chain(PRE_ORDER)
+        .map(|p| regex::escape(p))
+        .collect();
+    regex::Regex::new(&format!("(?i){}", phrases.join("|"))).expect("escaped phrases")
+});
 
 /// Out-of-stock statements, lower-case, as a shop prints them on its own.
 const OUT_OF_STOCK: &[&str] = &[
@@ -877,6 +903,16 @@ const WITHIN_TITLE: usize = 5000;
 /// variant pickers or other products' blocks. Out of stock and pre-order are read; in stock
 /// is what a page says by default and is not.
 pub fn visible_availability(doc: &Html, h1: Option<ElementRef<'_>>) -> Option<&'static str> {
+    // Most pages state no stock problem anywhere: one pass over the text decides whether the
+    // element walks below are needed (only out-of-stock and pre-order statements are answers).
+    let any = doc
+        .root_element()
+        .descendants()
+        .take(MAX_NODES)
+        .any(|n| matches!(n.value(), Node::Text(t) if NOT_IN_STOCK.is_match(t)));
+    if !any {
+        return None;
+    }
     // The title `<h1>` if it is shown, else the first shown one: the title chosen by words
     // can be a hidden dialog's ("Added to cart").
     let shown = |h: &ElementRef<'_>| {
