@@ -21,6 +21,8 @@ mod evidence;
 mod export;
 pub mod guard;
 mod listing_extras;
+#[cfg(test)]
+mod route_tests;
 mod stats;
 mod triage;
 
@@ -205,42 +207,115 @@ pub(crate) fn app_router(
     }))
 }
 
+/// Who may use a route: the policy `route_tests` holds every route of [`routes`] to, for every
+/// role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Anyone (the login form, the stylesheet).
+    Public,
+    /// A page: without a session the login form (303), below the role 403.
+    Page(Role),
+    /// The JSON API: without a session 401, below the role 403.
+    Api(Role),
+    /// A form POST: without a session or CSRF token 403, below the role 403.
+    Post(Role),
+}
+
+/// A route of the console: path, the methods it answers, its policy and its handlers.
+pub(crate) struct RouteDef {
+    pub path: &'static str,
+    // Read by the route × role test only; the router needs only path and handler.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub methods: &'static [&'static str],
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub access: Access,
+    handler: axum::routing::MethodRouter<Shared>,
+}
+
+/// Every route the console serves. The router is built from this list and the route × role
+/// test reads it, so a route cannot be added without its policy, nor escape the test.
+pub(crate) fn routes() -> Vec<RouteDef> {
+    use axum::routing::post;
+    use Access::*;
+    use Role::*;
+    let r = |path, methods, access, handler| RouteDef {
+        path,
+        methods,
+        access,
+        handler,
+    };
+    const GET: &[&str] = &["GET"];
+    const POST: &[&str] = &["POST"];
+    vec![
+        r("/", GET, Public, get(|| async { Redirect::to("/search") })),
+        r(
+            "/login",
+            &["GET", "POST"],
+            Public,
+            get(login_form).post(login),
+        ),
+        r("/logout", POST, Post(Viewer), post(logout)),
+        r("/search", GET, Page(Viewer), get(search_page)),
+        r("/listing/{id}", GET, Page(Viewer), get(listing_page)),
+        r(
+            "/listing/{id}/evidence",
+            GET,
+            Page(Viewer),
+            get(evidence::frame),
+        ),
+        r(
+            "/listing/{id}/evidence.warc.gz",
+            GET,
+            Page(Viewer),
+            get(evidence::warc_download),
+        ),
+        r(
+            "/listing/{id}/evidence.json",
+            GET,
+            Page(Viewer),
+            get(evidence::json_download),
+        ),
+        r(
+            "/listing/{id}/price-history.svg",
+            GET,
+            Page(Viewer),
+            get(listing_extras::price_chart),
+        ),
+        r("/api/search", GET, Api(Viewer), get(api_search)),
+        r("/api/listing/{id}", GET, Api(Viewer), get(api_listing)),
+        r(
+            "/listing/{id}/decision",
+            POST,
+            Post(Investigator),
+            post(triage::decide),
+        ),
+        r("/triage", GET, Page(Investigator), get(triage::triage_page)),
+        r(
+            "/api/triage",
+            GET,
+            Api(Investigator),
+            get(triage::api_triage),
+        ),
+        r("/audit", GET, Page(Investigator), get(triage::audit_page)),
+        r("/api/audit", GET, Api(Investigator), get(triage::api_audit)),
+        r("/search.csv", GET, Page(Viewer), get(export::search_csv)),
+        r("/stats", GET, Page(Viewer), get(stats::stats_page)),
+        r("/stats/{file}", GET, Page(Viewer), get(stats::stats_file)),
+        r("/api/stats", GET, Api(Viewer), get(stats::api_stats)),
+        r("/staff", GET, Page(Admin), get(accounts::staff_page)),
+        r("/access", GET, Page(Admin), get(accounts::access_page)),
+        r("/access.csv", GET, Page(Admin), get(accounts::access_csv)),
+        r("/static/console.css", GET, Public, get(stylesheet)),
+    ]
+}
+
 fn router(app: Shared) -> Router {
     let hsts = app.cookies.secure;
-    let router = Router::new()
-        .route("/", get(|| async { Redirect::to("/search") }))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
-        .route("/search", get(search_page))
-        .route("/listing/{id}", get(listing_page))
-        .route("/listing/{id}/evidence", get(evidence::frame))
-        .route(
-            "/listing/{id}/evidence.warc.gz",
-            get(evidence::warc_download),
-        )
-        .route("/listing/{id}/evidence.json", get(evidence::json_download))
-        .route(
-            "/listing/{id}/price-history.svg",
-            get(listing_extras::price_chart),
-        )
-        .route("/api/search", get(api_search))
-        .route("/api/listing/{id}", get(api_listing))
-        .route(
-            "/listing/{id}/decision",
-            axum::routing::post(triage::decide),
-        )
-        .route("/triage", get(triage::triage_page))
-        .route("/api/triage", get(triage::api_triage))
-        .route("/audit", get(triage::audit_page))
-        .route("/api/audit", get(triage::api_audit))
-        .route("/search.csv", get(export::search_csv))
-        .route("/stats", get(stats::stats_page))
-        .route("/stats/{file}", get(stats::stats_file))
-        .route("/api/stats", get(stats::api_stats))
-        .route("/staff", get(accounts::staff_page))
-        .route("/access", get(accounts::access_page))
-        .route("/access.csv", get(accounts::access_csv))
-        .route("/static/console.css", get(stylesheet))
+    let router = routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, route.handler)
+        })
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(language))
         .layer(axum::middleware::from_fn(server_timing))
