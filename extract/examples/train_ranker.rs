@@ -74,7 +74,8 @@ fn ranker_alone(sim: &[TrainingPage], cases: &[real::PageCase]) {
             let want: Vec<_> = case.prices().iter().map(|p| p.normalize()).collect();
             let page = decode_html(&case.body, None);
             let doc = qsword_extract::parse_page(&page);
-            let hint = qsword_extract::price::PriceHint::for_page(&case.url, None);
+            // The hint extraction itself uses (language, og:locale, domain), as in training.
+            let hint = qsword_extract::page_hint(&doc, &case.url);
             let got = model
                 .choose(&ranker::candidates(&doc, &hint))
                 .map(|p| p.amount.normalize());

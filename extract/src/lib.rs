@@ -327,7 +327,7 @@ pub fn extract_listing_from_with(
 }
 
 /// Language and country of the page, for ambiguous currency symbols.
-fn page_hint(doc: &Html, url: &Url) -> PriceHint {
+pub fn page_hint(doc: &Html, url: &Url) -> PriceHint {
     page_hint_with(doc, url, None)
 }
 
