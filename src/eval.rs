@@ -95,19 +95,14 @@ pub fn run(corpus: &Path) -> Result<()> {
 /// The simulated market's product pages with their true prices: what the price ranker learns
 /// from besides the corpus (the same set as `extract/examples/train_ranker.rs`).
 fn ranker_pages() -> Vec<qsword_extract::ranker::TrainingPage> {
+    use qsword_extract::ranker::{TrainingPage, SIM_PRODUCTS};
     let market = qsword_marketsim::Market::generate(&qsword_marketsim::MarketConfig {
-        products: 10,
+        products: SIM_PRODUCTS,
         ..Default::default()
     });
     market
         .product_pages()
         .into_iter()
-        .filter_map(|p| {
-            Some(qsword_extract::ranker::TrainingPage {
-                page: qsword_extract::decode_html(&p.body, Some(p.content_type)),
-                url: url::Url::parse(&p.url).ok()?,
-                known: qsword_extract::ranker::Known::Amounts(vec![p.price.amount]),
-            })
-        })
+        .filter_map(|p| TrainingPage::priced(&p.body, p.content_type, &p.url, p.price.amount))
         .collect()
 }

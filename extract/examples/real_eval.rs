@@ -1,5 +1,5 @@
 //! Extraction on the shared corpus without building the binary (same figures as
-//! `qsword eval`): `cargo run --release -p qsword-extract --example real_eval -- ../shared/corpus`.
+//! `qsword eval`): `cargo run --release -p qsword-extract --features train --example real_eval -- ../shared/corpus`.
 
 use qsword_extract::real;
 use std::path::PathBuf;

@@ -1,25 +1,21 @@
 //! Trains the visible-price ranker on the simulated market's product pages and all corpus
 //! pages, and writes `extract/data/price_ranker.json` (deterministic):
-//! `cargo run --release -p qsword-extract --example train_ranker -- ../shared/corpus`.
+//! `cargo run --release -p qsword-extract --features train --example train_ranker -- ../shared/corpus`.
 
-use qsword_extract::ranker::{self, Known, TrainingPage};
+use qsword_extract::ranker::{self, TrainingPage};
 use qsword_extract::{decode_html, real};
 use std::path::PathBuf;
 
-/// The simulator's product pages with their true prices (the same set `real_eval` uses).
+/// The simulator's product pages with their true prices (the set `qsword eval` uses too).
 pub fn sim_pages() -> Vec<TrainingPage> {
     let market = qsword_marketsim::Market::generate(&qsword_marketsim::MarketConfig {
-        products: 10,
+        products: ranker::SIM_PRODUCTS,
         ..Default::default()
     });
     market
         .product_pages()
         .into_iter()
-        .map(|p| TrainingPage {
-            page: decode_html(&p.body, Some(p.content_type)),
-            url: url::Url::parse(&p.url).expect("simulator URL"),
-            known: Known::Amounts(vec![p.price.amount]),
-        })
+        .filter_map(|p| TrainingPage::priced(&p.body, p.content_type, &p.url, p.price.amount))
         .collect()
 }
 

@@ -143,6 +143,7 @@ pub struct Extractor {
 /// each site with ([`real::leave_one_site_out`]). `others` are the corpus pages it may learn
 /// from; `sim` are pages from elsewhere (the simulated market's, which this crate cannot
 /// generate itself: the simulator is not one of its dependencies).
+#[cfg(feature = "train")]
 pub fn train_without(sim: &[ranker::TrainingPage], others: &[&real::PageCase]) -> Extractor {
     let mut rows: Vec<std::sync::Arc<ranker::PageRows>> =
         sim.iter().map(ranker::page_rows).collect();
@@ -323,7 +324,7 @@ pub fn extract_listing_from_with(
             }
         }
     }
-    merged.finish(url, doc, page)
+    merged.finish(url, doc, page, &hint)
 }
 
 /// Language and country of the page, for ambiguous currency symbols.
@@ -486,7 +487,7 @@ impl Merged {
     /// A price from the first layer that no other layer confirms and the page never shows in
     /// a price element, while two other layers agree on a price the page does show, is stale
     /// structured data (an auction's starting bid, yesterday's offer): the agreed price wins.
-    fn cross_check_price(&mut self, url: &Url, doc: &Html) {
+    fn cross_check_price(&mut self, doc: &Html, hint: &PriceHint) {
         let Some(chosen) = self.found.price.clone() else {
             return;
         };
@@ -502,7 +503,8 @@ impl Merged {
         else {
             return;
         };
-        let shown = heuristics::shown_amounts(doc, &page_hint(doc, url));
+        // The page's own hint (site file included), as every layer read prices with.
+        let shown = heuristics::shown_amounts(doc, hint);
         if !shown.contains(&chosen.amount) && shown.contains(&better.amount) {
             self.found.price = Some(better);
             self.found.price_high = high;
@@ -510,8 +512,14 @@ impl Merged {
         }
     }
 
-    fn finish(mut self, url: &Url, doc: &Html, page: &DecodedPage) -> Option<Listing> {
-        self.cross_check_price(url, doc);
+    fn finish(
+        mut self,
+        url: &Url,
+        doc: &Html,
+        page: &DecodedPage,
+        hint: &PriceHint,
+    ) -> Option<Listing> {
+        self.cross_check_price(doc, hint);
         let f = &mut self.found;
         // A list price is what the price is struck down from: one no higher than the price
         // (the same amount read twice, a price of another offer) is not one.

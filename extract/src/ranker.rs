@@ -953,6 +953,27 @@ pub struct TrainingPage {
     pub known: Known,
 }
 
+/// Catalogue products of the simulated market whose product pages the ranker learns from,
+/// beside the corpus: one number for the evaluation and `examples/train_ranker.rs` alike.
+pub const SIM_PRODUCTS: usize = 10;
+
+impl TrainingPage {
+    /// A page whose price the buyer pays is known (the simulator's truth); `None` for an
+    /// unparsable URL.
+    pub fn priced(
+        body: &[u8],
+        content_type: &str,
+        url: &str,
+        price: rust_decimal::Decimal,
+    ) -> Option<TrainingPage> {
+        Some(TrainingPage {
+            page: crate::decode_html(body, Some(content_type)),
+            url: Url::parse(url).ok()?,
+            known: Known::Amounts(vec![price]),
+        })
+    }
+}
+
 /// One page's candidates as training rows: features and whether the amount is the price.
 #[derive(Debug, Clone, Default)]
 pub struct PageRows {
@@ -1018,8 +1039,10 @@ fn structured_price(doc: &Html, hint: &PriceHint, url: &Url) -> Option<Decimal> 
 
 /// Negatives kept per page (evenly spaced), so pages with thousands of prices (carousels) do
 /// not outweigh the rest.
+#[cfg(feature = "train")]
 const MAX_NEGATIVES: usize = 300;
 
+#[cfg(feature = "train")]
 /// Trains the ranker on pages (see the module docs). Pages with a known price none of whose
 /// candidates shows teach nothing about ranking and are left out.
 pub fn train(pages: &[TrainingPage]) -> PriceRanker {
@@ -1029,6 +1052,7 @@ pub fn train(pages: &[TrainingPage]) -> PriceRanker {
 }
 
 /// [`train`] on precomputed rows.
+#[cfg(feature = "train")]
 pub fn train_rows(pages: &[&PageRows]) -> PriceRanker {
     use linfa::prelude::*;
     use linfa_logistic::LogisticRegression;
@@ -1117,6 +1141,7 @@ pub fn train_rows(pages: &[&PageRows]) -> PriceRanker {
 
 /// The threshold that maximises price F1 over the training pages (the benchmark's rule: a
 /// wrong answer is a FP and a FN; no answer on a priced page a FN).
+#[cfg(feature = "train")]
 fn tune_threshold(ranker: &PriceRanker, pages: &[&PageRows]) -> f64 {
     // (top score, right, priced) per page.
     let tops: Vec<(f64, bool, bool)> = pages
