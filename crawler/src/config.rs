@@ -60,6 +60,30 @@ pub struct Site {
     pub allow_loopback: bool,
     #[serde(default)]
     pub allow_private: bool,
+    /// Pages that need a browser: `true` renders every product page in headless Chromium, a
+    /// regex renders the pages whose path-and-query it matches (prices that arrive by XHR).
+    #[serde(default)]
+    pub render: Option<Render>,
+    /// Send this site's requests through a proxy (`http://…`, `socks5://…`).
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Accept-Language for this site, instead of `[crawler] accept_language`.
+    #[serde(default)]
+    pub accept_language: Option<String>,
+    /// Regexes on a page's visible text that mark this site's block pages (captcha, login
+    /// wall), besides the generic cues every site gets.
+    #[serde(default)]
+    pub block_text: Vec<String>,
+}
+
+/// Which of a site's pages are rendered in a browser.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Render {
+    /// `true`: every product page (`product_url`); `false`: none.
+    Products(bool),
+    /// The pages whose path-and-query this regex matches.
+    Matching(String),
 }
 
 /// The same defaults as a site file that sets nothing but what it must.
@@ -82,6 +106,10 @@ impl Default for Site {
             recrawl_page_hours: 0.0,
             allow_loopback: false,
             allow_private: false,
+            render: None,
+            proxy: None,
+            accept_language: None,
+            block_text: Vec::new(),
         }
     }
 }
@@ -206,7 +234,42 @@ impl Site {
                 });
             }
         }
+        let render = match &self.render {
+            None | Some(Render::Products(false)) => RenderWhen::Never,
+            Some(Render::Products(true)) => {
+                if self.product_url.is_none() {
+                    return Err(SiteConfigError::Field {
+                        site: self.name.clone(),
+                        field: "render",
+                        value: "true".into(),
+                        reason: "`render = true` renders product pages: set product_url, or give render a regex".into(),
+                    });
+                }
+                RenderWhen::Products
+            }
+            Some(Render::Matching(p)) => RenderWhen::Matching(re("render", p)?),
+        };
+        if let Some(p) = &self.proxy {
+            let ok = url::Url::parse(p)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https" | "socks5" | "socks5h"));
+            if ok.is_none() {
+                return Err(SiteConfigError::Field {
+                    site: self.name.clone(),
+                    field: "proxy",
+                    value: format!("{p:?}"),
+                    reason: "must be an http://, https:// or socks5:// URL".into(),
+                });
+            }
+        }
+        let block_text = self
+            .block_text
+            .iter()
+            .map(|p| re("block_text", p))
+            .collect::<Result<_, _>>()?;
         Ok(CompiledSite {
+            render,
+            block_text,
             name: self.name.clone(),
             tracking_params: self.tracking_params.clone(),
             sitemaps,
@@ -245,6 +308,16 @@ pub(crate) struct CompiledSite {
     /// `scheme://host:port` of each start URL.
     pub hosts: Vec<String>,
     pub start_urls: Vec<url::Url>,
+    pub render: RenderWhen,
+    pub block_text: Vec<Regex>,
+}
+
+/// [`Render`] compiled.
+#[derive(Debug, Clone)]
+pub(crate) enum RenderWhen {
+    Never,
+    Products,
+    Matching(Regex),
 }
 
 impl CompiledSite {
@@ -284,6 +357,15 @@ impl CompiledSite {
         }
     }
 
+    /// Whether this page is loaded in a browser rather than fetched.
+    pub fn renders(&self, url: &url::Url) -> bool {
+        match &self.render {
+            RenderWhen::Never => false,
+            RenderWhen::Products => self.is_product(url),
+            RenderWhen::Matching(re) => re.is_match(&path_and_query(url)),
+        }
+    }
+
     pub fn is_product(&self, url: &url::Url) -> bool {
         self.product_url
             .as_ref()
@@ -295,16 +377,20 @@ impl CompiledSite {
         if !self.hosts.contains(&crate::canon::host_key(url)) {
             return false;
         }
-        let pq = match url.query() {
-            Some(q) => format!("{}?{}", url.path(), q),
-            None => url.path().to_owned(),
-        };
+        let pq = path_and_query(url);
         if self.exclude.iter().any(|re| re.is_match(&pq)) {
             return false;
         }
         self.include.is_empty()
             || self.is_product(url)
             || self.include.iter().any(|re| re.is_match(&pq))
+    }
+}
+
+fn path_and_query(url: &url::Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{}", url.path(), q),
+        None => url.path().to_owned(),
     }
 }
 
@@ -367,6 +453,21 @@ pub struct CrawlerConfig {
     pub warc_max_file_bytes: u64,
     /// URLs leased from the frontier per host at a time (all are released if the host is parked).
     pub lease_batch: usize,
+    /// Accept-Language sent to every site that sets none (Chinese shops answer in Chinese).
+    pub accept_language: String,
+    /// Host names resolved to these addresses instead of by DNS (like curl's `--resolve`):
+    /// an intranet shop, a test marketplace. The address rules still apply to them.
+    pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
+    /// Blocked visits (captcha, slider, login wall) after which a host is parked for the run;
+    /// before that each one doubles the host's delay and the page is tried again later.
+    pub park_after_blocks: u32,
+    /// The headless browser for sites with `render`: a path, or a name looked up on PATH
+    /// (`chromium`, then `chromium-browser`, `google-chrome` when unset).
+    pub chromium: Option<std::path::PathBuf>,
+    /// Browser tabs rendering at once.
+    pub render_tabs: usize,
+    /// Longest time one rendered page may take, sub-requests included.
+    pub render_timeout_ms: u64,
 }
 
 impl CrawlerConfig {
@@ -400,6 +501,12 @@ impl Default for CrawlerConfig {
             max_adaptive_delay_ms: 60_000,
             warc_max_file_bytes: 1 << 30,
             lease_batch: 16,
+            accept_language: "zh-CN,zh;q=0.9,en;q=0.6".into(),
+            resolve: Default::default(),
+            park_after_blocks: 4,
+            chromium: None,
+            render_tabs: 2,
+            render_timeout_ms: 20_000,
         }
     }
 }

@@ -22,20 +22,22 @@ use std::num::NonZeroU32;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
+use crate::block::block_page;
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
-    retry_delay, FetchFailure, Fetcher, RawResponse,
+    retry_delay, FetchFailure, Fetcher, RawResponse, Session,
 };
 use crate::frontier::{
     Answered, Frontier, FrontierError, HostSlots, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind,
     VisitState,
 };
-use crate::links::links_in;
+use crate::links::{links_in, meta_refresh};
 use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
+use crate::session::Jars;
 use qsword_extract::{decode_html, extract_listing_from, parse_page};
 
 /// One HTTP response (or failed attempt) of the crawl, for the store's fetch history.
@@ -85,6 +87,10 @@ pub struct HostReport {
     /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
     /// (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
+    /// Block pages (captcha, slider, login wall) it answered; each slowed it down.
+    pub blocked: u64,
+    /// What the last one was.
+    pub last_block: Option<String>,
     /// Why the host was parked (its URLs stay queued for the next run).
     pub parked: Option<String>,
     /// Why the host's crawl stopped on a bug (its task panicked).
@@ -102,6 +108,10 @@ pub struct CrawlReport {
     pub errors_by_host: BTreeMap<String, u64>,
     /// URLs skipped because robots.txt disallows them.
     pub robots_disallowed: u64,
+    /// Visits answered with a block page (captcha, slider, login wall), tried again slower.
+    pub blocked: u64,
+    /// Pages loaded in the headless browser.
+    pub rendered: u64,
     /// URLs refused by address safety, with the reason.
     pub refused: Vec<String>,
     /// Body bytes received (as sent, before decompression).
@@ -159,8 +169,11 @@ struct Shared {
     cfg: CrawlerConfig,
     sites: Vec<CompiledSite>,
     site_cfgs: Vec<Site>,
-    /// One client per address policy in use (sites may allow loopback or private targets).
-    fetchers: Vec<(AddressPolicy, Fetcher)>,
+    /// One client per address policy and proxy in use (sites may allow loopback or private
+    /// targets, or go through a proxy).
+    fetchers: Vec<(AddressPolicy, Option<String>, Fetcher)>,
+    /// Each site's cookies, by site index.
+    jars: Jars,
     warc: Arc<Mutex<WarcWriter>>,
     keeper: mpsc::Sender<Cmd>,
     permits: Semaphore,
@@ -207,13 +220,19 @@ impl Shared {
         p
     }
 
-    fn fetcher(&self, policy: AddressPolicy) -> &Fetcher {
+    fn fetcher(&self, policy: AddressPolicy, site: Option<usize>) -> &Fetcher {
+        let proxy = site.and_then(|i| self.site_cfgs[i].proxy.as_deref());
         &self
             .fetchers
             .iter()
-            .find(|(p, _)| *p == policy)
-            .expect("a client for every policy in use")
-            .1
+            .find(|(p, x, _)| *p == policy && x.as_deref() == proxy)
+            .expect("a client for every policy and proxy in use")
+            .2
+    }
+
+    fn accept_language(&self, site: Option<usize>) -> &str {
+        site.and_then(|i| self.site_cfgs[i].accept_language.as_deref())
+            .unwrap_or(&self.cfg.accept_language)
     }
 
     /// One more visit of `key`'s without a usable answer, in both places the report keeps it.
@@ -265,6 +284,8 @@ fn url_hash(u: &Url) -> u64 {
 /// One host's politeness state, owned by its task.
 struct Host {
     key: String,
+    /// The site its own requests (robots.txt) are made for: the first that crawls it.
+    site: Option<usize>,
     /// The floor: max(configured delay, robots.txt Crawl-delay capped).
     base_delay: Duration,
     /// The delay in force: the floor, raised by the adaptive throttle.
@@ -279,6 +300,8 @@ struct Host {
     robots_fetched: Instant,
     /// Visits in a row without a usable answer.
     failures: u32,
+    /// Block pages in a row.
+    blocks: u32,
     parked: Option<String>,
     /// The address policy of the site(s) this host belongs to.
     policy: AddressPolicy,
@@ -398,17 +421,36 @@ async fn crawl_with<F: Frontier + 'static>(
             }
         }
     }
-    let mut fetchers: Vec<(AddressPolicy, Fetcher)> = Vec::new();
+    let mut fetchers: Vec<(AddressPolicy, Option<String>, Fetcher)> = Vec::new();
     let base = AddressPolicy {
         allow_loopback: cfg.allow_loopback,
         allow_private: cfg.allow_private,
     };
-    for p in std::iter::once(base).chain(sites.iter().map(|s| AddressPolicy {
-        allow_loopback: base.allow_loopback | s.allow_loopback,
-        allow_private: base.allow_private | s.allow_private,
-    })) {
-        if !fetchers.iter().any(|(q, _)| *q == p) {
-            fetchers.push((p, Fetcher::new(cfg, p)?));
+    let wanted = std::iter::once((base, None)).chain(sites.iter().map(|s| {
+        let p = AddressPolicy {
+            allow_loopback: base.allow_loopback | s.allow_loopback,
+            allow_private: base.allow_private | s.allow_private,
+        };
+        (p, s.proxy.clone())
+    }));
+    for (p, proxy) in wanted {
+        if !fetchers.iter().any(|(q, x, _)| *q == p && *x == proxy) {
+            let f = Fetcher::new(cfg, p, proxy.as_deref())?;
+            fetchers.push((p, proxy, f));
+        }
+    }
+    let jars = Jars::new(sites.len());
+    let mut frontier = frontier;
+    for (i, s) in sites.iter().enumerate() {
+        match frontier.cookies(&s.name) {
+            Ok(Some(json)) => {
+                if let Err(e) = jars.import(i, &json) {
+                    // A jar that cannot be read is a lost session, not a lost crawl.
+                    tracing::warn!(site = %s.name, "saved cookies unreadable, starting without: {e}");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return Err(CrawlError::Frontier(e)),
         }
     }
     let (tx, rx) = mpsc::channel(1024);
@@ -431,6 +473,7 @@ async fn crawl_with<F: Frontier + 'static>(
         sites: compiled,
         site_cfgs: sites.to_vec(),
         fetchers,
+        jars,
         warc: warc.clone(),
         keeper: tx,
         permits: Semaphore::new(cfg.concurrency.max(1)),
@@ -482,10 +525,24 @@ async fn crawl_with<F: Frontier + 'static>(
             tracing::error!(host = %key, "host supervisor failed: {e}");
         }
     }
-    let (result, frontier, discovered) = keeper
+    let (result, mut frontier, discovered) = keeper
         .await
         .map_err(|_| CrawlError::Keeper("it panicked".into()))?;
     result.map_err(CrawlError::Frontier)?;
+    for (i, s) in sites.iter().enumerate() {
+        let saved = shared
+            .jars
+            .export(i)
+            .map_err(|e| CrawlError::Frontier(e.into()))
+            .and_then(|json| {
+                frontier
+                    .save_cookies(&s.name, &json)
+                    .map_err(CrawlError::Frontier)
+            });
+        if let Err(e) = saved {
+            tracing::warn!(site = %s.name, "cookies not kept for the next run: {e}");
+        }
+    }
     if let Some(e) = shared.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(e);
     }
@@ -708,6 +765,7 @@ async fn run_host(
     let base = Duration::from_millis(delay_ms);
     let mut host = Host {
         key: key.clone(),
+        site: site_ids.first().copied(),
         base_delay: base,
         delay: base,
         quota: None,
@@ -716,6 +774,7 @@ async fn run_host(
         robots: RobotsPolicy::DisallowAll,
         robots_fetched: Instant::now(),
         failures: 0,
+        blocks: 0,
         parked: None,
         policy: sh.policy_for(site_ids.first().copied()),
     };
@@ -781,7 +840,40 @@ async fn run_host(
                 park(&sh, &mut host, &work).await;
                 return;
             }
-            let out = visit(&sh, &mut host, lease).await;
+            let mut out = visit(&sh, &mut host, lease).await;
+            if let Some(why) = out.blocked.take() {
+                host.blocks += 1;
+                sh.report().blocked += 1;
+                sh.host_report(&key, |h| {
+                    h.blocked += 1;
+                    h.last_block = Some(why.clone());
+                });
+                if host.blocks >= sh.cfg.park_after_blocks.max(1) {
+                    host.parked = Some(format!(
+                        "{} block pages in a row (last: {why}); its URLs wait for the next run",
+                        host.blocks
+                    ));
+                    park(&sh, &mut host, &work).await;
+                    return;
+                }
+                // The shop pushes back: halve the pace for the rest of the run and try the
+                // page again after the others already leased.
+                let slower = (host.base_delay * 2).max(Duration::from_millis(100));
+                tracing::warn!(host = %key, url = %out.lease.url, ?slower, "block page: {why}");
+                host.set_floor(slower);
+                let slower_ms = slower.as_millis() as u64;
+                sh.host_report(&key, |h| {
+                    h.effective_delay_ms = slower_ms;
+                    h.max_delay_ms = h.max_delay_ms.max(slower_ms);
+                });
+                let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
+                w.current = None;
+                w.queued.push_back(out.lease);
+                continue;
+            }
+            if out.answer.is_some() {
+                host.blocks = 0;
+            }
             if out.state == VisitState::Failed
                 && out.answer.is_none()
                 && out.error.as_deref() != Some(DISALLOWED)
@@ -833,6 +925,7 @@ const DISALLOWED: &str = "disallowed by robots.txt";
 async fn send(
     sh: &Shared,
     host: &mut Host,
+    site: Option<usize>,
     url: &Url,
     validators: (Option<&str>, Option<&str>),
 ) -> Result<RawResponse, FetchFailure> {
@@ -856,8 +949,20 @@ async fn send(
         shared_slot(slots, &host.key, host.delay).await?;
     }
     sh.host_report(&host.key, |h| h.requests += 1);
-    let answer = sh.fetcher(host.policy).get(url, validators).await;
+    let cookie = site.and_then(|i| sh.jars.header(i, url));
+    let session = Session {
+        accept_language: sh.accept_language(site),
+        cookie: cookie.as_deref(),
+    };
+    let answer = sh
+        .fetcher(host.policy, site)
+        .get(url, validators, &session)
+        .await;
     host.last_done = Some(Instant::now());
+    if let (Some(i), Ok(r)) = (site, &answer) {
+        let set = r.headers.get_all(reqwest::header::SET_COOKIE).iter();
+        sh.jars.learn(i, url, set.filter_map(|v| v.to_str().ok()));
+    }
     if let Some(slots) = sh.slots.clone() {
         let (key, delay) = (host.key.clone(), host.delay);
         let ended = tokio::task::spawn_blocking(move || slots.finished(&key, delay)).await;
@@ -908,12 +1013,13 @@ struct Answer {
 async fn fetch_with_retries(
     sh: &Shared,
     host: &mut Host,
+    site: Option<usize>,
     url: &Url,
     validators: (Option<&str>, Option<&str>),
 ) -> Result<Answer, String> {
     let mut attempt = 0;
     loop {
-        match send(sh, host, url, validators).await {
+        match send(sh, host, site, url, validators).await {
             Ok(resp) => {
                 let warc = write_warc(sh, url, &resp)?;
                 let status = resp.status.as_u16();
@@ -1073,7 +1179,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
     };
     let ua = sh.cfg.user_agent_header();
     for _ in 0..=sh.cfg.max_redirects {
-        if let Err(why) = host.policy.check_url(&url).await {
+        if let Err(why) = host.policy.check_url_with(&url, &sh.cfg.resolve).await {
             refused(sh, &url, &why);
             return (
                 RobotsPolicy::DisallowAll,
@@ -1081,7 +1187,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 None,
             );
         }
-        let a = match fetch_with_retries(sh, host, &url, (None, None)).await {
+        let a = match fetch_with_retries(sh, host, host.site, &url, (None, None)).await {
             Ok(a) => a,
             Err(e) => {
                 return (
@@ -1137,6 +1243,25 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
     )
 }
 
+/// Whether a visit may follow a redirect or meta refresh to `next` on the same host: within
+/// the hop limit, on the site and allowed by robots.txt, and either new or the page the visit
+/// was for (a consent or login step sets a cookie and sends the visitor back), each URL at
+/// most twice in one chain so a loop ends.
+fn may_hop(
+    sh: &Shared,
+    host: &Host,
+    site: &CompiledSite,
+    chain: &[String],
+    asked: &Url,
+    next: &Url,
+) -> bool {
+    chain.len() <= sh.cfg.max_redirects as usize
+        && chain.iter().filter(|c| *c == next.as_str()).count() < 2
+        && site.follows(next)
+        && host.robots.allows(next)
+        && (next == asked || sh.first_sight(next))
+}
+
 fn refused(sh: &Shared, url: &Url, why: &str) {
     tracing::warn!(%url, "{why}");
     sh.report().refused.push(format!("{url}: {why}"));
@@ -1189,7 +1314,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         out.error = Some(e);
     };
     loop {
-        if let Err(why) = host.policy.check_url(&url).await {
+        if let Err(why) = host.policy.check_url_with(&url, &sh.cfg.resolve).await {
             refused(sh, &url, &why);
             out.fetches.push(error_record(&url, why.clone()));
             finish_error(sh, &mut out, &host.key, why);
@@ -1198,6 +1323,7 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         let a = match fetch_with_retries(
             sh,
             host,
+            Some(si),
             &url,
             (validators.0.as_deref(), validators.1.as_deref()),
         )
@@ -1288,15 +1414,11 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         if let Some(next) = location {
             let next_canon = site.canonical(&next);
             let same_host = host_key(&next_canon) == host.key;
-            if same_host
-                && chain.len() <= sh.cfg.max_redirects as usize
-                && !chain.contains(&next_canon.to_string())
-                && site.follows(&next_canon)
-                && host.robots.allows(&next_canon)
-                && sh.first_sight(&next_canon)
-            {
+            if same_host && may_hop(sh, host, site, &chain, &lease.url, &next_canon) {
                 chain.push(next_canon.to_string());
-                out.redirected.push(site.new_url(&next_canon, lease.depth));
+                if next_canon != lease.url {
+                    out.redirected.push(site.new_url(&next_canon, lease.depth));
+                }
                 url = next_canon;
                 validators = (None, None);
                 continue;
@@ -1319,6 +1441,39 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         let page = decode_html(&body, content_type.as_deref());
         // Parsed once for links and listing (the document is not Send: no await below).
         let doc = parse_page(&page);
+        let mut listing = None;
+        if site.product_url.is_none() || site.is_product(&url) {
+            let rules = sh.site_cfgs[si].rules.as_ref();
+            listing = extract_listing_from(&doc, &page, &url, rules);
+        }
+        let priced = listing.as_ref().is_some_and(|l| l.price.is_some());
+        if let Some(b) = block_page(&doc, &site.block_text, priced) {
+            if b.kind.is_block() {
+                // A wall is neither a listing nor a page whose links mean anything.
+                out.state = VisitState::Failed;
+                out.answer = None;
+                out.error = Some(format!("blocked: {}", b.reason));
+                out.blocked = Some(b.reason);
+                return out;
+            }
+            out.error = Some(b.reason);
+            break;
+        }
+        if listing.is_none() {
+            if let Some(next) = meta_refresh(&doc, &url).map(|n| site.canonical(&n)) {
+                if host_key(&next) == host.key && may_hop(sh, host, site, &chain, &lease.url, &next)
+                {
+                    // A consent or "continue" page: the hop a browser makes by itself.
+                    chain.push(next.to_string());
+                    if next != lease.url {
+                        out.redirected.push(site.new_url(&next, lease.depth));
+                    }
+                    url = next;
+                    validators = (None, None);
+                    continue;
+                }
+            }
+        }
         if site.max_depth.is_none_or(|m| lease.depth < m) {
             out.discovered.extend(
                 links_in(&doc, &url)
@@ -1327,15 +1482,12 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
                     .map(|l| site.new_url(l, lease.depth + 1)),
             );
         }
-        if site.product_url.is_none() || site.is_product(&url) {
-            let rules = sh.site_cfgs[si].rules.as_ref();
-            if let Some(mut listing) = extract_listing_from(&doc, &page, &url, rules) {
-                listing.platform = Some(sh.site_cfgs[si].platform.clone());
-                listing.url = url.to_string();
-                listing.fetched_at = Some(r.date);
-                sh.report().listings += 1;
-                out.listing = Some((listing, a.warc));
-            }
+        if let Some(mut listing) = listing {
+            listing.platform = Some(sh.site_cfgs[si].platform.clone());
+            listing.url = url.to_string();
+            listing.fetched_at = Some(r.date);
+            sh.report().listings += 1;
+            out.listing = Some((listing, a.warc));
         }
         break;
     }

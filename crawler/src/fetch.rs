@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH, RETRY_AFTER,
-    TRANSFER_ENCODING, USER_AGENT,
+    HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, ACCEPT_LANGUAGE, COOKIE, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, RETRY_AFTER, TRANSFER_ENCODING, USER_AGENT,
 };
 use reqwest::{StatusCode, Version};
 use url::Url;
@@ -47,6 +47,13 @@ pub(crate) struct FetchFailure {
     pub transient: bool,
 }
 
+/// What a request carries of the site's session.
+pub(crate) struct Session<'a> {
+    pub accept_language: &'a str,
+    /// The `Cookie` header from the site's jar.
+    pub cookie: Option<&'a str>,
+}
+
 pub(crate) struct Fetcher {
     client: reqwest::Client,
     user_agent: String,
@@ -57,14 +64,28 @@ const ACCEPT_HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9
 const ACCEPT_ENCODINGS: &str = "gzip, deflate, br";
 
 impl Fetcher {
-    pub fn new(cfg: &CrawlerConfig, policy: AddressPolicy) -> reqwest::Result<Fetcher> {
+    /// A client for one address policy and proxy (`None`: direct). HTTP/2 is used where the
+    /// server offers it over TLS (ALPN), as browsers do.
+    pub fn new(
+        cfg: &CrawlerConfig,
+        policy: AddressPolicy,
+        proxy: Option<&str>,
+    ) -> reqwest::Result<Fetcher> {
         let timeout = Duration::from_millis(cfg.timeout_ms);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_gzip()
             .no_brotli()
-            .no_deflate()
-            .no_proxy()
+            .no_deflate();
+        builder = match proxy {
+            Some(p) => builder.proxy(reqwest::Proxy::all(p)?),
+            None => builder.no_proxy(),
+        };
+        // Overridden names go straight to their address, which `check_url_with` has judged.
+        for (name, ip) in &cfg.resolve {
+            builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
+        }
+        let client = builder
             .connect_timeout(timeout)
             .read_timeout(timeout)
             // Applies from sending to the end of the body.
@@ -84,6 +105,7 @@ impl Fetcher {
         &self,
         url: &Url,
         validators: (Option<&str>, Option<&str>),
+        session: &Session<'_>,
     ) -> Result<RawResponse, FetchFailure> {
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
@@ -103,9 +125,11 @@ impl Fetcher {
             .header(USER_AGENT, &self.user_agent)
             .header(ACCEPT, ACCEPT_HTML)
             .header(ACCEPT_ENCODING, ACCEPT_ENCODINGS);
-        // Validators come from an earlier response of this server; one that is not a valid
-        // header value is not sent (the GET is then unconditional).
+        // Validators come from an earlier response of this server; a value (validator, cookie,
+        // language) that is not a valid header value is not sent.
         for (name, value) in [
+            (ACCEPT_LANGUAGE, Some(session.accept_language)),
+            (COOKIE, session.cookie),
             (IF_NONE_MATCH, validators.0),
             (IF_MODIFIED_SINCE, validators.1),
         ] {

@@ -106,6 +106,9 @@ pub struct PageOutcome {
     pub discovered: Vec<NewUrl>,
     /// URLs reached by following redirects within this visit: known, and visited already.
     pub redirected: Vec<NewUrl>,
+    /// The shop answered with a block page (captcha, slider, login wall): why. The crawler
+    /// slows the host and tries the URL again; such an outcome is not committed as a visit.
+    pub blocked: Option<String>,
 }
 
 impl PageOutcome {
@@ -119,6 +122,7 @@ impl PageOutcome {
             listing: None,
             discovered: Vec::new(),
             redirected: Vec::new(),
+            blocked: None,
         }
     }
 
@@ -233,6 +237,19 @@ pub trait Frontier: Send {
     fn settled(&mut self, hosts: &[String]) -> Result<bool, FrontierError> {
         let _ = hosts;
         Ok(true)
+    }
+
+    /// The site's cookie jar as saved by the last run (JSON), so a consent or session cookie
+    /// outlives the process. The default keeps none.
+    fn cookies(&mut self, site: &str) -> Result<Option<String>, FrontierError> {
+        let _ = site;
+        Ok(None)
+    }
+
+    /// Keeps the site's cookie jar for the next run.
+    fn save_cookies(&mut self, site: &str, jar: &str) -> Result<(), FrontierError> {
+        let _ = (site, jar);
+        Ok(())
     }
 }
 

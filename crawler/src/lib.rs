@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod block;
 pub mod canon;
 pub mod config;
 mod crawl;
@@ -37,10 +38,11 @@ pub mod frontier;
 pub mod links;
 pub mod robots;
 pub mod safety;
+mod session;
 pub mod sitemap;
 
 pub use canon::canonicalize;
-pub use config::{CrawlerConfig, Site, SiteConfigError};
+pub use config::{CrawlerConfig, Render, Site, SiteConfigError};
 pub use crawl::{crawl, crawl_shared, CrawlError, CrawlReport, FetchRecord, HostReport};
 pub use evidence::{
     check_file, exchange_bytes, read_record, sha1_base32, write_http_response, FileCheck,

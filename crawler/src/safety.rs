@@ -36,13 +36,26 @@ impl AddressPolicy {
 
     /// Resolves the URL's host and checks every address it resolves to.
     pub async fn check_url(&self, url: &Url) -> Result<(), String> {
+        self.check_url_with(url, &Default::default()).await
+    }
+
+    /// [`AddressPolicy::check_url`] where the names in `overrides` resolve to the given
+    /// address instead of by DNS (`[crawler] resolve`): the address is judged all the same.
+    pub async fn check_url_with(
+        &self,
+        url: &Url,
+        overrides: &std::collections::BTreeMap<String, IpAddr>,
+    ) -> Result<(), String> {
         let host = url.host_str().ok_or("URL has no host")?;
         let port = url.port_or_known_default().unwrap_or(80);
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
-            .collect();
+        let addrs: Vec<SocketAddr> = match overrides.get(host) {
+            Some(ip) => vec![SocketAddr::new(*ip, port)],
+            None => tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| format!("cannot resolve {host}: {e}"))?
+                .collect(),
+        };
         if addrs.is_empty() {
             return Err(format!("{host} resolves to no address"));
         }

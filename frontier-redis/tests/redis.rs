@@ -107,6 +107,7 @@ fn done(lease: Lease, discovered: Vec<NewUrl>) -> PageOutcome {
         listing: None,
         discovered,
         redirected: Vec::new(),
+        blocked: None,
     }
 }
 

@@ -127,6 +127,7 @@ fn outcome(lease: Lease, links: Vec<NewUrl>) -> PageOutcome {
         listing: Some((listing, warc)),
         discovered: links,
         redirected: Vec::new(),
+        blocked: None,
     }
 }
 
