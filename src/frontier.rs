@@ -121,6 +121,14 @@ pub fn fetch_row(f: &qsword_crawler::FetchRecord, warc_dir: &Path) -> qsword_sto
 }
 
 impl Frontier for StoreFrontier {
+    fn cookies(&mut self, site: &str) -> Result<Option<String>, FrontierError> {
+        Ok(self.store.site_cookies(site)?)
+    }
+
+    fn save_cookies(&mut self, site: &str, jar: &str) -> Result<(), FrontierError> {
+        Ok(self.store.save_site_cookies(site, jar, Utc::now())?)
+    }
+
     fn push(&mut self, urls: &[NewUrl]) -> Result<Vec<(String, usize)>, FrontierError> {
         let rows: Vec<DiscoveredUrl> = urls.iter().map(discovered).collect();
         let new = self.store.frontier_push(&rows, Utc::now())?;

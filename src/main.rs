@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+    /// The cookie jars the crawler keeps per site between runs: `list`, `clear SITE|--all`.
+    Cookies {
+        #[command(subcommand)]
+        command: CookiesCommand,
+    },
     /// Write the evidence of a page back out: the HTTP response as captured in the WARC.
     Evidence {
         /// The page's URL (a listing's URL, or any fetched URL).
@@ -197,6 +202,19 @@ enum Command {
     Eval {
         #[arg(long, default_value = "../shared/corpus")]
         corpus: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CookiesCommand {
+    /// Sites with saved cookies, and when they were saved.
+    List,
+    /// Forget a site's cookies (its next crawl starts a new session), or every site's.
+    Clear {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        site: Option<String>,
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -361,7 +379,28 @@ fn run(cli: Cli) -> Result<()> {
         Command::Backup { dir } => backup::backup(&ctx, &dir),
         Command::Restore { dir } => backup::restore(&ctx, &dir),
         Command::Verify => exit_with(backup::verify(&ctx)?),
+        Command::Cookies { command } => cookies(&ctx, command),
     }
+}
+
+fn cookies(ctx: &Ctx, command: CookiesCommand) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    match command {
+        CookiesCommand::List => {
+            for (site, at) in store.sites_with_cookies()? {
+                println!("{site}\t{}", at.to_rfc3339());
+            }
+        }
+        CookiesCommand::Clear { site, .. } => {
+            let n = store.clear_site_cookies(site.as_deref())?;
+            match site {
+                Some(s) if n == 0 => println!("site {s} has no saved cookies"),
+                Some(s) => println!("cleared the cookies of site {s}"),
+                None => println!("cleared the cookies of {n} sites"),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Ends the process with a scheduler's exit code (0 returns normally).

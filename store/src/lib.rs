@@ -33,6 +33,7 @@
 mod access;
 mod alerts;
 mod backup;
+mod cookies;
 mod error;
 mod fetches;
 mod frontier;

@@ -284,6 +284,15 @@ CREATE TABLE access_log (
     target  TEXT
 );
 "#,
+    // 12: each site's cookie jar (issue 20), so a consent or session cookie outlives the
+    // nightly process; the crawler's own JSON, cleared with `qsword cookies clear`.
+    r#"
+CREATE TABLE site_cookies (
+    site       TEXT PRIMARY KEY,
+    jar_json   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#,
 ];
 
 /// The schema version this binary writes.
