@@ -281,3 +281,61 @@ async fn a_host_that_keeps_walling_is_parked_with_its_urls_kept() {
     assert!(frontier.outcomes.iter().all(|o| o.listing.is_none()));
     assert!(frontier.queued() >= 1, "the URLs wait for the next run");
 }
+
+/// A site with `proxy` sends its requests through the proxy: the "proxy" here is a loopback
+/// server that answers every absolute-form request itself and records the URLs asked for.
+#[tokio::test]
+async fn a_sites_requests_go_through_its_proxy() {
+    let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = asked.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let log = log.clone();
+        async move {
+            log.lock().unwrap().push(uri.to_string());
+            match uri.path() {
+                "/robots.txt" => "User-agent: *\nAllow: /\n".into_response(),
+                "/" => html(home()),
+                _ => html(product(1)),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let site = Site {
+        name: "proxied".into(),
+        platform: "proxied".into(),
+        // Nothing listens on this port: only the proxy can answer.
+        start_urls: vec!["http://far-shop.test:9/".into()],
+        product_url: Some(r"/item/\d+\.html$".into()),
+        proxy: Some(proxy),
+        ..Site::default()
+    };
+    let cfg = CrawlerConfig {
+        allow_loopback: true,
+        default_delay_ms: 0,
+        resolve: BTreeMap::from([("far-shop.test".into(), "127.0.0.1".parse().unwrap())]),
+        ..CrawlerConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(&cfg, &[site], MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    let listings = frontier
+        .outcomes
+        .iter()
+        .filter(|o| o.listing.is_some())
+        .count();
+    assert_eq!(listings, ITEMS, "{report:?}");
+    let asked = asked.lock().unwrap();
+    assert!(
+        asked.contains(&"http://far-shop.test:9/robots.txt".to_string()),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&"http://far-shop.test:9/item/3.html".to_string()),
+        "{asked:?}"
+    );
+}
