@@ -115,6 +115,12 @@ pub struct CrawlSummary {
     pub delisted: usize,
     /// Listings confirmed unchanged by a 304 to a conditional GET (counted in `unchanged`).
     pub not_modified: usize,
+    /// Pages loaded in the headless browser (sites with `render`).
+    pub rendered: u64,
+    /// Visits answered with a block page (captcha, slider, login wall), tried again slower.
+    pub blocked: u64,
+    /// Hosts parked for the rest of the run, with why.
+    pub parked: Vec<String>,
     pub elapsed_s: f64,
     /// Response time of every answered request, in microseconds (for benchmarks).
     pub response_us: Vec<u64>,
@@ -124,16 +130,22 @@ impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "crawled {} pages in {:.1}s ({} errors): {} new listings, {} changed, {} unchanged ({} by 304), {} delisted",
+            "crawled {} pages in {:.1}s ({} errors, {} rendered, {} blocked): {} new listings, {} changed, {} unchanged ({} by 304), {} delisted",
             self.pages,
             self.elapsed_s,
             self.errors,
+            self.rendered,
+            self.blocked,
             self.listings_new,
             self.listings_changed,
             self.listings_unchanged,
             self.not_modified,
             self.delisted
-        )
+        )?;
+        for p in &self.parked {
+            write!(f, "\n  parked {p}")?;
+        }
+        Ok(())
     }
 }
 
@@ -143,6 +155,7 @@ impl CrawlSummary {
             "pages": self.pages, "errors": self.errors, "listings_new": self.listings_new,
             "listings_changed": self.listings_changed, "listings_unchanged": self.listings_unchanged,
             "delisted": self.delisted, "not_modified": self.not_modified,
+            "rendered": self.rendered, "blocked": self.blocked, "parked": self.parked,
             "elapsed_s": self.elapsed_s,
         })
     }
@@ -213,6 +226,13 @@ pub fn crawl(
     let mut store = frontier.store;
     let mut summary = frontier.summary;
     summary.elapsed_s = started.elapsed().as_secs_f64();
+    summary.rendered = report.rendered;
+    summary.blocked = report.blocked;
+    summary.parked = report
+        .hosts
+        .iter()
+        .filter_map(|(h, r)| r.parked.as_ref().map(|why| format!("{h}: {why}")))
+        .collect();
     let report = serde_json::json!({
         "run": run_id, "kind": "crawl", "status": "ok", "resume": resume, "requeued": requeued,
         "summary": summary.to_json(), "crawler": report,
