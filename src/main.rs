@@ -383,7 +383,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn cookies(ctx: &Ctx, command: CookiesCommand) -> Result<()> {
+fn cookies(ctx: &pipeline::Ctx, command: CookiesCommand) -> Result<()> {
     let mut store = ctx.open_store()?;
     match command {
         CookiesCommand::List => {
