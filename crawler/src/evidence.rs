@@ -199,56 +199,7 @@ impl WarcWriter {
     pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> io::Result<WarcRef> {
         let response_id = record_id();
         let payload_digest = sha1_base32(ex.payload);
-        let mut block = Vec::with_capacity(ex.response_head.len() + ex.payload.len());
-        block.extend_from_slice(ex.response_head);
-        block.extend_from_slice(ex.payload);
-        let block_digest = sha1_base32(&block);
-        let date = warc_date(ex.date);
-        let members = |warcinfo_id: &str| -> io::Result<(Vec<u8>, Vec<u8>)> {
-            let mut resp = vec![
-                ("WARC-Type", "response".to_owned()),
-                ("WARC-Record-ID", response_id.clone()),
-                ("WARC-Date", date.clone()),
-                ("WARC-Target-URI", ex.url.to_owned()),
-                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
-            ];
-            if let Some(ip) = ex.ip {
-                resp.push(("WARC-IP-Address", ip.to_string()));
-            }
-            resp.extend([
-                (
-                    "Content-Type",
-                    "application/http;msgtype=response".to_owned(),
-                ),
-                ("WARC-Payload-Digest", payload_digest.clone()),
-                ("WARC-Block-Digest", block_digest.clone()),
-            ]);
-            if ex.truncated {
-                resp.push(("WARC-Truncated", "length".to_owned()));
-            }
-            let mut req = vec![
-                ("WARC-Type", "request".to_owned()),
-                ("WARC-Record-ID", record_id()),
-                ("WARC-Date", date.clone()),
-                ("WARC-Target-URI", ex.url.to_owned()),
-                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
-                ("WARC-Concurrent-To", response_id.clone()),
-            ];
-            if let Some(ip) = ex.ip {
-                req.push(("WARC-IP-Address", ip.to_string()));
-            }
-            req.extend([
-                (
-                    "Content-Type",
-                    "application/http;msgtype=request".to_owned(),
-                ),
-                ("WARC-Block-Digest", sha1_base32(ex.request_head)),
-            ]);
-            Ok((
-                gzip_record(&resp, &block)?,
-                gzip_record(&req, ex.request_head)?,
-            ))
-        };
+        let members = |warcinfo_id: &str| exchange_members(ex, &response_id, None, warcinfo_id);
         let mut pair = members(&self.warcinfo_id)?;
         let size = (pair.0.len() + pair.1.len()) as u64;
         if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
@@ -265,6 +216,135 @@ impl WarcWriter {
             payload_digest,
         })
     }
+
+    /// Records a page loaded in a browser, all in one file, in this order: a `resource`
+    /// record of the DOM the browser built (what extraction read), then each exchange the
+    /// browser made for it (the document first, then XHR answers) as `response` + `request`
+    /// records `WARC-Concurrent-To` the DOM. Returns where the DOM record is.
+    pub fn write_rendered(&mut self, page: &RenderedCapture<'_>) -> io::Result<WarcRef> {
+        let dom_id = record_id();
+        let payload_digest = sha1_base32(page.dom);
+        let members = |warcinfo_id: &str| -> io::Result<Vec<Vec<u8>>> {
+            let mut h = vec![
+                ("WARC-Type", "resource".to_owned()),
+                ("WARC-Record-ID", dom_id.clone()),
+                ("WARC-Date", warc_date(page.date)),
+                ("WARC-Target-URI", page.url.to_owned()),
+                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+                ("Content-Type", "text/html; charset=utf-8".to_owned()),
+                ("WARC-Payload-Digest", payload_digest.clone()),
+                ("WARC-Block-Digest", payload_digest.clone()),
+            ];
+            if page.truncated {
+                h.push(("WARC-Truncated", "length".to_owned()));
+            }
+            let mut out = vec![gzip_record(&h, page.dom)?];
+            for ex in &page.exchanges {
+                let (resp, req) = exchange_members(ex, &record_id(), Some(&dom_id), warcinfo_id)?;
+                out.extend([resp, req]);
+            }
+            Ok(out)
+        };
+        let mut all = members(&self.warcinfo_id)?;
+        let size: u64 = all.iter().map(|m| m.len() as u64).sum();
+        if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
+            self.rotate()?;
+            all = members(&self.warcinfo_id)?;
+        }
+        let offset = self.offset;
+        for m in &all {
+            if let Err(e) = self.append(m) {
+                // All of the page or none of it: cut what this page appended.
+                let _ = self
+                    .file
+                    .set_len(offset)
+                    .and_then(|()| self.file.seek(SeekFrom::Start(offset)).map(|_| ()));
+                self.offset = offset;
+                return Err(e);
+            }
+        }
+        Ok(WarcRef {
+            file: self.path.clone(),
+            record_id: dom_id,
+            offset,
+            payload_digest,
+        })
+    }
+}
+
+/// A page as a browser loaded it, ready to be recorded ([`WarcWriter::write_rendered`]).
+pub struct RenderedCapture<'a> {
+    /// The page's final URL.
+    pub url: &'a str,
+    pub date: DateTime<Utc>,
+    /// The DOM after the page's scripts ran, serialised.
+    pub dom: &'a [u8],
+    /// The DOM was cut at the size limit.
+    pub truncated: bool,
+    /// The document's exchange first, then every XHR/fetch answer.
+    pub exchanges: Vec<Exchange<'a>>,
+}
+
+/// The gzip members of one exchange: its `response` record (`response_id`, concurrent to
+/// `concurrent_to` when it is part of a larger capture) and its `request` record.
+fn exchange_members(
+    ex: &Exchange<'_>,
+    response_id: &str,
+    concurrent_to: Option<&str>,
+    warcinfo_id: &str,
+) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    let payload_digest = sha1_base32(ex.payload);
+    let mut block = Vec::with_capacity(ex.response_head.len() + ex.payload.len());
+    block.extend_from_slice(ex.response_head);
+    block.extend_from_slice(ex.payload);
+    let block_digest = sha1_base32(&block);
+    let date = warc_date(ex.date);
+    let mut resp = vec![
+        ("WARC-Type", "response".to_owned()),
+        ("WARC-Record-ID", response_id.to_owned()),
+        ("WARC-Date", date.clone()),
+        ("WARC-Target-URI", ex.url.to_owned()),
+        ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+    ];
+    if let Some(c) = concurrent_to {
+        resp.push(("WARC-Concurrent-To", c.to_owned()));
+    }
+    if let Some(ip) = ex.ip {
+        resp.push(("WARC-IP-Address", ip.to_string()));
+    }
+    resp.extend([
+        (
+            "Content-Type",
+            "application/http;msgtype=response".to_owned(),
+        ),
+        ("WARC-Payload-Digest", payload_digest.clone()),
+        ("WARC-Block-Digest", block_digest.clone()),
+    ]);
+    if ex.truncated {
+        resp.push(("WARC-Truncated", "length".to_owned()));
+    }
+    let mut req = vec![
+        ("WARC-Type", "request".to_owned()),
+        ("WARC-Record-ID", record_id()),
+        ("WARC-Date", date.clone()),
+        ("WARC-Target-URI", ex.url.to_owned()),
+        ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+        ("WARC-Concurrent-To", response_id.to_owned()),
+    ];
+    if let Some(ip) = ex.ip {
+        req.push(("WARC-IP-Address", ip.to_string()));
+    }
+    req.extend([
+        (
+            "Content-Type",
+            "application/http;msgtype=request".to_owned(),
+        ),
+        ("WARC-Block-Digest", sha1_base32(ex.request_head)),
+    ]);
+    Ok((
+        gzip_record(&resp, &block)?,
+        gzip_record(&req, ex.request_head)?,
+    ))
 }
 
 /// Creates the run's file number `serial` (must not exist yet).
@@ -494,9 +574,12 @@ pub fn check_file(path: &Path) -> io::Result<FileCheck> {
             checked = true;
         }
         if let Some(want) = find(&headers, "WARC-Payload-Digest") {
+            // An HTTP record's payload follows its head; any other record is all payload.
+            let http =
+                find(&headers, "Content-Type").is_some_and(|c| c.starts_with("application/http"));
             let payload = block
                 .windows(4)
-                .position(|w| w == b"\r\n\r\n")
+                .position(|w| http && w == b"\r\n\r\n")
                 .map_or(&block[..], |e| &block[e + 4..]);
             let got = sha1_base32(payload);
             if got != want {
@@ -521,15 +604,20 @@ pub fn write_http_response(
         find(h, "WARC-Type") == Some("response")
             && find(h, "Content-Type").is_some_and(|c| c.starts_with("application/http"))
     };
+    // A rendered page's DOM (a `resource` record) is its own body.
+    let is_dom = |h: &[(String, String)]| find(h, "WARC-Type") == Some("resource");
     if body_only {
         let rec = read_record(warc)?;
+        if is_dom(&rec.warc_headers) {
+            return out.write_all(&rec.payload);
+        }
         if !is_response(&rec.warc_headers) {
             return Err(at(warc, "not an HTTP response record"));
         }
         return out.write_all(&rec.decoded_payload()?);
     }
     let (headers, len, mut block) = open_record(warc)?;
-    if !is_response(&headers) {
+    if !is_response(&headers) && !is_dom(&headers) {
         return Err(at(warc, "not an HTTP response record"));
     }
     let copied = io::copy(&mut block, out)?;
@@ -581,17 +669,20 @@ pub fn exchange_bytes(warc: &WarcRef) -> io::Result<Vec<u8>> {
             ),
         ));
     }
-    if find(&response, "WARC-Type") != Some("response") {
-        return Err(at(warc, "not a response record"));
+    if !matches!(find(&response, "WARC-Type"), Some("response" | "resource")) {
+        return Err(at(warc, "not a response or resource record"));
     }
-    // The request follows its response in the same file (see `write_exchange`); a file
-    // ending at the response (or another record next) just gives the response alone.
-    if let Ok((request, request_end)) = member_at(&mut r) {
-        if find(&request, "WARC-Type") == Some("request")
-            && find(&request, "WARC-Concurrent-To") == Some(warc.record_id.as_str())
-        {
-            end = request_end;
+    // The records of one capture follow its first in the same file (see `write_exchange`,
+    // `write_rendered`), each concurrent to one before it; the first record that is not ends
+    // the capture (a file ending at the response just gives the response alone).
+    let mut ids = vec![warc.record_id.clone()];
+    while let Ok((next, next_end)) = member_at(&mut r) {
+        let joined = find(&next, "WARC-Concurrent-To").is_some_and(|c| ids.iter().any(|i| i == c));
+        if !joined {
+            break;
         }
+        ids.extend(find(&next, "WARC-Record-ID").map(str::to_owned));
+        end = next_end;
     }
     let len = end - warc.offset;
     if len > MAX_EXCHANGE_BYTES {

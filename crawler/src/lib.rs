@@ -46,7 +46,7 @@ pub use config::{CrawlerConfig, Render, Site, SiteConfigError};
 pub use crawl::{crawl, crawl_shared, CrawlError, CrawlReport, FetchRecord, HostReport};
 pub use evidence::{
     check_file, exchange_bytes, read_record, sha1_base32, write_http_response, FileCheck,
-    WarcRecordData, WarcRef,
+    RenderedCapture, WarcRecordData, WarcRef,
 };
 pub use fetch::decode_content_encoding;
 pub use frontier::{

@@ -253,3 +253,82 @@ fn an_exchange_is_copied_out_as_stored_and_stands_alone_as_a_warc_file() {
         .to_string();
     assert!(e.contains("@") && e.contains("expected"), "{e}");
 }
+
+/// A page loaded in a browser is one capture: the DOM as a `resource` record, then the
+/// document's and the XHR's exchanges concurrent to it. A standard reader parses it, the
+/// digests verify (a DOM with a blank line in it included), the evidence writes back out as
+/// the DOM, and the download of the capture holds all five records and nothing after them.
+#[test]
+fn a_rendered_page_is_one_capture_of_dom_document_and_xhr() {
+    use qsword_crawler::evidence::{check_file, exchange_bytes, RenderedCapture};
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = WarcWriter::create(dir.path(), "qsword-test/0").unwrap();
+    let dom = b"<html><body><span class=price>\r\n\r\n\xc2\xa5199.00</span></body></html>";
+    let doc = b"<html><body><span class=price></span><script>fetch('/api')</script></body></html>";
+    let json = br#"{"price":"199.00"}"#;
+    let url = "http://shop.example/item/7.html";
+    let ex = |u: &'static str, head: &'static str, body: &'static [u8]| Exchange {
+        url: u,
+        ip: None,
+        date: Utc::now(),
+        request_head: b"GET / HTTP/1.1\r\nhost: shop.example\r\n\r\n",
+        response_head: head.as_bytes(),
+        payload: body,
+        truncated: false,
+    };
+    let dom_ref = w
+        .write_rendered(&RenderedCapture {
+            url,
+            date: Utc::now(),
+            dom,
+            truncated: false,
+            exchanges: vec![
+                ex(
+                    url,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\r\n",
+                    doc,
+                ),
+                ex(
+                    "http://shop.example/api/item/7/price",
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n",
+                    json,
+                ),
+            ],
+        })
+        .unwrap();
+    // A plain page after it is not part of the capture.
+    w.write_exchange(&ex("http://shop.example/", "HTTP/1.1 200 OK\r\n\r\n", b"x"))
+        .unwrap();
+    let file = w.path().to_owned();
+    drop(w);
+
+    let rec = read_record(&dom_ref).unwrap();
+    assert_eq!(rec.warc_header("WARC-Type"), Some("resource"));
+    assert_eq!(rec.payload, dom);
+    let mut out = Vec::new();
+    write_http_response(&dom_ref, &mut out, true).unwrap();
+    assert_eq!(out, dom);
+    let check = check_file(&file).unwrap();
+    assert_eq!(
+        check.records,
+        1 + 5 + 2,
+        "warcinfo, the capture, the plain page"
+    );
+
+    let bytes = exchange_bytes(&dom_ref).unwrap();
+    let cut = dir.path().join("capture.warc.gz");
+    std::fs::write(&cut, &bytes).unwrap();
+    let mut types = Vec::new();
+    for rec in WarcReader::from_path_gzip(&cut).unwrap().iter_records() {
+        let rec = rec.unwrap();
+        types.push(rec.header(WarcHeader::WarcType).unwrap().to_string());
+        if types.len() > 1 {
+            assert!(rec.header(WarcHeader::ConcurrentTo).is_some());
+        }
+    }
+    assert_eq!(
+        types,
+        ["resource", "response", "request", "response", "request"]
+    );
+    assert_eq!(check_file(&cut).unwrap().records, 5);
+}
