@@ -191,11 +191,11 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
     let other_url = other.url("/");
     let shop = Shop::start("127.0.0.1", move |p| match p {
         "/" => html(&format!(
-            r#"<a href="/a?b=2&a=1#reviews">a</a><a href="/a?a=1&b=2&utm_source=mail">a</a>
+            r#"<a href="/a?b=2&a=1#reviews">a</a><a href="/a?b=2&utm_source=mail&a=1">a</a>
                <a href="/a?spm=x.y&b=2&a=1&scm=1">a</a><a href="/skip/me">skip</a>
                <a href="{other_url}">other shop</a><a href="/d1">deep</a>"#
         )),
-        "/d1" => html(r#"<a href="/d2">deeper</a><a href="/a?a=1&b=2">a</a>"#),
+        "/d1" => html(r#"<a href="/d2">deeper</a><a href="/a?b=2&a=1">a</a>"#),
         "/d2" => html(r#"<a href="/d3">deepest</a>"#),
         "/robots.txt" => not_found(),
         _ => html("page"),
@@ -207,7 +207,8 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
     let (report, _, _dir) = run(&test_config(), &[s]).await;
     let mut paths = shop.paths();
     paths.sort();
-    assert_eq!(paths, ["/", "/a?a=1&b=2", "/d1", "/d2", "/robots.txt"]);
+    // The site's order of parameters is kept (robots.txt and signed URLs depend on it).
+    assert_eq!(paths, ["/", "/a?b=2&a=1", "/d1", "/d2", "/robots.txt"]);
     assert!(
         other.paths().is_empty(),
         "another host was crawled: {:?}",
@@ -217,6 +218,26 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
         report.hosts.values().next().unwrap().robots,
         "allow-all (status 404)"
     );
+}
+
+/// robots.txt rules match the query as the site linked it: canonicalisation must not reorder
+/// it into a spelling the rule does not cover.
+#[tokio::test]
+async fn robots_rules_match_the_query_as_linked() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => "User-agent: *\nDisallow: /l?sort=\n".into_response(),
+        "/" => html(r#"<a href="/l?sort=x&a=1">sorted</a><a href="/l?a=1">plain</a>"#),
+        _ => html("list"),
+    })
+    .await;
+    let (report, _, _dir) = run(&test_config(), &[site(vec![shop.url("/")])]).await;
+    let paths = shop.paths();
+    assert!(
+        !paths.iter().any(|p| p.contains("sort=")),
+        "disallowed URL fetched: {paths:?}"
+    );
+    assert!(paths.contains(&"/l?a=1".to_owned()), "{paths:?}");
+    assert_eq!(report.robots_disallowed, 1);
 }
 
 #[tokio::test]
