@@ -828,8 +828,8 @@ async fn finish_host(sh: &Shared, key: &str, rest: Vec<Lease>) {
 
 const DISALLOWED: &str = "disallowed by robots.txt";
 
-/// Waits for this host's turn — the delay since the last exchange ended, any Retry-After, and
-/// a global permit — then sends one GET.
+/// Waits for this host's turn — the delay since the last exchange ended, any Retry-After —
+/// then for a global permit, and sends one GET.
 async fn send(
     sh: &Shared,
     host: &mut Host,
@@ -839,22 +839,21 @@ async fn send(
     if let Some(q) = &host.quota {
         q.until_ready().await;
     }
-    let _permit = sh.permits.acquire().await.expect("semaphore never closed");
-    // Waiting for the permit may have taken a while; the delay is checked after it, so a
-    // request never goes out early. The delay runs from the end of the previous exchange,
-    // not from its send: a slow answer must not shorten the gap the host sees.
-    let mut due = host.last_done.map(|t| t + host.delay);
-    if let Some(nb) = host.not_before {
-        due = Some(due.map_or(nb, |d| d.max(nb)));
-    }
-    if let Some(due) = due {
-        if due > Instant::now() {
-            tokio::time::sleep_until(due.into()).await;
-        }
-    }
+    // The host's wait comes first and holds no permit: a throttled host sleeping out a
+    // Retry-After (or a busy shared slot) must not keep the permits from the hosts that are
+    // ready.
+    wait_until_due(host).await;
     if let Some(slots) = &sh.slots {
         shared_slot(slots, &host.key, host.delay).await?;
     }
+    let _permit = loop {
+        wait_until_due(host).await;
+        let permit = sh.permits.acquire().await.expect("semaphore never closed");
+        // Checked again after the permit, so a request never goes out early.
+        if host_due(host).is_none_or(|due| due <= Instant::now()) {
+            break permit;
+        }
+    };
     sh.host_report(&host.key, |h| h.requests += 1);
     let answer = sh.fetcher(host.policy).get(url, validators).await;
     host.last_done = Some(Instant::now());
@@ -867,6 +866,24 @@ async fn send(
         }
     }
     answer
+}
+
+/// When this host's next request may leave: its delay after the end of the previous exchange
+/// (not its send: a slow answer must not shorten the gap the host sees), or a Retry-After.
+fn host_due(host: &Host) -> Option<Instant> {
+    let due = host.last_done.map(|t| t + host.delay);
+    match (due, host.not_before) {
+        (Some(d), Some(nb)) => Some(d.max(nb)),
+        (d, nb) => d.or(nb),
+    }
+}
+
+async fn wait_until_due(host: &Host) {
+    if let Some(due) = host_due(host) {
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+    }
 }
 
 /// Waits for the host's slot on the cluster's shared clock (a blocking call, off the runtime).

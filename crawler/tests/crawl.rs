@@ -948,3 +948,60 @@ async fn a_host_that_keeps_failing_is_parked_and_the_others_finish() {
     assert_eq!(frontier.in_flight(), 0);
     assert_eq!(fine.paths().len(), 6, "the other host finished");
 }
+
+/// Hosts waiting out a Retry-After hold no global permit: with fewer permits than throttled
+/// hosts, a fast host beside them still finishes its pages at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_waiting_out_retry_after_do_not_hold_up_the_others() {
+    let mut throttled = Vec::new();
+    for i in 0..16 {
+        throttled.push(
+            Shop::start(&format!("127.0.0.{}", 10 + i), |p| match p {
+                "/robots.txt" => not_found(),
+                _ => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "3")],
+                    "slow down",
+                )
+                    .into_response(),
+            })
+            .await,
+        );
+    }
+    let fast = Shop::start("127.0.0.2", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(
+            &(1..=5)
+                .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                .collect::<String>(),
+        ),
+        _ => html("product"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        concurrency: 4,
+        retries: 1,
+        ..test_config()
+    };
+    let mut sites: Vec<Site> = throttled
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Site {
+            name: format!("throttled-{i}"),
+            ..site(vec![s.url("/")])
+        })
+        .collect();
+    sites.push(site(vec![fast.url("/")]));
+    let started = Instant::now();
+    let (_report, _, _dir) = run(&cfg, &sites).await;
+    let reqs = fast.requests();
+    assert_eq!(reqs.len(), 7, "robots + home + 5 pages");
+    let took = reqs.last().unwrap().0.duration_since(started);
+    assert!(
+        took < Duration::from_millis(1_000),
+        "the fast host's last page came {took:?} after the start (Retry-After is 3 s)"
+    );
+    for s in &throttled {
+        assert_eq!(s.paths().len(), 3, "robots, then the page and its retry");
+    }
+}
