@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
-use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
+use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
     retry_delay, FetchFailure, Fetcher, RawResponse,
@@ -932,7 +932,8 @@ async fn fetch_with_retries(
     loop {
         match send(sh, host, url, validators).await {
             Ok(resp) => {
-                let warc = write_warc(sh, url, &resp)?;
+                let (resp, warc) = write_warc(sh, url, resp).await;
+                let warc = warc?;
                 let status = resp.status.as_u16();
                 sh.host_report(&host.key, |h| {
                     *h.statuses.entry(status).or_default() += 1;
@@ -977,9 +978,9 @@ async fn fetch_with_retries(
     }
 }
 
-fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, String> {
-    let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
-    let r = w.write_exchange(&Exchange {
+/// The exchange as the WARC writer takes it.
+fn exchange<'a>(url: &'a Url, resp: &'a RawResponse) -> Exchange<'a> {
+    Exchange {
         url: url.as_str(),
         ip: resp.ip,
         date: resp.date,
@@ -987,8 +988,36 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         response_head: &resp.response_head,
         payload: &resp.body,
         truncated: resp.truncated,
-    });
-    r.map_err(|source| {
+    }
+}
+
+/// Records the exchange. Compressing it (CPU, up to `max_body_bytes`) runs on a blocking
+/// thread and before the writer's lock is taken, so neither the async workers nor the other
+/// hosts' records wait for it; only the append happens under the lock.
+async fn write_warc(
+    sh: &Shared,
+    url: &Url,
+    resp: RawResponse,
+) -> (RawResponse, Result<WarcRef, String>) {
+    let warcinfo_id = sh
+        .warc
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .warcinfo_id()
+        .to_owned();
+    let target = url.clone();
+    let compressed = tokio::task::spawn_blocking(move || {
+        let p = PreparedExchange::new(&exchange(&target, &resp), &warcinfo_id);
+        (resp, p)
+    })
+    .await;
+    let (resp, prepared) = match compressed {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
+    let r = prepared.and_then(|p| w.write_prepared(&exchange(url, &resp), p));
+    let r = r.map_err(|source| {
         let e = CrawlError::WarcWrite {
             file: w.path().to_owned(),
             source,
@@ -1000,7 +1029,9 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
             .unwrap_or_else(|e| e.into_inner())
             .get_or_insert(e);
         msg
-    })
+    });
+    drop(w);
+    (resp, r)
 }
 
 /// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
@@ -1177,7 +1208,7 @@ fn error_record(url: &Url, error: String) -> FetchRecord {
 
 /// Visits one leased URL (following same-host redirects inline): fetches it conditionally,
 /// and reads what it says — links, sitemap entries, the listing.
-async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
+async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     let mut out = PageOutcome::new(lease.clone());
     let Some(si) = sh.site(&lease.site) else {
         out.error = Some(format!(
@@ -1333,26 +1364,26 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         if !is_html {
             break;
         }
-        let page = decode_html(&body, content_type.as_deref());
-        // Parsed once for links and listing (the document is not Send: no await below).
-        let doc = parse_page(&page);
-        if site.max_depth.is_none_or(|m| lease.depth < m) {
-            out.discovered.extend(
-                links_in(&doc, &url)
-                    .iter()
-                    .filter(|l| site.follows(l))
-                    .map(|l| site.new_url(l, lease.depth + 1)),
-            );
-        }
-        if site.product_url.is_none() || site.is_product(&url) {
-            let rules = sh.site_cfgs[si].rules.as_ref();
-            if let Some(mut listing) = extract_listing_from(&doc, &page, &url, rules) {
-                listing.platform = Some(sh.site_cfgs[si].platform.clone());
-                listing.url = url.to_string();
-                listing.fetched_at = Some(r.date);
-                sh.report().listings += 1;
-                out.listing = Some((listing, a.warc));
-            }
+        // Charset detection, parsing, links and extraction of up to max_body_bytes are CPU
+        // work: on a blocking thread, so the other hosts' tasks keep their pace.
+        let reading = {
+            let (sh, url, depth) = (sh.clone(), url.clone(), lease.depth);
+            tokio::task::spawn_blocking(move || {
+                read_page(&sh, si, &url, depth, &body, content_type.as_deref())
+            })
+            .await
+        };
+        let (links, listing) = match reading {
+            Ok(r) => r,
+            // A panic on a hostile page is the host task's, as if it had happened here.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        out.discovered.extend(links);
+        if let Some(mut listing) = listing {
+            listing.url = url.to_string();
+            listing.fetched_at = Some(r.date);
+            sh.report().listings += 1;
+            out.listing = Some((listing, a.warc));
         }
         break;
     }
@@ -1368,6 +1399,41 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         sh.count_disallowed(&host.key, dropped);
     }
     out
+}
+
+/// What an HTML page says: the links to follow and, on a product page, its listing
+/// (`platform` set; the caller sets `url` and `fetched_at`). The parsed document is not Send,
+/// so everything that reads it happens here.
+fn read_page(
+    sh: &Shared,
+    si: usize,
+    url: &Url,
+    depth: u32,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> (Vec<NewUrl>, Option<qsword_listing::Listing>) {
+    let site = &sh.sites[si];
+    let page = decode_html(body, content_type);
+    // Parsed once for links and listing.
+    let doc = parse_page(&page);
+    let mut links = Vec::new();
+    if site.max_depth.is_none_or(|m| depth < m) {
+        links.extend(
+            links_in(&doc, url)
+                .iter()
+                .filter(|l| site.follows(l))
+                .map(|l| site.new_url(l, depth + 1)),
+        );
+    }
+    let mut listing = None;
+    if site.product_url.is_none() || site.is_product(url) {
+        let rules = sh.site_cfgs[si].rules.as_ref();
+        listing = extract_listing_from(&doc, &page, url, rules);
+        if let Some(l) = &mut listing {
+            l.platform = Some(sh.site_cfgs[si].platform.clone());
+        }
+    }
+    (links, listing)
 }
 
 /// A sitemap's entries become frontier URLs (children of an index stay sitemaps).

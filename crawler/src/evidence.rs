@@ -197,6 +197,54 @@ impl WarcWriter {
     /// Records a response and its request (in the same file, response first); returns
     /// where the response record is.
     pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> io::Result<WarcRef> {
+        let members = PreparedExchange::new(ex, &self.warcinfo_id)?;
+        self.write_prepared(ex, members)
+    }
+
+    /// The current file's `warcinfo` record ID, for [`PreparedExchange::new`].
+    pub fn warcinfo_id(&self) -> &str {
+        &self.warcinfo_id
+    }
+
+    /// Appends an exchange compressed beforehand (without holding the writer). Only if the
+    /// file changed meanwhile, or changes now, is it compressed again: its records name
+    /// their file's `warcinfo` record.
+    pub fn write_prepared(
+        &mut self,
+        ex: &Exchange<'_>,
+        mut p: PreparedExchange,
+    ) -> io::Result<WarcRef> {
+        let size = (p.response.len() + p.request.len()) as u64;
+        if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
+            self.rotate()?;
+        }
+        if p.warcinfo_id != self.warcinfo_id {
+            p = PreparedExchange::new(ex, &self.warcinfo_id)?;
+        }
+        let offset = self.append(&p.response)?;
+        self.append(&p.request)?;
+        Ok(WarcRef {
+            file: self.path.clone(),
+            record_id: p.response_id,
+            offset,
+            payload_digest: p.payload_digest,
+        })
+    }
+}
+
+/// An exchange's two records as gzip members, compressed outside the writer's lock (the
+/// CPU-heavy part of recording), for [`WarcWriter::write_prepared`].
+pub struct PreparedExchange {
+    warcinfo_id: String,
+    response_id: String,
+    payload_digest: String,
+    response: Vec<u8>,
+    request: Vec<u8>,
+}
+
+impl PreparedExchange {
+    /// Compresses `ex` for the file whose `warcinfo` record is `warcinfo_id`.
+    pub fn new(ex: &Exchange<'_>, warcinfo_id: &str) -> io::Result<PreparedExchange> {
         let response_id = record_id();
         let payload_digest = sha1_base32(ex.payload);
         let mut block = Vec::with_capacity(ex.response_head.len() + ex.payload.len());
@@ -204,64 +252,50 @@ impl WarcWriter {
         block.extend_from_slice(ex.payload);
         let block_digest = sha1_base32(&block);
         let date = warc_date(ex.date);
-        let members = |warcinfo_id: &str| -> io::Result<(Vec<u8>, Vec<u8>)> {
-            let mut resp = vec![
-                ("WARC-Type", "response".to_owned()),
-                ("WARC-Record-ID", response_id.clone()),
-                ("WARC-Date", date.clone()),
-                ("WARC-Target-URI", ex.url.to_owned()),
-                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
-            ];
-            if let Some(ip) = ex.ip {
-                resp.push(("WARC-IP-Address", ip.to_string()));
-            }
-            resp.extend([
-                (
-                    "Content-Type",
-                    "application/http;msgtype=response".to_owned(),
-                ),
-                ("WARC-Payload-Digest", payload_digest.clone()),
-                ("WARC-Block-Digest", block_digest.clone()),
-            ]);
-            if ex.truncated {
-                resp.push(("WARC-Truncated", "length".to_owned()));
-            }
-            let mut req = vec![
-                ("WARC-Type", "request".to_owned()),
-                ("WARC-Record-ID", record_id()),
-                ("WARC-Date", date.clone()),
-                ("WARC-Target-URI", ex.url.to_owned()),
-                ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
-                ("WARC-Concurrent-To", response_id.clone()),
-            ];
-            if let Some(ip) = ex.ip {
-                req.push(("WARC-IP-Address", ip.to_string()));
-            }
-            req.extend([
-                (
-                    "Content-Type",
-                    "application/http;msgtype=request".to_owned(),
-                ),
-                ("WARC-Block-Digest", sha1_base32(ex.request_head)),
-            ]);
-            Ok((
-                gzip_record(&resp, &block)?,
-                gzip_record(&req, ex.request_head)?,
-            ))
-        };
-        let mut pair = members(&self.warcinfo_id)?;
-        let size = (pair.0.len() + pair.1.len()) as u64;
-        if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
-            self.rotate()?;
-            // The records name their file's warcinfo record: compress them again.
-            pair = members(&self.warcinfo_id)?;
+        let mut resp = vec![
+            ("WARC-Type", "response".to_owned()),
+            ("WARC-Record-ID", response_id.clone()),
+            ("WARC-Date", date.clone()),
+            ("WARC-Target-URI", ex.url.to_owned()),
+            ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+        ];
+        if let Some(ip) = ex.ip {
+            resp.push(("WARC-IP-Address", ip.to_string()));
         }
-        let offset = self.append(&pair.0)?;
-        self.append(&pair.1)?;
-        Ok(WarcRef {
-            file: self.path.clone(),
-            record_id: response_id,
-            offset,
+        resp.extend([
+            (
+                "Content-Type",
+                "application/http;msgtype=response".to_owned(),
+            ),
+            ("WARC-Payload-Digest", payload_digest.clone()),
+            ("WARC-Block-Digest", block_digest),
+        ]);
+        if ex.truncated {
+            resp.push(("WARC-Truncated", "length".to_owned()));
+        }
+        let mut req = vec![
+            ("WARC-Type", "request".to_owned()),
+            ("WARC-Record-ID", record_id()),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", ex.url.to_owned()),
+            ("WARC-Warcinfo-ID", warcinfo_id.to_owned()),
+            ("WARC-Concurrent-To", response_id.clone()),
+        ];
+        if let Some(ip) = ex.ip {
+            req.push(("WARC-IP-Address", ip.to_string()));
+        }
+        req.extend([
+            (
+                "Content-Type",
+                "application/http;msgtype=request".to_owned(),
+            ),
+            ("WARC-Block-Digest", sha1_base32(ex.request_head)),
+        ]);
+        Ok(PreparedExchange {
+            warcinfo_id: warcinfo_id.to_owned(),
+            response: gzip_record(&resp, &block)?,
+            request: gzip_record(&req, ex.request_head)?,
+            response_id,
             payload_digest,
         })
     }

@@ -1005,3 +1005,53 @@ async fn hosts_waiting_out_retry_after_do_not_hold_up_the_others() {
         assert_eq!(s.paths().len(), 3, "robots, then the page and its retry");
     }
 }
+
+/// Parsing and extracting a hostile page (megabytes of nested tags) and compressing its
+/// evidence are CPU work: they run off the async workers, so another host's requests keep
+/// their pace even on a single-threaded runtime.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_page_on_one_host_does_not_stall_another() {
+    let hostile_page = Arc::new(format!(
+        "<!doctype html><html><body>{}</body></html>",
+        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(100_000)
+    ));
+    let hostile = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => not_found(),
+        _ => (
+            [("content-type", "text/html; charset=utf-8")],
+            hostile_page.as_str().to_owned(),
+        )
+            .into_response(),
+    })
+    .await;
+    let fast = Shop::start("127.0.0.2", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(
+            &(1..=15)
+                .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                .collect::<String>(),
+        ),
+        _ => html("product"),
+    })
+    .await;
+    let mut slow_site = site(vec![hostile.url("/")]);
+    slow_site.name = "hostile".into();
+    slow_site.max_depth = Some(0);
+    let mut fast_site = site(vec![fast.url("/")]);
+    fast_site.delay_ms = Some(100);
+    let (_report, _, _dir) = run(&test_config(), &[slow_site, fast_site]).await;
+    assert_eq!(hostile.paths(), ["/robots.txt", "/"]);
+    let reqs = fast.requests();
+    assert_eq!(reqs.len(), 17, "robots + home + 15 pages");
+    let worst = reqs
+        .windows(2)
+        .map(|w| w[1].0.duration_since(w[0].0))
+        .max()
+        .unwrap();
+    // 100 ms apart; a stalled runtime shows as one gap of the hostile page's parse time
+    // (1.5 s in a debug build).
+    assert!(
+        worst < Duration::from_millis(500),
+        "the fast host waited {worst:?} between two requests"
+    );
+}
