@@ -24,12 +24,14 @@ fn is_tracking(name: &str, extra: &[String]) -> bool {
 }
 
 /// The canonical form of a URL: lower-case host and no default port (the `url` crate's parser
-/// already does both), no fragment, tracking parameters (`utm_*`, `spm`, `scm`, …) removed and
-/// the remaining query parameters sorted by name, then value.
+/// already does both), no fragment, and tracking parameters (`utm_*`, `spm`, `scm`, …)
+/// removed. The rest of the query is kept as the site wrote it — order and percent-encoding
+/// untouched — because robots.txt rules match the spelling the site links, signed URLs depend
+/// on the order, and GBK-encoded values (`?q=%C4%CC`) are not UTF-8 and must not be decoded.
 ///
 /// ```
 /// let u = url::Url::parse("HTTP://Shop.Example:80/item/1.html?b=2&utm_source=x&a=1#reviews").unwrap();
-/// assert_eq!(qsword_crawler::canonicalize(&u).as_str(), "http://shop.example/item/1.html?a=1&b=2");
+/// assert_eq!(qsword_crawler::canonicalize(&u).as_str(), "http://shop.example/item/1.html?b=2&a=1");
 /// ```
 pub fn canonicalize(url: &Url) -> Url {
     canonicalize_with(url, &[])
@@ -39,18 +41,19 @@ pub fn canonicalize(url: &Url) -> Url {
 pub fn canonicalize_with(url: &Url, extra: &[String]) -> Url {
     let mut u = url.clone();
     u.set_fragment(None);
-    if u.query().is_some() {
-        let mut pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .filter(|(k, _)| !is_tracking(k, extra))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+    if let Some(query) = url.query() {
+        // Raw `&`-separated pieces: only the name is decoded, and only to compare it.
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|piece| {
+                let name = url::form_urlencoded::parse(piece.as_bytes())
+                    .next()
+                    .map(|(k, _)| k);
+                !name.is_some_and(|k| is_tracking(&k, extra))
+            })
             .collect();
-        pairs.sort();
-        if pairs.is_empty() {
-            u.set_query(None);
-        } else {
-            u.query_pairs_mut().clear().extend_pairs(pairs);
-        }
+        let kept = kept.join("&");
+        u.set_query((!kept.is_empty()).then_some(kept.as_str()));
     }
     u
 }
@@ -75,7 +78,7 @@ mod tests {
 
     #[test]
     fn spellings_of_one_page_share_a_canonical_form() {
-        let a = c("http://SHOP.example:80/item/7.html?sku=2&color=red#top");
+        let a = c("http://SHOP.example:80/item/7.html?color=red&sku=2#top");
         let b = c("http://shop.example/item/7.html?color=red&utm_medium=mail&sku=2&spm=a1.b2");
         let d = c("http://shop.example/item/7.html?scm=1007&color=red&sku=2&utm_source=wx");
         assert_eq!(a, "http://shop.example/item/7.html?color=red&sku=2");
@@ -97,6 +100,30 @@ mod tests {
         assert_ne!(
             c("http://s.example/c?page=1"),
             c("http://s.example/c?page=2")
+        );
+    }
+
+    #[test]
+    fn gbk_queries_keep_their_bytes_and_stay_apart() {
+        // 奶 and 粉 in GBK: not UTF-8, so decoding would turn both into U+FFFD.
+        let milk = c("http://s.example/search?q=%C4%CC&spm=1");
+        let powder = c("http://s.example/search?q=%B7%DB");
+        assert_eq!(milk, "http://s.example/search?q=%C4%CC");
+        assert_eq!(powder, "http://s.example/search?q=%B7%DB");
+        assert_ne!(milk, powder);
+    }
+
+    #[test]
+    fn the_sites_order_and_spelling_are_kept() {
+        // A signed URL: the signature covers the parameters in this order.
+        assert_eq!(
+            c("http://s.example/p?b=2&a=1&utm_source=x&sig=Zz%2B9"),
+            "http://s.example/p?b=2&a=1&sig=Zz%2B9"
+        );
+        // Tracking names are recognised decoded; the rest stays as written.
+        assert_eq!(
+            c("http://s.example/p?%73pm=1&x=a+b&y=%41"),
+            "http://s.example/p?x=a+b&y=%41"
         );
     }
 }

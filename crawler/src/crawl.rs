@@ -22,10 +22,10 @@ use std::num::NonZeroU32;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
-use crate::block::block_page;
+use crate::block::{block_page, Block};
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
-use crate::evidence::{sha1_base32, Exchange, WarcRef, WarcWriter};
+use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
     retry_delay, FetchFailure, Fetcher, RawResponse, Session,
@@ -920,8 +920,8 @@ async fn finish_host(sh: &Shared, key: &str, rest: Vec<Lease>) {
 
 const DISALLOWED: &str = "disallowed by robots.txt";
 
-/// Waits for this host's turn — the delay since the last exchange ended, any Retry-After, and
-/// a global permit — then sends one GET.
+/// Waits for this host's turn — the delay since the last exchange ended, any Retry-After —
+/// then for a global permit, and sends one GET.
 async fn send(
     sh: &Shared,
     host: &mut Host,
@@ -932,22 +932,21 @@ async fn send(
     if let Some(q) = &host.quota {
         q.until_ready().await;
     }
-    let _permit = sh.permits.acquire().await.expect("semaphore never closed");
-    // Waiting for the permit may have taken a while; the delay is checked after it, so a
-    // request never goes out early. The delay runs from the end of the previous exchange,
-    // not from its send: a slow answer must not shorten the gap the host sees.
-    let mut due = host.last_done.map(|t| t + host.delay);
-    if let Some(nb) = host.not_before {
-        due = Some(due.map_or(nb, |d| d.max(nb)));
-    }
-    if let Some(due) = due {
-        if due > Instant::now() {
-            tokio::time::sleep_until(due.into()).await;
-        }
-    }
+    // The host's wait comes first and holds no permit: a throttled host sleeping out a
+    // Retry-After (or a busy shared slot) must not keep the permits from the hosts that are
+    // ready.
+    wait_until_due(host).await;
     if let Some(slots) = &sh.slots {
         shared_slot(slots, &host.key, host.delay).await?;
     }
+    let _permit = loop {
+        wait_until_due(host).await;
+        let permit = sh.permits.acquire().await.expect("semaphore never closed");
+        // Checked again after the permit, so a request never goes out early.
+        if host_due(host).is_none_or(|due| due <= Instant::now()) {
+            break permit;
+        }
+    };
     sh.host_report(&host.key, |h| h.requests += 1);
     let cookie = site.and_then(|i| sh.jars.header(i, url));
     let session = Session {
@@ -972,6 +971,24 @@ async fn send(
         }
     }
     answer
+}
+
+/// When this host's next request may leave: its delay after the end of the previous exchange
+/// (not its send: a slow answer must not shorten the gap the host sees), or a Retry-After.
+fn host_due(host: &Host) -> Option<Instant> {
+    let due = host.last_done.map(|t| t + host.delay);
+    match (due, host.not_before) {
+        (Some(d), Some(nb)) => Some(d.max(nb)),
+        (d, nb) => d.or(nb),
+    }
+}
+
+async fn wait_until_due(host: &Host) {
+    if let Some(due) = host_due(host) {
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
+        }
+    }
 }
 
 /// Waits for the host's slot on the cluster's shared clock (a blocking call, off the runtime).
@@ -1021,7 +1038,8 @@ async fn fetch_with_retries(
     loop {
         match send(sh, host, site, url, validators).await {
             Ok(resp) => {
-                let warc = write_warc(sh, url, &resp)?;
+                let (resp, warc) = write_warc(sh, url, resp).await;
+                let warc = warc?;
                 let status = resp.status.as_u16();
                 sh.host_report(&host.key, |h| {
                     *h.statuses.entry(status).or_default() += 1;
@@ -1066,9 +1084,9 @@ async fn fetch_with_retries(
     }
 }
 
-fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, String> {
-    let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
-    let r = w.write_exchange(&Exchange {
+/// The exchange as the WARC writer takes it.
+fn exchange<'a>(url: &'a Url, resp: &'a RawResponse) -> Exchange<'a> {
+    Exchange {
         url: url.as_str(),
         ip: resp.ip,
         date: resp.date,
@@ -1076,8 +1094,36 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
         response_head: &resp.response_head,
         payload: &resp.body,
         truncated: resp.truncated,
-    });
-    r.map_err(|source| {
+    }
+}
+
+/// Records the exchange. Compressing it (CPU, up to `max_body_bytes`) runs on a blocking
+/// thread and before the writer's lock is taken, so neither the async workers nor the other
+/// hosts' records wait for it; only the append happens under the lock.
+async fn write_warc(
+    sh: &Shared,
+    url: &Url,
+    resp: RawResponse,
+) -> (RawResponse, Result<WarcRef, String>) {
+    let warcinfo_id = sh
+        .warc
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .warcinfo_id()
+        .to_owned();
+    let target = url.clone();
+    let compressed = tokio::task::spawn_blocking(move || {
+        let p = PreparedExchange::new(&exchange(&target, &resp), &warcinfo_id);
+        (resp, p)
+    })
+    .await;
+    let (resp, prepared) = match compressed {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
+    let r = prepared.and_then(|p| w.write_prepared(&exchange(url, &resp), p));
+    let r = r.map_err(|source| {
         let e = CrawlError::WarcWrite {
             file: w.path().to_owned(),
             source,
@@ -1089,7 +1135,9 @@ fn write_warc(sh: &Shared, url: &Url, resp: &RawResponse) -> Result<WarcRef, Str
             .unwrap_or_else(|e| e.into_inner())
             .get_or_insert(e);
         msg
-    })
+    });
+    drop(w);
+    (resp, r)
 }
 
 /// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
@@ -1244,22 +1292,24 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
 }
 
 /// Whether a visit may follow a redirect or meta refresh to `next` on the same host: within
-/// the hop limit, on the site and allowed by robots.txt, and either new or the page the visit
-/// was for (a consent or login step sets a cookie and sends the visitor back), each URL at
-/// most twice in one chain so a loop ends.
+/// the hop limit, on the site and allowed by robots.txt, and either new or — once — the page
+/// the visit was for when the session changed on the way (a consent or login step set a
+/// cookie and sends the visitor back); a plain loop back is not followed.
 fn may_hop(
     sh: &Shared,
     host: &Host,
     site: &CompiledSite,
     chain: &[String],
+    session_changed: bool,
     asked: &Url,
     next: &Url,
 ) -> bool {
+    let back = next == asked && session_changed;
     chain.len() <= sh.cfg.max_redirects as usize
         && chain.iter().filter(|c| *c == next.as_str()).count() < 2
         && site.follows(next)
         && host.robots.allows(next)
-        && (next == asked || sh.first_sight(next))
+        && (back || (next != asked && sh.first_sight(next)))
 }
 
 fn refused(sh: &Shared, url: &Url, why: &str) {
@@ -1285,7 +1335,7 @@ fn error_record(url: &Url, error: String) -> FetchRecord {
 
 /// Visits one leased URL (following same-host redirects inline): fetches it conditionally,
 /// and reads what it says — links, sitemap entries, the listing.
-async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
+async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     let mut out = PageOutcome::new(lease.clone());
     let Some(si) = sh.site(&lease.site) else {
         out.error = Some(format!(
@@ -1308,6 +1358,8 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
     }
     let mut url = lease.url.clone();
     let mut chain = vec![url.to_string()];
+    let cookies_before = sh.jars.header(si, &lease.url);
+    let session_changed = || sh.jars.header(si, &lease.url) != cookies_before;
     let mut validators = (lease.etag.clone(), lease.last_modified.clone());
     let finish_error = |sh: &Shared, out: &mut PageOutcome, key: &str, e: String| {
         sh.count_error(key);
@@ -1414,7 +1466,17 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         if let Some(next) = location {
             let next_canon = site.canonical(&next);
             let same_host = host_key(&next_canon) == host.key;
-            if same_host && may_hop(sh, host, site, &chain, &lease.url, &next_canon) {
+            if same_host
+                && may_hop(
+                    sh,
+                    host,
+                    site,
+                    &chain,
+                    session_changed(),
+                    &lease.url,
+                    &next_canon,
+                )
+            {
                 chain.push(next_canon.to_string());
                 if next_canon != lease.url {
                     out.redirected.push(site.new_url(&next_canon, lease.depth));
@@ -1438,16 +1500,21 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         if !is_html {
             break;
         }
-        let page = decode_html(&body, content_type.as_deref());
-        // Parsed once for links and listing (the document is not Send: no await below).
-        let doc = parse_page(&page);
-        let mut listing = None;
-        if site.product_url.is_none() || site.is_product(&url) {
-            let rules = sh.site_cfgs[si].rules.as_ref();
-            listing = extract_listing_from(&doc, &page, &url, rules);
-        }
-        let priced = listing.as_ref().is_some_and(|l| l.price.is_some());
-        if let Some(b) = block_page(&doc, &site.block_text, priced) {
+        // Charset detection, parsing, links and extraction of up to max_body_bytes are CPU
+        // work: on a blocking thread, so the other hosts' tasks keep their pace.
+        let reading = {
+            let (sh, url, depth) = (sh.clone(), url.clone(), lease.depth);
+            tokio::task::spawn_blocking(move || {
+                read_page(&sh, si, &url, depth, &body, content_type.as_deref())
+            })
+            .await
+        };
+        let read = match reading {
+            Ok(r) => r,
+            // A panic on a hostile page is the host task's, as if it had happened here.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Some(b) = read.block {
             if b.kind.is_block() {
                 // A wall is neither a listing nor a page whose links mean anything.
                 out.state = VisitState::Failed;
@@ -1459,31 +1526,22 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
             out.error = Some(b.reason);
             break;
         }
-        if listing.is_none() {
-            if let Some(next) = meta_refresh(&doc, &url).map(|n| site.canonical(&n)) {
-                if host_key(&next) == host.key && may_hop(sh, host, site, &chain, &lease.url, &next)
-                {
-                    // A consent or "continue" page: the hop a browser makes by itself.
-                    chain.push(next.to_string());
-                    if next != lease.url {
-                        out.redirected.push(site.new_url(&next, lease.depth));
-                    }
-                    url = next;
-                    validators = (None, None);
-                    continue;
+        if let Some(next) = read.refresh {
+            if host_key(&next) == host.key
+                && may_hop(sh, host, site, &chain, session_changed(), &lease.url, &next)
+            {
+                // A consent or "continue" page: the hop a browser makes by itself.
+                chain.push(next.to_string());
+                if next != lease.url {
+                    out.redirected.push(site.new_url(&next, lease.depth));
                 }
+                url = next;
+                validators = (None, None);
+                continue;
             }
         }
-        if site.max_depth.is_none_or(|m| lease.depth < m) {
-            out.discovered.extend(
-                links_in(&doc, &url)
-                    .iter()
-                    .filter(|l| site.follows(l))
-                    .map(|l| site.new_url(l, lease.depth + 1)),
-            );
-        }
-        if let Some(mut listing) = listing {
-            listing.platform = Some(sh.site_cfgs[si].platform.clone());
+        out.discovered.extend(read.links);
+        if let Some(mut listing) = read.listing {
             listing.url = url.to_string();
             listing.fetched_at = Some(r.date);
             sh.report().listings += 1;
@@ -1503,6 +1561,61 @@ async fn visit(sh: &Shared, host: &mut Host, lease: Lease) -> PageOutcome {
         sh.count_disallowed(&host.key, dropped);
     }
     out
+}
+
+/// What an HTML page says, read on a blocking thread (the parsed document is not Send).
+struct PageRead {
+    /// Links to follow.
+    links: Vec<NewUrl>,
+    /// On a product page, its listing (`platform` set; the caller sets `url` and `fetched_at`).
+    listing: Option<qsword_listing::Listing>,
+    /// The page is a wall or a soft 404, not what was asked for.
+    block: Option<Block>,
+    /// Where a quick `<meta refresh>` of a page without a listing sends the visitor.
+    refresh: Option<Url>,
+}
+
+fn read_page(
+    sh: &Shared,
+    si: usize,
+    url: &Url,
+    depth: u32,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> PageRead {
+    let site = &sh.sites[si];
+    let page = decode_html(body, content_type);
+    // Parsed once for links, listing and block cues.
+    let doc = parse_page(&page);
+    let mut listing = None;
+    if site.product_url.is_none() || site.is_product(url) {
+        let rules = sh.site_cfgs[si].rules.as_ref();
+        listing = extract_listing_from(&doc, &page, url, rules);
+        if let Some(l) = &mut listing {
+            l.platform = Some(sh.site_cfgs[si].platform.clone());
+        }
+    }
+    let priced = listing.as_ref().is_some_and(|l| l.price.is_some());
+    let block = block_page(&doc, &site.block_text, priced);
+    let refresh = listing
+        .is_none()
+        .then(|| meta_refresh(&doc, url).map(|n| site.canonical(&n)))
+        .flatten();
+    let mut links = Vec::new();
+    if block.is_none() && site.max_depth.is_none_or(|m| depth < m) {
+        links.extend(
+            links_in(&doc, url)
+                .iter()
+                .filter(|l| site.follows(l))
+                .map(|l| site.new_url(l, depth + 1)),
+        );
+    }
+    PageRead {
+        links,
+        listing,
+        block,
+        refresh,
+    }
 }
 
 /// A sitemap's entries become frontier URLs (children of an index stay sitemaps).

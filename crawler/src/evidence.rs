@@ -197,26 +197,68 @@ impl WarcWriter {
     /// Records a response and its request (in the same file, response first); returns
     /// where the response record is.
     pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> io::Result<WarcRef> {
-        let response_id = record_id();
-        let payload_digest = sha1_base32(ex.payload);
-        let members = |warcinfo_id: &str| exchange_members(ex, &response_id, None, warcinfo_id);
-        let mut pair = members(&self.warcinfo_id)?;
-        let size = (pair.0.len() + pair.1.len()) as u64;
+        let members = PreparedExchange::new(ex, &self.warcinfo_id)?;
+        self.write_prepared(ex, members)
+    }
+
+    /// The current file's `warcinfo` record ID, for [`PreparedExchange::new`].
+    pub fn warcinfo_id(&self) -> &str {
+        &self.warcinfo_id
+    }
+
+    /// Appends an exchange compressed beforehand (without holding the writer). Only if the
+    /// file changed meanwhile, or changes now, is it compressed again: its records name
+    /// their file's `warcinfo` record.
+    pub fn write_prepared(
+        &mut self,
+        ex: &Exchange<'_>,
+        mut p: PreparedExchange,
+    ) -> io::Result<WarcRef> {
+        let size = (p.response.len() + p.request.len()) as u64;
         if self.offset > self.warcinfo_len && self.offset + size > self.max_file_bytes {
             self.rotate()?;
-            // The records name their file's warcinfo record: compress them again.
-            pair = members(&self.warcinfo_id)?;
         }
-        let offset = self.append(&pair.0)?;
-        self.append(&pair.1)?;
+        if p.warcinfo_id != self.warcinfo_id {
+            p = PreparedExchange::new(ex, &self.warcinfo_id)?;
+        }
+        let offset = self.append(&p.response)?;
+        self.append(&p.request)?;
         Ok(WarcRef {
             file: self.path.clone(),
-            record_id: response_id,
+            record_id: p.response_id,
             offset,
+            payload_digest: p.payload_digest,
+        })
+    }
+}
+
+/// An exchange's two records as gzip members, compressed outside the writer's lock (the
+/// CPU-heavy part of recording), for [`WarcWriter::write_prepared`].
+pub struct PreparedExchange {
+    warcinfo_id: String,
+    response_id: String,
+    payload_digest: String,
+    response: Vec<u8>,
+    request: Vec<u8>,
+}
+
+impl PreparedExchange {
+    /// Compresses `ex` for the file whose `warcinfo` record is `warcinfo_id`.
+    pub fn new(ex: &Exchange<'_>, warcinfo_id: &str) -> io::Result<PreparedExchange> {
+        let response_id = record_id();
+        let payload_digest = sha1_base32(ex.payload);
+        let (response, request) = exchange_members(ex, &response_id, None, warcinfo_id)?;
+        Ok(PreparedExchange {
+            warcinfo_id: warcinfo_id.to_owned(),
+            response,
+            request,
+            response_id,
             payload_digest,
         })
     }
+}
 
+impl WarcWriter {
     /// Records a page loaded in a browser, all in one file, in this order: a `resource`
     /// record of the DOM the browser built (what extraction read), then each exchange the
     /// browser made for it (the document first, then XHR answers) as `response` + `request`

@@ -191,11 +191,11 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
     let other_url = other.url("/");
     let shop = Shop::start("127.0.0.1", move |p| match p {
         "/" => html(&format!(
-            r#"<a href="/a?b=2&a=1#reviews">a</a><a href="/a?a=1&b=2&utm_source=mail">a</a>
+            r#"<a href="/a?b=2&a=1#reviews">a</a><a href="/a?b=2&utm_source=mail&a=1">a</a>
                <a href="/a?spm=x.y&b=2&a=1&scm=1">a</a><a href="/skip/me">skip</a>
                <a href="{other_url}">other shop</a><a href="/d1">deep</a>"#
         )),
-        "/d1" => html(r#"<a href="/d2">deeper</a><a href="/a?a=1&b=2">a</a>"#),
+        "/d1" => html(r#"<a href="/d2">deeper</a><a href="/a?b=2&a=1">a</a>"#),
         "/d2" => html(r#"<a href="/d3">deepest</a>"#),
         "/robots.txt" => not_found(),
         _ => html("page"),
@@ -207,7 +207,8 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
     let (report, _, _dir) = run(&test_config(), &[s]).await;
     let mut paths = shop.paths();
     paths.sort();
-    assert_eq!(paths, ["/", "/a?a=1&b=2", "/d1", "/d2", "/robots.txt"]);
+    // The site's order of parameters is kept (robots.txt and signed URLs depend on it).
+    assert_eq!(paths, ["/", "/a?b=2&a=1", "/d1", "/d2", "/robots.txt"]);
     assert!(
         other.paths().is_empty(),
         "another host was crawled: {:?}",
@@ -217,6 +218,26 @@ async fn spellings_of_one_url_are_fetched_once_and_offsite_links_not_followed() 
         report.hosts.values().next().unwrap().robots,
         "allow-all (status 404)"
     );
+}
+
+/// robots.txt rules match the query as the site linked it: canonicalisation must not reorder
+/// it into a spelling the rule does not cover.
+#[tokio::test]
+async fn robots_rules_match_the_query_as_linked() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => "User-agent: *\nDisallow: /l?sort=\n".into_response(),
+        "/" => html(r#"<a href="/l?sort=x&a=1">sorted</a><a href="/l?a=1">plain</a>"#),
+        _ => html("list"),
+    })
+    .await;
+    let (report, _, _dir) = run(&test_config(), &[site(vec![shop.url("/")])]).await;
+    let paths = shop.paths();
+    assert!(
+        !paths.iter().any(|p| p.contains("sort=")),
+        "disallowed URL fetched: {paths:?}"
+    );
+    assert!(paths.contains(&"/l?a=1".to_owned()), "{paths:?}");
+    assert_eq!(report.robots_disallowed, 1);
 }
 
 #[tokio::test]
@@ -926,4 +947,111 @@ async fn a_host_that_keeps_failing_is_parked_and_the_others_finish() {
     );
     assert_eq!(frontier.in_flight(), 0);
     assert_eq!(fine.paths().len(), 6, "the other host finished");
+}
+
+/// Hosts waiting out a Retry-After hold no global permit: with fewer permits than throttled
+/// hosts, a fast host beside them still finishes its pages at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_waiting_out_retry_after_do_not_hold_up_the_others() {
+    let mut throttled = Vec::new();
+    for i in 0..16 {
+        throttled.push(
+            Shop::start(&format!("127.0.0.{}", 10 + i), |p| match p {
+                "/robots.txt" => not_found(),
+                _ => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "3")],
+                    "slow down",
+                )
+                    .into_response(),
+            })
+            .await,
+        );
+    }
+    let fast = Shop::start("127.0.0.2", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(
+            &(1..=5)
+                .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                .collect::<String>(),
+        ),
+        _ => html("product"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        concurrency: 4,
+        retries: 1,
+        ..test_config()
+    };
+    let mut sites: Vec<Site> = throttled
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Site {
+            name: format!("throttled-{i}"),
+            ..site(vec![s.url("/")])
+        })
+        .collect();
+    sites.push(site(vec![fast.url("/")]));
+    let started = Instant::now();
+    let (_report, _, _dir) = run(&cfg, &sites).await;
+    let reqs = fast.requests();
+    assert_eq!(reqs.len(), 7, "robots + home + 5 pages");
+    let took = reqs.last().unwrap().0.duration_since(started);
+    assert!(
+        took < Duration::from_millis(1_000),
+        "the fast host's last page came {took:?} after the start (Retry-After is 3 s)"
+    );
+    for s in &throttled {
+        assert_eq!(s.paths().len(), 3, "robots, then the page and its retry");
+    }
+}
+
+/// Parsing and extracting a hostile page (megabytes of nested tags) and compressing its
+/// evidence are CPU work: they run off the async workers, so another host's requests keep
+/// their pace even on a single-threaded runtime.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_page_on_one_host_does_not_stall_another() {
+    let hostile_page = Arc::new(format!(
+        "<!doctype html><html><body>{}</body></html>",
+        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(100_000)
+    ));
+    let hostile = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => not_found(),
+        _ => (
+            [("content-type", "text/html; charset=utf-8")],
+            hostile_page.as_str().to_owned(),
+        )
+            .into_response(),
+    })
+    .await;
+    let fast = Shop::start("127.0.0.2", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(
+            &(1..=15)
+                .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                .collect::<String>(),
+        ),
+        _ => html("product"),
+    })
+    .await;
+    let mut slow_site = site(vec![hostile.url("/")]);
+    slow_site.name = "hostile".into();
+    slow_site.max_depth = Some(0);
+    let mut fast_site = site(vec![fast.url("/")]);
+    fast_site.delay_ms = Some(100);
+    let (_report, _, _dir) = run(&test_config(), &[slow_site, fast_site]).await;
+    assert_eq!(hostile.paths(), ["/robots.txt", "/"]);
+    let reqs = fast.requests();
+    assert_eq!(reqs.len(), 17, "robots + home + 15 pages");
+    let worst = reqs
+        .windows(2)
+        .map(|w| w[1].0.duration_since(w[0].0))
+        .max()
+        .unwrap();
+    // 100 ms apart; a stalled runtime shows as one gap of the hostile page's parse time
+    // (1.5 s in a debug build).
+    assert!(
+        worst < Duration::from_millis(500),
+        "the fast host waited {worst:?} between two requests"
+    );
 }
