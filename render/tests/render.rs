@@ -1,0 +1,368 @@
+//! Real Chromium against a real axum shop on 127.0.0.1. Chromium missing is a failure (with
+//! the install hint in the message), never a skip.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use qsword_render::{AllowAll, Cookie, RenderConfig, RenderError, Renderer, ResourceKind};
+use url::Url;
+
+#[derive(Default)]
+struct Shop {
+    hits: Mutex<HashMap<String, usize>>,
+    cookie_seen: Mutex<Option<String>>,
+    slow_now: AtomicUsize,
+    slow_max: AtomicUsize,
+}
+
+impl Shop {
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+    fn total(&self) -> usize {
+        self.hits.lock().unwrap().values().sum()
+    }
+}
+
+const ITEM: &str = r#"<!doctype html><html><head><meta charset="utf-8"><title>商品 7</title>
+<link rel="stylesheet" href="/style.css"></head>
+<body><h1>测试商品</h1><div>价格：<span class="price"></span></div><img src="/img/a.png">
+<script>
+fetch('/api/price/7').then(r => r.json()).then(j => {
+  document.querySelector('.price').textContent = '¥' + j.price;
+});
+fetch('/api/secret').catch(() => { document.body.dataset.secret = 'blocked'; });
+</script></body></html>"#;
+
+const HANG: &str = r#"<!doctype html><html><body><p id="so-far">rendered so far</p>
+<script>fetch('/api/hang'); setInterval(() => fetch('/api/poll'), 50);</script></body></html>"#;
+
+const COOKIE_PAGE: &str = r#"<!doctype html><html><body><p>cookies</p>
+<script>document.cookie = "consent=yes; path=/";</script></body></html>"#;
+
+async fn count(State(shop): State<Arc<Shop>>, req: Request, next: Next) -> Response {
+    *shop
+        .hits
+        .lock()
+        .unwrap()
+        .entry(req.uri().path().to_string())
+        .or_default() += 1;
+    next.run(req).await
+}
+
+async fn serve() -> (SocketAddr, Arc<Shop>) {
+    let shop = Arc::new(Shop::default());
+    let app = Router::new()
+        .route("/item/7", get(|| async { Html(ITEM) }))
+        .route(
+            "/api/price/7",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    r#"{"price":"199.00"}"#,
+                )
+            }),
+        )
+        .route("/api/secret", get(|| async { "secret" }))
+        .route("/img/a.png", get(|| async { "png" }))
+        .route("/style.css", get(|| async { "body{}" }))
+        .route("/hang", get(|| async { Html(HANG) }))
+        .route(
+            "/api/hang",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                "never"
+            }),
+        )
+        .route("/api/poll", get(|| async { "{}" }))
+        .route(
+            "/slow/{n}",
+            get(|State(shop): State<Arc<Shop>>| async move {
+                let now = shop.slow_now.fetch_add(1, Ordering::SeqCst) + 1;
+                shop.slow_max.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                shop.slow_now.fetch_sub(1, Ordering::SeqCst);
+                Html("<html><body><p>slow</p></body></html>")
+            }),
+        )
+        .route(
+            "/cookie",
+            get(
+                |State(shop): State<Arc<Shop>>, headers: HeaderMap| async move {
+                    *shop.cookie_seen.lock().unwrap() = headers
+                        .get(header::COOKIE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    (
+                        [(header::SET_COOKIE, "server=1; Path=/")],
+                        Html(COOKIE_PAGE),
+                    )
+                        .into_response()
+                },
+            ),
+        )
+        .route(
+            "/missing",
+            get(|| async { (StatusCode::NOT_FOUND, Html("<p>gone</p>")) }),
+        )
+        .layer(middleware::from_fn_with_state(shop.clone(), count))
+        .with_state(shop.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, shop)
+}
+
+async fn launch(cfg: RenderConfig) -> Renderer {
+    match Renderer::launch(cfg).await {
+        Ok(r) => r,
+        Err(e) => panic!(
+            "these tests need a real Chromium: install Debian's `chromium` package \
+             (apt-get install chromium): {e}"
+        ),
+    }
+}
+
+fn url(addr: SocketAddr, path: &str) -> Url {
+    Url::parse(&format!("http://{addr}{path}")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xhr_price_lands_in_the_dom_and_answers_gate_blocks_secret_and_images() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let seen = Arc::new(Mutex::new(Vec::<(String, ResourceKind)>::new()));
+    let seen_w = seen.clone();
+    let gate = move |u: &Url, k: &ResourceKind| {
+        seen_w
+            .lock()
+            .unwrap()
+            .push((u.path().to_string(), k.clone()));
+        if u.path() == "/api/secret" {
+            Err("robots.txt disallows /api/".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let page = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(gate))
+        .await
+        .expect("render");
+    assert!(!page.timed_out);
+    assert_eq!(page.status, Some(200));
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert!(
+        page.dom.contains(r#"data-secret="blocked""#),
+        "DOM: {}",
+        page.dom
+    );
+    // The raw document is the server's HTML, without the price.
+    let doc = page.document.as_ref().expect("document");
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body, ITEM.as_bytes());
+    assert_eq!(doc.mime.as_deref(), Some("text/html"));
+    assert!(!String::from_utf8_lossy(&doc.body).contains("199.00"));
+    // The XHR answer, exact.
+    let price: Vec<_> = page
+        .answers
+        .iter()
+        .filter(|a| a.url.path() == "/api/price/7")
+        .collect();
+    assert_eq!(price.len(), 1, "answers: {:?}", page.answers);
+    assert_eq!(price[0].status, 200);
+    assert_eq!(price[0].method, "GET");
+    assert_eq!(price[0].body, br#"{"price":"199.00"}"#);
+    assert_eq!(price[0].mime.as_deref(), Some("application/json"));
+    assert!(!price[0].truncated);
+    // Refused: the secret by the gate, the image and the stylesheet by type; none reached the server.
+    let refused: Vec<&str> = page.refused.iter().map(|(u, _)| u.path()).collect();
+    assert!(refused.contains(&"/api/secret"), "{:?}", page.refused);
+    assert!(refused.contains(&"/img/a.png"), "{:?}", page.refused);
+    assert!(refused.contains(&"/style.css"), "{:?}", page.refused);
+    assert_eq!(shop.hits("/api/secret"), 0);
+    assert_eq!(shop.hits("/img/a.png"), 0);
+    assert_eq!(shop.hits("/style.css"), 0);
+    assert_eq!(shop.hits("/item/7"), 1);
+    assert_eq!(shop.hits("/api/price/7"), 1);
+    // The gate saw the page once (before the tab opened) and the XHRs; never the image.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.iter().filter(|(p, _)| p == "/item/7").count(),
+        1,
+        "{seen:?}"
+    );
+    assert!(seen.contains(&("/api/price/7".into(), ResourceKind::Xhr)));
+    assert!(!seen.iter().any(|(p, _)| p == "/img/a.png"));
+    assert_eq!(page.final_url, url(addr, "/item/7"));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gate_refusing_the_page_sends_nothing() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let gate = |_: &Url, _: &ResourceKind| Err("host parked".to_string());
+    let err = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(gate))
+        .await
+        .unwrap_err();
+    match &err {
+        RenderError::Refused { url: u, reason } => {
+            assert_eq!(u.path(), "/item/7");
+            assert_eq!(reason, "host parked");
+        }
+        e => panic!("expected Refused, got {e}"),
+    }
+    assert!(err.to_string().contains("/item/7"));
+    assert_eq!(shop.total(), 0);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_never_settles_times_out_with_the_dom_so_far() {
+    let (addr, _shop) = serve().await;
+    let budget = Duration::from_secs(3);
+    let r = launch(RenderConfig {
+        page_timeout: budget,
+        ..RenderConfig::default()
+    })
+    .await;
+    let t = Instant::now();
+    let page = r
+        .render(&url(addr, "/hang"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    let took = t.elapsed();
+    assert!(page.timed_out);
+    assert!(took < budget + Duration::from_secs(3), "took {took:?}");
+    assert!(page.dom.contains("rendered so far"), "DOM: {}", page.dom);
+    assert_eq!(page.status, Some(200));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_renders_on_two_tabs_never_more_than_two_in_flight() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig {
+        tabs: 2,
+        ..RenderConfig::default()
+    })
+    .await;
+    let jobs: Vec<_> = (0..4)
+        .map(|i| {
+            let r = r.clone();
+            let u = url(addr, &format!("/slow/{i}"));
+            tokio::spawn(async move { r.render(&u, &[], Arc::new(AllowAll)).await })
+        })
+        .collect();
+    for j in jobs {
+        let page = j.await.unwrap().expect("render");
+        assert!(page.dom.contains("slow"));
+        assert!(!page.timed_out);
+    }
+    assert_eq!(shop.slow_max.load(Ordering::SeqCst), 2);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_go_in_and_come_back() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let jar = [Cookie {
+        name: "session".into(),
+        value: "abc".into(),
+        domain: "127.0.0.1".into(),
+        path: "/".into(),
+    }];
+    let page = r
+        .render(&url(addr, "/cookie"), &jar, Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert_eq!(
+        shop.cookie_seen.lock().unwrap().as_deref(),
+        Some("session=abc")
+    );
+    let get = |n: &str| {
+        page.cookies
+            .iter()
+            .find(|c| c.name == n)
+            .map(|c| c.value.as_str())
+    };
+    assert_eq!(get("server"), Some("1"), "{:?}", page.cookies);
+    assert_eq!(get("consent"), Some("yes"), "{:?}", page.cookies);
+    assert_eq!(get("session"), Some("abc"), "{:?}", page.cookies);
+    // A second render starts from an empty jar (a fresh browser context).
+    let again = r
+        .render(&url(addr, "/cookie"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert_eq!(*shop.cookie_seen.lock().unwrap(), None);
+    assert!(!again.cookies.iter().any(|c| c.name == "session"));
+    r.close().await;
+}
+
+#[tokio::test]
+async fn a_missing_chromium_is_a_clear_error() {
+    let err = Renderer::launch(RenderConfig {
+        chromium: "/nonexistent/chromium".into(),
+        ..RenderConfig::default()
+    })
+    .await
+    .err()
+    .expect("must fail");
+    let msg = err.to_string();
+    assert!(matches!(err, RenderError::NotFound { .. }), "{msg}");
+    assert!(msg.contains("/nonexistent/chromium"), "{msg}");
+    assert!(msg.contains("apt-get install chromium"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_rules_map_a_shop_name_to_loopback() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig {
+        host_rules: vec![("item.shop.test".into(), IpAddr::V4(Ipv4Addr::LOCALHOST))],
+        ..RenderConfig::default()
+    })
+    .await;
+    let u = Url::parse(&format!("http://item.shop.test:{}/item/7", addr.port())).unwrap();
+    let page = r.render(&u, &[], Arc::new(AllowAll)).await.expect("render");
+    assert_eq!(page.final_url, u);
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert_eq!(shop.hits("/item/7"), 1);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_errors_come_back_with_their_status_and_close_leaves_no_process() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let pid = r.pid();
+    let page = r
+        .render(&url(addr, "/missing"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert_eq!(page.status, Some(404));
+    assert!(page.dom.contains("gone"));
+    r.close().await;
+    // Nothing of the browser's process group is left (zombies aside, which init reaps).
+    let alive: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
+            let f: Vec<&str> = rest.split(' ').collect();
+            f.len() > 2 && f[2] == pid.to_string() && f[0] != "Z"
+        })
+        .collect();
+    assert!(alive.is_empty(), "left behind: {alive:?}");
+}
