@@ -25,6 +25,7 @@ use url::Url;
 use crate::block::{block_page, Block};
 use crate::canon::host_key;
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
+use crate::evidence::RenderedCapture;
 use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
 use crate::fetch::{
     decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
@@ -35,10 +36,12 @@ use crate::frontier::{
     VisitState,
 };
 use crate::links::{links_in, meta_refresh};
+use crate::rendering::PageGate;
 use crate::robots::RobotsPolicy;
 use crate::safety::AddressPolicy;
 use crate::session::Jars;
-use qsword_extract::{decode_html, extract_listing_from, parse_page};
+use qsword_extract::{decode_html, extract_listing_from, parse_page, MAX_HTML_BYTES};
+use qsword_render::{RenderConfig, Renderer};
 
 /// One HTTP response (or failed attempt) of the crawl, for the store's fetch history.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -87,6 +90,8 @@ pub struct HostReport {
     /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
     /// (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
+    /// Pages loaded in the headless browser.
+    pub rendered: u64,
     /// Block pages (captcha, slider, login wall) it answered; each slowed it down.
     pub blocked: u64,
     /// What the last one was.
@@ -112,6 +117,8 @@ pub struct CrawlReport {
     pub blocked: u64,
     /// Pages loaded in the headless browser.
     pub rendered: u64,
+    /// Why pages of sites with `render` were fetched without a browser (none could start).
+    pub render_unavailable: Option<String>,
     /// URLs refused by address safety, with the reason.
     pub refused: Vec<String>,
     /// Body bytes received (as sent, before decompression).
@@ -174,6 +181,8 @@ struct Shared {
     fetchers: Vec<(AddressPolicy, Option<String>, Fetcher)>,
     /// Each site's cookies, by site index.
     jars: Jars,
+    /// Browsers for pages that need one, by proxy, started on first use.
+    renderers: tokio::sync::Mutex<HashMap<Option<String>, Result<Renderer, String>>>,
     warc: Arc<Mutex<WarcWriter>>,
     keeper: mpsc::Sender<Cmd>,
     permits: Semaphore,
@@ -296,7 +305,8 @@ struct Host {
     last_done: Option<Instant>,
     /// No request before this (Retry-After).
     not_before: Option<Instant>,
-    robots: RobotsPolicy,
+    /// Shared with the gate of a page rendered in the browser.
+    robots: Arc<RobotsPolicy>,
     robots_fetched: Instant,
     /// Visits in a row without a usable answer.
     failures: u32,
@@ -474,6 +484,7 @@ async fn crawl_with<F: Frontier + 'static>(
         site_cfgs: sites.to_vec(),
         fetchers,
         jars,
+        renderers: Default::default(),
         warc: warc.clone(),
         keeper: tx,
         permits: Semaphore::new(cfg.concurrency.max(1)),
@@ -524,6 +535,11 @@ async fn crawl_with<F: Frontier + 'static>(
         if let Err(e) = t.await {
             tracing::error!(host = %key, "host supervisor failed: {e}");
         }
+    }
+    // Every host is done: the browsers go (Chromium and its profile with them).
+    let renderers: Vec<_> = shared.renderers.lock().await.drain().collect();
+    for r in renderers.into_iter().filter_map(|(_, r)| r.ok()) {
+        r.close().await;
     }
     let (result, mut frontier, discovered) = keeper
         .await
@@ -771,7 +787,7 @@ async fn run_host(
         quota: None,
         last_done: None,
         not_before: None,
-        robots: RobotsPolicy::DisallowAll,
+        robots: Arc::new(RobotsPolicy::DisallowAll),
         robots_fetched: Instant::now(),
         failures: 0,
         blocks: 0,
@@ -929,6 +945,30 @@ async fn send(
     url: &Url,
     validators: (Option<&str>, Option<&str>),
 ) -> Result<RawResponse, FetchFailure> {
+    let _permit = take_turn(sh, host).await?;
+    let cookie = site.and_then(|i| sh.jars.header(i, url));
+    let session = Session {
+        accept_language: sh.accept_language(site),
+        cookie: cookie.as_deref(),
+    };
+    let answer = sh
+        .fetcher(host.policy, site)
+        .get(url, validators, &session)
+        .await;
+    if let (Some(i), Ok(r)) = (site, &answer) {
+        let set = r.headers.get_all(reqwest::header::SET_COOKIE).iter();
+        sh.jars.learn(i, url, set.filter_map(|v| v.to_str().ok()));
+    }
+    end_turn(sh, host).await;
+    answer
+}
+
+/// Waits for this host's turn — its delay since the last exchange ended, any Retry-After, the
+/// cluster's shared slot — then takes a global permit (held for the exchange).
+async fn take_turn<'a>(
+    sh: &'a Shared,
+    host: &mut Host,
+) -> Result<tokio::sync::SemaphorePermit<'a>, FetchFailure> {
     if let Some(q) = &host.quota {
         q.until_ready().await;
     }
@@ -939,7 +979,7 @@ async fn send(
     if let Some(slots) = &sh.slots {
         shared_slot(slots, &host.key, host.delay).await?;
     }
-    let _permit = loop {
+    let permit = loop {
         wait_until_due(host).await;
         let permit = sh.permits.acquire().await.expect("semaphore never closed");
         // Checked again after the permit, so a request never goes out early.
@@ -948,20 +988,12 @@ async fn send(
         }
     };
     sh.host_report(&host.key, |h| h.requests += 1);
-    let cookie = site.and_then(|i| sh.jars.header(i, url));
-    let session = Session {
-        accept_language: sh.accept_language(site),
-        cookie: cookie.as_deref(),
-    };
-    let answer = sh
-        .fetcher(host.policy, site)
-        .get(url, validators, &session)
-        .await;
+    Ok(permit)
+}
+
+/// The exchange is over: the host's next delay runs from now.
+async fn end_turn(sh: &Shared, host: &mut Host) {
     host.last_done = Some(Instant::now());
-    if let (Some(i), Ok(r)) = (site, &answer) {
-        let set = r.headers.get_all(reqwest::header::SET_COOKIE).iter();
-        sh.jars.learn(i, url, set.filter_map(|v| v.to_str().ok()));
-    }
     if let Some(slots) = sh.slots.clone() {
         let (key, delay) = (host.key.clone(), host.delay);
         let ended = tokio::task::spawn_blocking(move || slots.finished(&key, delay)).await;
@@ -970,7 +1002,6 @@ async fn send(
             tracing::warn!(host = %host.key, "recording the end of an exchange on the shared clock: {e}");
         }
     }
-    answer
 }
 
 /// When this host's next request may leave: its delay after the end of the previous exchange
@@ -1123,21 +1154,300 @@ async fn write_warc(
     };
     let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
     let r = prepared.and_then(|p| w.write_prepared(&exchange(url, &resp), p));
-    let r = r.map_err(|source| {
-        let e = CrawlError::WarcWrite {
-            file: w.path().to_owned(),
-            source,
-        };
-        let msg = e.to_string();
-        // Evidence that cannot be written makes the whole run worthless: stop.
-        sh.stop
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_or_insert(e);
-        msg
-    });
+    let r = r.map_err(|source| warc_failed(sh, w.path(), source));
     drop(w);
     (resp, r)
+}
+
+/// Evidence that cannot be written makes the whole run worthless: every host stops.
+fn warc_failed(sh: &Shared, file: &Path, source: std::io::Error) -> String {
+    let e = CrawlError::WarcWrite {
+        file: file.to_owned(),
+        source,
+    };
+    let msg = e.to_string();
+    sh.stop
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert(e);
+    msg
+}
+
+/// The browser for a site's pages (one per proxy, started on first use); `Err` says why
+/// there is none, once per run in the log.
+async fn renderer(sh: &Shared, si: usize) -> Result<Renderer, String> {
+    let proxy = sh.site_cfgs[si].proxy.clone();
+    let mut started = sh.renderers.lock().await;
+    if let Some(r) = started.get(&proxy) {
+        return r.clone();
+    }
+    let cfg = RenderConfig {
+        chromium: sh
+            .cfg
+            .chromium
+            .clone()
+            .unwrap_or_else(|| RenderConfig::default().chromium),
+        tabs: sh.cfg.render_tabs.max(1),
+        page_timeout: Duration::from_millis(sh.cfg.render_timeout_ms),
+        max_dom_bytes: MAX_HTML_BYTES,
+        max_answer_bytes: sh.cfg.max_body_bytes as usize,
+        user_agent: sh.cfg.user_agent_header(),
+        accept_language: sh.accept_language(Some(si)).to_owned(),
+        proxy: proxy.clone(),
+        host_rules: sh
+            .cfg
+            .resolve
+            .iter()
+            .map(|(n, ip)| (n.clone(), *ip))
+            .collect(),
+        ..RenderConfig::default()
+    };
+    let r = Renderer::launch(cfg).await.map_err(|e| e.to_string());
+    if let Err(e) = &r {
+        tracing::error!("pages that need a browser are fetched without one: {e}");
+        sh.report().render_unavailable = Some(e.clone());
+    }
+    started.insert(proxy, r.clone());
+    r
+}
+
+/// Visits a page in the browser: the host's turn, then the page and its sub-requests through
+/// the [`PageGate`], the capture recorded as one WARC capture, and the DOM read like a
+/// fetched page. `None` when there is no browser (the caller fetches the page instead).
+async fn render_visit(
+    sh: &Arc<Shared>,
+    host: &mut Host,
+    si: usize,
+    lease: &Lease,
+    mut out: PageOutcome,
+) -> Result<PageOutcome, PageOutcome> {
+    let Ok(renderer) = renderer(sh, si).await else {
+        return Err(out);
+    };
+    let url = lease.url.clone();
+    if let Err(why) = host.policy.check_url_with(&url, &sh.cfg.resolve).await {
+        refused(sh, &url, &why);
+        out.fetches.push(error_record(&url, why.clone()));
+        sh.count_error(&host.key);
+        out.error = Some(why);
+        return Ok(out);
+    }
+    let gate = Arc::new(PageGate {
+        policy: host.policy,
+        resolve: sh.cfg.resolve.clone(),
+        host: host.key.clone(),
+        robots: host.robots.clone(),
+        delay: host.delay,
+        last: tokio::sync::Mutex::new(None),
+        admitted: Default::default(),
+    });
+    let cookies: Vec<qsword_render::Cookie> = sh
+        .jars
+        .pairs(si, &url)
+        .into_iter()
+        .map(|(name, value, domain, path)| qsword_render::Cookie {
+            name,
+            value,
+            domain,
+            path,
+        })
+        .collect();
+    let permit = match take_turn(sh, host).await {
+        Ok(p) => p,
+        Err(f) => {
+            out.fetches.push(error_record(&url, f.message.clone()));
+            sh.count_error(&host.key);
+            out.error = Some(f.message);
+            return Ok(out);
+        }
+    };
+    let date = Utc::now();
+    let rendered = renderer.render(&url, &cookies, gate.clone()).await;
+    end_turn(sh, host).await;
+    drop(permit);
+    // The page request was counted by take_turn; its sub-requests to the host count too.
+    let extra = gate
+        .admitted
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(1);
+    sh.host_report(&host.key, |h| h.requests += extra);
+    let page = match rendered {
+        Ok(p) => p,
+        Err(e) => {
+            let why = e.to_string();
+            out.fetches.push(error_record(&url, why.clone()));
+            sh.count_error(&host.key);
+            out.error = Some(why);
+            return Ok(out);
+        }
+    };
+    sh.report().rendered += 1;
+    sh.report().pages_fetched += 1;
+    sh.host_report(&host.key, |h| h.rendered += 1);
+    let browser_cookies: Vec<_> = page
+        .cookies
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.value.clone(),
+                c.domain.clone(),
+                c.path.clone(),
+            )
+        })
+        .collect();
+    sh.jars.learn_pairs(si, &page.final_url, &browser_cookies);
+    let status = page.status.unwrap_or(200);
+    // Recorded with the answers as the browser got them (content-encoding already undone).
+    let warc = {
+        let w = sh.warc.clone();
+        let page = page.clone();
+        tokio::task::spawn_blocking(move || {
+            let heads: Vec<(Vec<u8>, Vec<u8>)> = page
+                .document
+                .iter()
+                .chain(&page.answers)
+                .map(answer_heads)
+                .collect();
+            let exchanges = page
+                .document
+                .iter()
+                .chain(&page.answers)
+                .zip(&heads)
+                .map(|(a, (req, resp))| Exchange {
+                    url: a.url.as_str(),
+                    ip: None,
+                    date,
+                    request_head: req,
+                    response_head: resp,
+                    payload: &a.body,
+                    truncated: a.truncated,
+                })
+                .collect();
+            let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
+            let r = w.write_rendered(&RenderedCapture {
+                url: page.final_url.as_str(),
+                date,
+                dom: page.dom.as_bytes(),
+                truncated: page.dom_truncated,
+                exchanges,
+            });
+            r.map_err(|e| (w.path().to_owned(), e))
+        })
+        .await
+    };
+    let warc = match warc {
+        Ok(Ok(w)) => w,
+        Ok(Err((file, e))) => {
+            let why = warc_failed(sh, &file, e);
+            out.error = Some(why);
+            return Ok(out);
+        }
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    sh.host_report(&host.key, |h| {
+        *h.statuses.entry(status).or_default() += 1;
+        h.bytes += page.dom.len() as u64;
+    });
+    let mut record = FetchRecord {
+        url: url.to_string(),
+        final_url: page.final_url.to_string(),
+        status: Some(status),
+        content_type: Some("text/html; charset=utf-8".into()),
+        etag: None,
+        last_modified: None,
+        content_digest: Some(sha1_base32(page.dom.as_bytes())),
+        warc: Some(warc.clone()),
+        fetched_at: date,
+        response_us: Some(page.elapsed.as_micros() as u64),
+        error: None,
+    };
+    if page.timed_out {
+        record.error = Some(format!(
+            "the page did not settle within render_timeout_ms ({} ms); read as it was",
+            sh.cfg.render_timeout_ms
+        ));
+    }
+    for (u, why) in &page.refused {
+        tracing::debug!(page = %url, sub = %u, "sub-request refused: {why}");
+    }
+    out.fetches.push(record);
+    if is_transient_status(reqwest::StatusCode::from_u16(status).unwrap_or_default()) {
+        sh.count_error(&host.key);
+        out.error = Some(format!("HTTP {status} in the browser"));
+        return Ok(out);
+    }
+    out.state = VisitState::Done;
+    out.answer = Some(Answered {
+        at: date,
+        status,
+        etag: None,
+        last_modified: None,
+    });
+    if !(200..300).contains(&status) {
+        return Ok(out);
+    }
+    let read = {
+        let (sh, url, depth) = (sh.clone(), page.final_url.clone(), lease.depth);
+        let dom = page.dom.clone().into_bytes();
+        tokio::task::spawn_blocking(move || {
+            read_page(&sh, si, &url, depth, &dom, Some("text/html; charset=utf-8"))
+        })
+        .await
+    };
+    let read = match read {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    if let Some(b) = read.block {
+        if b.kind.is_block() {
+            out.state = VisitState::Failed;
+            out.answer = None;
+            out.error = Some(format!("blocked: {}", b.reason));
+            out.blocked = Some(b.reason);
+        } else {
+            out.error = Some(b.reason);
+        }
+        return Ok(out);
+    }
+    out.discovered.extend(read.links);
+    if let Some(mut listing) = read.listing {
+        listing.url = url.to_string();
+        listing.fetched_at = Some(date);
+        sh.report().listings += 1;
+        out.listing = Some((listing, warc));
+    }
+    Ok(out)
+}
+
+/// The request and response heads of an answer the browser got, as WARC blocks want them.
+fn answer_heads(a: &qsword_render::Answer) -> (Vec<u8>, Vec<u8>) {
+    let target = match a.url.query() {
+        Some(q) => format!("{}?{q}", a.url.path()),
+        None => a.url.path().to_owned(),
+    };
+    let mut req = format!("{} {target} HTTP/1.1\r\n", a.method);
+    for (k, v) in &a.request_headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let reason = reqwest::StatusCode::from_u16(a.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut resp = format!("HTTP/1.1 {} {reason}\r\n", a.status);
+    for (k, v) in &a.headers {
+        // The browser undid any content-encoding and chunking: the body is recorded plain,
+        // so those headers are renamed as for a de-chunked fetch.
+        let lower = k.to_ascii_lowercase();
+        let name = match lower.as_str() {
+            "content-encoding" | "transfer-encoding" | "content-length" => format!("X-Crawler-{k}"),
+            _ => k.clone(),
+        };
+        resp.push_str(&format!("{name}: {v}\r\n"));
+    }
+    resp.push_str("\r\n");
+    (req.into_bytes(), resp.into_bytes())
 }
 
 /// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
@@ -1173,7 +1483,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             return false;
         }
     }
-    host.robots = robots;
+    host.robots = Arc::new(robots);
     let mut capped_from = None;
     // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
     // represent is capped like any long delay; NaN and negative delays are ignored.
@@ -1355,6 +1665,13 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         tracing::debug!(url = %lease.url, "{DISALLOWED}");
         out.error = Some(DISALLOWED.into());
         return out;
+    }
+    if site.renders(&lease.url) {
+        out = match render_visit(sh, host, si, &lease, out).await {
+            Ok(done) => return done,
+            // No browser: the page is fetched as it comes (the run report says why).
+            Err(out) => out,
+        };
     }
     let mut url = lease.url.clone();
     let mut chain = vec![url.to_string()];

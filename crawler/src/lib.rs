@@ -36,6 +36,7 @@ pub mod evidence;
 mod fetch;
 pub mod frontier;
 pub mod links;
+mod rendering;
 pub mod robots;
 pub mod safety;
 mod session;
