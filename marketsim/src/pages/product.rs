@@ -2,7 +2,7 @@
 //! plain HTML), each with the noise of a real page: navigation, promotions, a struck-through
 //! price, recommended products with their own prices.
 
-use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, BASE};
+use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, Shape, BASE, ITEM};
 use crate::market::{item_path, Market, Offer, PageStyle};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 /// Renders the page of a live offer; returns the text (with [`BASE`] markers) and its
 /// Last-Modified time.
-pub(super) fn render(m: &Market, o: &Offer) -> (String, DateTime<Utc>) {
+pub(super) fn render(m: &Market, o: &Offer, shape: Shape) -> (String, DateTime<Utc>) {
     let recs = recommended(m, o);
     let changed = recs
         .iter()
@@ -19,10 +19,11 @@ pub(super) fn render(m: &Market, o: &Offer) -> (String, DateTime<Utc>) {
         .max()
         .unwrap_or(0);
     let last_modified = day_start(changed) + Duration::seconds((o.item_id % 7200) as i64);
-    let view = View::new(m, o);
+    let view = View::new(m, o, shape);
     let (head, main) = match m.shops[o.shop].style {
         PageStyle::JsonLd => json_ld(&view, &recs),
         PageStyle::Microdata => microdata(&view, &recs),
+        PageStyle::EmbeddedState if shape.xhr_price => embedded_state_xhr(&view),
         PageStyle::EmbeddedState => embedded_state(&view, &recs),
         PageStyle::PlainHtml => plain(&view, &recs),
     };
@@ -43,10 +44,12 @@ struct View<'a> {
     image: String,
     url: String,
     description: String,
+    /// What product links start with (see [`Shape`]).
+    item: &'static str,
 }
 
 impl<'a> View<'a> {
-    fn new(m: &'a Market, o: &'a Offer) -> Self {
+    fn new(m: &'a Market, o: &'a Offer, shape: Shape) -> Self {
         let p = &m.products[o.product];
         let seller = &m.sellers[o.shop].all[o.seller];
         let mut specs = vec![
@@ -77,8 +80,12 @@ impl<'a> View<'a> {
             slug: p.category.slug,
             specs,
             image: format!("{BASE}/img/{}_1.jpg", o.item_id),
-            url: format!("{BASE}{}", item_path(o.item_id)),
+            url: match shape.item_base {
+                Some(_) => format!("{ITEM}{}", item_path(o.item_id)),
+                None => format!("{BASE}{}", item_path(o.item_id)),
+            },
             description: m.description(o),
+            item: shape.item_prefix(),
         }
     }
 
@@ -119,7 +126,8 @@ impl<'a> View<'a> {
         for r in recs {
             let _ = write!(
                 s,
-                "<li><a href=\"{}\">{}</a> <span class=\"rec-price\">{}{}</span></li>",
+                "<li><a href=\"{}{}\">{}</a> <span class=\"rec-price\">{}{}</span></li>",
+                self.item,
                 item_path(r.item_id),
                 esc(&r.title),
                 self.yuan,
@@ -318,6 +326,54 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
          <script>window.__INITIAL_STATE__ = {};</script>",
         o.item_id,
         script_json(&state)
+    );
+    (String::new(), main)
+}
+
+/// The embedded-state page of a shop that sends prices by XHR: the state has no price (nor
+/// list price, nor the recommendations' prices, which could equal the offer's), and an inline
+/// script fetches `/api/item/<id>/price` and writes it into the page. Without a browser a
+/// crawler sees no price; with one the rendered DOM shows it exactly.
+fn embedded_state_xhr(v: &View) -> (String, String) {
+    let o = v.o;
+    let mut goods = Map::new();
+    goods.insert("goodsId".into(), json!(o.item_id.to_string()));
+    goods.insert("goodsName".into(), json!(o.title));
+    goods.insert("brandName".into(), json!(o.brand));
+    goods.insert("modelNo".into(), json!(o.model));
+    goods.insert("currency".into(), json!("CNY"));
+    goods.insert(
+        "mall".into(),
+        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("/seller/{}", v.seller_id)}),
+    );
+    let props: Vec<Value> = v
+        .specs
+        .iter()
+        .map(|(k, val)| json!({"name": k, "value": val}))
+        .collect();
+    goods.insert("props".into(), json!(props));
+    goods.insert("images".into(), json!([v.image]));
+    goods.insert("catPath".into(), json!(v.crumbs));
+    goods.insert("desc".into(), json!(v.description));
+    goods.insert("promotion".into(), json!(o.promo));
+    goods.insert(
+        "priceApi".into(),
+        json!(format!("/api/item/{}/price", o.item_id)),
+    );
+    let state = json!({"goods": Value::Object(goods), "user": {"isLogin": false}});
+    // The sign is written by the script, so the HTML holds no "¥" + digits either.
+    let main = format!(
+        "<div id=\"app\"><noscript>请开启JavaScript以浏览商品详情</noscript>\
+         <div class=\"goods-price\">拼单价 <span class=\"price\" id=\"goods-price\"></span> \
+         <del class=\"list-price\" id=\"goods-list-price\"></del></div>\
+         <a class=\"add-cart\" href=\"/cart/add?id={id}\">拼单购买</a></div>\n\
+         <script>window.__INITIAL_STATE__ = {state};</script>\n\
+         <script>fetch('/api/item/{id}/price').then(function(r){{return r.json()}}).then(function(p){{\
+         document.getElementById('goods-price').textContent='{y}'+p.price;\
+         if(p.list_price){{document.getElementById('goods-list-price').textContent='{y}'+p.list_price}}}});</script>",
+        id = o.item_id,
+        state = script_json(&state),
+        y = v.yuan,
     );
     (String::new(), main)
 }
