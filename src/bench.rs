@@ -1156,6 +1156,7 @@ mod tests {
             start_url: "http://127.0.0.7:8080/".into(),
             hosts: vec!["127.0.0.7".into()],
             resolve: Vec::new(),
+            ca_pem: None,
         };
         let sites = bench_sites(&[
             shop("kaola-sim", vec!["http://127.1.5.1:8080".into()]),

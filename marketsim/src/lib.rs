@@ -64,6 +64,10 @@
 //!     [`ServedShop::start_url`], [`ServedShop::hosts`] and [`ServedShop::resolve`] (the names
 //!     do not resolve) say how to reach it; [`RunningMarket::truth_with_urls`] gives the
 //!     `item.` URLs.
+//!   - `jingdong-sim` again (`https`, needs `hosts`): the shop also listens with TLS on another
+//!     port of its address, under a fresh self-signed certificate for its three names (the
+//!     PEM file is [`ServedShop::ca_pem`]); over http its names answer `301` to the same URL
+//!     over https, and its truth URLs are the https ones.
 //!
 //!   With the shapes off the pages are byte-identical to those before the shapes existed
 //!   (`tests/default_pages.rs` holds their digest).

@@ -57,6 +57,10 @@ pub struct Shapes {
     /// `jingdong-sim`: virtual hosts — the apex redirects to `www.`, product pages live on
     /// `item.` (see [`ServedShop::start_url`], [`ServedShop::resolve`]).
     pub hosts: bool,
+    /// With `hosts`: `jingdong-sim` also listens with TLS (a self-signed certificate for its
+    /// three names, [`ServedShop::ca_pem`]) on another port of its address, and its names over
+    /// http answer `301` to the same URL over https.
+    pub https: bool,
 }
 
 impl Shapes {
@@ -67,6 +71,7 @@ impl Shapes {
             consent: true,
             slider: Some(Slider::default()),
             hosts: true,
+            https: true,
         }
     }
 }
@@ -162,6 +167,10 @@ pub struct ServedShop {
     /// Name → address for names that do not resolve (`.test`); empty for IP-only shops.
     #[serde(default)]
     pub resolve: Vec<(String, IpAddr)>,
+    /// With [`Shapes::https`]: the PEM file of the self-signed certificate a client must trust
+    /// (in the temporary directory, removed when the market is dropped).
+    #[serde(default)]
+    pub ca_pem: Option<String>,
 }
 
 /// One request the market answered.
@@ -237,6 +246,33 @@ struct VHosts {
     item: String,
     www_base: String,
     item_base: String,
+    /// With [`Shapes::https`], on the http listener: the TLS port every name redirects to.
+    upgrade: Option<u16>,
+}
+
+impl VHosts {
+    /// The names and bases of shop `name` served at `scheme://…:port`.
+    fn new(name: &str, scheme: &str, port: u16) -> Self {
+        let apex = format!("{name}.test");
+        let (www, item) = (format!("www.{apex}"), format!("item.{apex}"));
+        VHosts {
+            www_base: format!("{scheme}://{www}:{port}"),
+            item_base: format!("{scheme}://{item}:{port}"),
+            apex,
+            www,
+            item,
+            upgrade: None,
+        }
+    }
+}
+
+/// Deletes a file the market wrote (the https shape's certificate) when the market goes.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The market being served; dropping it (or [`RunningMarket::shutdown`]) stops every shop.
@@ -249,6 +285,7 @@ pub struct RunningMarket {
     /// Per shop, the base URLs of product pages and of the rest when they differ from
     /// `base_url` ([`Shapes::hosts`]).
     page_bases: Vec<Option<(String, String)>>,
+    _files: Vec<RemoveOnDrop>,
 }
 
 /// Starts one HTTP server per host: every shop on its loopback address (127.0.0.2 …) and on
@@ -262,6 +299,12 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
     }
     if let Some(t) = &opts.throttle {
         t.validate()?;
+    }
+    if opts.shapes.https && !opts.shapes.hosts {
+        return Err(Error::Config {
+            field: "ServeOptions.shapes.https",
+            reason: "needs shapes.hosts (the certificate is for the shop's host names)".into(),
+        });
     }
     let file = match &opts.request_log {
         Some(path) => Some(Mutex::new(BufWriter::new(
@@ -285,6 +328,7 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
     let mut shops = Vec::new();
     let mut tasks = Vec::new();
     let mut page_bases = Vec::new();
+    let mut files = Vec::new();
     let shapes = opts.shapes;
     for (k, spec) in market.shops().iter().enumerate() {
         let mut served = ServedShop {
@@ -296,6 +340,7 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
             start_url: String::new(),
             hosts: vec![spec.ip.to_string()],
             resolve: Vec::new(),
+            ca_pem: None,
         };
         let mut bases = None;
         for mirror in 0..=opts.mirrors {
@@ -321,23 +366,23 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
                 served.base_url = base_url.clone();
                 served.start_url = format!("{base_url}/");
                 if shapes.hosts && k == HOSTS_SHOP {
-                    let apex = format!("{}.test", spec.name);
-                    let (www, item) = (format!("www.{apex}"), format!("item.{apex}"));
                     let port = local.port();
-                    let v = VHosts {
-                        www_base: format!("http://{www}:{port}"),
-                        item_base: format!("http://{item}:{port}"),
-                        apex: apex.clone(),
-                        www,
-                        item,
-                    };
-                    served.start_url = format!("http://{apex}:{port}/");
-                    served.hosts = vec![apex.clone(), format!("*.{apex}")];
+                    let mut v = VHosts::new(&spec.name, "http", port);
+                    served.start_url = format!("http://{}:{port}/", v.apex);
+                    served.hosts = vec![v.apex.clone(), format!("*.{}", v.apex)];
                     served.resolve = [&v.apex, &v.www, &v.item]
                         .into_iter()
                         .map(|name| (name.clone(), local.ip()))
                         .collect();
                     bases = Some((v.item_base.clone(), v.www_base.clone()));
+                    if shapes.https {
+                        let tls = serve_tls(&market, k, &log, &opts, stopped.clone()).await?;
+                        v.upgrade = Some(tls.port);
+                        bases = Some(tls.bases);
+                        served.ca_pem = Some(tls.ca_pem.0.display().to_string());
+                        files.push(tls.ca_pem);
+                        tasks.push(tls.task);
+                    }
                     vhosts = Some(v);
                 }
             } else {
@@ -385,6 +430,93 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
         stop,
         tasks,
         page_bases,
+        _files: files,
+    })
+}
+
+/// The https shape's listener, started.
+struct TlsListener {
+    port: u16,
+    /// Product pages' and other pages' base URLs over https.
+    bases: (String, String),
+    ca_pem: RemoveOnDrop,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Serves shop `k` with TLS on an ephemeral port of its address, under its three names, with a
+/// fresh self-signed certificate written to the temporary directory.
+async fn serve_tls(
+    market: &Arc<Market>,
+    k: usize,
+    log: &Arc<RequestLog>,
+    opts: &ServeOptions,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<TlsListener, Error> {
+    let spec = &market.shops()[k];
+    let tls_err = |reason: String| Error::Tls {
+        shop: spec.name.clone(),
+        reason,
+    };
+    let addr = SocketAddr::new(IpAddr::V4(spec.ip), 0);
+    let bind_err = |source| Error::Bind {
+        shop: spec.name.clone(),
+        addr,
+        source,
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let local = listener.local_addr().map_err(bind_err)?;
+    let v = VHosts::new(&spec.name, "https", local.port());
+    let cert =
+        rcgen::generate_simple_self_signed(vec![v.apex.clone(), v.www.clone(), v.item.clone()])
+            .map_err(|e| tls_err(e.to_string()))?;
+    let pem = cert.cert.pem();
+    // Pid and port: unique among the markets of every process on this machine.
+    let path = std::env::temp_dir().join(format!(
+        "qsword-marketsim-{}-{}-ca.pem",
+        std::process::id(),
+        local.port()
+    ));
+    std::fs::write(&path, &pem).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let ca_pem = RemoveOnDrop(path);
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+        pem.into_bytes(),
+        cert.signing_key.serialize_pem().into_bytes(),
+    )
+    .await
+    .map_err(|e| tls_err(e.to_string()))?;
+    let bases = (v.item_base.clone(), v.www_base.clone());
+    let state = Arc::new(ShopState {
+        market: market.clone(),
+        shop: k,
+        base_url: format!("https://{local}"),
+        host: local.to_string(),
+        log: log.clone(),
+        throttle: opts.throttle,
+        counted: AtomicU64::new(0),
+        xhr_prices: false,
+        consent: false,
+        slider: None,
+        quick: Mutex::new((None, 0)),
+        vhosts: Some(v),
+    });
+    let app = Router::new().fallback(answer).with_state(state);
+    let server = axum_server::from_tcp_rustls(listener, config).map_err(bind_err)?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let task = tokio::spawn(server.handle(handle).serve(app.into_make_service()));
+    Ok(TlsListener {
+        port: local.port(),
+        bases,
+        ca_pem,
+        task,
     })
 }
 
@@ -535,6 +667,10 @@ impl ShopState {
                 .to_ascii_lowercase();
             let pq = path_and_query(uri);
             let is_item = path.starts_with("/item/");
+            let named = host == v.apex || host == v.www || host == v.item;
+            if let Some(tls_port) = v.upgrade.filter(|_| named) {
+                return moved(&format!("https://{host}:{tls_port}{pq}"));
+            }
             if host == v.apex {
                 return moved(&format!("{}{pq}", v.www_base));
             }

@@ -442,3 +442,97 @@ async fn the_default_slider_trips_at_the_crawl_delay_and_never_at_100_ms() {
     assert!(running.requests()[before..].iter().all(|l| !l.blocked));
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn with_https_the_names_redirect_to_tls_under_a_certificate_the_shop_names() {
+    let refused = serve(
+        Arc::new(Market::generate(&MarketConfig::default())),
+        ServeOptions {
+            shapes: Shapes {
+                https: true,
+                ..Shapes::default()
+            },
+            ..ServeOptions::default()
+        },
+    )
+    .await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("ServeOptions.shapes.https")));
+
+    let running = start(Shapes {
+        hosts: true,
+        https: true,
+        ..Shapes::default()
+    })
+    .await;
+    let jd = shop(&running, "jingdong-sim");
+    let port = jd.base_url.rsplit(':').next().unwrap().to_string();
+    let ca = jd
+        .ca_pem
+        .clone()
+        .expect("the https shape names its certificate");
+    let pem = std::fs::read(&ca).unwrap();
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    for (name, ip) in &jd.resolve {
+        builder = builder.resolve(name, SocketAddr::new(*ip, 0));
+    }
+    let c = builder.build().unwrap();
+
+    // http://apex → https://apex → https://www.
+    let (status, headers, _) = get(&c, &jd.start_url).await;
+    assert_eq!(status, 301);
+    let tls_apex = headers[LOCATION].to_str().unwrap().to_string();
+    assert!(tls_apex.starts_with("https://jingdong-sim.test:") && tls_apex.ends_with('/'));
+    let tls_port = tls_apex.trim_end_matches('/').rsplit(':').next().unwrap();
+    assert_ne!(tls_port, port);
+    let (status, headers, _) = get(&c, &tls_apex).await;
+    assert_eq!(status, 301);
+    let www = format!("https://www.jingdong-sim.test:{tls_port}");
+    let item = format!("https://item.jingdong-sim.test:{tls_port}");
+    assert_eq!(headers[LOCATION], format!("{www}/").as_str());
+    let (status, _, home) = get(&c, &format!("{www}/")).await;
+    assert_eq!(status, 200);
+    assert!(home.contains(&format!("href=\"{item}/item/")));
+    // Any name over http goes to the same URL over https.
+    let (status, headers, _) = get(
+        &c,
+        &format!("http://www.jingdong-sim.test:{port}/category/toys?page=2"),
+    )
+    .await;
+    assert_eq!(status, 301);
+    assert_eq!(
+        headers[LOCATION],
+        format!("{www}/category/toys?page=2").as_str()
+    );
+
+    let r = live(&running, "jingdong-sim").remove(0);
+    let url = r.url.clone().unwrap();
+    assert!(url.starts_with(&format!("{item}/item/")));
+    let (status, _, page) = get(&c, &url).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&html_escape::encode_text(&r.title).into_owned()));
+    assert!(running
+        .requests()
+        .iter()
+        .any(|l| l.path == r.path && l.status == 200 && l.host.ends_with(tls_port)));
+    // A client that does not trust the certificate is refused.
+    let strict = reqwest::Client::builder()
+        .no_proxy()
+        .resolve(
+            "item.jingdong-sim.test",
+            SocketAddr::new(jd.resolve[0].1, 0),
+        )
+        .build()
+        .unwrap();
+    assert!(strict.get(&url).send().await.is_err());
+    // By IP over http the shop is still the plain one.
+    let (status, _, _) = get(&c, &format!("{}{}", jd.base_url, r.path)).await;
+    assert_eq!(status, 200);
+    running.shutdown().await;
+    assert!(
+        !std::path::Path::new(&ca).exists(),
+        "the certificate is removed"
+    );
+}
