@@ -59,8 +59,8 @@
 //!     predecessor. The shops' 50 ms Crawl-delay trips it; 100 ms never does.
 //!   - `jingdong-sim` (`hosts`): virtual hosts on its listener — `jingdong-sim.test` answers
 //!     `301` to the same path on `www.`, which serves everything but product pages; product
-//!     links are absolute URLs on `item.`, which serves product pages and robots.txt and sends
-//!     the rest to `www.`. The raw IP serves the shop as without the shape.
+//!     links are absolute URLs on `item.`, which serves product pages (their seller links
+//!     absolute on `www.`) and robots.txt and sends the rest to `www.`. The raw IP serves the shop as without the shape.
 //!     [`ServedShop::start_url`], [`ServedShop::hosts`] and [`ServedShop::resolve`] (the names
 //!     do not resolve) say how to reach it; [`RunningMarket::truth_with_urls`] gives the
 //!     `item.` URLs.

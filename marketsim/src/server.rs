@@ -655,7 +655,7 @@ impl ShopState {
         let (path, query) = (uri.path(), uri.query());
         let mut shape = Shape {
             xhr_price: self.xhr_prices,
-            item_base: None,
+            ..Shape::default()
         };
         let mut base_url = self.base_url.as_str();
         if let Some(v) = &self.vhosts {
@@ -692,6 +692,7 @@ impl ShopState {
             // An unknown Host (the raw IP) is served as without the shape.
             if host == v.www || host == v.item {
                 shape.item_base = Some(&v.item_base);
+                shape.site_base = Some(&v.www_base);
             }
         }
         if self.consent {

@@ -349,6 +349,9 @@ async fn the_apex_redirects_to_www_and_products_live_on_the_item_host() {
     assert_eq!(status, 200);
     assert!(page.contains(&html_escape::encode_text(&r.title).into_owned()));
     assert!(page.contains(&format!("<a href=\"{item}/item/")));
+    // Its seller link is absolute on www, where the truth has it.
+    let seller = r.seller.url.clone().unwrap();
+    assert!(page.contains(&format!("itemprop=\"url\" href=\"{seller}\"")));
     let (status, _, robots) = get(&c, &format!("{item}/robots.txt")).await;
     assert_eq!(status, 200);
     assert!(robots.contains("Disallow: /cart"));

@@ -46,6 +46,10 @@ const BASE: &str = "@@BASE@@";
 /// host ([`Shape::item_base`]); never written otherwise, so default pages keep their bytes.
 const ITEM: &str = "@@ITEM@@";
 
+/// Replaced by [`Shape::site_base`] after hashing: seller links of product pages served on the
+/// product host, which does not serve seller pages itself.
+const SITE: &str = "@@SITE@@";
+
 /// How a shop serves its pages when a real-world shape is on (`ServeOptions::shapes`); the
 /// default is the plain shop of [`Market::page`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,6 +58,9 @@ pub(crate) struct Shape<'a> {
     pub xhr_price: bool,
     /// Product pages live on this base URL (another host): every product link is absolute.
     pub item_base: Option<&'a str>,
+    /// With `item_base`: the base URL of the shop's other pages (seller links of product pages
+    /// point there); the served base URL if `None`.
+    pub site_base: Option<&'a str>,
 }
 
 impl Shape<'_> {
@@ -112,6 +119,7 @@ impl Market {
     ) -> Page {
         let item = shape.item_prefix();
         let item_base = shape.item_base.unwrap_or(base_url);
+        let site_base = shape.site_base.unwrap_or(base_url);
         let params: Vec<(String, String)> = query
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())
@@ -121,7 +129,15 @@ impl Market {
             .unwrap_or_default();
         let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         let html = |status: u16, text: String| {
-            self.html_page(shop, base_url, item_base, status, text, None, None)
+            self.html_page(
+                shop,
+                base_url,
+                (item_base, site_base),
+                status,
+                text,
+                None,
+                None,
+            )
         };
         if path == "/" {
             return html(200, browse::home(self, shop, item));
@@ -176,7 +192,7 @@ impl Market {
                     self.html_page(
                         shop,
                         base_url,
-                        item_base,
+                        (item_base, site_base),
                         200,
                         text,
                         Some(()),
@@ -226,7 +242,7 @@ impl Market {
         &self,
         shop: usize,
         base_url: &str,
-        item_base: &str,
+        (item_base, site_base): (&str, &str),
         status: u16,
         text: String,
         validate: Option<()>,
@@ -234,8 +250,9 @@ impl Market {
     ) -> Page {
         let etag = validate.map(|_| format!("\"{:016x}\"", fnv1a(text.as_bytes())));
         let mut text = text.replace(BASE, base_url);
-        if text.contains(ITEM) {
-            text = text.replace(ITEM, item_base);
+        // Markers appear only with a shape: default pages skip the copies.
+        if text.contains(ITEM) || text.contains(SITE) {
+            text = text.replace(ITEM, item_base).replace(SITE, site_base);
         }
         let (body, content_type) = match self.shops[shop].charset {
             Charset::Utf8 => (text.into_bytes(), "text/html; charset=utf-8"),

@@ -2,7 +2,7 @@
 //! plain HTML), each with the noise of a real page: navigation, promotions, a struck-through
 //! price, recommended products with their own prices.
 
-use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, Shape, BASE, ITEM};
+use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, Shape, BASE, ITEM, SITE};
 use crate::market::{item_path, Market, Offer, PageStyle};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
@@ -46,6 +46,9 @@ struct View<'a> {
     description: String,
     /// What product links start with (see [`Shape`]).
     item: &'static str,
+    /// What seller links start with: empty, or the [`SITE`] marker when this page is on the
+    /// product host, whose other paths only redirect.
+    site: &'static str,
 }
 
 impl<'a> View<'a> {
@@ -86,11 +89,15 @@ impl<'a> View<'a> {
             },
             description: m.description(o),
             item: shape.item_prefix(),
+            site: if shape.item_base.is_some() { SITE } else { "" },
         }
     }
 
     fn seller_url(&self) -> String {
-        format!("{BASE}/seller/{}", self.seller_id)
+        match self.site {
+            "" => format!("{BASE}/seller/{}", self.seller_id),
+            site => format!("{site}/seller/{}", self.seller_id),
+        }
     }
 
     fn spec_rows(&self, th: bool) -> String {
@@ -221,7 +228,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
         "<nav class=\"breadcrumb\"><a href=\"/\">首页</a> &gt; {crumbs}</nav>\n\
          <div class=\"tm-detail\"><img src=\"{img}\" alt=\"{alt}\">\n<h1 class=\"tm-title\">{title}</h1>\n\
          <div class=\"tm-price-panel\">价格 <span class=\"tm-price\">{y}{price}</span>{del}</div>\n{promo}\n\
-         <div class=\"tm-shop\">店铺：<a href=\"/seller/{sid}\">{seller}</a></div>\n{cart}\n\
+         <div class=\"tm-shop\">店铺：<a href=\"{site}/seller/{sid}\">{seller}</a></div>\n{cart}\n\
          <h2>规格参数</h2><table class=\"specs\">{specs}</table>\n<div class=\"desc\">{desc}</div></div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<Vec<_>>().join(" &gt; "),
         img = v.image,
@@ -231,6 +238,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
         price = v.price,
         promo = v.promo(),
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(true),
@@ -264,7 +272,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
          <meta itemprop=\"priceCurrency\" content=\"CNY\">{del}\
          <link itemprop=\"availability\" href=\"https://schema.org/InStock\"> 有货\
          <div class=\"shop-name\" itemprop=\"seller\" itemscope itemtype=\"https://schema.org/Organization\">\
-         店铺：<a itemprop=\"url\" href=\"/seller/{sid}\"><span itemprop=\"name\">{seller}</span></a></div></div>\n\
+         店铺：<a itemprop=\"url\" href=\"{site}/seller/{sid}\"><span itemprop=\"name\">{seller}</span></a></div></div>\n\
          {promo}\n{cart}\n<table class=\"specs\">{specs}</table>\n\
          <div class=\"detail\" itemprop=\"description\">{desc}</div>\n</div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<Vec<_>>().join(" &gt; "),
@@ -277,6 +285,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
         y = v.yuan,
         price = v.price,
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         promo = v.promo(),
         cart = v.cart(),
@@ -301,7 +310,7 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     goods.insert("currency".into(), json!("CNY"));
     goods.insert(
         "mall".into(),
-        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("/seller/{}", v.seller_id)}),
+        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("{}/seller/{}", v.site, v.seller_id)}),
     );
     let props: Vec<Value> = v
         .specs
@@ -344,7 +353,7 @@ fn embedded_state_xhr(v: &View) -> (String, String) {
     goods.insert("currency".into(), json!("CNY"));
     goods.insert(
         "mall".into(),
-        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("/seller/{}", v.seller_id)}),
+        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("{}/seller/{}", v.site, v.seller_id)}),
     );
     let props: Vec<Value> = v
         .specs
@@ -390,7 +399,7 @@ fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
          <div class=\"goods-main\"><img src=\"{img}\" alt=\"{alt}\">\n<h1 class=\"goods-title\">{title}</h1>\n\
          <div class=\"goods-meta\">品牌：<span class=\"goods-brand\">{brand}</span> 型号：<span class=\"goods-model\">{model}</span></div>\n\
          <div class=\"goods-price-line\">价格 <em class=\"goods-price\">{y}{price}</em>{del}</div>\n{promo}\n\
-         <div class=\"goods-shop\">店铺：<a class=\"goods-seller\" href=\"/seller/{sid}\">{seller}</a></div>\n{cart}\n\
+         <div class=\"goods-shop\">店铺：<a class=\"goods-seller\" href=\"{site}/seller/{sid}\">{seller}</a></div>\n{cart}\n\
          <table class=\"goods-specs\">{specs}</table>\n<div class=\"goods-desc\">{desc}</div></div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<String>(),
         img = v.image,
@@ -402,6 +411,7 @@ fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
         price = v.price,
         promo = v.promo(),
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(false),
