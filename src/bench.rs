@@ -1127,6 +1127,7 @@ mod tests {
             status: 200,
             user_agent: None,
             at_us,
+            blocked: false,
         }
     }
 
@@ -1152,6 +1153,10 @@ mod tests {
             charset: Charset::Utf8,
             base_url: "http://127.0.0.7:8080".into(),
             mirrors,
+            start_url: "http://127.0.0.7:8080/".into(),
+            hosts: vec!["127.0.0.7".into()],
+            resolve: Vec::new(),
+            ca_pem: None,
         };
         let sites = bench_sites(&[
             shop("kaola-sim", vec!["http://127.1.5.1:8080".into()]),

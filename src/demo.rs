@@ -291,6 +291,7 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
                 request_log: args.request_log,
                 mirrors: args.mirrors,
                 throttle,
+                ..ServeOptions::default()
             },
         )
         .await

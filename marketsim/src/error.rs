@@ -12,6 +12,8 @@ pub enum Error {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot serve shop {shop} over TLS: {reason}")]
+    Tls { shop: String, reason: String },
     #[error("cannot open request log {path}: {source}")]
     RequestLog {
         path: PathBuf,

@@ -41,6 +41,36 @@
 //! - **Throttling** — [`ServeOptions::throttle`] answers every `every`-th request a host
 //!   receives (counted per host, robots.txt neither counted nor throttled) with `429 Too Many
 //!   Requests` (or `503`) and `Retry-After`, logged with that status.
+//! - **Real-world shapes** — [`ServeOptions::shapes`] ([`Shapes`], one switch per shape,
+//!   [`Shapes::all`]) makes four default shops serve the same offers (same truth) the awkward
+//!   ways real Chinese shops do, so a crawl can be scored against them:
+//!   - `pinduo-sim` (`xhr_prices`): product pages carry no price, not in the state, text or
+//!     meta tags; an inline script fetches `/api/item/<id>/price` (`{"price":"199.00",
+//!     "list_price":"259.00"|null,"currency":"CNY"}`, `Cache-Control: no-store`) and writes
+//!     `<span class="price">¥199.00</span>`. Only a crawler with a browser sees the price.
+//!   - `suning-sim` (`consent`): an HTML page requested without the cookie `consent=yes` is a
+//!     200 consent page (no product data) whose meta refresh and link lead to
+//!     `/consent?next=…`, which answers `302` to `next` (a path of the site only) with
+//!     `Set-Cookie: consent=yes`. robots.txt and the sitemaps need no cookie.
+//!   - `tianmao-sim` (`slider`, [`Slider`]): after `after` (25) requests in a row each arriving
+//!     less than `quick_ms` (90 ms) after the previous one, per host, robots.txt not counted,
+//!     the next ones get a 200 slider-captcha page ("请拖动下方滑块完成验证", logged with
+//!     [`LoggedRequest::blocked`]) until one arrives `quick_ms` or more after its
+//!     predecessor. The shops' 50 ms Crawl-delay trips it; 100 ms never does.
+//!   - `jingdong-sim` (`hosts`): virtual hosts on its listener — `jingdong-sim.test` answers
+//!     `301` to the same path on `www.`, which serves everything but product pages; product
+//!     links are absolute URLs on `item.`, which serves product pages (their seller links
+//!     absolute on `www.`) and robots.txt and sends the rest to `www.`. The raw IP serves the shop as without the shape.
+//!     [`ServedShop::start_url`], [`ServedShop::hosts`] and [`ServedShop::resolve`] (the names
+//!     do not resolve) say how to reach it; [`RunningMarket::truth_with_urls`] gives the
+//!     `item.` URLs.
+//!   - `jingdong-sim` again (`https`, needs `hosts`): the shop also listens with TLS on another
+//!     port of its address, under a fresh self-signed certificate for its three names (the
+//!     PEM file is [`ServedShop::ca_pem`]); over http its names answer `301` to the same URL
+//!     over https, and its truth URLs are the https ones.
+//!
+//!   With the shapes off the pages are byte-identical to those before the shapes existed
+//!   (`tests/default_pages.rs` holds their digest).
 //!
 //! Everything is a pure function of [`MarketConfig`]: the same seed and day give byte-identical
 //! pages and the same [`TruthRecord`]s, which say what every page really is.
@@ -110,7 +140,8 @@ pub use market::{
 };
 pub use pages::{Page, ProductPage};
 pub use server::{
-    serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop, Throttle, MAX_MIRRORS,
+    serve, LoggedRequest, RunningMarket, ServeOptions, ServedShop, Shapes, Slider, Throttle,
+    MAX_MIRRORS,
 };
 pub use truth::{read_truth, write_truth, TruthRecord};
 

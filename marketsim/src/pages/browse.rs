@@ -9,14 +9,15 @@ use std::fmt::Write;
 /// Products per category page.
 pub(crate) const PAGE_SIZE: usize = 20;
 
-fn goods_list(m: &Market, shop: usize, offers: &[&Offer]) -> String {
+/// `item` prefixes product links: empty (relative links) or the product host's marker.
+fn goods_list(m: &Market, shop: usize, offers: &[&Offer], item: &str) -> String {
     let y = yuan(m, shop);
     let mut s = String::from("<ul class=\"goods-list\">");
     for o in offers {
         let seller = &m.sellers[shop].all[o.seller];
         let _ = write!(
             s,
-            "<li class=\"goods-item\"><a class=\"goods-link\" href=\"{}\">{}</a> <span class=\"price\">{y}{}</span> \
+            "<li class=\"goods-item\"><a class=\"goods-link\" href=\"{item}{}\">{}</a> <span class=\"price\">{y}{}</span> \
              <a class=\"shop\" href=\"/seller/{}\">{}</a></li>",
             item_path(o.item_id),
             esc(&o.title),
@@ -29,7 +30,7 @@ fn goods_list(m: &Market, shop: usize, offers: &[&Offer]) -> String {
     s
 }
 
-pub(super) fn home(m: &Market, shop: usize) -> String {
+pub(super) fn home(m: &Market, shop: usize, item: &str) -> String {
     let mut main = String::from("<section class=\"banner\"><h2>双11狂欢季 爆款直降</h2><p>满299减30，跨店可用</p></section>\n<section class=\"categories\"><h2>全部分类</h2><ul>");
     for (c, cat) in CATEGORIES.iter().enumerate() {
         let _ = write!(
@@ -46,13 +47,19 @@ pub(super) fn home(m: &Market, shop: usize) -> String {
         .filter_map(|l| l.first())
         .map(|&i| &m.offers[i])
         .collect();
-    main.push_str(&goods_list(m, shop, &hot));
+    main.push_str(&goods_list(m, shop, &hot, item));
     main.push_str("</section>");
     chrome(m, shop, "首页", "", &main)
 }
 
 /// Page `page_no` (from 1) of a category; `None` for an unknown category or a page past the end.
-pub(super) fn category(m: &Market, shop: usize, slug: &str, page_no: usize) -> Option<String> {
+pub(super) fn category(
+    m: &Market,
+    shop: usize,
+    slug: &str,
+    page_no: usize,
+    item: &str,
+) -> Option<String> {
     let c = CATEGORIES.iter().position(|c| c.slug == slug)?;
     let list = &m.live[shop][c];
     let pages = list.len().div_ceil(PAGE_SIZE).max(1);
@@ -68,7 +75,7 @@ pub(super) fn category(m: &Market, shop: usize, slug: &str, page_no: usize) -> O
     let mut main = format!(
         "<div class=\"crumbs-nav\"><a href=\"/\">首页</a> &gt; {}</div>\n<div class=\"filter\">排序：<span>综合</span> <span>销量</span> <span>价格</span></div>\n{}\n<div class=\"pager\">",
         esc(CATEGORIES[c].zh),
-        goods_list(m, shop, &offers)
+        goods_list(m, shop, &offers, item)
     );
     if page_no > 1 {
         let _ = write!(
@@ -92,7 +99,7 @@ pub(super) fn category(m: &Market, shop: usize, slug: &str, page_no: usize) -> O
     Some(chrome(m, shop, CATEGORIES[c].zh, "", &main))
 }
 
-pub(super) fn search(m: &Market, shop: usize, q: &str) -> String {
+pub(super) fn search(m: &Market, shop: usize, q: &str, item: &str) -> String {
     let needle = q.trim().to_lowercase();
     let hits: Vec<&Offer> = if needle.is_empty() {
         Vec::new()
@@ -111,12 +118,12 @@ pub(super) fn search(m: &Market, shop: usize, q: &str) -> String {
         "<h2>“{}” 的搜索结果（{}件）</h2>\n{}",
         esc(q),
         hits.len(),
-        goods_list(m, shop, &hits)
+        goods_list(m, shop, &hits, item)
     );
     chrome(m, shop, &format!("{q} - 搜索"), "", &main)
 }
 
-pub(super) fn seller(m: &Market, shop: usize, id: u64) -> Option<String> {
+pub(super) fn seller(m: &Market, shop: usize, id: u64, item: &str) -> Option<String> {
     let (si, seller) = m.sellers[shop]
         .all
         .iter()
@@ -137,7 +144,7 @@ pub(super) fn seller(m: &Market, shop: usize, id: u64) -> Option<String> {
         esc(&seller.name),
         5 + id % 5,
         1 + id % 9,
-        goods_list(m, shop, &offers)
+        goods_list(m, shop, &offers, item)
     );
     Some(chrome(m, shop, &seller.name, "", &main))
 }

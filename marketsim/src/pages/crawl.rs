@@ -43,7 +43,8 @@ pub(super) enum ItemSitemap {
     Gzip(Vec<u8>),
 }
 
-/// `/sitemap-items-{name}` (`name` = `3.xml` or `4.xml.gz`), if the shop has that part in that form.
+/// `/sitemap-items-{name}` (`name` = `3.xml` or `4.xml.gz`), if the shop has that part in that
+/// form. Here and below `base_url` is where product pages live.
 pub(super) fn sitemap_part(
     m: &Market,
     shop: usize,

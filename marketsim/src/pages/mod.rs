@@ -42,6 +42,38 @@ pub struct ProductPage {
 /// (today's server and tomorrow's may listen on different ephemeral ports).
 const BASE: &str = "@@BASE@@";
 
+/// Replaced by the product host's base URL after hashing, when product pages live on another
+/// host ([`Shape::item_base`]); never written otherwise, so default pages keep their bytes.
+const ITEM: &str = "@@ITEM@@";
+
+/// Replaced by [`Shape::site_base`] after hashing: seller links of product pages served on the
+/// product host, which does not serve seller pages itself.
+const SITE: &str = "@@SITE@@";
+
+/// How a shop serves its pages when a real-world shape is on (`ServeOptions::shapes`); the
+/// default is the plain shop of [`Market::page`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Shape<'a> {
+    /// Product pages carry no price; an inline script fetches `/api/item/<id>/price`.
+    pub xhr_price: bool,
+    /// Product pages live on this base URL (another host): every product link is absolute.
+    pub item_base: Option<&'a str>,
+    /// With `item_base`: the base URL of the shop's other pages (seller links of product pages
+    /// point there); the served base URL if `None`.
+    pub site_base: Option<&'a str>,
+}
+
+impl Shape<'_> {
+    /// What product links start with in page text: the [`ITEM`] marker or nothing (relative).
+    fn item_prefix(&self) -> &'static str {
+        if self.item_base.is_some() {
+            ITEM
+        } else {
+            ""
+        }
+    }
+}
+
 impl Market {
     /// Every live product page of every shop, rendered as served on port 8080, with its true
     /// price: training and test material for extractors without a server.
@@ -73,6 +105,21 @@ impl Market {
     /// Renders `path` (with an optional raw `query`) of shop `shop` as served at `base_url`
     /// (e.g. `http://127.0.0.2:8080`, no trailing slash).
     pub fn page(&self, shop: usize, base_url: &str, path: &str, query: Option<&str>) -> Page {
+        self.page_with(shop, base_url, path, query, Shape::default())
+    }
+
+    /// [`Market::page`] as served with a real-world shape.
+    pub(crate) fn page_with(
+        &self,
+        shop: usize,
+        base_url: &str,
+        path: &str,
+        query: Option<&str>,
+        shape: Shape,
+    ) -> Page {
+        let item = shape.item_prefix();
+        let item_base = shape.item_base.unwrap_or(base_url);
+        let site_base = shape.site_base.unwrap_or(base_url);
         let params: Vec<(String, String)> = query
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())
@@ -81,10 +128,19 @@ impl Market {
             })
             .unwrap_or_default();
         let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let html =
-            |status: u16, text: String| self.html_page(shop, base_url, status, text, None, None);
+        let html = |status: u16, text: String| {
+            self.html_page(
+                shop,
+                base_url,
+                (item_base, site_base),
+                status,
+                text,
+                None,
+                None,
+            )
+        };
         if path == "/" {
-            return html(200, browse::home(self, shop));
+            return html(200, browse::home(self, shop, item));
         }
         if path == "/robots.txt" {
             return text_page("text/plain; charset=utf-8", crawl::robots(self, base_url));
@@ -98,11 +154,11 @@ impl Market {
         if path == "/sitemap.txt" {
             return text_page(
                 "text/plain; charset=utf-8",
-                crawl::sitemap_text(self, shop, base_url),
+                crawl::sitemap_text(self, shop, item_base),
             );
         }
         if let Some(name) = path.strip_prefix("/sitemap-items-") {
-            return match crawl::sitemap_part(self, shop, base_url, name) {
+            return match crawl::sitemap_part(self, shop, item_base, name) {
                 Some(crawl::ItemSitemap::Xml(xml)) => text_page("application/xml", xml),
                 Some(crawl::ItemSitemap::Gzip(bytes)) => Page {
                     status: 200,
@@ -117,7 +173,7 @@ impl Market {
         if path == "/sitemap-items.xml" {
             return text_page(
                 "application/xml",
-                crawl::sitemap_items(self, shop, base_url),
+                crawl::sitemap_items(self, shop, item_base),
             );
         }
         if path == "/sitemap-categories.xml" {
@@ -132,8 +188,16 @@ impl Market {
         {
             return match id.parse::<u64>().ok().and_then(|id| self.offer(shop, id)) {
                 Some(offer) if offer.gone.is_none() => {
-                    let (text, last_modified) = product::render(self, offer);
-                    self.html_page(shop, base_url, 200, text, Some(()), Some(last_modified))
+                    let (text, last_modified) = product::render(self, offer, shape);
+                    self.html_page(
+                        shop,
+                        base_url,
+                        (item_base, site_base),
+                        200,
+                        text,
+                        Some(()),
+                        Some(last_modified),
+                    )
                 }
                 Some(offer) => {
                     let status = offer.gone.expect("gone offer");
@@ -144,19 +208,22 @@ impl Market {
         }
         if let Some(slug) = path.strip_prefix("/category/") {
             let page_no = param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            return match browse::category(self, shop, slug, page_no) {
+            return match browse::category(self, shop, slug, page_no, item) {
                 Some(text) => html(200, text),
                 None => html(404, browse::not_found(self, shop)),
             };
         }
         if path == "/search" {
-            return html(200, browse::search(self, shop, param("q").unwrap_or("")));
+            return html(
+                200,
+                browse::search(self, shop, param("q").unwrap_or(""), item),
+            );
         }
         if let Some(id) = path.strip_prefix("/seller/") {
             return match id
                 .parse()
                 .ok()
-                .and_then(|id| browse::seller(self, shop, id))
+                .and_then(|id| browse::seller(self, shop, id, item))
             {
                 Some(text) => html(200, text),
                 None => html(404, browse::not_found(self, shop)),
@@ -170,17 +237,23 @@ impl Market {
     }
 
     /// Wraps body text in the shop's page chrome and encodes it in the shop's charset.
+    #[allow(clippy::too_many_arguments)]
     fn html_page(
         &self,
         shop: usize,
         base_url: &str,
+        (item_base, site_base): (&str, &str),
         status: u16,
         text: String,
         validate: Option<()>,
         last_modified: Option<DateTime<Utc>>,
     ) -> Page {
         let etag = validate.map(|_| format!("\"{:016x}\"", fnv1a(text.as_bytes())));
-        let text = text.replace(BASE, base_url);
+        let mut text = text.replace(BASE, base_url);
+        // Markers appear only with a shape: default pages skip the copies.
+        if text.contains(ITEM) || text.contains(SITE) {
+            text = text.replace(ITEM, item_base).replace(SITE, site_base);
+        }
         let (body, content_type) = match self.shops[shop].charset {
             Charset::Utf8 => (text.into_bytes(), "text/html; charset=utf-8"),
             Charset::Gbk => {

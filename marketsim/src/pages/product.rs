@@ -2,7 +2,7 @@
 //! plain HTML), each with the noise of a real page: navigation, promotions, a struck-through
 //! price, recommended products with their own prices.
 
-use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, BASE};
+use super::{attr, chrome, day_start, esc, fnv1a, script_json, yuan, Shape, BASE, ITEM, SITE};
 use crate::market::{item_path, Market, Offer, PageStyle};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Map, Value};
@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 /// Renders the page of a live offer; returns the text (with [`BASE`] markers) and its
 /// Last-Modified time.
-pub(super) fn render(m: &Market, o: &Offer) -> (String, DateTime<Utc>) {
+pub(super) fn render(m: &Market, o: &Offer, shape: Shape) -> (String, DateTime<Utc>) {
     let recs = recommended(m, o);
     let changed = recs
         .iter()
@@ -19,10 +19,11 @@ pub(super) fn render(m: &Market, o: &Offer) -> (String, DateTime<Utc>) {
         .max()
         .unwrap_or(0);
     let last_modified = day_start(changed) + Duration::seconds((o.item_id % 7200) as i64);
-    let view = View::new(m, o);
+    let view = View::new(m, o, shape);
     let (head, main) = match m.shops[o.shop].style {
         PageStyle::JsonLd => json_ld(&view, &recs),
         PageStyle::Microdata => microdata(&view, &recs),
+        PageStyle::EmbeddedState if shape.xhr_price => embedded_state_xhr(&view),
         PageStyle::EmbeddedState => embedded_state(&view, &recs),
         PageStyle::PlainHtml => plain(&view, &recs),
     };
@@ -43,10 +44,15 @@ struct View<'a> {
     image: String,
     url: String,
     description: String,
+    /// What product links start with (see [`Shape`]).
+    item: &'static str,
+    /// What seller links start with: empty, or the [`SITE`] marker when this page is on the
+    /// product host, whose other paths only redirect.
+    site: &'static str,
 }
 
 impl<'a> View<'a> {
-    fn new(m: &'a Market, o: &'a Offer) -> Self {
+    fn new(m: &'a Market, o: &'a Offer, shape: Shape) -> Self {
         let p = &m.products[o.product];
         let seller = &m.sellers[o.shop].all[o.seller];
         let mut specs = vec![
@@ -77,13 +83,21 @@ impl<'a> View<'a> {
             slug: p.category.slug,
             specs,
             image: format!("{BASE}/img/{}_1.jpg", o.item_id),
-            url: format!("{BASE}{}", item_path(o.item_id)),
+            url: match shape.item_base {
+                Some(_) => format!("{ITEM}{}", item_path(o.item_id)),
+                None => format!("{BASE}{}", item_path(o.item_id)),
+            },
             description: m.description(o),
+            item: shape.item_prefix(),
+            site: if shape.item_base.is_some() { SITE } else { "" },
         }
     }
 
     fn seller_url(&self) -> String {
-        format!("{BASE}/seller/{}", self.seller_id)
+        match self.site {
+            "" => format!("{BASE}/seller/{}", self.seller_id),
+            site => format!("{site}/seller/{}", self.seller_id),
+        }
     }
 
     fn spec_rows(&self, th: bool) -> String {
@@ -119,7 +133,8 @@ impl<'a> View<'a> {
         for r in recs {
             let _ = write!(
                 s,
-                "<li><a href=\"{}\">{}</a> <span class=\"rec-price\">{}{}</span></li>",
+                "<li><a href=\"{}{}\">{}</a> <span class=\"rec-price\">{}{}</span></li>",
+                self.item,
                 item_path(r.item_id),
                 esc(&r.title),
                 self.yuan,
@@ -213,7 +228,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
         "<nav class=\"breadcrumb\"><a href=\"/\">首页</a> &gt; {crumbs}</nav>\n\
          <div class=\"tm-detail\"><img src=\"{img}\" alt=\"{alt}\">\n<h1 class=\"tm-title\">{title}</h1>\n\
          <div class=\"tm-price-panel\">价格 <span class=\"tm-price\">{y}{price}</span>{del}</div>\n{promo}\n\
-         <div class=\"tm-shop\">店铺：<a href=\"/seller/{sid}\">{seller}</a></div>\n{cart}\n\
+         <div class=\"tm-shop\">店铺：<a href=\"{site}/seller/{sid}\">{seller}</a></div>\n{cart}\n\
          <h2>规格参数</h2><table class=\"specs\">{specs}</table>\n<div class=\"desc\">{desc}</div></div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<Vec<_>>().join(" &gt; "),
         img = v.image,
@@ -223,6 +238,7 @@ fn json_ld(v: &View, recs: &[&Offer]) -> (String, String) {
         price = v.price,
         promo = v.promo(),
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(true),
@@ -256,7 +272,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
          <meta itemprop=\"priceCurrency\" content=\"CNY\">{del}\
          <link itemprop=\"availability\" href=\"https://schema.org/InStock\"> 有货\
          <div class=\"shop-name\" itemprop=\"seller\" itemscope itemtype=\"https://schema.org/Organization\">\
-         店铺：<a itemprop=\"url\" href=\"/seller/{sid}\"><span itemprop=\"name\">{seller}</span></a></div></div>\n\
+         店铺：<a itemprop=\"url\" href=\"{site}/seller/{sid}\"><span itemprop=\"name\">{seller}</span></a></div></div>\n\
          {promo}\n{cart}\n<table class=\"specs\">{specs}</table>\n\
          <div class=\"detail\" itemprop=\"description\">{desc}</div>\n</div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<Vec<_>>().join(" &gt; "),
@@ -269,6 +285,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
         y = v.yuan,
         price = v.price,
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         promo = v.promo(),
         cart = v.cart(),
@@ -293,7 +310,7 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     goods.insert("currency".into(), json!("CNY"));
     goods.insert(
         "mall".into(),
-        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("/seller/{}", v.seller_id)}),
+        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("{}/seller/{}", v.site, v.seller_id)}),
     );
     let props: Vec<Value> = v
         .specs
@@ -322,6 +339,54 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     (String::new(), main)
 }
 
+/// The embedded-state page of a shop that sends prices by XHR: the state has no price (nor
+/// list price, nor the recommendations' prices, which could equal the offer's), and an inline
+/// script fetches `/api/item/<id>/price` and writes it into the page. Without a browser a
+/// crawler sees no price; with one the rendered DOM shows it exactly.
+fn embedded_state_xhr(v: &View) -> (String, String) {
+    let o = v.o;
+    let mut goods = Map::new();
+    goods.insert("goodsId".into(), json!(o.item_id.to_string()));
+    goods.insert("goodsName".into(), json!(o.title));
+    goods.insert("brandName".into(), json!(o.brand));
+    goods.insert("modelNo".into(), json!(o.model));
+    goods.insert("currency".into(), json!("CNY"));
+    goods.insert(
+        "mall".into(),
+        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("{}/seller/{}", v.site, v.seller_id)}),
+    );
+    let props: Vec<Value> = v
+        .specs
+        .iter()
+        .map(|(k, val)| json!({"name": k, "value": val}))
+        .collect();
+    goods.insert("props".into(), json!(props));
+    goods.insert("images".into(), json!([v.image]));
+    goods.insert("catPath".into(), json!(v.crumbs));
+    goods.insert("desc".into(), json!(v.description));
+    goods.insert("promotion".into(), json!(o.promo));
+    goods.insert(
+        "priceApi".into(),
+        json!(format!("/api/item/{}/price", o.item_id)),
+    );
+    let state = json!({"goods": Value::Object(goods), "user": {"isLogin": false}});
+    // The sign is written by the script, so the HTML holds no "¥" + digits either.
+    let main = format!(
+        "<div id=\"app\"><noscript>请开启JavaScript以浏览商品详情</noscript>\
+         <div class=\"goods-price\">拼单价 <span class=\"price\" id=\"goods-price\"></span> \
+         <del class=\"list-price\" id=\"goods-list-price\"></del></div>\
+         <a class=\"add-cart\" href=\"/cart/add?id={id}\">拼单购买</a></div>\n\
+         <script>window.__INITIAL_STATE__ = {state};</script>\n\
+         <script>fetch('/api/item/{id}/price').then(function(r){{return r.json()}}).then(function(p){{\
+         document.getElementById('goods-price').textContent='{y}'+p.price;\
+         if(p.list_price){{document.getElementById('goods-list-price').textContent='{y}'+p.list_price}}}});</script>",
+        id = o.item_id,
+        state = script_json(&state),
+        y = v.yuan,
+    );
+    (String::new(), main)
+}
+
 fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
     let o = v.o;
     let del = v
@@ -334,7 +399,7 @@ fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
          <div class=\"goods-main\"><img src=\"{img}\" alt=\"{alt}\">\n<h1 class=\"goods-title\">{title}</h1>\n\
          <div class=\"goods-meta\">品牌：<span class=\"goods-brand\">{brand}</span> 型号：<span class=\"goods-model\">{model}</span></div>\n\
          <div class=\"goods-price-line\">价格 <em class=\"goods-price\">{y}{price}</em>{del}</div>\n{promo}\n\
-         <div class=\"goods-shop\">店铺：<a class=\"goods-seller\" href=\"/seller/{sid}\">{seller}</a></div>\n{cart}\n\
+         <div class=\"goods-shop\">店铺：<a class=\"goods-seller\" href=\"{site}/seller/{sid}\">{seller}</a></div>\n{cart}\n\
          <table class=\"goods-specs\">{specs}</table>\n<div class=\"goods-desc\">{desc}</div></div>\n{recs}",
         crumbs = v.crumbs.iter().map(|c| format!("<a href=\"{}\">{}</a>", v.category_url(), esc(c))).collect::<String>(),
         img = v.image,
@@ -346,6 +411,7 @@ fn plain(v: &View, recs: &[&Offer]) -> (String, String) {
         price = v.price,
         promo = v.promo(),
         sid = v.seller_id,
+        site = v.site,
         seller = esc(v.seller_name),
         cart = v.cart(),
         specs = v.spec_rows(false),
