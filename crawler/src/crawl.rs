@@ -28,8 +28,8 @@ use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::RenderedCapture;
 use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
 use crate::fetch::{
-    decode_content_encoding, is_transient_status, parse_retry_after, retry_after_header,
-    retry_delay, FetchFailure, Fetcher, RawResponse, Session,
+    decode_content_encoding, is_transient_status, load_roots, parse_retry_after,
+    retry_after_header, retry_delay, FetchFailure, Fetcher, RawResponse, Session,
 };
 use crate::frontier::{
     Answered, Frontier, FrontierError, HostSlots, Lease, NewPerHost, NewUrl, PageOutcome, UrlKind,
@@ -148,6 +148,8 @@ pub enum CrawlError {
     },
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("crawler config: {0}")]
+    Config(String),
     #[error("frontier: {0}")]
     Frontier(FrontierError),
     #[error("the frontier keeper thread died: {0}")]
@@ -431,6 +433,7 @@ async fn crawl_with<F: Frontier + 'static>(
             }
         }
     }
+    let roots = load_roots(&cfg.ca_certs).map_err(CrawlError::Config)?;
     let mut fetchers: Vec<(AddressPolicy, Option<String>, Fetcher)> = Vec::new();
     let base = AddressPolicy {
         allow_loopback: cfg.allow_loopback,
@@ -445,7 +448,7 @@ async fn crawl_with<F: Frontier + 'static>(
     }));
     for (p, proxy) in wanted {
         if !fetchers.iter().any(|(q, x, _)| *q == p && *x == proxy) {
-            let f = Fetcher::new(cfg, p, proxy.as_deref())?;
+            let f = Fetcher::new(cfg, p, proxy.as_deref(), &roots)?;
             fetchers.push((p, proxy, f));
         }
     }

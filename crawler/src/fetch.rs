@@ -40,6 +40,23 @@ impl RawResponse {
     }
 }
 
+/// The extra certificate authorities of `[crawler] ca_certs`, each file named on error.
+pub(crate) fn load_roots(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<reqwest::Certificate>, String> {
+    let mut roots = Vec::new();
+    for f in files {
+        let pem = std::fs::read(f).map_err(|e| format!("ca_certs: {}: {e}", f.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("ca_certs: {}: not PEM certificates: {e}", f.display()))?;
+        if certs.is_empty() {
+            return Err(format!("ca_certs: {}: no certificate in it", f.display()));
+        }
+        roots.extend(certs);
+    }
+    Ok(roots)
+}
+
 /// A request that produced no response.
 pub(crate) struct FetchFailure {
     pub message: String,
@@ -70,6 +87,7 @@ impl Fetcher {
         cfg: &CrawlerConfig,
         policy: AddressPolicy,
         proxy: Option<&str>,
+        roots: &[reqwest::Certificate],
     ) -> reqwest::Result<Fetcher> {
         let timeout = Duration::from_millis(cfg.timeout_ms);
         let mut builder = reqwest::Client::builder()
@@ -81,6 +99,9 @@ impl Fetcher {
             Some(p) => builder.proxy(reqwest::Proxy::all(p)?),
             None => builder.no_proxy(),
         };
+        for c in roots {
+            builder = builder.add_root_certificate(c.clone());
+        }
         // Overridden names go straight to their address, which `check_url_with` has judged.
         for (name, ip) in &cfg.resolve {
             builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
