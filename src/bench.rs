@@ -1157,6 +1157,7 @@ mod tests {
             hosts: vec!["127.0.0.7".into()],
             resolve: Vec::new(),
             ca_pem: None,
+            needs_browser: false,
         };
         let sites = bench_sites(&[
             shop("kaola-sim", vec!["http://127.1.5.1:8080".into()]),

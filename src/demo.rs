@@ -52,6 +52,11 @@ pub struct MarketsimArgs {
     /// Serve every shop on this many more hosts (mirror j of shop k on 127.1.k.(j+1)).
     #[arg(long, default_value_t = 0)]
     mirrors: usize,
+    /// Serve the shapes of real shops, as the demo does: prices by XHR (pinduo-sim), a
+    /// consent wall (suning-sim), a slider captcha for quick requests (tianmao-sim), product
+    /// pages on item. behind an apex redirect and https (jingdong-sim).
+    #[arg(long)]
+    shapes: bool,
     /// Crawl-delay announced in robots.txt, in seconds (default 0.05).
     #[arg(long)]
     crawl_delay: Option<f64>,
@@ -111,7 +116,10 @@ fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>> {
                 .with_context(|| format!("no site file for simulated shop {}", shop.name))?;
             let mut site: Site =
                 toml::from_str(text).with_context(|| format!("seeds/sites/{}.toml", shop.name))?;
-            site.start_urls = vec![format!("{}/", shop.base_url)];
+            site.start_urls = vec![shop.start_url.clone()];
+            if shop.needs_browser {
+                site.render = Some(qsword_crawler::Render::Products(true));
+            }
             Ok(site)
         })
         .collect()
@@ -127,6 +135,14 @@ pub fn crawl_market(
 ) -> Result<pipeline::CrawlSummary> {
     let sites = shop_sites(running)?;
     crawler_cfg.allow_loopback = true;
+    // Shops served under names (`*.jingdong-sim.test`) and over https with a certificate
+    // of their own: what DNS and the system's trust store would do for a real shop.
+    for shop in running.shops() {
+        crawler_cfg.resolve.extend(shop.resolve.iter().cloned());
+        crawler_cfg
+            .ca_certs
+            .extend(shop.ca_pem.iter().map(std::path::PathBuf::from));
+    }
     pipeline::crawl(ctx, &crawler_cfg, &sites, false)
 }
 
@@ -139,12 +155,18 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<()> {
         0,
         args.products,
     )));
+    // Every shape of real shops: prices by XHR, a consent wall, a slider captcha, product pages
+    // on another host behind an apex redirect and https.
+    let opts = ServeOptions {
+        shapes: qsword_marketsim::Shapes::all(),
+        ..ServeOptions::default()
+    };
     let running = rt
-        .block_on(qsword_marketsim::serve(market, ServeOptions::default()))
+        .block_on(qsword_marketsim::serve(market, opts))
         .context("starting the simulated marketplace on 127.0.0.2–127.0.0.6")?;
     println!("simulated marketplace (seed {}):", args.seed);
     for shop in running.shops() {
-        println!("  {:<14} {}", shop.name, shop.base_url);
+        println!("  {:<14} {}", shop.name, shop.start_url);
     }
     let mut crawler_cfg = ctx.cfg.crawler.clone();
     // The shops ask for a 50 ms Crawl-delay in robots.txt; the crawler only ever raises its
@@ -291,6 +313,11 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
                 request_log: args.request_log,
                 mirrors: args.mirrors,
                 throttle,
+                shapes: if args.shapes {
+                    qsword_marketsim::Shapes::all()
+                } else {
+                    qsword_marketsim::Shapes::default()
+                },
                 ..ServeOptions::default()
             },
         )
@@ -301,9 +328,21 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
             println!("ground truth: {}", path.display());
         }
         for shop in running.shops() {
-            println!("{:<14} {}", shop.name, shop.base_url);
+            println!("{:<14} {}", shop.name, shop.start_url);
             for m in &shop.mirrors {
                 println!("{:<14} {m}", "");
+            }
+            for (name, ip) in &shop.resolve {
+                println!("{:<14} {name} is {ip} ([crawler] resolve)", "");
+            }
+            if let Some(ca) = &shop.ca_pem {
+                println!("{:<14} its certificate: {ca} ([crawler] ca_certs)", "");
+            }
+            if shop.needs_browser {
+                println!(
+                    "{:<14} prices by XHR: its site file needs render = true",
+                    ""
+                );
             }
         }
         if let Some(path) = &args.urls_file {

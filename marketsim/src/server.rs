@@ -171,6 +171,10 @@ pub struct ServedShop {
     /// (in the temporary directory, removed when the market is dropped).
     #[serde(default)]
     pub ca_pem: Option<String>,
+    /// With [`Shapes::xhr_prices`], this shop's product pages show their price only after a
+    /// script ran: a crawler needs a browser for them.
+    #[serde(default)]
+    pub needs_browser: bool,
 }
 
 /// One request the market answered.
@@ -341,6 +345,7 @@ pub async fn serve(market: Arc<Market>, opts: ServeOptions) -> Result<RunningMar
             hosts: vec![spec.ip.to_string()],
             resolve: Vec::new(),
             ca_pem: None,
+            needs_browser: shapes.xhr_prices && k == XHR_SHOP,
         };
         let mut bases = None;
         for mirror in 0..=opts.mirrors {
