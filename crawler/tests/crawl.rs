@@ -1055,3 +1055,61 @@ async fn a_slow_page_on_one_host_does_not_stall_another() {
         "the fast host waited {worst:?} between two requests"
     );
 }
+
+/// The delay runs from the end of an exchange, not its start, and a host never has two
+/// requests in flight: against a server taking 300 ms per answer with a 200 ms delay, each
+/// request starts at least 200 ms after the previous answer ended (server-side times).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_host_gets_its_delay_after_each_answer_and_one_request_at_a_time() {
+    type Spans = Arc<Mutex<Vec<(Instant, Instant, String)>>>;
+    let spans: Spans = Arc::default();
+    let log = spans.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let log = log.clone();
+        async move {
+            let start = Instant::now();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let path = uri.path().to_owned();
+            let resp = match path.as_str() {
+                "/robots.txt" => not_found(),
+                "/" => html(
+                    &(1..=4)
+                        .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                        .collect::<String>(),
+                ),
+                _ => html("product"),
+            };
+            log.lock().unwrap().push((start, Instant::now(), path));
+            resp
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut s = site(vec![format!("http://{addr}/")]);
+    s.delay_ms = Some(200);
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    let mut spans = spans.lock().unwrap().clone();
+    spans.sort_by_key(|s| s.0);
+    assert_eq!(spans.len(), 6, "robots + home + 4 pages: {spans:?}");
+    for w in spans.windows(2) {
+        let (prev, next) = (&w[0], &w[1]);
+        assert!(
+            next.0 >= prev.1,
+            "{} started before {} ended",
+            next.2,
+            prev.2
+        );
+        let gap = next.0.duration_since(prev.1);
+        // 10 ms of slack for server-side scheduling jitter.
+        assert!(
+            gap >= Duration::from_millis(190),
+            "{} started {gap:?} after {} ended",
+            next.2,
+            prev.2
+        );
+    }
+    assert!(report.hosts.values().all(|h| h.effective_delay_ms == 200));
+}
