@@ -333,7 +333,8 @@ pub struct CrawlerConfig {
     pub max_run_s: Option<f64>,
     /// Delay between two requests to one host when the site sets none.
     pub default_delay_ms: u64,
-    /// Cap on a robots.txt Crawl-delay, so one host cannot stall the nightly run (capping is logged).
+    /// Longest robots.txt Crawl-delay the run honours; a host asking for more is parked (its URLs
+    /// kept for a later run), never crawled faster than it asked.
     pub max_crawl_delay_ms: u64,
     /// Connect timeout, and longest wait for the next bytes of a response, of one request.
     pub timeout_ms: u64,

@@ -74,7 +74,7 @@ pub struct HostReport {
     pub errors: u64,
     /// Body bytes received (as sent, before decompression), robots.txt included.
     pub bytes: u64,
-    /// The delay held between two requests at the start: max(configured, Crawl-delay capped).
+    /// The delay held between two requests at the start: max(configured, Crawl-delay).
     pub effective_delay_ms: u64,
     /// The largest delay the adaptive throttle raised it to (slow answers, 429, 503).
     pub max_delay_ms: u64,
@@ -82,8 +82,8 @@ pub struct HostReport {
     pub robots: String,
     /// URLs not fetched because robots.txt disallows them.
     pub robots_disallowed: u64,
-    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
-    /// (`u64::MAX` for `inf` and other delays too long to represent).
+    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and the host was
+    /// therefore parked (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
     /// Why the host was parked (its URLs stay queued for the next run).
     pub parked: Option<String>,
@@ -111,6 +111,8 @@ pub struct CrawlReport {
     pub elapsed: Duration,
     /// WARC files written by this run.
     pub warc_files: Vec<PathBuf>,
+    /// Hosts parked this run (each host's reason is its [`HostReport::parked`]).
+    pub hosts_parked: u64,
     pub hosts: BTreeMap<String, HostReport>,
 }
 
@@ -265,7 +267,7 @@ fn url_hash(u: &Url) -> u64 {
 /// One host's politeness state, owned by its task.
 struct Host {
     key: String,
-    /// The floor: max(configured delay, robots.txt Crawl-delay capped).
+    /// The floor: max(configured delay, robots.txt Crawl-delay).
     base_delay: Duration,
     /// The delay in force: the floor, raised by the adaptive throttle.
     delay: Duration,
@@ -817,6 +819,7 @@ async fn park(sh: &Shared, host: &mut Host, work: &Mutex<HostWork>) {
     let rest = HostWork::take_all(work);
     tracing::warn!(host = %host.key, released = rest.len(), "host parked: {why}");
     sh.host_report(&host.key, |h| h.parked = Some(why));
+    sh.report().hosts_parked += 1;
     finish_host(sh, &host.key, rest).await;
 }
 
@@ -1070,7 +1073,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
     host.robots = robots;
     let mut capped_from = None;
     // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
-    // represent is capped like any long delay; NaN and negative delays are ignored.
+    // represent parks the host like any delay above the cap; NaN and negative delays are ignored.
     let asked = crawl_delay.and_then(|cd| match Duration::try_from_secs_f32(cd) {
         Ok(d) => Some(d),
         Err(_) if cd > 0.0 => Some(Duration::MAX),
@@ -1082,13 +1085,17 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
     if let Some(asked) = asked {
         let cap = Duration::from_millis(sh.cfg.max_crawl_delay_ms);
         if asked > cap {
+            // Shortening it would knowingly go faster than asked: the host waits for a run
+            // (or a cap) that can afford it, its URLs kept.
             let asked_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX);
-            tracing::warn!(host = %host.key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
+            tracing::warn!(host = %host.key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay above the cap");
             capped_from = Some(asked_ms);
-        }
-        let floor = asked.min(cap).max(host.base_delay);
-        if floor != host.base_delay {
-            host.set_floor(floor);
+            host.parked = Some(format!(
+                "robots.txt Crawl-delay {asked_ms} ms exceeds max_crawl_delay_ms ({} ms)",
+                sh.cfg.max_crawl_delay_ms
+            ));
+        } else if asked > host.base_delay {
+            host.set_floor(asked);
         }
     }
     let delay_ms = host.base_delay.as_millis() as u64;
@@ -1098,6 +1105,9 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
         h.robots = outcome.clone();
         h.crawl_delay_capped_from_ms = capped_from;
     });
+    if host.parked.is_some() {
+        return false;
+    }
     if disallow_all {
         host.parked = Some(format!(
             "robots.txt {outcome}: nothing may be fetched for now"
