@@ -1041,8 +1041,19 @@ async fn write_warc(
 /// RFC 9309), applies its Crawl-delay and queues its sitemaps. Returns `false` when nothing
 /// may be fetched from the host now (the host is then parked, its URLs kept for later).
 async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> bool {
-    let (robots, outcome, crawl_delay) = fetch_robots(sh, host).await;
+    let (robots, outcome, crawl_delay, unreachable) = fetch_robots(sh, host).await;
     host.robots_fetched = Instant::now();
+    // (Unless the answer parked the host: a Retry-After longer than the run can wait.)
+    if unreachable && host.parked.is_none() && !matches!(host.robots, RobotsPolicy::DisallowAll) {
+        // RFC 9309 §2.4: a refresh that finds robots.txt unreachable may keep the copy read
+        // before; it is tried again after another robots_ttl_s. Only a host that never had a
+        // good copy is held to disallow-all (and parked).
+        tracing::warn!(host = %host.key, "robots.txt refresh {outcome}; keeping the cached copy");
+        sh.host_report(&host.key, |h| {
+            h.robots = format!("kept the cached copy (refresh: {outcome})")
+        });
+        return true;
+    }
     let robots_url = Url::parse(&host.key)
         .and_then(|u| u.join("/robots.txt"))
         .expect("a host key is an absolute URL");
@@ -1118,7 +1129,9 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
 }
 
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
-async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>) {
+/// The last element says the file was unreachable (5xx, 429, network error), the case where
+/// a good copy read before may stand in for it.
+async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>, bool) {
     let mut url = match Url::parse(&host.key).and_then(|u| u.join("/robots.txt")) {
         Ok(u) => u,
         Err(e) => {
@@ -1126,6 +1139,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::DisallowAll,
                 format!("disallow-all (bad host: {e})"),
                 None,
+                false,
             )
         }
     };
@@ -1137,6 +1151,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::DisallowAll,
                 format!("disallow-all ({why})"),
                 None,
+                false,
             );
         }
         let a = match fetch_with_retries(sh, host, &url, (None, None)).await {
@@ -1146,6 +1161,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                     RobotsPolicy::DisallowAll,
                     format!("disallow-all ({e})"),
                     None,
+                    true,
                 )
             }
         };
@@ -1167,11 +1183,11 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
             return match RobotsPolicy::parse(&ua, &body) {
                 (policy, Ok(())) => {
                     let delay = policy.crawl_delay();
-                    (policy, "parsed".into(), delay)
+                    (policy, "parsed".into(), delay, false)
                 }
                 (policy, Err(e)) => {
                     tracing::warn!(host = %host.key, "robots.txt unparsable, allowing all: {e}");
-                    (policy, "allow-all (unparsable)".into(), None)
+                    (policy, "allow-all (unparsable)".into(), None, false)
                 }
             };
         }
@@ -1180,18 +1196,21 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::AllowAll,
                 format!("allow-all (status {})", status.as_u16()),
                 None,
+                false,
             );
         }
         return (
             RobotsPolicy::DisallowAll,
             format!("disallow-all (status {})", status.as_u16()),
             None,
+            status.is_server_error() || status.as_u16() == 429,
         );
     }
     (
         RobotsPolicy::DisallowAll,
         "disallow-all (too many redirects)".into(),
         None,
+        false,
     )
 }
 

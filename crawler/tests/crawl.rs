@@ -1051,7 +1051,7 @@ async fn hosts_waiting_out_retry_after_do_not_hold_up_the_others() {
 async fn a_slow_page_on_one_host_does_not_stall_another() {
     let hostile_page = Arc::new(format!(
         "<!doctype html><html><body>{}</body></html>",
-        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(100_000)
+        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(160_000)
     ));
     let hostile = Shop::start("127.0.0.1", move |p| match p {
         "/robots.txt" => not_found(),
@@ -1087,9 +1087,10 @@ async fn a_slow_page_on_one_host_does_not_stall_another() {
         .max()
         .unwrap();
     // 100 ms apart; a stalled runtime shows as one gap of the hostile page's parse time
-    // (1.5 s in a debug build).
+    // (2.5 s in a debug build on an idle machine, more on a busy one). The bound leaves room
+    // for a machine busy with other builds.
     assert!(
-        worst < Duration::from_millis(500),
+        worst < Duration::from_millis(1_000),
         "the fast host waited {worst:?} between two requests"
     );
 }
@@ -1150,4 +1151,41 @@ async fn a_slow_host_gets_its_delay_after_each_answer_and_one_request_at_a_time(
         );
     }
     assert!(report.hosts.values().all(|h| h.effective_delay_ms == 200));
+}
+
+/// A robots.txt refresh that fails (5xx) keeps the good copy read before (RFC 9309 §2.4)
+/// instead of parking the host; its rules still hold.
+#[tokio::test]
+async fn a_failing_robots_refresh_keeps_the_good_copy() {
+    let robots_reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reads = robots_reads.clone();
+    let shop = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => {
+            if reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                "User-agent: *\nDisallow: /private\n".into_response()
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "down").into_response()
+            }
+        }
+        "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/private/x">x</a>"#),
+        _ => html("product"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        // Read again before every visit.
+        robots_ttl_s: 0,
+        retries: 0,
+        ..test_config()
+    };
+    let (report, _, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    let pages: Vec<_> = shop
+        .paths()
+        .into_iter()
+        .filter(|p| p != "/robots.txt")
+        .collect();
+    assert_eq!(pages, ["/", "/p1", "/p2"], "the cached rules still hold");
+    assert!(robots_reads.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    let h = report.hosts.values().next().unwrap();
+    assert_eq!(h.parked, None, "{h:?}");
+    assert!(h.robots.contains("kept"), "{h:?}");
 }
