@@ -1320,16 +1320,10 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         } else if is_transient_status(r.status) {
             record.error = Some(format!("HTTP {status} after {} retries", sh.cfg.retries));
         } else if r.status.is_success() {
-            match decode_content_encoding(
-                r.header("content-encoding"),
-                &r.body,
-                sh.cfg.max_body_bytes,
-            ) {
+            let limit = decoded_limit(&sh.cfg, lease.kind);
+            match decode_content_encoding(r.header("content-encoding"), &r.body, limit) {
                 Ok((_, true)) => {
-                    record.error = Some(format!(
-                        "decoded body exceeds max_body_bytes ({} bytes); not parsed",
-                        sh.cfg.max_body_bytes
-                    ))
+                    record.error = Some(format!("decoded body exceeds {limit} bytes; not parsed"))
                 }
                 Ok((b, false)) => body = Some(b),
                 Err(e) => record.error = Some(format!("cannot decode body: {e}")),
@@ -1428,6 +1422,17 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         sh.count_disallowed(&host.key, dropped);
     }
     out
+}
+
+/// Most bytes a body is decoded to (Content-Encoding undone): `max_body_bytes`, but a
+/// sitemap may be the sitemaps.org 50 MiB (its parser reads no more, gzip bombs included).
+fn decoded_limit(cfg: &CrawlerConfig, kind: UrlKind) -> u64 {
+    match kind {
+        UrlKind::Sitemap => cfg
+            .max_body_bytes
+            .max(crate::sitemap::MAX_DECOMPRESSED_BYTES),
+        _ => cfg.max_body_bytes,
+    }
 }
 
 /// What an HTML page says: the links to follow and, on a product page, its listing

@@ -1189,3 +1189,61 @@ async fn a_failing_robots_refresh_keeps_the_good_copy() {
     assert_eq!(h.parked, None, "{h:?}");
     assert!(h.robots.contains("kept"), "{h:?}");
 }
+
+/// A sitemap is read up to the sitemaps.org 50 MiB once decoded, not `max_body_bytes`: a
+/// gzip-encoded sitemap larger than that decoded is no longer dropped whole.
+#[tokio::test]
+async fn a_sitemap_larger_than_max_body_bytes_decoded_is_read() {
+    let base: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let base = b.get().unwrap().clone();
+        match p {
+            "/robots.txt" => not_found(),
+            "/sitemap.xml" => {
+                let mut xml =
+                    String::from(r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#);
+                for i in 0..3_000 {
+                    xml += &format!(
+                        "<url><loc>{base}/item/{i}.html?{}</loc></url>",
+                        "x".repeat(40)
+                    );
+                }
+                xml += "</urlset>";
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(xml.as_bytes()).unwrap();
+                (
+                    [
+                        ("content-type", "application/xml"),
+                        ("content-encoding", "gzip"),
+                    ],
+                    e.finish().unwrap(),
+                )
+                    .into_response()
+            }
+            _ => html("page"),
+        }
+    })
+    .await;
+    base.set(format!("http://{}", shop.addr)).unwrap();
+    let mut s = site(vec![shop.url("/")]);
+    s.sitemaps = vec![shop.url("/sitemap.xml")];
+    let cfg = CrawlerConfig {
+        // The sitemap is ~250 KB decoded, a few KB on the wire.
+        max_body_bytes: 64 * 1024,
+        max_pages: 2,
+        ..test_config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(&cfg, &[s], MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    let map = frontier
+        .outcomes
+        .iter()
+        .find(|o| o.lease.url.path() == "/sitemap.xml")
+        .expect("the sitemap was visited");
+    assert_eq!(map.error, None);
+    assert_eq!(map.discovered.len(), 3_000);
+    assert_eq!(report.discovered, 2 + 3_000, "{report:?}");
+}
