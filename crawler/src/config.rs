@@ -281,6 +281,7 @@ impl CompiledSite {
             },
             depth,
             url,
+            lastmod: None,
         }
     }
 

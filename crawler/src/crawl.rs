@@ -1492,12 +1492,16 @@ fn read_sitemap(
                     });
                 }
             }
-            out.discovered.extend(
-                map.urls
-                    .iter()
-                    .filter(|u| site.follows(&u.loc))
-                    .map(|u| site.new_url(&u.loc, lease.depth + 1)),
-            );
+            out.discovered
+                .extend(
+                    map.urls
+                        .iter()
+                        .filter(|u| site.follows(&u.loc))
+                        .map(|u| NewUrl {
+                            lastmod: u.lastmod,
+                            ..site.new_url(&u.loc, lease.depth + 1)
+                        }),
+                );
         }
         Err(e) => {
             out.error = Some(e.to_string());

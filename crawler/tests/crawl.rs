@@ -1247,3 +1247,62 @@ async fn a_sitemap_larger_than_max_body_bytes_decoded_is_read() {
     assert_eq!(map.discovered.len(), 3_000);
     assert_eq!(report.discovered, 2 + 3_000, "{report:?}");
 }
+
+/// A sitemap's `lastmod` newer than a product's last answer queues it again before its
+/// recrawl time; one not newer leaves it alone.
+#[tokio::test]
+async fn a_newer_sitemap_lastmod_queues_a_product_again() {
+    let base: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let base = b.get().unwrap().clone();
+        let old = "2020-01-01";
+        let new = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+        match p {
+            "/robots.txt" => not_found(),
+            // The first run's sitemap dates both products long ago; the second's says
+            // item 2 changed since.
+            p if p.starts_with("/sitemap.xml") => {
+                let second = p.ends_with("v=2");
+                format!(
+                    r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+                    <url><loc>{base}/item/1.html</loc><lastmod>{old}</lastmod></url>
+                    <url><loc>{base}/item/2.html</loc><lastmod>{}</lastmod></url></urlset>"#,
+                    if second { new.to_string() } else { old.into() }
+                )
+                .into_response()
+            }
+            _ => html("product"),
+        }
+    })
+    .await;
+    base.set(format!("http://{}", shop.addr)).unwrap();
+    let run_with = |frontier: MemoryFrontier, sitemap: String| {
+        let mut s = site(vec![format!("{}/", sitemap.rsplit_once('/').unwrap().0)]);
+        s.sitemaps = vec![sitemap];
+        s.sitemaps_from_robots = false;
+        s.product_url = Some(r"^/item/\d+\.html$".into());
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            crawl(&test_config(), &[s], frontier, dir.path())
+                .await
+                .unwrap()
+                .1
+        }
+    };
+    let frontier = run_with(MemoryFrontier::new(), shop.url("/sitemap.xml")).await;
+    let items = |shop: &Shop| {
+        shop.paths()
+            .into_iter()
+            .filter(|p| p.starts_with("/item/"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(items(&shop), ["/item/1.html", "/item/2.html"]);
+    let frontier = run_with(frontier, shop.url("/sitemap.xml?v=2")).await;
+    assert_eq!(
+        items(&shop),
+        ["/item/1.html", "/item/2.html", "/item/2.html"],
+        "only the product the sitemap says changed is visited again"
+    );
+    assert_eq!(frontier.queued() + frontier.in_flight(), 0);
+}
