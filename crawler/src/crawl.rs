@@ -444,6 +444,8 @@ async fn crawl_with<F: Frontier + 'static>(
             .map(|s| started + Duration::from_secs_f64(s.max(0.0))),
     });
     shared.unknown(&mut seeds);
+    // Hosts the keeper meets in URLs it is handed (another host of a site), to be given a task.
+    let (adopt_tx, mut adopted) = mpsc::unbounded_channel::<(String, String)>();
     let keeper = {
         let host_keys: HashSet<String> = hosts.keys().cloned().collect();
         let budget = cfg.max_pages;
@@ -462,6 +464,7 @@ async fn crawl_with<F: Frontier + 'static>(
                     leased: 0,
                     discovered: 0,
                     polls,
+                    adopt: adopt_tx,
                 };
                 let result = k.run(rx, seeds);
                 let _ = done_tx.send((result, k.frontier, k.discovered));
@@ -469,19 +472,29 @@ async fn crawl_with<F: Frontier + 'static>(
             .map_err(|e| CrawlError::Keeper(e.to_string()))?;
         done_rx
     };
-    let tasks: Vec<_> = hosts
-        .into_iter()
-        .map(|(key, (delay, site_ids))| {
-            let sh = shared.clone();
-            (
-                key.clone(),
-                tokio::spawn(supervise(sh, key, delay, site_ids)),
-            )
-        })
-        .collect();
-    for (key, t) in tasks {
-        if let Err(e) = t.await {
-            tracing::error!(host = %key, "host supervisor failed: {e}");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (key, (delay, site_ids)) in hosts {
+        tasks.spawn(supervise(shared.clone(), key, delay, site_ids));
+    }
+    // Until the keeper is done (it drops `adopt`) and every host task has ended.
+    loop {
+        tokio::select! {
+            Some(done) = tasks.join_next() => {
+                if let Err(e) = done {
+                    tracing::error!("host supervisor failed: {e}");
+                }
+            }
+            Some((key, site)) = adopted.recv() => {
+                let Some(i) = shared.site(&site) else {
+                    // Not a configured site (cannot happen for pushed URLs): no task waits.
+                    let _ = shared.keeper.send(Cmd::Finished(key)).await;
+                    continue;
+                };
+                let delay = sites[i].delay_ms.unwrap_or(cfg.default_delay_ms);
+                tracing::info!(host = %key, %site, "another host of the site");
+                tasks.spawn(supervise(shared.clone(), key, delay, vec![i]));
+            }
+            else => break,
         }
     }
     let (result, frontier, discovered) = keeper
@@ -517,6 +530,8 @@ struct Keeper<F> {
     /// The frontier is shared with other workers: idle hosts are asked for again on each
     /// [`Cmd::Tick`], and the crawl ends only when the frontier is settled.
     polls: bool,
+    /// Where hosts met for the first time in pushed URLs go to get a task (host, site).
+    adopt: mpsc::UnboundedSender<(String, String)>,
 }
 
 impl<F: Frontier> Keeper<F> {
@@ -525,6 +540,7 @@ impl<F: Frontier> Keeper<F> {
         mut rx: mpsc::Receiver<Cmd>,
         seeds: Vec<NewUrl>,
     ) -> Result<(), FrontierError> {
+        self.adopt(&seeds);
         let new = self.frontier.push(&seeds)?;
         self.count_new(&new);
         const BATCH: usize = 512;
@@ -551,6 +567,10 @@ impl<F: Frontier> Keeper<F> {
                     }
                     Cmd::Lease { host, max, reply } => leases.push((host, max, reply)),
                 }
+            }
+            self.adopt(&pushes);
+            for p in &pages {
+                self.adopt(&p.discovered);
             }
             let mut new = NewPerHost::new();
             if !pushes.is_empty() {
@@ -597,6 +617,17 @@ impl<F: Frontier> Keeper<F> {
             }
         }
         Ok(())
+    }
+
+    /// Hosts of the sites not met before (another host a site's `hosts` names) get a task;
+    /// counted among the hosts at once, so the crawl does not end before that task asks.
+    fn adopt(&mut self, urls: &[NewUrl]) {
+        for u in urls {
+            if !self.hosts.contains(&u.host) {
+                self.hosts.insert(u.host.clone());
+                let _ = self.adopt.send((u.host.clone(), u.site.clone()));
+            }
+        }
     }
 
     /// No other worker holds one of this crawl's hosts (see [`Frontier::settled`]).
@@ -1066,7 +1097,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             }
             let site = &sh.sites[i];
             for u in robots.sitemaps(&robots_url) {
-                if site.hosts.contains(&host_key(&u)) {
+                if site.spans(&u) {
                     maps.push(NewUrl {
                         kind: UrlKind::Sitemap,
                         ..site.new_url(&u, 0)
@@ -1485,7 +1516,7 @@ fn read_sitemap(
                 tracing::warn!(%url, "sitemap not read to the end: {why}");
             }
             for child in &map.sitemaps {
-                if site.hosts.contains(&host_key(child)) {
+                if site.spans(child) {
                     out.discovered.push(NewUrl {
                         kind: UrlKind::Sitemap,
                         ..site.new_url(child, lease.depth)

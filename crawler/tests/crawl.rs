@@ -1306,3 +1306,36 @@ async fn a_newer_sitemap_lastmod_queues_a_product_again() {
     );
     assert_eq!(frontier.queued() + frontier.in_flight(), 0);
 }
+
+/// A site spans the hosts its `hosts` patterns name: a start URL that redirects to another
+/// of them yields that host's pages, fetched by that host's own task (robots.txt first).
+#[tokio::test]
+async fn a_start_url_redirecting_to_another_host_of_the_site_yields_its_pages() {
+    let elsewhere = Shop::start("127.0.0.3", |_| html("not the site")).await;
+    let off_site = elsewhere.url("/");
+    let www = Shop::start("127.0.0.2", move |p| match p {
+        "/robots.txt" => "User-agent: *\nDisallow: /private\n".into_response(),
+        "/" => html(&format!(
+            r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/private/x">x</a><a href="{off_site}">off</a>"#
+        )),
+        _ => html("product"),
+    })
+    .await;
+    let target = www.url("/");
+    let bare = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => not_found(),
+        _ => (
+            StatusCode::MOVED_PERMANENTLY,
+            [("location", target.clone())],
+        )
+            .into_response(),
+    })
+    .await;
+    let mut s = site(vec![bare.url("/")]);
+    s.hosts = vec!["127.0.0.2".into()];
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    assert_eq!(bare.paths(), ["/robots.txt", "/"]);
+    assert_eq!(www.paths(), ["/robots.txt", "/", "/p1", "/p2"]);
+    assert!(elsewhere.paths().is_empty());
+    assert_eq!(report.hosts.len(), 2, "{report:?}");
+}
