@@ -1411,7 +1411,19 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         }
         let Some(body) = body else { break };
         if lease.kind == UrlKind::Sitemap {
-            read_sitemap(sh, site, &url, &body, &lease, &mut out);
+            let read = {
+                let (sh, url, depth) = (sh.clone(), url.clone(), lease.depth);
+                tokio::task::spawn_blocking(move || read_sitemap(&sh.sites[si], &url, &body, depth))
+                    .await
+            };
+            match read {
+                Ok(Ok(urls)) => out.discovered.extend(urls),
+                Ok(Err(e)) => {
+                    out.error = Some(e);
+                    sh.count_error(&lease.host);
+                }
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
             break;
         }
         let is_html = content_type.as_deref().is_none_or(|c| c.contains("html"));
@@ -1501,44 +1513,35 @@ fn read_page(
     (links, listing)
 }
 
-/// A sitemap's entries become frontier URLs (children of an index stay sitemaps).
+/// A sitemap's entries become frontier URLs (children of an index stay sitemaps). Up to
+/// 50 MiB and 50,000 entries: the caller runs it on a blocking thread.
 fn read_sitemap(
-    sh: &Shared,
     site: &CompiledSite,
     url: &Url,
     body: &[u8],
-    lease: &Lease,
-    out: &mut PageOutcome,
-) {
-    match crate::sitemap::parse_sitemap(body, url) {
-        Ok(map) => {
-            if let Some(why) = &map.truncated {
-                tracing::warn!(%url, "sitemap not read to the end: {why}");
-            }
-            for child in &map.sitemaps {
-                if site.spans(child) {
-                    out.discovered.push(NewUrl {
-                        kind: UrlKind::Sitemap,
-                        ..site.new_url(child, lease.depth)
-                    });
-                }
-            }
-            out.discovered
-                .extend(
-                    map.urls
-                        .iter()
-                        .filter(|u| site.follows(&u.loc))
-                        .map(|u| NewUrl {
-                            lastmod: u.lastmod,
-                            ..site.new_url(&u.loc, lease.depth + 1)
-                        }),
-                );
-        }
-        Err(e) => {
-            out.error = Some(e.to_string());
-            sh.count_error(&lease.host);
-        }
+    depth: u32,
+) -> Result<Vec<NewUrl>, String> {
+    let map = crate::sitemap::parse_sitemap(body, url).map_err(|e| e.to_string())?;
+    if let Some(why) = &map.truncated {
+        tracing::warn!(%url, "sitemap not read to the end: {why}");
     }
+    let children = map
+        .sitemaps
+        .iter()
+        .filter(|c| site.spans(c))
+        .map(|c| NewUrl {
+            kind: UrlKind::Sitemap,
+            ..site.new_url(c, depth)
+        });
+    let pages = map
+        .urls
+        .iter()
+        .filter(|u| site.follows(&u.loc))
+        .map(|u| NewUrl {
+            lastmod: u.lastmod,
+            ..site.new_url(&u.loc, depth + 1)
+        });
+    Ok(children.chain(pages).collect())
 }
 
 #[cfg(test)]
