@@ -534,6 +534,7 @@ fn push_synthetic_urls(store: &mut Store, n: u64) -> Result<()> {
                 kind: UrlKind::Product,
                 depth: 1,
                 priority: 1,
+                lastmod: None,
             })
             .collect();
         store

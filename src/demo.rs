@@ -117,6 +117,7 @@ fn shop_sites(running: &qsword_marketsim::RunningMarket) -> Result<Vec<Site>> {
             let mut site: Site =
                 toml::from_str(text).with_context(|| format!("seeds/sites/{}.toml", shop.name))?;
             site.start_urls = vec![shop.start_url.clone()];
+            site.hosts = shop.hosts.clone();
             if shop.needs_browser {
                 site.render = Some(qsword_crawler::Render::Products(true));
             }

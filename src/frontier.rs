@@ -77,6 +77,7 @@ fn discovered(u: &NewUrl) -> DiscoveredUrl {
         kind: store_kind(u.kind),
         depth: u.depth,
         priority: u.kind.priority(),
+        lastmod: u.lastmod,
     }
 }
 

@@ -17,9 +17,15 @@ pub struct Site {
     pub name: String,
     /// Platform recorded on every [`qsword_listing::Listing`] found on this site.
     pub platform: String,
-    /// Where the crawl starts. Their hosts are the site's hosts: links elsewhere are not followed.
+    /// Where the crawl starts. Their hosts are the site's hosts (with `hosts`): links elsewhere
+    /// are not followed.
     #[serde(default)]
     pub start_urls: Vec<String>,
+    /// More host names of the site, as glob patterns (`*.shop.example` is any subdomain,
+    /// `shop.example` that name alone; any port and scheme): links and redirects to them are
+    /// followed, each host served by its own task under its own politeness.
+    #[serde(default)]
+    pub hosts: Vec<String>,
     /// Regex on the URL path that marks a product page (`'/item/\d+\.html$'`). Without it every
     /// HTML page is offered to extraction.
     #[serde(default)]
@@ -93,6 +99,7 @@ impl Default for Site {
             name: String::new(),
             platform: String::new(),
             start_urls: Vec::new(),
+            hosts: Vec::new(),
             product_url: None,
             include: Vec::new(),
             exclude: Vec::new(),
@@ -205,6 +212,14 @@ impl Site {
             start_urls.push(url);
         }
         let hosts: Vec<String> = start_urls.iter().map(crate::canon::host_key).collect();
+        let host_patterns: Vec<Regex> = self
+            .hosts
+            .iter()
+            .map(|p| re("hosts", &host_glob(p)))
+            .collect::<Result<_, _>>()?;
+        let spans = |url: &url::Url| {
+            hosts.contains(&crate::canon::host_key(url)) || matches_host(&host_patterns, url)
+        };
         let mut sitemaps = Vec::new();
         for u in &self.sitemaps {
             let bad = |reason: String| SiteConfigError::Field {
@@ -214,10 +229,8 @@ impl Site {
                 reason,
             };
             let url = url::Url::parse(u).map_err(|e| bad(e.to_string()))?;
-            if !hosts.contains(&crate::canon::host_key(&url)) {
-                return Err(bad(
-                    "a sitemap must be on one of the start URLs' hosts".into()
-                ));
+            if !spans(&url) {
+                return Err(bad("a sitemap must be on one of the site's hosts".into()));
             }
             sitemaps.push(url);
         }
@@ -290,6 +303,7 @@ impl Site {
                 .map(|p| re("exclude", p))
                 .collect::<Result<_, _>>()?,
             hosts,
+            host_patterns,
             start_urls,
         })
     }
@@ -307,6 +321,8 @@ pub(crate) struct CompiledSite {
     pub exclude: Vec<Regex>,
     /// `scheme://host:port` of each start URL.
     pub hosts: Vec<String>,
+    /// The site's `hosts` patterns (anchored regexes on the host name).
+    pub host_patterns: Vec<Regex>,
     pub start_urls: Vec<url::Url>,
     pub render: RenderWhen,
     pub block_text: Vec<Regex>,
@@ -354,6 +370,7 @@ impl CompiledSite {
             },
             depth,
             url,
+            lastmod: None,
         }
     }
 
@@ -372,9 +389,14 @@ impl CompiledSite {
             .is_some_and(|re| re.is_match(url.path()))
     }
 
+    /// Whether `url` is on one of the site's hosts: a start URL's, or one its `hosts` name.
+    pub fn spans(&self, url: &url::Url) -> bool {
+        self.hosts.contains(&crate::canon::host_key(url)) || matches_host(&self.host_patterns, url)
+    }
+
     /// Whether a link found on this site may be followed (host, include and exclude rules).
     pub fn follows(&self, url: &url::Url) -> bool {
-        if !self.hosts.contains(&crate::canon::host_key(url)) {
+        if !self.spans(url) {
             return false;
         }
         let pq = path_and_query(url);
@@ -392,6 +414,25 @@ fn path_and_query(url: &url::Url) -> String {
         Some(q) => format!("{}?{}", url.path(), q),
         None => url.path().to_owned(),
     }
+}
+
+/// A `hosts` glob as an anchored regex: `*` is any run of characters, the rest literal
+/// (host names are compared lower-case, as URLs hold them).
+fn host_glob(pattern: &str) -> String {
+    let parts: Vec<String> = pattern
+        .trim()
+        .to_ascii_lowercase()
+        .split('*')
+        .map(regex::escape)
+        .collect();
+    format!("^{}$", parts.join(".*"))
+}
+
+fn matches_host(patterns: &[Regex], url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+        && url
+            .host_str()
+            .is_some_and(|h| patterns.iter().any(|re| re.is_match(h)))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -419,7 +460,8 @@ pub struct CrawlerConfig {
     pub max_run_s: Option<f64>,
     /// Delay between two requests to one host when the site sets none.
     pub default_delay_ms: u64,
-    /// Cap on a robots.txt Crawl-delay, so one host cannot stall the nightly run (capping is logged).
+    /// Longest robots.txt Crawl-delay the run honours; a host asking for more is parked (its URLs
+    /// kept for a later run), never crawled faster than it asked.
     pub max_crawl_delay_ms: u64,
     /// Connect timeout, and longest wait for the next bytes of a response, of one request.
     pub timeout_ms: u64,
@@ -512,5 +554,45 @@ impl Default for CrawlerConfig {
             render_timeout_ms: 20_000,
             ca_certs: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_globs_name_the_sites_other_hosts() {
+        let site = Site {
+            name: "s".into(),
+            start_urls: vec!["https://www.shop.example/".into()],
+            hosts: vec!["*.shop.example".into(), "Shop.example".into()],
+            ..Site::default()
+        }
+        .compile()
+        .unwrap();
+        let on = |u: &str| site.spans(&url::Url::parse(u).unwrap());
+        assert!(on("https://www.shop.example/a"));
+        assert!(
+            on("http://img.cdn.shop.example:8080/a"),
+            "any port, any depth"
+        );
+        assert!(on("https://shop.example/"));
+        assert!(!on("https://evilshop.example/"));
+        assert!(!on("https://shop.example.evil/"));
+        assert!(!on("ftp://www.shop.example/"));
+        // Without `hosts`, the start URLs' hosts alone, as before.
+        let plain = Site {
+            hosts: Vec::new(),
+            ..Site {
+                name: "s".into(),
+                start_urls: vec!["https://www.shop.example/".into()],
+                ..Site::default()
+            }
+        }
+        .compile()
+        .unwrap();
+        assert!(plain.spans(&url::Url::parse("https://www.shop.example/x").unwrap()));
+        assert!(!plain.spans(&url::Url::parse("https://m.shop.example/x").unwrap()));
     }
 }

@@ -79,7 +79,7 @@ pub struct HostReport {
     pub errors: u64,
     /// Body bytes received (as sent, before decompression), robots.txt included.
     pub bytes: u64,
-    /// The delay held between two requests at the start: max(configured, Crawl-delay capped).
+    /// The delay held between two requests at the start: max(configured, Crawl-delay).
     pub effective_delay_ms: u64,
     /// The largest delay the adaptive throttle raised it to (slow answers, 429, 503).
     pub max_delay_ms: u64,
@@ -87,8 +87,8 @@ pub struct HostReport {
     pub robots: String,
     /// URLs not fetched because robots.txt disallows them.
     pub robots_disallowed: u64,
-    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and was capped
-    /// (`u64::MAX` for `inf` and other delays too long to represent).
+    /// The Crawl-delay asked for, when it exceeded `max_crawl_delay_ms` and the host was
+    /// therefore parked (`u64::MAX` for `inf` and other delays too long to represent).
     pub crawl_delay_capped_from_ms: Option<u64>,
     /// Pages loaded in the headless browser.
     pub rendered: u64,
@@ -128,6 +128,8 @@ pub struct CrawlReport {
     pub elapsed: Duration,
     /// WARC files written by this run.
     pub warc_files: Vec<PathBuf>,
+    /// Hosts parked this run (each host's reason is its [`HostReport::parked`]).
+    pub hosts_parked: u64,
     pub hosts: BTreeMap<String, HostReport>,
 }
 
@@ -297,7 +299,7 @@ struct Host {
     key: String,
     /// The site its own requests (robots.txt) are made for: the first that crawls it.
     site: Option<usize>,
-    /// The floor: max(configured delay, robots.txt Crawl-delay capped).
+    /// The floor: max(configured delay, robots.txt Crawl-delay).
     base_delay: Duration,
     /// The delay in force: the floor, raised by the adaptive throttle.
     delay: Duration,
@@ -499,6 +501,8 @@ async fn crawl_with<F: Frontier + 'static>(
             .map(|s| started + Duration::from_secs_f64(s.max(0.0))),
     });
     shared.unknown(&mut seeds);
+    // Hosts the keeper meets in URLs it is handed (another host of a site), to be given a task.
+    let (adopt_tx, mut adopted) = mpsc::unbounded_channel::<(String, String)>();
     let keeper = {
         let host_keys: HashSet<String> = hosts.keys().cloned().collect();
         let budget = cfg.max_pages;
@@ -517,6 +521,7 @@ async fn crawl_with<F: Frontier + 'static>(
                     leased: 0,
                     discovered: 0,
                     polls,
+                    adopt: adopt_tx,
                 };
                 let result = k.run(rx, seeds);
                 let _ = done_tx.send((result, k.frontier, k.discovered));
@@ -524,19 +529,29 @@ async fn crawl_with<F: Frontier + 'static>(
             .map_err(|e| CrawlError::Keeper(e.to_string()))?;
         done_rx
     };
-    let tasks: Vec<_> = hosts
-        .into_iter()
-        .map(|(key, (delay, site_ids))| {
-            let sh = shared.clone();
-            (
-                key.clone(),
-                tokio::spawn(supervise(sh, key, delay, site_ids)),
-            )
-        })
-        .collect();
-    for (key, t) in tasks {
-        if let Err(e) = t.await {
-            tracing::error!(host = %key, "host supervisor failed: {e}");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (key, (delay, site_ids)) in hosts {
+        tasks.spawn(supervise(shared.clone(), key, delay, site_ids));
+    }
+    // Until the keeper is done (it drops `adopt`) and every host task has ended.
+    loop {
+        tokio::select! {
+            Some(done) = tasks.join_next() => {
+                if let Err(e) = done {
+                    tracing::error!("host supervisor failed: {e}");
+                }
+            }
+            Some((key, site)) = adopted.recv() => {
+                let Some(i) = shared.site(&site) else {
+                    // Not a configured site (cannot happen for pushed URLs): no task waits.
+                    let _ = shared.keeper.send(Cmd::Finished(key)).await;
+                    continue;
+                };
+                let delay = sites[i].delay_ms.unwrap_or(cfg.default_delay_ms);
+                tracing::info!(host = %key, %site, "another host of the site");
+                tasks.spawn(supervise(shared.clone(), key, delay, vec![i]));
+            }
+            else => break,
         }
     }
     // Every host is done: the browsers go (Chromium and its profile with them).
@@ -591,6 +606,8 @@ struct Keeper<F> {
     /// The frontier is shared with other workers: idle hosts are asked for again on each
     /// [`Cmd::Tick`], and the crawl ends only when the frontier is settled.
     polls: bool,
+    /// Where hosts met for the first time in pushed URLs go to get a task (host, site).
+    adopt: mpsc::UnboundedSender<(String, String)>,
 }
 
 impl<F: Frontier> Keeper<F> {
@@ -599,6 +616,7 @@ impl<F: Frontier> Keeper<F> {
         mut rx: mpsc::Receiver<Cmd>,
         seeds: Vec<NewUrl>,
     ) -> Result<(), FrontierError> {
+        self.adopt(&seeds);
         let new = self.frontier.push(&seeds)?;
         self.count_new(&new);
         const BATCH: usize = 512;
@@ -625,6 +643,10 @@ impl<F: Frontier> Keeper<F> {
                     }
                     Cmd::Lease { host, max, reply } => leases.push((host, max, reply)),
                 }
+            }
+            self.adopt(&pushes);
+            for p in &pages {
+                self.adopt(&p.discovered);
             }
             let mut new = NewPerHost::new();
             if !pushes.is_empty() {
@@ -671,6 +693,17 @@ impl<F: Frontier> Keeper<F> {
             }
         }
         Ok(())
+    }
+
+    /// Hosts of the sites not met before (another host a site's `hosts` names) get a task;
+    /// counted among the hosts at once, so the crawl does not end before that task asks.
+    fn adopt(&mut self, urls: &[NewUrl]) {
+        for u in urls {
+            if !self.hosts.contains(&u.host) {
+                self.hosts.insert(u.host.clone());
+                let _ = self.adopt.send((u.host.clone(), u.site.clone()));
+            }
+        }
     }
 
     /// No other worker holds one of this crawl's hosts (see [`Frontier::settled`]).
@@ -928,6 +961,7 @@ async fn park(sh: &Shared, host: &mut Host, work: &Mutex<HostWork>) {
     let rest = HostWork::take_all(work);
     tracing::warn!(host = %host.key, released = rest.len(), "host parked: {why}");
     sh.host_report(&host.key, |h| h.parked = Some(why));
+    sh.report().hosts_parked += 1;
     finish_host(sh, &host.key, rest).await;
 }
 
@@ -1457,8 +1491,19 @@ fn answer_heads(a: &qsword_render::Answer) -> (Vec<u8>, Vec<u8>) {
 /// RFC 9309), applies its Crawl-delay and queues its sitemaps. Returns `false` when nothing
 /// may be fetched from the host now (the host is then parked, its URLs kept for later).
 async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> bool {
-    let (robots, outcome, crawl_delay) = fetch_robots(sh, host).await;
+    let (robots, outcome, crawl_delay, unreachable) = fetch_robots(sh, host).await;
     host.robots_fetched = Instant::now();
+    // (Unless the answer parked the host: a Retry-After longer than the run can wait.)
+    if unreachable && host.parked.is_none() && !matches!(*host.robots, RobotsPolicy::DisallowAll) {
+        // RFC 9309 §2.4: a refresh that finds robots.txt unreachable may keep the copy read
+        // before; it is tried again after another robots_ttl_s. Only a host that never had a
+        // good copy is held to disallow-all (and parked).
+        tracing::warn!(host = %host.key, "robots.txt refresh {outcome}; keeping the cached copy");
+        sh.host_report(&host.key, |h| {
+            h.robots = format!("kept the cached copy (refresh: {outcome})")
+        });
+        return true;
+    }
     let robots_url = Url::parse(&host.key)
         .and_then(|u| u.join("/robots.txt"))
         .expect("a host key is an absolute URL");
@@ -1471,7 +1516,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             }
             let site = &sh.sites[i];
             for u in robots.sitemaps(&robots_url) {
-                if site.hosts.contains(&host_key(&u)) {
+                if site.spans(&u) {
                     maps.push(NewUrl {
                         kind: UrlKind::Sitemap,
                         ..site.new_url(&u, 0)
@@ -1489,7 +1534,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
     host.robots = Arc::new(robots);
     let mut capped_from = None;
     // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
-    // represent is capped like any long delay; NaN and negative delays are ignored.
+    // represent parks the host like any delay above the cap; NaN and negative delays are ignored.
     let asked = crawl_delay.and_then(|cd| match Duration::try_from_secs_f32(cd) {
         Ok(d) => Some(d),
         Err(_) if cd > 0.0 => Some(Duration::MAX),
@@ -1501,13 +1546,17 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
     if let Some(asked) = asked {
         let cap = Duration::from_millis(sh.cfg.max_crawl_delay_ms);
         if asked > cap {
+            // Shortening it would knowingly go faster than asked: the host waits for a run
+            // (or a cap) that can afford it, its URLs kept.
             let asked_ms = u64::try_from(asked.as_millis()).unwrap_or(u64::MAX);
-            tracing::warn!(host = %host.key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay capped");
+            tracing::warn!(host = %host.key, asked_ms, cap_ms = sh.cfg.max_crawl_delay_ms, "robots.txt Crawl-delay above the cap");
             capped_from = Some(asked_ms);
-        }
-        let floor = asked.min(cap).max(host.base_delay);
-        if floor != host.base_delay {
-            host.set_floor(floor);
+            host.parked = Some(format!(
+                "robots.txt Crawl-delay {asked_ms} ms exceeds max_crawl_delay_ms ({} ms)",
+                sh.cfg.max_crawl_delay_ms
+            ));
+        } else if asked > host.base_delay {
+            host.set_floor(asked);
         }
     }
     let delay_ms = host.base_delay.as_millis() as u64;
@@ -1517,6 +1566,9 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
         h.robots = outcome.clone();
         h.crawl_delay_capped_from_ms = capped_from;
     });
+    if host.parked.is_some() {
+        return false;
+    }
     if disallow_all {
         host.parked = Some(format!(
             "robots.txt {outcome}: nothing may be fetched for now"
@@ -1527,7 +1579,9 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
 }
 
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
-async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>) {
+/// The last element says the file was unreachable (5xx, 429, network error), the case where
+/// a good copy read before may stand in for it.
+async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>, bool) {
     let mut url = match Url::parse(&host.key).and_then(|u| u.join("/robots.txt")) {
         Ok(u) => u,
         Err(e) => {
@@ -1535,6 +1589,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::DisallowAll,
                 format!("disallow-all (bad host: {e})"),
                 None,
+                false,
             )
         }
     };
@@ -1546,6 +1601,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::DisallowAll,
                 format!("disallow-all ({why})"),
                 None,
+                false,
             );
         }
         let a = match fetch_with_retries(sh, host, host.site, &url, (None, None)).await {
@@ -1555,6 +1611,7 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                     RobotsPolicy::DisallowAll,
                     format!("disallow-all ({e})"),
                     None,
+                    true,
                 )
             }
         };
@@ -1576,11 +1633,11 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
             return match RobotsPolicy::parse(&ua, &body) {
                 (policy, Ok(())) => {
                     let delay = policy.crawl_delay();
-                    (policy, "parsed".into(), delay)
+                    (policy, "parsed".into(), delay, false)
                 }
                 (policy, Err(e)) => {
                     tracing::warn!(host = %host.key, "robots.txt unparsable, allowing all: {e}");
-                    (policy, "allow-all (unparsable)".into(), None)
+                    (policy, "allow-all (unparsable)".into(), None, false)
                 }
             };
         }
@@ -1589,18 +1646,21 @@ async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Op
                 RobotsPolicy::AllowAll,
                 format!("allow-all (status {})", status.as_u16()),
                 None,
+                false,
             );
         }
         return (
             RobotsPolicy::DisallowAll,
             format!("disallow-all (status {})", status.as_u16()),
             None,
+            status.is_server_error() || status.as_u16() == 429,
         );
     }
     (
         RobotsPolicy::DisallowAll,
         "disallow-all (too many redirects)".into(),
         None,
+        false,
     )
 }
 
@@ -1741,16 +1801,10 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         } else if is_transient_status(r.status) {
             record.error = Some(format!("HTTP {status} after {} retries", sh.cfg.retries));
         } else if r.status.is_success() {
-            match decode_content_encoding(
-                r.header("content-encoding"),
-                &r.body,
-                sh.cfg.max_body_bytes,
-            ) {
+            let limit = decoded_limit(&sh.cfg, lease.kind);
+            match decode_content_encoding(r.header("content-encoding"), &r.body, limit) {
                 Ok((_, true)) => {
-                    record.error = Some(format!(
-                        "decoded body exceeds max_body_bytes ({} bytes); not parsed",
-                        sh.cfg.max_body_bytes
-                    ))
+                    record.error = Some(format!("decoded body exceeds {limit} bytes; not parsed"))
                 }
                 Ok((b, false)) => body = Some(b),
                 Err(e) => record.error = Some(format!("cannot decode body: {e}")),
@@ -1813,7 +1867,19 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         }
         let Some(body) = body else { break };
         if lease.kind == UrlKind::Sitemap {
-            read_sitemap(sh, site, &url, &body, &lease, &mut out);
+            let read = {
+                let (sh, url, depth) = (sh.clone(), url.clone(), lease.depth);
+                tokio::task::spawn_blocking(move || read_sitemap(&sh.sites[si], &url, &body, depth))
+                    .await
+            };
+            match read {
+                Ok(Ok(urls)) => out.discovered.extend(urls),
+                Ok(Err(e)) => {
+                    out.error = Some(e);
+                    sh.count_error(&lease.host);
+                }
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
             break;
         }
         let is_html = content_type.as_deref().is_none_or(|c| c.contains("html"));
@@ -1883,6 +1949,17 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     out
 }
 
+/// Most bytes a body is decoded to (Content-Encoding undone): `max_body_bytes`, but a
+/// sitemap may be the sitemaps.org 50 MiB (its parser reads no more, gzip bombs included).
+fn decoded_limit(cfg: &CrawlerConfig, kind: UrlKind) -> u64 {
+    match kind {
+        UrlKind::Sitemap => cfg
+            .max_body_bytes
+            .max(crate::sitemap::MAX_DECOMPRESSED_BYTES),
+        _ => cfg.max_body_bytes,
+    }
+}
+
 /// What an HTML page says, read on a blocking thread (the parsed document is not Send).
 struct PageRead {
     /// Links to follow.
@@ -1938,40 +2015,35 @@ fn read_page(
     }
 }
 
-/// A sitemap's entries become frontier URLs (children of an index stay sitemaps).
+/// A sitemap's entries become frontier URLs (children of an index stay sitemaps). Up to
+/// 50 MiB and 50,000 entries: the caller runs it on a blocking thread.
 fn read_sitemap(
-    sh: &Shared,
     site: &CompiledSite,
     url: &Url,
     body: &[u8],
-    lease: &Lease,
-    out: &mut PageOutcome,
-) {
-    match crate::sitemap::parse_sitemap(body, url) {
-        Ok(map) => {
-            if let Some(why) = &map.truncated {
-                tracing::warn!(%url, "sitemap not read to the end: {why}");
-            }
-            for child in &map.sitemaps {
-                if site.hosts.contains(&host_key(child)) {
-                    out.discovered.push(NewUrl {
-                        kind: UrlKind::Sitemap,
-                        ..site.new_url(child, lease.depth)
-                    });
-                }
-            }
-            out.discovered.extend(
-                map.urls
-                    .iter()
-                    .filter(|u| site.follows(&u.loc))
-                    .map(|u| site.new_url(&u.loc, lease.depth + 1)),
-            );
-        }
-        Err(e) => {
-            out.error = Some(e.to_string());
-            sh.count_error(&lease.host);
-        }
+    depth: u32,
+) -> Result<Vec<NewUrl>, String> {
+    let map = crate::sitemap::parse_sitemap(body, url).map_err(|e| e.to_string())?;
+    if let Some(why) = &map.truncated {
+        tracing::warn!(%url, "sitemap not read to the end: {why}");
     }
+    let children = map
+        .sitemaps
+        .iter()
+        .filter(|c| site.spans(c))
+        .map(|c| NewUrl {
+            kind: UrlKind::Sitemap,
+            ..site.new_url(c, depth)
+        });
+    let pages = map
+        .urls
+        .iter()
+        .filter(|u| site.follows(&u.loc))
+        .map(|u| NewUrl {
+            lastmod: u.lastmod,
+            ..site.new_url(&u.loc, depth + 1)
+        });
+    Ok(children.chain(pages).collect())
 }
 
 #[cfg(test)]

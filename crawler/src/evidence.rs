@@ -396,7 +396,27 @@ fn new_file(dir: &Path, stem: &str, serial: usize) -> io::Result<(PathBuf, File)
         .create_new(true)
         .write(true)
         .open(&path)?;
+    sync_dir(dir)?;
     Ok((path, file))
+}
+
+/// Makes a new file's directory entry durable: without it a crash can lose the whole file
+/// even though its records were fsynced (Linux, ext4/XFS). A no-op where directories cannot
+/// be opened (Windows).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    DIR_SYNCS.with(|n| n.set(n.get() + 1));
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Directory syncs on this thread, for the tests.
+    static DIR_SYNCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// One WARC record as its own gzip member, so it can be read alone from its offset.
@@ -737,4 +757,36 @@ pub fn exchange_bytes(warc: &WarcRef) -> io::Result<Vec<u8>> {
     r.seek(SeekFrom::Start(warc.offset))?;
     r.read_exact(&mut bytes)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each new WARC file's directory entry is made durable: the first file and every file
+    /// rotation starts sync the directory.
+    #[test]
+    fn creating_a_warc_file_syncs_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = DIR_SYNCS.with(|n| n.get());
+        let mut w = WarcWriter::create_rotating(dir.path(), "qsword-test/0", 1).unwrap();
+        assert_eq!(DIR_SYNCS.with(|n| n.get()) - before, 1, "the first file");
+        let ex = Exchange {
+            url: "http://s.example/",
+            ip: None,
+            date: Utc::now(),
+            request_head: b"GET / HTTP/1.1\r\n\r\n",
+            response_head: b"HTTP/1.1 200 OK\r\n\r\n",
+            payload: b"hello",
+            truncated: false,
+        };
+        w.write_exchange(&ex).unwrap();
+        w.write_exchange(&ex).unwrap();
+        assert_eq!(w.files().len(), 2);
+        assert_eq!(
+            DIR_SYNCS.with(|n| n.get()) - before,
+            2,
+            "and the rotated one"
+        );
+    }
 }

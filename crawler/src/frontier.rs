@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use chrono::{DateTime, Utc};
 use qsword_listing::Listing;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -42,6 +43,9 @@ pub struct NewUrl {
     pub kind: UrlKind,
     /// Links followed from a seed (seeds are 0).
     pub depth: u32,
+    /// When a sitemap says the page last changed (its `<lastmod>`); `None` elsewhere. A URL
+    /// already answered before this is queued again (see [`Frontier::push`]).
+    pub lastmod: Option<DateTime<Utc>>,
 }
 
 impl UrlKind {
@@ -216,7 +220,10 @@ pub type NewPerHost = Vec<(String, usize)>;
 
 /// The durable crawl state. Called from one thread (the crawl's frontier keeper), in batches.
 pub trait Frontier: Send {
-    /// Adds the URLs not known yet (in any state); returns the new ones per host.
+    /// Adds the URLs not known yet (in any state); returns the new ones per host. A known URL
+    /// whose `lastmod` (from a sitemap) is later than its last answer is queued again, and
+    /// counted as new: the site says it changed since, so its recrawl time need not be
+    /// awaited. One not newer keeps its state and waits for its recrawl as before.
     fn push(&mut self, urls: &[NewUrl]) -> Result<NewPerHost, FrontierError>;
 
     /// Hands out up to `max` queued URLs of `host`, marking them in flight.
@@ -259,6 +266,8 @@ pub struct MemoryFrontier {
     known: HashSet<String>,
     queues: BTreeMap<String, VecDeque<Lease>>,
     in_flight: HashMap<String, Lease>,
+    /// When each visited URL was last answered (for a sitemap's `lastmod`).
+    answered: HashMap<String, DateTime<Utc>>,
     /// Every committed visit, in commit order.
     pub outcomes: Vec<PageOutcome>,
 }
@@ -279,8 +288,15 @@ impl MemoryFrontier {
     }
 
     fn add(&mut self, u: &NewUrl, queue: bool) -> bool {
-        if !self.known.insert(u.url.to_string()) {
-            return false;
+        let url = u.url.to_string();
+        if !self.known.insert(url.clone()) {
+            let changed =
+                matches!((u.lastmod, self.answered.get(&url)), (Some(m), Some(a)) if m > *a);
+            if !(queue && changed) || self.in_flight.contains_key(&url) {
+                return false;
+            }
+            // Changed since it was answered: visited again (only once until answered anew).
+            self.answered.remove(&url);
         }
         if queue {
             self.queues
@@ -338,6 +354,9 @@ impl Frontier for MemoryFrontier {
         let mut new = NewPerHost::new();
         for p in pages {
             self.in_flight.remove(p.lease.url.as_str());
+            if let Some(a) = &p.answer {
+                self.answered.insert(p.lease.url.to_string(), a.at);
+            }
             for u in &p.redirected {
                 self.add(u, false);
             }

@@ -160,8 +160,10 @@ async fn robots_disallow_and_crawl_delay_hold_per_host_while_hosts_run_concurren
     assert!(b_reqs[0].0 < a_reqs.last().unwrap().0 && a_reqs[0].0 < b_reqs.last().unwrap().0);
 }
 
+/// A Crawl-delay longer than `max_crawl_delay_ms` is never shortened: the host is parked for
+/// the run (the crawler must not knowingly go faster than asked), its URLs kept for later.
 #[tokio::test]
-async fn crawl_delay_is_capped_and_site_delay_wins_when_larger() {
+async fn a_crawl_delay_above_the_cap_parks_the_host() {
     let shop = Shop::start("127.0.0.1", |p| match p {
         "/robots.txt" => "User-agent: qsword\nCrawl-delay: 30\n".into_response(),
         "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a>"#),
@@ -172,14 +174,49 @@ async fn crawl_delay_is_capped_and_site_delay_wins_when_larger() {
         max_crawl_delay_ms: 150,
         ..test_config()
     };
-    let mut s = site(vec![shop.url("/")]);
-    s.delay_ms = Some(250);
-    let (report, _, _dir) = run(&cfg, &[s]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(
+        &cfg,
+        &[site(vec![shop.url("/")])],
+        MemoryFrontier::new(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shop.paths(),
+        ["/robots.txt"],
+        "nothing fetched faster than asked"
+    );
     let h = report.hosts.values().next().unwrap();
     assert_eq!(h.crawl_delay_capped_from_ms, Some(30_000));
+    assert!(
+        h.parked
+            .as_deref()
+            .is_some_and(|p| p.contains("Crawl-delay")),
+        "{h:?}"
+    );
+    assert_eq!(report.hosts_parked, 1);
+    assert_eq!(frontier.queued(), 1, "the start URL waits for a later run");
+    assert_eq!(frontier.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn the_site_delay_wins_over_a_shorter_crawl_delay() {
+    let shop = Shop::start("127.0.0.1", |p| match p {
+        "/robots.txt" => "User-agent: qsword\nCrawl-delay: 0.1\n".into_response(),
+        "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a>"#),
+        _ => html("product"),
+    })
+    .await;
+    let mut s = site(vec![shop.url("/")]);
+    s.delay_ms = Some(250);
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    let h = report.hosts.values().next().unwrap();
+    assert_eq!(h.crawl_delay_capped_from_ms, None);
     assert_eq!(
         h.effective_delay_ms, 250,
-        "site delay 250 > capped Crawl-delay 150"
+        "site delay 250 > Crawl-delay 100"
     );
     assert_eq!(shop.paths().len(), 4);
     assert!(min_gap(&shop.requests()) >= Duration::from_millis(240));
@@ -671,13 +708,14 @@ async fn infinite_or_nonsense_crawl_delays_neither_panic_nor_hang() {
     let (report, _, _dir) = tokio::time::timeout(Duration::from_secs(30), run(&cfg, &[s]))
         .await
         .expect("the crawl hung");
-    assert_eq!(report.pages_fetched, 6, "{report:?}");
+    assert_eq!(report.pages_fetched, 2, "{report:?}");
     for shop in [&inf, &huge] {
         let h = &report.hosts[&format!("http://{}", shop.addr)];
-        assert_eq!(h.effective_delay_ms, 50, "capped at max_crawl_delay_ms");
         assert_eq!(h.crawl_delay_capped_from_ms, Some(u64::MAX));
-        assert!(min_gap(&shop.requests()) >= Duration::from_millis(45));
+        assert!(h.parked.is_some(), "{h:?}");
+        assert_eq!(shop.paths(), ["/robots.txt"]);
     }
+    assert_eq!(report.hosts_parked, 2);
     let h = &report.hosts[&format!("http://{}", nan.addr)];
     assert_eq!(
         (h.effective_delay_ms, h.crawl_delay_capped_from_ms),
@@ -1013,7 +1051,7 @@ async fn hosts_waiting_out_retry_after_do_not_hold_up_the_others() {
 async fn a_slow_page_on_one_host_does_not_stall_another() {
     let hostile_page = Arc::new(format!(
         "<!doctype html><html><body>{}</body></html>",
-        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(100_000)
+        "<div><span>¥19.90</span><a href=\"/p\">x</a></div>".repeat(160_000)
     ));
     let hostile = Shop::start("127.0.0.1", move |p| match p {
         "/robots.txt" => not_found(),
@@ -1049,9 +1087,255 @@ async fn a_slow_page_on_one_host_does_not_stall_another() {
         .max()
         .unwrap();
     // 100 ms apart; a stalled runtime shows as one gap of the hostile page's parse time
-    // (1.5 s in a debug build).
+    // (2.5 s in a debug build on an idle machine, more on a busy one). The bound leaves room
+    // for a machine busy with other builds.
     assert!(
-        worst < Duration::from_millis(500),
+        worst < Duration::from_millis(1_000),
         "the fast host waited {worst:?} between two requests"
     );
+}
+
+/// The delay runs from the end of an exchange, not its start, and a host never has two
+/// requests in flight: against a server taking 300 ms per answer with a 200 ms delay, each
+/// request starts at least 200 ms after the previous answer ended (server-side times).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_host_gets_its_delay_after_each_answer_and_one_request_at_a_time() {
+    type Spans = Arc<Mutex<Vec<(Instant, Instant, String)>>>;
+    let spans: Spans = Arc::default();
+    let log = spans.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let log = log.clone();
+        async move {
+            let start = Instant::now();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let path = uri.path().to_owned();
+            let resp = match path.as_str() {
+                "/robots.txt" => not_found(),
+                "/" => html(
+                    &(1..=4)
+                        .map(|i| format!(r#"<a href="/p{i}">{i}</a>"#))
+                        .collect::<String>(),
+                ),
+                _ => html("product"),
+            };
+            log.lock().unwrap().push((start, Instant::now(), path));
+            resp
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut s = site(vec![format!("http://{addr}/")]);
+    s.delay_ms = Some(200);
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    let mut spans = spans.lock().unwrap().clone();
+    spans.sort_by_key(|s| s.0);
+    assert_eq!(spans.len(), 6, "robots + home + 4 pages: {spans:?}");
+    for w in spans.windows(2) {
+        let (prev, next) = (&w[0], &w[1]);
+        assert!(
+            next.0 >= prev.1,
+            "{} started before {} ended",
+            next.2,
+            prev.2
+        );
+        let gap = next.0.duration_since(prev.1);
+        // 10 ms of slack for server-side scheduling jitter.
+        assert!(
+            gap >= Duration::from_millis(190),
+            "{} started {gap:?} after {} ended",
+            next.2,
+            prev.2
+        );
+    }
+    assert!(report.hosts.values().all(|h| h.effective_delay_ms == 200));
+}
+
+/// A robots.txt refresh that fails (5xx) keeps the good copy read before (RFC 9309 §2.4)
+/// instead of parking the host; its rules still hold.
+#[tokio::test]
+async fn a_failing_robots_refresh_keeps_the_good_copy() {
+    let robots_reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reads = robots_reads.clone();
+    let shop = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => {
+            if reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                "User-agent: *\nDisallow: /private\n".into_response()
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "down").into_response()
+            }
+        }
+        "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/private/x">x</a>"#),
+        _ => html("product"),
+    })
+    .await;
+    let cfg = CrawlerConfig {
+        // Read again before every visit.
+        robots_ttl_s: 0,
+        retries: 0,
+        ..test_config()
+    };
+    let (report, _, _dir) = run(&cfg, &[site(vec![shop.url("/")])]).await;
+    let pages: Vec<_> = shop
+        .paths()
+        .into_iter()
+        .filter(|p| p != "/robots.txt")
+        .collect();
+    assert_eq!(pages, ["/", "/p1", "/p2"], "the cached rules still hold");
+    assert!(robots_reads.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    let h = report.hosts.values().next().unwrap();
+    assert_eq!(h.parked, None, "{h:?}");
+    assert!(h.robots.contains("kept"), "{h:?}");
+}
+
+/// A sitemap is read up to the sitemaps.org 50 MiB once decoded, not `max_body_bytes`: a
+/// gzip-encoded sitemap larger than that decoded is no longer dropped whole.
+#[tokio::test]
+async fn a_sitemap_larger_than_max_body_bytes_decoded_is_read() {
+    let base: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let base = b.get().unwrap().clone();
+        match p {
+            "/robots.txt" => not_found(),
+            "/sitemap.xml" => {
+                let mut xml =
+                    String::from(r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#);
+                for i in 0..3_000 {
+                    xml += &format!(
+                        "<url><loc>{base}/item/{i}.html?{}</loc></url>",
+                        "x".repeat(40)
+                    );
+                }
+                xml += "</urlset>";
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(xml.as_bytes()).unwrap();
+                (
+                    [
+                        ("content-type", "application/xml"),
+                        ("content-encoding", "gzip"),
+                    ],
+                    e.finish().unwrap(),
+                )
+                    .into_response()
+            }
+            _ => html("page"),
+        }
+    })
+    .await;
+    base.set(format!("http://{}", shop.addr)).unwrap();
+    let mut s = site(vec![shop.url("/")]);
+    s.sitemaps = vec![shop.url("/sitemap.xml")];
+    let cfg = CrawlerConfig {
+        // The sitemap is ~250 KB decoded, a few KB on the wire.
+        max_body_bytes: 64 * 1024,
+        max_pages: 2,
+        ..test_config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, frontier) = crawl(&cfg, &[s], MemoryFrontier::new(), dir.path())
+        .await
+        .unwrap();
+    let map = frontier
+        .outcomes
+        .iter()
+        .find(|o| o.lease.url.path() == "/sitemap.xml")
+        .expect("the sitemap was visited");
+    assert_eq!(map.error, None);
+    assert_eq!(map.discovered.len(), 3_000);
+    assert_eq!(report.discovered, 2 + 3_000, "{report:?}");
+}
+
+/// A sitemap's `lastmod` newer than a product's last answer queues it again before its
+/// recrawl time; one not newer leaves it alone.
+#[tokio::test]
+async fn a_newer_sitemap_lastmod_queues_a_product_again() {
+    let base: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let b = base.clone();
+    let shop = Shop::start("127.0.0.1", move |p| {
+        let base = b.get().unwrap().clone();
+        let old = "2020-01-01";
+        let new = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+        match p {
+            "/robots.txt" => not_found(),
+            // The first run's sitemap dates both products long ago; the second's says
+            // item 2 changed since.
+            p if p.starts_with("/sitemap.xml") => {
+                let second = p.ends_with("v=2");
+                format!(
+                    r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+                    <url><loc>{base}/item/1.html</loc><lastmod>{old}</lastmod></url>
+                    <url><loc>{base}/item/2.html</loc><lastmod>{}</lastmod></url></urlset>"#,
+                    if second { new.to_string() } else { old.into() }
+                )
+                .into_response()
+            }
+            _ => html("product"),
+        }
+    })
+    .await;
+    base.set(format!("http://{}", shop.addr)).unwrap();
+    let run_with = |frontier: MemoryFrontier, sitemap: String| {
+        let mut s = site(vec![format!("{}/", sitemap.rsplit_once('/').unwrap().0)]);
+        s.sitemaps = vec![sitemap];
+        s.sitemaps_from_robots = false;
+        s.product_url = Some(r"^/item/\d+\.html$".into());
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            crawl(&test_config(), &[s], frontier, dir.path())
+                .await
+                .unwrap()
+                .1
+        }
+    };
+    let frontier = run_with(MemoryFrontier::new(), shop.url("/sitemap.xml")).await;
+    let items = |shop: &Shop| {
+        shop.paths()
+            .into_iter()
+            .filter(|p| p.starts_with("/item/"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(items(&shop), ["/item/1.html", "/item/2.html"]);
+    let frontier = run_with(frontier, shop.url("/sitemap.xml?v=2")).await;
+    assert_eq!(
+        items(&shop),
+        ["/item/1.html", "/item/2.html", "/item/2.html"],
+        "only the product the sitemap says changed is visited again"
+    );
+    assert_eq!(frontier.queued() + frontier.in_flight(), 0);
+}
+
+/// A site spans the hosts its `hosts` patterns name: a start URL that redirects to another
+/// of them yields that host's pages, fetched by that host's own task (robots.txt first).
+#[tokio::test]
+async fn a_start_url_redirecting_to_another_host_of_the_site_yields_its_pages() {
+    let elsewhere = Shop::start("127.0.0.3", |_| html("not the site")).await;
+    let off_site = elsewhere.url("/");
+    let www = Shop::start("127.0.0.2", move |p| match p {
+        "/robots.txt" => "User-agent: *\nDisallow: /private\n".into_response(),
+        "/" => html(&format!(
+            r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/private/x">x</a><a href="{off_site}">off</a>"#
+        )),
+        _ => html("product"),
+    })
+    .await;
+    let target = www.url("/");
+    let bare = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => not_found(),
+        _ => (
+            StatusCode::MOVED_PERMANENTLY,
+            [("location", target.clone())],
+        )
+            .into_response(),
+    })
+    .await;
+    let mut s = site(vec![bare.url("/")]);
+    s.hosts = vec!["127.0.0.2".into()];
+    let (report, _, _dir) = run(&test_config(), &[s]).await;
+    assert_eq!(bare.paths(), ["/robots.txt", "/"]);
+    assert_eq!(www.paths(), ["/robots.txt", "/", "/p1", "/p2"]);
+    assert!(elsewhere.paths().is_empty());
+    assert_eq!(report.hosts.len(), 2, "{report:?}");
 }

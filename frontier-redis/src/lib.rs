@@ -34,8 +34,8 @@
 //! - **Status** ([`ClusterStatus`]): workers, hosts, queues, stream, rate.
 //!
 //! What it is **not** for (yet): it keeps no validators (ETag / Last-Modified) nor a recrawl
-//! schedule, so a Redis crawl is a one-pass crawl per key prefix ([`clear`] before the next
-//! night's). It is not a single-process replacement for the SQLite frontier, which stays the
+//! schedule (a sitemap's `lastmod` queues nothing again), so a Redis crawl is a one-pass
+//! crawl per key prefix ([`clear`] before the next night's). It is not a single-process replacement for the SQLite frontier, which stays the
 //! default. It does not shard: one Redis (or one primary) holds the whole crawl.
 
 mod ingest;

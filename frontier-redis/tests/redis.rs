@@ -93,6 +93,7 @@ fn new_url(host: &str, path: &str, kind: UrlKind) -> NewUrl {
         site: "shop".into(),
         kind,
         depth: 1,
+        lastmod: None,
     }
 }
 

@@ -73,6 +73,7 @@ fn new_url(host: usize, n: usize) -> NewUrl {
         site: "bench".into(),
         kind: UrlKind::Product,
         depth: 1,
+        lastmod: None,
     }
 }
 

@@ -97,6 +97,9 @@ pub struct DiscoveredUrl {
     pub depth: u32,
     /// Higher is fetched first (e.g. product pages over category pages).
     pub priority: i64,
+    /// When a sitemap says the page last changed: a URL already `done` whose last answer is
+    /// older is queued again by [`Transaction::frontier_push`].
+    pub lastmod: Option<DateTime<Utc>>,
 }
 
 /// A URL in the frontier.
@@ -217,7 +220,8 @@ fn decode_frontier(raw: RawFrontier) -> Result<FrontierUrl, StoreError> {
 
 impl Transaction<'_> {
     /// Adds the URLs not already in the frontier (in any state) as queued; returns, per host,
-    /// how many were new.
+    /// how many were new. A `done` URL answered before its `lastmod` is queued again (and
+    /// counted): its sitemap says it changed since, so its recrawl time is not awaited.
     pub fn frontier_push(
         &self,
         urls: &[DiscoveredUrl],
@@ -228,7 +232,9 @@ impl Transaction<'_> {
             .conn()
             .prepare_cached(
                 "INSERT INTO frontier (url, host, site, kind, depth, priority, discovered_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (url) DO NOTHING",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (url) DO UPDATE SET state = 'queued', attempts = 0
+                 WHERE frontier.state = 'done' AND frontier.fetched_at < ?8",
             )
             .doing(|| "preparing to push frontier URLs".into())?;
         let mut new: Vec<(String, usize)> = Vec::new();
@@ -241,7 +247,8 @@ impl Transaction<'_> {
                     u.kind.as_str(),
                     u.depth,
                     u.priority,
-                    at
+                    at,
+                    u.lastmod.map(time::to_sql)
                 ])
                 .doing(|| format!("pushing {} to the frontier", u.url))?;
             if n > 0 {

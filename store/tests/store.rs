@@ -584,6 +584,7 @@ fn found(host: &str, p: &str, kind: UrlKind, priority: i64) -> DiscoveredUrl {
         kind,
         depth: 1,
         priority,
+        lastmod: None,
     }
 }
 
