@@ -54,6 +54,9 @@ struct State {
     refused: Vec<(Url, String)>,
     /// Network request ids between requestWillBeSent and loadingFinished/Failed.
     inflight: HashSet<String>,
+    /// Ids already finished: the three event streams are merged without their relative order,
+    /// so a request's end may be seen before its start.
+    finished: HashSet<String>,
     /// Paused requests whose decision or body read has not finished.
     paused: usize,
     last_activity: Option<Instant>,
@@ -171,9 +174,12 @@ async fn render_in(
             while let Some((start, id)) = all.next().await {
                 let mut s = state.lock().unwrap();
                 if start {
-                    s.inflight.insert(id);
+                    if !s.finished.contains(&id) {
+                        s.inflight.insert(id);
+                    }
                 } else {
                     s.inflight.remove(&id);
+                    s.finished.insert(id);
                 }
                 s.touch();
             }
@@ -293,6 +299,14 @@ async fn render_in(
         }
     }
     if timed_out {
+        {
+            let s = state.lock().unwrap();
+            tracing::debug!(
+                "{url}: budget spent; in flight {:?}, paused {}",
+                s.inflight,
+                s.paused
+            );
+        }
         // A script spinning on the main thread would keep the DOM read from ever running.
         let _ = tokio::time::timeout(AFTER_BUDGET, page.execute(TerminateExecutionParams {})).await;
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use qsword_render::{AllowAll, Cookie, RenderConfig, RenderError, Renderer, ResourceKind};
@@ -41,10 +41,14 @@ fetch('/api/price/7').then(r => r.json()).then(j => {
   document.querySelector('.price').textContent = '¥' + j.price;
 });
 fetch('/api/secret').catch(() => { document.body.dataset.secret = 'blocked'; });
+document.body.dataset.ws = typeof WebSocket + ',' + typeof Worker + ',' + typeof navigator.serviceWorker;
 </script></body></html>"#;
 
 const HANG: &str = r#"<!doctype html><html><body><p id="so-far">rendered so far</p>
 <script>fetch('/api/hang'); setInterval(() => fetch('/api/poll'), 50);</script></body></html>"#;
+
+const SPIN: &str = r#"<!doctype html><html><body><p>before the spin</p>
+<script>setTimeout(() => { while (true) {} }, 100);</script></body></html>"#;
 
 const COOKIE_PAGE: &str = r#"<!doctype html><html><body><p>cookies</p>
 <script>document.cookie = "consent=yes; path=/";</script></body></html>"#;
@@ -84,6 +88,10 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
             }),
         )
         .route("/api/poll", get(|| async { "{}" }))
+        .route("/spin", get(|| async { Html(SPIN) }))
+        .route("/go", get(|| async { Redirect::to("/item/7") }))
+        .route("/away", get(|| async { Redirect::to("/forbidden") }))
+        .route("/forbidden", get(|| async { "no" }))
         .route(
             "/slow/{n}",
             get(|State(shop): State<Arc<Shop>>| async move {
@@ -361,8 +369,111 @@ async fn http_errors_come_back_with_their_status_and_close_leaves_no_process() {
         .filter(|stat| {
             let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
             let f: Vec<&str> = rest.split(' ').collect();
-            f.len() > 2 && f[2] == pid.to_string() && f[0] != "Z"
+            f.len() > 2 && f[2] == pid.to_string() && f[0] != "Z" && f[0] != "X"
         })
         .collect();
     assert!(alive.is_empty(), "left behind: {alive:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_gated_and_followed() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let seen = Arc::new(Mutex::new(Vec::<(String, ResourceKind)>::new()));
+    let seen_w = seen.clone();
+    let gate = move |u: &Url, k: &ResourceKind| {
+        seen_w
+            .lock()
+            .unwrap()
+            .push((u.path().to_string(), k.clone()));
+        if u.path() == "/forbidden" {
+            Err("disallowed".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let gate = Arc::new(gate);
+    let page = r
+        .render(&url(addr, "/go"), &[], gate.clone())
+        .await
+        .expect("render");
+    assert_eq!(page.final_url, url(addr, "/item/7"));
+    assert_eq!(page.status, Some(200));
+    assert_eq!(page.document.as_ref().unwrap().url.path(), "/item/7");
+    assert!(page.dom.contains("¥199.00"));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .contains(&("/item/7".into(), ResourceKind::Document)));
+    // A redirect of the page to a refused URL is the page refused; the target is never asked.
+    let err = r.render(&url(addr, "/away"), &[], gate).await.unwrap_err();
+    match err {
+        RenderError::Refused { url: u, reason } => {
+            assert_eq!(u.path(), "/forbidden");
+            assert_eq!(reason, "disallowed");
+        }
+        e => panic!("expected Refused, got {e}"),
+    }
+    assert_eq!(shop.hits("/away"), 1);
+    assert_eq!(shop.hits("/forbidden"), 0);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spinning_script_is_stopped_at_the_budget() {
+    let (addr, _shop) = serve().await;
+    let budget = Duration::from_secs(2);
+    let r = launch(RenderConfig {
+        page_timeout: budget,
+        ..RenderConfig::default()
+    })
+    .await;
+    let t = Instant::now();
+    let page = r
+        .render(&url(addr, "/spin"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(
+        t.elapsed() < budget + Duration::from_secs(4),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(page.timed_out);
+    assert!(page.dom.contains("before the spin"), "DOM: {}", page.dom);
+    // The browser is still usable afterwards.
+    let next = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render after a spin");
+    assert!(next.dom.contains("¥199.00"));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_cut_the_dom_and_the_answers() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig {
+        max_dom_bytes: 100,
+        max_answer_bytes: 5,
+        ..RenderConfig::default()
+    })
+    .await;
+    let page = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(page.dom_truncated);
+    assert!(
+        page.dom.len() <= 100 && page.dom.len() > 90,
+        "{}",
+        page.dom.len()
+    );
+    let price = page
+        .answers
+        .iter()
+        .find(|a| a.url.path() == "/api/price/7")
+        .expect("answer");
+    assert!(price.truncated);
+    assert!(price.body.len() <= 5);
+    r.close().await;
 }
