@@ -477,3 +477,23 @@ async fn limits_cut_the_dom_and_the_answers() {
     assert!(price.body.len() <= 5);
     r.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_carries_every_request_and_memory_flag_is_accepted() {
+    // The shop doubles as the HTTP proxy: Chromium sends absolute-form requests, which axum
+    // routes by their path.
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig {
+        proxy: Some(format!("http://{addr}")),
+        memory_mb: Some(256),
+        ..RenderConfig::default()
+    })
+    .await;
+    let u = Url::parse("http://far.shop.test/item/7").unwrap();
+    let page = r.render(&u, &[], Arc::new(AllowAll)).await.expect("render");
+    assert_eq!(page.final_url, u);
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert_eq!(shop.hits("/item/7"), 1);
+    assert_eq!(shop.hits("/api/price/7"), 1);
+    r.close().await;
+}
