@@ -224,6 +224,7 @@ struct Inner {
     browser: Browser,
     cfg: RenderConfig,
     tabs: tokio::sync::Semaphore,
+    idle: Mutex<Vec<page::Tab>>,
     handler: tokio::task::JoinHandle<()>,
     chromium: process::Chromium,
     profile: Mutex<Option<tempfile::TempDir>>,
@@ -278,6 +279,7 @@ impl Renderer {
                 browser,
                 cfg,
                 tabs,
+                idle: Mutex::new(Vec::new()),
                 handler,
                 chromium,
                 profile: Mutex::new(profile_tmp),
@@ -285,22 +287,16 @@ impl Renderer {
         })
     }
 
-    /// Loads `url` with `cookies` in a fresh browser context, every request through `gate`.
+    /// Loads `url` with `cookies` in a tab of its own (a clean browser context: no cookies,
+    /// storage or cache from other renders), every request through `gate`.
     pub async fn render(
         &self,
         url: &Url,
         cookies: &[Cookie],
         gate: Arc<dyn Gate>,
     ) -> Result<Rendered, RenderError> {
-        page::render(
-            &self.inner.browser,
-            &self.inner.cfg,
-            &self.inner.tabs,
-            url,
-            cookies,
-            gate,
-        )
-        .await
+        let i = &self.inner;
+        page::render(&i.browser, &i.cfg, &i.tabs, &i.idle, url, cookies, gate).await
     }
 
     /// The browser's process id (its process group id too).

@@ -6,14 +6,15 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, ContinueRequestParams, EventRequestPaused, FailRequestParams, GetResponseBodyParams,
     RequestPattern, RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
     self, CookieParam, ErrorReason, EventLoadingFailed, EventLoadingFinished,
-    EventRequestWillBeSent, ResourceType, SetBypassServiceWorkerParams, SetCookiesParams,
-    SetUserAgentOverrideParams,
+    EventRequestWillBeSent, ResourceType, SetBypassServiceWorkerParams, SetCacheDisabledParams,
+    SetCookiesParams, SetUserAgentOverrideParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, NavigateParams,
@@ -54,6 +55,8 @@ struct State {
     refused: Vec<(Url, String)>,
     /// Network request ids between requestWillBeSent and loadingFinished/Failed.
     inflight: HashSet<String>,
+    /// Origins of every request the page made or tried (their storage is wiped afterwards).
+    origins: HashSet<String>,
     /// Ids already finished: the three event streams are merged without their relative order,
     /// so a request's end may be seen before its start.
     finished: HashSet<String>,
@@ -75,10 +78,85 @@ fn proto(url: &Url) -> impl Fn(chromiumoxide::error::CdpError) -> RenderError + 
     }
 }
 
+/// A tab in a browser context of its own, kept between renders (a new context costs a new
+/// renderer process). It is wiped between pages: cookies and storage of every origin the page
+/// touched are cleared, and the HTTP cache is off, so one render never sees another's state.
+pub(crate) struct Tab {
+    ctx: BrowserContextId,
+    page: Page,
+}
+
+async fn open_tab(browser: &Browser, cfg: &RenderConfig, url: &Url) -> Result<Tab, RenderError> {
+    let ctx = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(proto(url))?;
+    let opened = async {
+        let target = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(ctx.clone())
+            .build()
+            .map_err(|e| RenderError::Protocol {
+                url: url.to_string(),
+                reason: e,
+            })?;
+        let page = browser.new_page(target).await.map_err(proto(url))?;
+        let mut ua = SetUserAgentOverrideParams::new(cfg.user_agent.clone());
+        ua.accept_language = Some(cfg.accept_language.clone());
+        page.execute(ua).await.map_err(proto(url))?;
+        page.execute(SetBypassServiceWorkerParams::new(true))
+            .await
+            .map_err(proto(url))?;
+        // Answers must come from the server each time (they are evidence), and a cache would
+        // carry one render's state into the next.
+        page.execute(SetCacheDisabledParams::new(true))
+            .await
+            .map_err(proto(url))?;
+        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(LOCKDOWN_JS))
+            .await
+            .map_err(proto(url))?;
+        Ok::<Page, RenderError>(page)
+    };
+    match opened.await {
+        Ok(page) => Ok(Tab { ctx, page }),
+        Err(e) => {
+            let _ = browser.dispose_browser_context(ctx).await;
+            Err(e)
+        }
+    }
+}
+
+/// Back to a blank tab with no cookies and no storage for the origins the page touched.
+async fn wipe(browser: &Browser, tab: &Tab, origins: &HashSet<String>) -> bool {
+    let page = &tab.page;
+    page.execute(fetch::DisableParams::default()).await.is_ok()
+        && page
+            .execute(NavigateParams::new("about:blank"))
+            .await
+            .is_ok()
+        && browser
+            .execute(
+                storage::ClearCookiesParams::builder()
+                    .browser_context_id(tab.ctx.clone())
+                    .build(),
+            )
+            .await
+            .is_ok()
+        && futures::future::join_all(
+            origins
+                .iter()
+                .map(|o| page.execute(storage::ClearDataForOriginParams::new(o.clone(), "all"))),
+        )
+        .await
+        .iter()
+        .all(|r| r.is_ok())
+}
+
 pub(crate) async fn render(
     browser: &Browser,
     cfg: &RenderConfig,
     tabs: &tokio::sync::Semaphore,
+    idle: &Mutex<Vec<Tab>>,
     url: &Url,
     cookies: &[Cookie],
     gate: Arc<dyn Gate>,
@@ -91,16 +169,41 @@ pub(crate) async fn render(
         })?;
     let _permit = tabs.acquire().await.map_err(|_| RenderError::Closed)?;
     let started = Instant::now();
-    // A context per page: cookies, cache and storage of one render never reach another.
-    let ctx = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .map_err(proto(url))?;
+    let deadline = started + cfg.page_timeout;
+    let reused = idle.lock().unwrap().pop();
+    let tab = match reused {
+        Some(t) => t,
+        None => match tokio::time::timeout_at(deadline.into(), open_tab(browser, cfg, url)).await {
+            Ok(t) => t?,
+            Err(_) => {
+                return Err(RenderError::Timeout {
+                    url: url.clone(),
+                    after: cfg.page_timeout,
+                })
+            }
+        },
+    };
+    let state = Arc::new(Mutex::new(State {
+        preadmitted: Some(url.to_string()),
+        ..State::default()
+    }));
     let mut tasks = JoinSet::new();
-    let result = render_in(browser, cfg, &ctx, url, cookies, gate, started, &mut tasks).await;
-    // Stop intercepting before the context goes: pending gate calls are dropped with it.
+    let result = render_in(
+        browser, cfg, &tab, &state, url, cookies, gate, deadline, started, &mut tasks,
+    )
+    .await;
+    // Stop intercepting first: pending gate calls are dropped with their tasks.
     tasks.abort_all();
-    if tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(ctx))
+    // A tab is kept only after a clean page; one that errored or ran out of time goes with
+    // its context (a stuck renderer goes with it).
+    let origins = std::mem::take(&mut state.lock().unwrap().origins);
+    let clean = matches!(&result, Ok(r) if !r.timed_out)
+        && tokio::time::timeout(AFTER_BUDGET, wipe(browser, &tab, &origins))
+            .await
+            .unwrap_or(false);
+    if clean {
+        idle.lock().unwrap().push(tab);
+    } else if tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(tab.ctx))
         .await
         .is_err()
     {
@@ -113,41 +216,38 @@ pub(crate) async fn render(
 async fn render_in(
     browser: &Browser,
     cfg: &RenderConfig,
-    ctx: &chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+    tab: &Tab,
+    state: &Arc<Mutex<State>>,
     url: &Url,
     cookies: &[Cookie],
     gate: Arc<dyn Gate>,
+    deadline: Instant,
     started: Instant,
     tasks: &mut JoinSet<()>,
 ) -> Result<Rendered, RenderError> {
-    let deadline = started + cfg.page_timeout;
-    let open = async {
-        let target = CreateTargetParams::builder()
-            .url("about:blank")
-            .browser_context_id(ctx.clone())
-            .build()
-            .map_err(|e| RenderError::Protocol {
-                url: url.to_string(),
-                reason: e,
-            })?;
-        let page = browser.new_page(target).await.map_err(proto(url))?;
-        setup(&page, cfg, url, cookies).await?;
-        Ok::<Page, RenderError>(page)
-    };
-    let page = match tokio::time::timeout_at(deadline.into(), open).await {
-        Ok(r) => r?,
-        Err(_) => {
-            return Err(RenderError::Timeout {
-                url: url.clone(),
-                after: cfg.page_timeout,
+    let (page, ctx) = (&tab.page, &tab.ctx);
+    if !cookies.is_empty() {
+        let params: Vec<CookieParam> = cookies
+            .iter()
+            .map(|c| {
+                let mut p = CookieParam::new(c.name.clone(), c.value.clone());
+                if c.domain.is_empty() {
+                    p.url = Some(url.to_string());
+                } else {
+                    p.domain = Some(c.domain.clone());
+                }
+                p.path = Some(if c.path.is_empty() {
+                    "/".into()
+                } else {
+                    c.path.clone()
+                });
+                p
             })
-        }
-    };
-
-    let state = Arc::new(Mutex::new(State {
-        preadmitted: Some(url.to_string()),
-        ..State::default()
-    }));
+            .collect();
+        page.execute(SetCookiesParams::new(params))
+            .await
+            .map_err(proto(url))?;
+    }
     // The tab's main frame has the target's id.
     let main_frame = page.target_id().as_ref().to_string();
 
@@ -376,46 +476,6 @@ async fn render_in(
     })
 }
 
-async fn setup(
-    page: &Page,
-    cfg: &RenderConfig,
-    url: &Url,
-    cookies: &[Cookie],
-) -> Result<(), RenderError> {
-    let mut ua = SetUserAgentOverrideParams::new(cfg.user_agent.clone());
-    ua.accept_language = Some(cfg.accept_language.clone());
-    page.execute(ua).await.map_err(proto(url))?;
-    page.execute(SetBypassServiceWorkerParams::new(true))
-        .await
-        .map_err(proto(url))?;
-    page.execute(AddScriptToEvaluateOnNewDocumentParams::new(LOCKDOWN_JS))
-        .await
-        .map_err(proto(url))?;
-    if !cookies.is_empty() {
-        let params: Vec<CookieParam> = cookies
-            .iter()
-            .map(|c| {
-                let mut p = CookieParam::new(c.name.clone(), c.value.clone());
-                if c.domain.is_empty() {
-                    p.url = Some(url.to_string());
-                } else {
-                    p.domain = Some(c.domain.clone());
-                }
-                p.path = Some(if c.path.is_empty() {
-                    "/".into()
-                } else {
-                    c.path.clone()
-                });
-                p
-            })
-            .collect();
-        page.execute(SetCookiesParams::new(params))
-            .await
-            .map_err(proto(url))?;
-    }
-    Ok(())
-}
-
 /// `Runtime.evaluate` by value in the main frame; `None` on any failure or exception.
 async fn evaluate(page: &Page, expr: &str) -> Option<serde_json::Value> {
     let params = EvaluateParams::builder()
@@ -465,6 +525,7 @@ async fn on_paused(
                 Ok(u) => {
                     let pre = {
                         let mut s = state.lock().unwrap();
+                        s.origins.insert(u.origin().ascii_serialization());
                         is_main_doc && s.preadmitted.as_deref() == Some(u.as_str()) && {
                             s.preadmitted = None;
                             true

@@ -51,7 +51,9 @@ const SPIN: &str = r#"<!doctype html><html><body><p>before the spin</p>
 <script>setTimeout(() => { while (true) {} }, 100);</script></body></html>"#;
 
 const COOKIE_PAGE: &str = r#"<!doctype html><html><body><p>cookies</p>
-<script>document.cookie = "consent=yes; path=/";</script></body></html>"#;
+<script>document.cookie = "consent=yes; path=/";
+document.body.dataset.prev = String(localStorage.getItem('k')); localStorage.setItem('k', 'v');
+</script></body></html>"#;
 
 async fn count(State(shop): State<Arc<Shop>>, req: Request, next: Next) -> Response {
     *shop
@@ -315,6 +317,17 @@ async fn cookies_go_in_and_come_back() {
         .expect("render");
     assert_eq!(*shop.cookie_seen.lock().unwrap(), None);
     assert!(!again.cookies.iter().any(|c| c.name == "session"));
+    // …and empty storage (the tab is reused, wiped).
+    assert!(
+        page.dom.contains(r#"data-prev="null""#),
+        "DOM: {}",
+        page.dom
+    );
+    assert!(
+        again.dom.contains(r#"data-prev="null""#),
+        "DOM: {}",
+        again.dom
+    );
     r.close().await;
 }
 
