@@ -386,7 +386,7 @@ async fn render_in(
                 let left = deadline.saturating_duration_since(Instant::now());
                 let ready = tokio::time::timeout(
                     left.min(Duration::from_secs(1)),
-                    evaluate(&page, "document.readyState"),
+                    evaluate(page, "document.readyState"),
                 )
                 .await;
                 if let Ok(Some(v)) = ready {
@@ -417,7 +417,7 @@ async fn render_in(
         "(() => {{ const e = document.documentElement; const h = e ? e.outerHTML : ''; \
          return [location.href, h.length > {max} ? h.slice(0, {max}) : h, h.length > {max}]; }})()"
     );
-    let got = tokio::time::timeout(AFTER_BUDGET, evaluate(&page, &expr))
+    let got = tokio::time::timeout(AFTER_BUDGET, evaluate(page, &expr))
         .await
         .ok()
         .flatten();
