@@ -374,18 +374,45 @@ async fn http_errors_come_back_with_their_status_and_close_leaves_no_process() {
     assert_eq!(page.status, Some(404));
     assert!(page.dom.contains("gone"));
     r.close().await;
-    // Nothing of the browser's process group is left (zombies aside, which init reaps).
-    let alive: Vec<String> = std::fs::read_dir("/proc")
+    assert!(
+        group_left(pid).is_empty(),
+        "left behind: {:?}",
+        group_left(pid)
+    );
+}
+
+/// Live (not zombie) processes of process group `pgid`.
+fn group_left(pgid: u32) -> Vec<String> {
+    std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok())
         .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
         .filter(|stat| {
             let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
             let f: Vec<&str> = rest.split(' ').collect();
-            f.len() > 2 && f[2] == pid.to_string() && f[0] != "Z" && f[0] != "X"
+            f.len() > 2 && f[2] == pgid.to_string() && f[0] != "Z" && f[0] != "X"
         })
-        .collect();
-    assert!(alive.is_empty(), "left behind: {alive:?}");
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_clone_kills_chromium_too() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let pid = r.pid();
+    let clone = r.clone();
+    r.render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(!group_left(pid).is_empty(), "Chromium should be running");
+    drop(r);
+    assert!(!group_left(pid).is_empty(), "a clone still holds it");
+    drop(clone);
+    assert!(
+        group_left(pid).is_empty(),
+        "left behind: {:?}",
+        group_left(pid)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
