@@ -151,6 +151,8 @@ pub struct Answer {
     pub url: Url,
     pub method: String,
     pub request_headers: Vec<(String, String)>,
+    /// The request's body (POST data), when it had one.
+    pub request_body: Option<Vec<u8>>,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,

@@ -617,6 +617,17 @@ async fn on_paused(
                 url: u,
                 method: ev.request.method.clone(),
                 request_headers: headers_of(&ev.request.headers),
+                request_body: ev.request.post_data_entries.as_ref().map(|entries| {
+                    entries
+                        .iter()
+                        .filter_map(|e| e.bytes.as_ref().map(|b| -> &str { b.as_ref() }))
+                        .flat_map(|b| {
+                            data_encoding::BASE64
+                                .decode(b.as_bytes())
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                }),
                 status: code as u16,
                 headers: headers.clone(),
                 body,

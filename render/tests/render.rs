@@ -40,6 +40,7 @@ const ITEM: &str = r#"<!doctype html><html><head><meta charset="utf-8"><title>å•
 fetch('/api/price/7').then(r => r.json()).then(j => {
   document.querySelector('.price').textContent = 'Â¥' + j.price;
 });
+fetch('/api/track', { method: 'POST', body: 'sku=7' });
 fetch('/api/secret').catch(() => { document.body.dataset.secret = 'blocked'; });
 document.body.dataset.ws = typeof WebSocket + ',' + typeof Worker + ',' + typeof navigator.serviceWorker;
 </script></body></html>"#;
@@ -79,6 +80,10 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
             }),
         )
         .route("/api/secret", get(|| async { "secret" }))
+        .route(
+            "/api/track",
+            axum::routing::post(|body: String| async move { body }),
+        )
         .route("/img/a.png", get(|| async { "png" }))
         .route("/style.css", get(|| async { "body{}" }))
         .route("/hang", get(|| async { Html(HANG) }))
@@ -193,6 +198,16 @@ async fn xhr_price_lands_in_the_dom_and_answers_gate_blocks_secret_and_images() 
     assert_eq!(price[0].body, br#"{"price":"199.00"}"#);
     assert_eq!(price[0].mime.as_deref(), Some("application/json"));
     assert!(!price[0].truncated);
+    assert_eq!(price[0].request_body, None);
+    // A POST keeps its body (the evidence's request record needs it).
+    let track = page
+        .answers
+        .iter()
+        .find(|a| a.url.path() == "/api/track")
+        .expect("POST answer");
+    assert_eq!(track.method, "POST");
+    assert_eq!(track.request_body.as_deref(), Some(&b"sku=7"[..]));
+    assert_eq!(track.body, b"sku=7");
     // Refused: the secret by the gate, the image and the stylesheet by type; none reached the server.
     let refused: Vec<&str> = page.refused.iter().map(|(u, _)| u.path()).collect();
     assert!(refused.contains(&"/api/secret"), "{:?}", page.refused);
