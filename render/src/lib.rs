@@ -223,7 +223,7 @@ pub struct Renderer {
 }
 
 struct Inner {
-    browser: Browser,
+    browser: Arc<Browser>,
     cfg: RenderConfig,
     tabs: tokio::sync::Semaphore,
     idle: Mutex<Vec<page::Tab>>,
@@ -278,7 +278,7 @@ impl Renderer {
         let tabs = tokio::sync::Semaphore::new(cfg.tabs.max(1));
         Ok(Renderer {
             inner: Arc::new(Inner {
-                browser,
+                browser: Arc::new(browser),
                 cfg,
                 tabs,
                 idle: Mutex::new(Vec::new()),

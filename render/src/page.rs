@@ -1,5 +1,5 @@
-//! One render: a fresh browser context and tab, every request paused (DevTools Fetch domain)
-//! until the gate decides, XHR and document bodies read at the response stage, then the DOM
+//! One render: a tab in a browser context of its own (kept and wiped between pages), every
+//! request paused (DevTools Fetch domain) until the gate decides, XHR and document bodies read at the response stage, then the DOM
 //! once the network has been quiet for `settle` after the load.
 
 use std::collections::HashSet;
@@ -152,8 +152,28 @@ async fn wipe(browser: &Browser, tab: &Tab, origins: &HashSet<String>) -> bool {
         .all(|r| r.is_ok())
 }
 
+/// Holds a tab while it is in use. If the render future is dropped midway (the caller's own
+/// timeout), the tab's context is disposed in the background instead of leaking in Chromium.
+struct Lent {
+    browser: Arc<Browser>,
+    tab: Option<Tab>,
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let (Some(tab), Ok(rt)) = (self.tab.take(), tokio::runtime::Handle::try_current()) {
+            let browser = self.browser.clone();
+            rt.spawn(async move {
+                let _ =
+                    tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(tab.ctx))
+                        .await;
+            });
+        }
+    }
+}
+
 pub(crate) async fn render(
-    browser: &Browser,
+    browser: &Arc<Browser>,
     cfg: &RenderConfig,
     tabs: &tokio::sync::Semaphore,
     idle: &Mutex<Vec<Tab>>,
@@ -183,13 +203,18 @@ pub(crate) async fn render(
             }
         },
     };
+    let mut lent = Lent {
+        browser: browser.clone(),
+        tab: Some(tab),
+    };
     let state = Arc::new(Mutex::new(State {
         preadmitted: Some(url.to_string()),
         ..State::default()
     }));
     let mut tasks = JoinSet::new();
+    let tab = lent.tab.as_ref().expect("just lent");
     let result = render_in(
-        browser, cfg, &tab, &state, url, cookies, gate, deadline, started, &mut tasks,
+        browser, cfg, tab, &state, url, cookies, gate, deadline, started, &mut tasks,
     )
     .await;
     // Stop intercepting first: pending gate calls are dropped with their tasks.
@@ -198,17 +223,13 @@ pub(crate) async fn render(
     // its context (a stuck renderer goes with it).
     let origins = std::mem::take(&mut state.lock().unwrap().origins);
     let clean = matches!(&result, Ok(r) if !r.timed_out)
-        && tokio::time::timeout(AFTER_BUDGET, wipe(browser, &tab, &origins))
+        && tokio::time::timeout(AFTER_BUDGET, wipe(browser, tab, &origins))
             .await
             .unwrap_or(false);
     if clean {
-        idle.lock().unwrap().push(tab);
-    } else if tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(tab.ctx))
-        .await
-        .is_err()
-    {
-        tracing::warn!("{url}: disposing the browser context timed out");
+        idle.lock().unwrap().extend(lent.tab.take());
     }
+    // Otherwise `lent` disposes of the context when it goes.
     result
 }
 

@@ -552,3 +552,30 @@ async fn a_proxy_carries_every_request_and_memory_flag_is_accepted() {
     assert_eq!(shop.hits("/api/price/7"), 1);
     r.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_dropped_midway_frees_its_tab() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig {
+        tabs: 1,
+        ..RenderConfig::default()
+    })
+    .await;
+    // The caller gives up before the page settles (it never would).
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(800),
+        r.render(&url(addr, "/hang"), &[], Arc::new(AllowAll)),
+    )
+    .await;
+    assert!(gave_up.is_err());
+    // The only tab is free again and works.
+    let page = tokio::time::timeout(
+        Duration::from_secs(10),
+        r.render(&url(addr, "/item/7"), &[], Arc::new(AllowAll)),
+    )
+    .await
+    .expect("the tab was not freed")
+    .expect("render");
+    assert!(page.dom.contains("¥199.00"));
+    r.close().await;
+}
