@@ -9,6 +9,9 @@
 //! asking (they never carry prices and cost bandwidth); WebSockets, workers and service
 //! workers are switched off in the page (the DevTools interception would not see their traffic).
 //!
+//! The gate sees names, not addresses: Chromium resolves them itself, except the names pinned
+//! with [`RenderConfig::host_rules`] at launch (or everything, through [`RenderConfig::proxy`]).
+//!
 //! It is NOT for: politeness bookkeeping, WARC writing or extraction — the crawler does those
 //! with what comes back. Nothing is downloaded: it runs the system's Chromium (Debian's
 //! `chromium`), one process per [`Renderer`], killed with its whole process group on
@@ -291,6 +294,11 @@ impl Renderer {
 
     /// Loads `url` with `cookies` in a tab of its own (a clean browser context: no cookies,
     /// storage or cache from other renders), every request through `gate`.
+    ///
+    /// The gate is asked for the page before a tab is free (so a render refused by robots.txt
+    /// never waits for one); the page's own request is then not asked about again, its
+    /// redirects are. Errors name the URL; a page that does not settle within
+    /// `page_timeout` is not an error but `timed_out` with the DOM so far.
     pub async fn render(
         &self,
         url: &Url,
