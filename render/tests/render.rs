@@ -104,7 +104,7 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
             get(|State(shop): State<Arc<Shop>>| async move {
                 let now = shop.slow_now.fetch_add(1, Ordering::SeqCst) + 1;
                 shop.slow_max.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(400)).await;
+                tokio::time::sleep(Duration::from_millis(1000)).await;
                 shop.slow_now.fetch_sub(1, Ordering::SeqCst);
                 Html("<html><body><p>slow</p></body></html>")
             }),
