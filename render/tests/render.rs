@@ -96,6 +96,26 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
         )
         .route("/api/poll", get(|| async { "{}" }))
         .route("/spin", get(|| async { Html(SPIN) }))
+        .route(
+            "/framed",
+            get(|headers: HeaderMap| async move {
+                let port = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.rsplit_once(':'))
+                    .map(|(_, p)| p.to_string())
+                    .unwrap_or_default();
+                Html(format!(
+                    r#"<html><body><iframe src="http://other.shop.test:{port}/inner"></iframe></body></html>"#
+                ))
+            }),
+        )
+        .route(
+            "/inner",
+            get(|| async {
+                Html("<html><body><script>fetch('/api/price/7')</script></body></html>")
+            }),
+        )
         .route("/go", get(|| async { Redirect::to("/item/7") }))
         .route("/away", get(|| async { Redirect::to("/forbidden") }))
         .route("/forbidden", get(|| async { "no" }))
@@ -577,5 +597,45 @@ async fn a_render_dropped_midway_frees_its_tab() {
     .expect("the tab was not freed")
     .expect("render");
     assert!(page.dom.contains("¥199.00"));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_frame_and_its_requests_are_gated_too() {
+    let (addr, shop) = serve().await;
+    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let r = launch(RenderConfig {
+        host_rules: vec![
+            ("item.shop.test".into(), lo),
+            ("other.shop.test".into(), lo),
+        ],
+        ..RenderConfig::default()
+    })
+    .await;
+    let seen = Arc::new(Mutex::new(Vec::<(String, ResourceKind)>::new()));
+    let seen_w = seen.clone();
+    let gate = move |u: &Url, k: &ResourceKind| {
+        seen_w.lock().unwrap().push((
+            format!("{}{}", u.host_str().unwrap_or(""), u.path()),
+            k.clone(),
+        ));
+        Ok(())
+    };
+    let u = Url::parse(&format!("http://item.shop.test:{}/framed", addr.port())).unwrap();
+    let page = r.render(&u, &[], Arc::new(gate)).await.expect("render");
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&("other.shop.test/inner".into(), ResourceKind::Document)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("other.shop.test/api/price/7".into(), ResourceKind::Xhr)),
+        "{seen:?}"
+    );
+    assert_eq!(shop.hits("/api/price/7"), 1);
+    assert!(page
+        .answers
+        .iter()
+        .any(|a| a.url.host_str() == Some("other.shop.test")));
     r.close().await;
 }
