@@ -106,14 +106,18 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
                     .map(|(_, p)| p.to_string())
                     .unwrap_or_default();
                 Html(format!(
-                    r#"<html><body><iframe src="http://other.shop.test:{port}/inner"></iframe></body></html>"#
+                    r#"<html><body><iframe src="http://other.shop.test:{port}/inner"></iframe>
+<script>addEventListener('message', e => {{ document.body.dataset.inner = e.data; }});</script></body></html>"#
                 ))
             }),
         )
         .route(
             "/inner",
             get(|| async {
-                Html("<html><body><script>fetch('/api/price/7')</script></body></html>")
+                Html(
+                    "<html><body><script>fetch('/api/price/7'); parent.postMessage(\
+                     typeof WebSocket + ',' + typeof Worker, '*');</script></body></html>",
+                )
             }),
         )
         .route("/go", get(|| async { Redirect::to("/item/7") }))
@@ -633,6 +637,12 @@ async fn a_cross_site_frame_and_its_requests_are_gated_too() {
         "{seen:?}"
     );
     assert_eq!(shop.hits("/api/price/7"), 1);
+    // The lockdown script runs in the frame too.
+    assert!(
+        page.dom.contains(r#"data-inner="undefined,undefined""#),
+        "DOM: {}",
+        page.dom
+    );
     assert!(page
         .answers
         .iter()
