@@ -649,3 +649,45 @@ async fn a_cross_site_frame_and_its_requests_are_gated_too() {
         .any(|a| a.url.host_str() == Some("other.shop.test")));
     r.close().await;
 }
+
+/// A gate that waits, as per-host spacing does.
+struct Spacing {
+    wait: Duration,
+    asked: AtomicUsize,
+}
+
+impl qsword_render::Gate for Spacing {
+    fn admit<'a>(&'a self, url: &'a Url, kind: ResourceKind) -> qsword_render::GateFuture<'a> {
+        Box::pin(async move {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            if kind == ResourceKind::Xhr && url.path().starts_with("/api/price") {
+                tokio::time::sleep(self.wait).await;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_waits_holds_the_request_and_the_page_waits_for_it() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let gate = Arc::new(Spacing {
+        wait: Duration::from_millis(1500),
+        asked: AtomicUsize::new(0),
+    });
+    let page = r
+        .render(&url(addr, "/item/7"), &[], gate.clone())
+        .await
+        .expect("render");
+    assert!(!page.timed_out);
+    assert!(
+        page.elapsed >= Duration::from_millis(1500),
+        "{:?}",
+        page.elapsed
+    );
+    // Settling waited for the held request: the price is there.
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert!(gate.asked.load(Ordering::SeqCst) >= 3);
+    r.close().await;
+}
