@@ -9,6 +9,9 @@
 //! asking (they never carry prices and cost bandwidth); WebSockets, workers and service
 //! workers are switched off in the page (the DevTools interception would not see their traffic).
 //!
+//! The gate sees names, not addresses: Chromium resolves them itself, except the names pinned
+//! with [`RenderConfig::host_rules`] at launch (or everything, through [`RenderConfig::proxy`]).
+//!
 //! It is NOT for: politeness bookkeeping, WARC writing or extraction — the crawler does those
 //! with what comes back. Nothing is downloaded: it runs the system's Chromium (Debian's
 //! `chromium`), one process per [`Renderer`], killed with its whole process group on
@@ -151,6 +154,8 @@ pub struct Answer {
     pub url: Url,
     pub method: String,
     pub request_headers: Vec<(String, String)>,
+    /// The request's body (POST data), when it had one.
+    pub request_body: Option<Vec<u8>>,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -221,9 +226,10 @@ pub struct Renderer {
 }
 
 struct Inner {
-    browser: Browser,
+    browser: Arc<Browser>,
     cfg: RenderConfig,
     tabs: tokio::sync::Semaphore,
+    idle: Mutex<Vec<page::Tab>>,
     handler: tokio::task::JoinHandle<()>,
     chromium: process::Chromium,
     profile: Mutex<Option<tempfile::TempDir>>,
@@ -275,9 +281,10 @@ impl Renderer {
         let tabs = tokio::sync::Semaphore::new(cfg.tabs.max(1));
         Ok(Renderer {
             inner: Arc::new(Inner {
-                browser,
+                browser: Arc::new(browser),
                 cfg,
                 tabs,
+                idle: Mutex::new(Vec::new()),
                 handler,
                 chromium,
                 profile: Mutex::new(profile_tmp),
@@ -285,22 +292,21 @@ impl Renderer {
         })
     }
 
-    /// Loads `url` with `cookies` in a fresh browser context, every request through `gate`.
+    /// Loads `url` with `cookies` in a tab of its own (a clean browser context: no cookies,
+    /// storage or cache from other renders), every request through `gate`.
+    ///
+    /// The gate is asked for the page before a tab is free (so a render refused by robots.txt
+    /// never waits for one); the page's own request is then not asked about again, its
+    /// redirects are. Errors name the URL; a page that does not settle within
+    /// `page_timeout` is not an error but `timed_out` with the DOM so far.
     pub async fn render(
         &self,
         url: &Url,
         cookies: &[Cookie],
         gate: Arc<dyn Gate>,
     ) -> Result<Rendered, RenderError> {
-        page::render(
-            &self.inner.browser,
-            &self.inner.cfg,
-            &self.inner.tabs,
-            url,
-            cookies,
-            gate,
-        )
-        .await
+        let i = &self.inner;
+        page::render(&i.browser, &i.cfg, &i.tabs, &i.idle, url, cookies, gate).await
     }
 
     /// The browser's process id (its process group id too).

@@ -1,19 +1,20 @@
-//! One render: a fresh browser context and tab, every request paused (DevTools Fetch domain)
-//! until the gate decides, XHR and document bodies read at the response stage, then the DOM
+//! One render: a tab in a browser context of its own (kept and wiped between pages), every
+//! request paused (DevTools Fetch domain) until the gate decides, XHR and document bodies read at the response stage, then the DOM
 //! once the network has been quiet for `settle` after the load.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     self, ContinueRequestParams, EventRequestPaused, FailRequestParams, GetResponseBodyParams,
     RequestPattern, RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
     self, CookieParam, ErrorReason, EventLoadingFailed, EventLoadingFinished,
-    EventRequestWillBeSent, ResourceType, SetBypassServiceWorkerParams, SetCookiesParams,
-    SetUserAgentOverrideParams,
+    EventRequestWillBeSent, ResourceType, SetBypassServiceWorkerParams, SetCacheDisabledParams,
+    SetCookiesParams, SetUserAgentOverrideParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, NavigateParams,
@@ -54,6 +55,11 @@ struct State {
     refused: Vec<(Url, String)>,
     /// Network request ids between requestWillBeSent and loadingFinished/Failed.
     inflight: HashSet<String>,
+    /// Origins of every request the page made or tried (their storage is wiped afterwards).
+    origins: HashSet<String>,
+    /// Ids already finished: the three event streams are merged without their relative order,
+    /// so a request's end may be seen before its start.
+    finished: HashSet<String>,
     /// Paused requests whose decision or body read has not finished.
     paused: usize,
     last_activity: Option<Instant>,
@@ -72,10 +78,105 @@ fn proto(url: &Url) -> impl Fn(chromiumoxide::error::CdpError) -> RenderError + 
     }
 }
 
+/// A tab in a browser context of its own, kept between renders (a new context costs a new
+/// renderer process). It is wiped between pages: cookies and storage of every origin the page
+/// touched are cleared, and the HTTP cache is off, so one render never sees another's state.
+pub(crate) struct Tab {
+    ctx: BrowserContextId,
+    page: Page,
+}
+
+async fn open_tab(browser: &Browser, cfg: &RenderConfig, url: &Url) -> Result<Tab, RenderError> {
+    let ctx = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(proto(url))?;
+    let opened = async {
+        let target = CreateTargetParams::builder()
+            .url("about:blank")
+            .browser_context_id(ctx.clone())
+            .build()
+            .map_err(|e| RenderError::Protocol {
+                url: url.to_string(),
+                reason: e,
+            })?;
+        let page = browser.new_page(target).await.map_err(proto(url))?;
+        let mut ua = SetUserAgentOverrideParams::new(cfg.user_agent.clone());
+        ua.accept_language = Some(cfg.accept_language.clone());
+        page.execute(ua).await.map_err(proto(url))?;
+        page.execute(SetBypassServiceWorkerParams::new(true))
+            .await
+            .map_err(proto(url))?;
+        // Answers must come from the server each time (they are evidence), and a cache would
+        // carry one render's state into the next.
+        page.execute(SetCacheDisabledParams::new(true))
+            .await
+            .map_err(proto(url))?;
+        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(LOCKDOWN_JS))
+            .await
+            .map_err(proto(url))?;
+        Ok::<Page, RenderError>(page)
+    };
+    match opened.await {
+        Ok(page) => Ok(Tab { ctx, page }),
+        Err(e) => {
+            let _ = browser.dispose_browser_context(ctx).await;
+            Err(e)
+        }
+    }
+}
+
+/// Back to a blank tab with no cookies and no storage for the origins the page touched.
+async fn wipe(browser: &Browser, tab: &Tab, origins: &HashSet<String>) -> bool {
+    let page = &tab.page;
+    page.execute(fetch::DisableParams::default()).await.is_ok()
+        && page
+            .execute(NavigateParams::new("about:blank"))
+            .await
+            .is_ok()
+        && browser
+            .execute(
+                storage::ClearCookiesParams::builder()
+                    .browser_context_id(tab.ctx.clone())
+                    .build(),
+            )
+            .await
+            .is_ok()
+        && futures::future::join_all(
+            origins
+                .iter()
+                .map(|o| page.execute(storage::ClearDataForOriginParams::new(o.clone(), "all"))),
+        )
+        .await
+        .iter()
+        .all(|r| r.is_ok())
+}
+
+/// Holds a tab while it is in use. If the render future is dropped midway (the caller's own
+/// timeout), the tab's context is disposed in the background instead of leaking in Chromium.
+struct Lent {
+    browser: Arc<Browser>,
+    tab: Option<Tab>,
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let (Some(tab), Ok(rt)) = (self.tab.take(), tokio::runtime::Handle::try_current()) {
+            let browser = self.browser.clone();
+            rt.spawn(async move {
+                let _ =
+                    tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(tab.ctx))
+                        .await;
+            });
+        }
+    }
+}
+
 pub(crate) async fn render(
-    browser: &Browser,
+    browser: &Arc<Browser>,
     cfg: &RenderConfig,
     tabs: &tokio::sync::Semaphore,
+    idle: &Mutex<Vec<Tab>>,
     url: &Url,
     cookies: &[Cookie],
     gate: Arc<dyn Gate>,
@@ -88,21 +189,47 @@ pub(crate) async fn render(
         })?;
     let _permit = tabs.acquire().await.map_err(|_| RenderError::Closed)?;
     let started = Instant::now();
-    // A context per page: cookies, cache and storage of one render never reach another.
-    let ctx = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .map_err(proto(url))?;
+    let deadline = started + cfg.page_timeout;
+    let reused = idle.lock().unwrap().pop();
+    let tab = match reused {
+        Some(t) => t,
+        None => match tokio::time::timeout_at(deadline.into(), open_tab(browser, cfg, url)).await {
+            Ok(t) => t?,
+            Err(_) => {
+                return Err(RenderError::Timeout {
+                    url: url.clone(),
+                    after: cfg.page_timeout,
+                })
+            }
+        },
+    };
+    let mut lent = Lent {
+        browser: browser.clone(),
+        tab: Some(tab),
+    };
+    let state = Arc::new(Mutex::new(State {
+        preadmitted: Some(url.to_string()),
+        ..State::default()
+    }));
     let mut tasks = JoinSet::new();
-    let result = render_in(browser, cfg, &ctx, url, cookies, gate, started, &mut tasks).await;
-    // Stop intercepting before the context goes: pending gate calls are dropped with it.
+    let tab = lent.tab.as_ref().expect("just lent");
+    let result = render_in(
+        browser, cfg, tab, &state, url, cookies, gate, deadline, started, &mut tasks,
+    )
+    .await;
+    // Stop intercepting first: pending gate calls are dropped with their tasks.
     tasks.abort_all();
-    if tokio::time::timeout(AFTER_BUDGET, browser.dispose_browser_context(ctx))
-        .await
-        .is_err()
-    {
-        tracing::warn!("{url}: disposing the browser context timed out");
+    // A tab is kept only after a clean page; one that errored or ran out of time goes with
+    // its context (a stuck renderer goes with it).
+    let origins = std::mem::take(&mut state.lock().unwrap().origins);
+    let clean = matches!(&result, Ok(r) if !r.timed_out)
+        && tokio::time::timeout(AFTER_BUDGET, wipe(browser, tab, &origins))
+            .await
+            .unwrap_or(false);
+    if clean {
+        idle.lock().unwrap().extend(lent.tab.take());
     }
+    // Otherwise `lent` disposes of the context when it goes.
     result
 }
 
@@ -110,41 +237,38 @@ pub(crate) async fn render(
 async fn render_in(
     browser: &Browser,
     cfg: &RenderConfig,
-    ctx: &chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+    tab: &Tab,
+    state: &Arc<Mutex<State>>,
     url: &Url,
     cookies: &[Cookie],
     gate: Arc<dyn Gate>,
+    deadline: Instant,
     started: Instant,
     tasks: &mut JoinSet<()>,
 ) -> Result<Rendered, RenderError> {
-    let deadline = started + cfg.page_timeout;
-    let open = async {
-        let target = CreateTargetParams::builder()
-            .url("about:blank")
-            .browser_context_id(ctx.clone())
-            .build()
-            .map_err(|e| RenderError::Protocol {
-                url: url.to_string(),
-                reason: e,
-            })?;
-        let page = browser.new_page(target).await.map_err(proto(url))?;
-        setup(&page, cfg, url, cookies).await?;
-        Ok::<Page, RenderError>(page)
-    };
-    let page = match tokio::time::timeout_at(deadline.into(), open).await {
-        Ok(r) => r?,
-        Err(_) => {
-            return Err(RenderError::Timeout {
-                url: url.clone(),
-                after: cfg.page_timeout,
+    let (page, ctx) = (&tab.page, &tab.ctx);
+    if !cookies.is_empty() {
+        let params: Vec<CookieParam> = cookies
+            .iter()
+            .map(|c| {
+                let mut p = CookieParam::new(c.name.clone(), c.value.clone());
+                if c.domain.is_empty() {
+                    p.url = Some(url.to_string());
+                } else {
+                    p.domain = Some(c.domain.clone());
+                }
+                p.path = Some(if c.path.is_empty() {
+                    "/".into()
+                } else {
+                    c.path.clone()
+                });
+                p
             })
-        }
-    };
-
-    let state = Arc::new(Mutex::new(State {
-        preadmitted: Some(url.to_string()),
-        ..State::default()
-    }));
+            .collect();
+        page.execute(SetCookiesParams::new(params))
+            .await
+            .map_err(proto(url))?;
+    }
     // The tab's main frame has the target's id.
     let main_frame = page.target_id().as_ref().to_string();
 
@@ -171,9 +295,12 @@ async fn render_in(
             while let Some((start, id)) = all.next().await {
                 let mut s = state.lock().unwrap();
                 if start {
-                    s.inflight.insert(id);
+                    if !s.finished.contains(&id) {
+                        s.inflight.insert(id);
+                    }
                 } else {
                     s.inflight.remove(&id);
+                    s.finished.insert(id);
                 }
                 s.touch();
             }
@@ -280,7 +407,7 @@ async fn render_in(
                 let left = deadline.saturating_duration_since(Instant::now());
                 let ready = tokio::time::timeout(
                     left.min(Duration::from_secs(1)),
-                    evaluate(&page, "document.readyState"),
+                    evaluate(page, "document.readyState"),
                 )
                 .await;
                 if let Ok(Some(v)) = ready {
@@ -293,6 +420,14 @@ async fn render_in(
         }
     }
     if timed_out {
+        {
+            let s = state.lock().unwrap();
+            tracing::debug!(
+                "{url}: budget spent; in flight {:?}, paused {}",
+                s.inflight,
+                s.paused
+            );
+        }
         // A script spinning on the main thread would keep the DOM read from ever running.
         let _ = tokio::time::timeout(AFTER_BUDGET, page.execute(TerminateExecutionParams {})).await;
     }
@@ -303,7 +438,7 @@ async fn render_in(
         "(() => {{ const e = document.documentElement; const h = e ? e.outerHTML : ''; \
          return [location.href, h.length > {max} ? h.slice(0, {max}) : h, h.length > {max}]; }})()"
     );
-    let got = tokio::time::timeout(AFTER_BUDGET, evaluate(&page, &expr))
+    let got = tokio::time::timeout(AFTER_BUDGET, evaluate(page, &expr))
         .await
         .ok()
         .flatten();
@@ -362,46 +497,6 @@ async fn render_in(
     })
 }
 
-async fn setup(
-    page: &Page,
-    cfg: &RenderConfig,
-    url: &Url,
-    cookies: &[Cookie],
-) -> Result<(), RenderError> {
-    let mut ua = SetUserAgentOverrideParams::new(cfg.user_agent.clone());
-    ua.accept_language = Some(cfg.accept_language.clone());
-    page.execute(ua).await.map_err(proto(url))?;
-    page.execute(SetBypassServiceWorkerParams::new(true))
-        .await
-        .map_err(proto(url))?;
-    page.execute(AddScriptToEvaluateOnNewDocumentParams::new(LOCKDOWN_JS))
-        .await
-        .map_err(proto(url))?;
-    if !cookies.is_empty() {
-        let params: Vec<CookieParam> = cookies
-            .iter()
-            .map(|c| {
-                let mut p = CookieParam::new(c.name.clone(), c.value.clone());
-                if c.domain.is_empty() {
-                    p.url = Some(url.to_string());
-                } else {
-                    p.domain = Some(c.domain.clone());
-                }
-                p.path = Some(if c.path.is_empty() {
-                    "/".into()
-                } else {
-                    c.path.clone()
-                });
-                p
-            })
-            .collect();
-        page.execute(SetCookiesParams::new(params))
-            .await
-            .map_err(proto(url))?;
-    }
-    Ok(())
-}
-
 /// `Runtime.evaluate` by value in the main frame; `None` on any failure or exception.
 async fn evaluate(page: &Page, expr: &str) -> Option<serde_json::Value> {
     let params = EvaluateParams::builder()
@@ -451,6 +546,7 @@ async fn on_paused(
                 Ok(u) => {
                     let pre = {
                         let mut s = state.lock().unwrap();
+                        s.origins.insert(u.origin().ascii_serialization());
                         is_main_doc && s.preadmitted.as_deref() == Some(u.as_str()) && {
                             s.preadmitted = None;
                             true
@@ -542,6 +638,17 @@ async fn on_paused(
                 url: u,
                 method: ev.request.method.clone(),
                 request_headers: headers_of(&ev.request.headers),
+                request_body: ev.request.post_data_entries.as_ref().map(|entries| {
+                    entries
+                        .iter()
+                        .filter_map(|e| e.bytes.as_ref().map(|b| -> &str { b.as_ref() }))
+                        .flat_map(|b| {
+                            data_encoding::BASE64
+                                .decode(b.as_bytes())
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                }),
                 status: code as u16,
                 headers: headers.clone(),
                 body,

@@ -164,6 +164,12 @@ impl Chromium {
         if let Some(rx) = self.exited.lock().unwrap().take() {
             let _ = rx.recv_timeout(Duration::from_secs(5));
         }
+        // The other members die asynchronously; wait (bounded) until none is left running, so
+        // a caller that closes and then counts processes finds none.
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while group_alive(self.pid) && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
@@ -173,4 +179,31 @@ impl Drop for Chromium {
             self.kill();
         }
     }
+}
+
+/// Whether a process of group `pgid` is still there and not a zombie (whose reaping is up to
+/// its new parent).
+fn group_alive(pgid: i32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .any(|stat| {
+            let fields: Vec<&str> = stat
+                .rsplit_once(") ")
+                .map(|x| x.1)
+                .unwrap_or("")
+                .split(' ')
+                .collect();
+            fields.len() > 2
+                && fields[2] == pgid.to_string()
+                && fields[0] != "Z"
+                && fields[0] != "X"
+        })
 }

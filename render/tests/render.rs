@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use qsword_render::{AllowAll, Cookie, RenderConfig, RenderError, Renderer, ResourceKind};
@@ -40,14 +40,21 @@ const ITEM: &str = r#"<!doctype html><html><head><meta charset="utf-8"><title>�
 fetch('/api/price/7').then(r => r.json()).then(j => {
   document.querySelector('.price').textContent = '¥' + j.price;
 });
+fetch('/api/track', { method: 'POST', body: 'sku=7' });
 fetch('/api/secret').catch(() => { document.body.dataset.secret = 'blocked'; });
+document.body.dataset.ws = typeof WebSocket + ',' + typeof Worker + ',' + typeof navigator.serviceWorker;
 </script></body></html>"#;
 
 const HANG: &str = r#"<!doctype html><html><body><p id="so-far">rendered so far</p>
 <script>fetch('/api/hang'); setInterval(() => fetch('/api/poll'), 50);</script></body></html>"#;
 
+const SPIN: &str = r#"<!doctype html><html><body><p>before the spin</p>
+<script>setTimeout(() => { while (true) {} }, 100);</script></body></html>"#;
+
 const COOKIE_PAGE: &str = r#"<!doctype html><html><body><p>cookies</p>
-<script>document.cookie = "consent=yes; path=/";</script></body></html>"#;
+<script>document.cookie = "consent=yes; path=/";
+document.body.dataset.prev = String(localStorage.getItem('k')); localStorage.setItem('k', 'v');
+</script></body></html>"#;
 
 async fn count(State(shop): State<Arc<Shop>>, req: Request, next: Next) -> Response {
     *shop
@@ -73,6 +80,10 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
             }),
         )
         .route("/api/secret", get(|| async { "secret" }))
+        .route(
+            "/api/track",
+            axum::routing::post(|body: String| async move { body }),
+        )
         .route("/img/a.png", get(|| async { "png" }))
         .route("/style.css", get(|| async { "body{}" }))
         .route("/hang", get(|| async { Html(HANG) }))
@@ -84,12 +95,40 @@ async fn serve() -> (SocketAddr, Arc<Shop>) {
             }),
         )
         .route("/api/poll", get(|| async { "{}" }))
+        .route("/spin", get(|| async { Html(SPIN) }))
+        .route(
+            "/framed",
+            get(|headers: HeaderMap| async move {
+                let port = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.rsplit_once(':'))
+                    .map(|(_, p)| p.to_string())
+                    .unwrap_or_default();
+                Html(format!(
+                    r#"<html><body><iframe src="http://other.shop.test:{port}/inner"></iframe>
+<script>addEventListener('message', e => {{ document.body.dataset.inner = e.data; }});</script></body></html>"#
+                ))
+            }),
+        )
+        .route(
+            "/inner",
+            get(|| async {
+                Html(
+                    "<html><body><script>fetch('/api/price/7'); parent.postMessage(\
+                     typeof WebSocket + ',' + typeof Worker, '*');</script></body></html>",
+                )
+            }),
+        )
+        .route("/go", get(|| async { Redirect::to("/item/7") }))
+        .route("/away", get(|| async { Redirect::to("/forbidden") }))
+        .route("/forbidden", get(|| async { "no" }))
         .route(
             "/slow/{n}",
             get(|State(shop): State<Arc<Shop>>| async move {
                 let now = shop.slow_now.fetch_add(1, Ordering::SeqCst) + 1;
                 shop.slow_max.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(400)).await;
+                tokio::time::sleep(Duration::from_millis(1000)).await;
                 shop.slow_now.fetch_sub(1, Ordering::SeqCst);
                 Html("<html><body><p>slow</p></body></html>")
             }),
@@ -183,6 +222,16 @@ async fn xhr_price_lands_in_the_dom_and_answers_gate_blocks_secret_and_images() 
     assert_eq!(price[0].body, br#"{"price":"199.00"}"#);
     assert_eq!(price[0].mime.as_deref(), Some("application/json"));
     assert!(!price[0].truncated);
+    assert_eq!(price[0].request_body, None);
+    // A POST keeps its body (the evidence's request record needs it).
+    let track = page
+        .answers
+        .iter()
+        .find(|a| a.url.path() == "/api/track")
+        .expect("POST answer");
+    assert_eq!(track.method, "POST");
+    assert_eq!(track.request_body.as_deref(), Some(&b"sku=7"[..]));
+    assert_eq!(track.body, b"sku=7");
     // Refused: the secret by the gate, the image and the stylesheet by type; none reached the server.
     let refused: Vec<&str> = page.refused.iter().map(|(u, _)| u.path()).collect();
     assert!(refused.contains(&"/api/secret"), "{:?}", page.refused);
@@ -307,6 +356,17 @@ async fn cookies_go_in_and_come_back() {
         .expect("render");
     assert_eq!(*shop.cookie_seen.lock().unwrap(), None);
     assert!(!again.cookies.iter().any(|c| c.name == "session"));
+    // …and empty storage (the tab is reused, wiped).
+    assert!(
+        page.dom.contains(r#"data-prev="null""#),
+        "DOM: {}",
+        page.dom
+    );
+    assert!(
+        again.dom.contains(r#"data-prev="null""#),
+        "DOM: {}",
+        again.dom
+    );
     r.close().await;
 }
 
@@ -353,16 +413,281 @@ async fn http_errors_come_back_with_their_status_and_close_leaves_no_process() {
     assert_eq!(page.status, Some(404));
     assert!(page.dom.contains("gone"));
     r.close().await;
-    // Nothing of the browser's process group is left (zombies aside, which init reaps).
-    let alive: Vec<String> = std::fs::read_dir("/proc")
+    assert!(
+        group_left(pid).is_empty(),
+        "left behind: {:?}",
+        group_left(pid)
+    );
+}
+
+/// Live (not zombie) processes of process group `pgid`.
+fn group_left(pgid: u32) -> Vec<String> {
+    std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok())
         .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
         .filter(|stat| {
             let rest = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
             let f: Vec<&str> = rest.split(' ').collect();
-            f.len() > 2 && f[2] == pid.to_string() && f[0] != "Z"
+            f.len() > 2 && f[2] == pgid.to_string() && f[0] != "Z" && f[0] != "X"
         })
-        .collect();
-    assert!(alive.is_empty(), "left behind: {alive:?}");
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_last_clone_kills_chromium_too() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let pid = r.pid();
+    let clone = r.clone();
+    r.render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(!group_left(pid).is_empty(), "Chromium should be running");
+    drop(r);
+    assert!(!group_left(pid).is_empty(), "a clone still holds it");
+    drop(clone);
+    assert!(
+        group_left(pid).is_empty(),
+        "left behind: {:?}",
+        group_left(pid)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_gated_and_followed() {
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let seen = Arc::new(Mutex::new(Vec::<(String, ResourceKind)>::new()));
+    let seen_w = seen.clone();
+    let gate = move |u: &Url, k: &ResourceKind| {
+        seen_w
+            .lock()
+            .unwrap()
+            .push((u.path().to_string(), k.clone()));
+        if u.path() == "/forbidden" {
+            Err("disallowed".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let gate = Arc::new(gate);
+    let page = r
+        .render(&url(addr, "/go"), &[], gate.clone())
+        .await
+        .expect("render");
+    assert_eq!(page.final_url, url(addr, "/item/7"));
+    assert_eq!(page.status, Some(200));
+    assert_eq!(page.document.as_ref().unwrap().url.path(), "/item/7");
+    assert!(page.dom.contains("¥199.00"));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .contains(&("/item/7".into(), ResourceKind::Document)));
+    // A redirect of the page to a refused URL is the page refused; the target is never asked.
+    let err = r.render(&url(addr, "/away"), &[], gate).await.unwrap_err();
+    match err {
+        RenderError::Refused { url: u, reason } => {
+            assert_eq!(u.path(), "/forbidden");
+            assert_eq!(reason, "disallowed");
+        }
+        e => panic!("expected Refused, got {e}"),
+    }
+    assert_eq!(shop.hits("/away"), 1);
+    assert_eq!(shop.hits("/forbidden"), 0);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spinning_script_is_stopped_at_the_budget() {
+    let (addr, _shop) = serve().await;
+    let budget = Duration::from_secs(2);
+    let r = launch(RenderConfig {
+        page_timeout: budget,
+        ..RenderConfig::default()
+    })
+    .await;
+    let t = Instant::now();
+    let page = r
+        .render(&url(addr, "/spin"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(
+        t.elapsed() < budget + Duration::from_secs(4),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(page.timed_out);
+    assert!(page.dom.contains("before the spin"), "DOM: {}", page.dom);
+    // The browser is still usable afterwards.
+    let next = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render after a spin");
+    assert!(next.dom.contains("¥199.00"));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_cut_the_dom_and_the_answers() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig {
+        max_dom_bytes: 100,
+        max_answer_bytes: 5,
+        ..RenderConfig::default()
+    })
+    .await;
+    let page = r
+        .render(&url(addr, "/item/7"), &[], Arc::new(AllowAll))
+        .await
+        .expect("render");
+    assert!(page.dom_truncated);
+    assert!(
+        page.dom.len() <= 100 && page.dom.len() > 90,
+        "{}",
+        page.dom.len()
+    );
+    let price = page
+        .answers
+        .iter()
+        .find(|a| a.url.path() == "/api/price/7")
+        .expect("answer");
+    assert!(price.truncated);
+    assert!(price.body.len() <= 5);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_carries_every_request_and_memory_flag_is_accepted() {
+    // The shop doubles as the HTTP proxy: Chromium sends absolute-form requests, which axum
+    // routes by their path.
+    let (addr, shop) = serve().await;
+    let r = launch(RenderConfig {
+        proxy: Some(format!("http://{addr}")),
+        memory_mb: Some(256),
+        ..RenderConfig::default()
+    })
+    .await;
+    let u = Url::parse("http://far.shop.test/item/7").unwrap();
+    let page = r.render(&u, &[], Arc::new(AllowAll)).await.expect("render");
+    assert_eq!(page.final_url, u);
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert_eq!(shop.hits("/item/7"), 1);
+    assert_eq!(shop.hits("/api/price/7"), 1);
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_dropped_midway_frees_its_tab() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig {
+        tabs: 1,
+        ..RenderConfig::default()
+    })
+    .await;
+    // The caller gives up before the page settles (it never would).
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(800),
+        r.render(&url(addr, "/hang"), &[], Arc::new(AllowAll)),
+    )
+    .await;
+    assert!(gave_up.is_err());
+    // The only tab is free again and works.
+    let page = tokio::time::timeout(
+        Duration::from_secs(10),
+        r.render(&url(addr, "/item/7"), &[], Arc::new(AllowAll)),
+    )
+    .await
+    .expect("the tab was not freed")
+    .expect("render");
+    assert!(page.dom.contains("¥199.00"));
+    r.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_frame_and_its_requests_are_gated_too() {
+    let (addr, shop) = serve().await;
+    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let r = launch(RenderConfig {
+        host_rules: vec![
+            ("item.shop.test".into(), lo),
+            ("other.shop.test".into(), lo),
+        ],
+        ..RenderConfig::default()
+    })
+    .await;
+    let seen = Arc::new(Mutex::new(Vec::<(String, ResourceKind)>::new()));
+    let seen_w = seen.clone();
+    let gate = move |u: &Url, k: &ResourceKind| {
+        seen_w.lock().unwrap().push((
+            format!("{}{}", u.host_str().unwrap_or(""), u.path()),
+            k.clone(),
+        ));
+        Ok(())
+    };
+    let u = Url::parse(&format!("http://item.shop.test:{}/framed", addr.port())).unwrap();
+    let page = r.render(&u, &[], Arc::new(gate)).await.expect("render");
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&("other.shop.test/inner".into(), ResourceKind::Document)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("other.shop.test/api/price/7".into(), ResourceKind::Xhr)),
+        "{seen:?}"
+    );
+    assert_eq!(shop.hits("/api/price/7"), 1);
+    // The lockdown script runs in the frame too.
+    assert!(
+        page.dom.contains(r#"data-inner="undefined,undefined""#),
+        "DOM: {}",
+        page.dom
+    );
+    assert!(page
+        .answers
+        .iter()
+        .any(|a| a.url.host_str() == Some("other.shop.test")));
+    r.close().await;
+}
+
+/// A gate that waits, as per-host spacing does.
+struct Spacing {
+    wait: Duration,
+    asked: AtomicUsize,
+}
+
+impl qsword_render::Gate for Spacing {
+    fn admit<'a>(&'a self, url: &'a Url, kind: ResourceKind) -> qsword_render::GateFuture<'a> {
+        Box::pin(async move {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            if kind == ResourceKind::Xhr && url.path().starts_with("/api/price") {
+                tokio::time::sleep(self.wait).await;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_waits_holds_the_request_and_the_page_waits_for_it() {
+    let (addr, _shop) = serve().await;
+    let r = launch(RenderConfig::default()).await;
+    let gate = Arc::new(Spacing {
+        wait: Duration::from_millis(1500),
+        asked: AtomicUsize::new(0),
+    });
+    let page = r
+        .render(&url(addr, "/item/7"), &[], gate.clone())
+        .await
+        .expect("render");
+    assert!(!page.timed_out);
+    assert!(
+        page.elapsed >= Duration::from_millis(1500),
+        "{:?}",
+        page.elapsed
+    );
+    // Settling waited for the held request: the price is there.
+    assert!(page.dom.contains("¥199.00"), "DOM: {}", page.dom);
+    assert!(gate.asked.load(Ordering::SeqCst) >= 3);
+    r.close().await;
 }
