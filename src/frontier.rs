@@ -122,6 +122,10 @@ pub fn fetch_row(f: &qsword_crawler::FetchRecord, warc_dir: &Path) -> qsword_sto
 }
 
 impl Frontier for StoreFrontier {
+    fn queued_hosts(&mut self) -> Result<Vec<(String, String)>, FrontierError> {
+        Ok(self.store.frontier_queued_hosts()?)
+    }
+
     fn push(&mut self, urls: &[NewUrl]) -> Result<Vec<(String, usize)>, FrontierError> {
         let rows: Vec<DiscoveredUrl> = urls.iter().map(discovered).collect();
         let new = self.store.frontier_push(&rows, Utc::now())?;

@@ -448,6 +448,7 @@ async fn crawl_with<F: Frontier + 'static>(
     let (adopt_tx, mut adopted) = mpsc::unbounded_channel::<(String, String)>();
     let keeper = {
         let host_keys: HashSet<String> = hosts.keys().cloned().collect();
+        let site_names: HashSet<String> = sites.iter().map(|s| s.name.clone()).collect();
         let budget = cfg.max_pages;
         let warc = warc.clone();
         let (done_tx, done_rx) = oneshot::channel();
@@ -465,6 +466,7 @@ async fn crawl_with<F: Frontier + 'static>(
                     discovered: 0,
                     polls,
                     adopt: adopt_tx,
+                    sites: site_names,
                 };
                 let result = k.run(rx, seeds);
                 let _ = done_tx.send((result, k.frontier, k.discovered));
@@ -532,6 +534,8 @@ struct Keeper<F> {
     polls: bool,
     /// Where hosts met for the first time in pushed URLs go to get a task (host, site).
     adopt: mpsc::UnboundedSender<(String, String)>,
+    /// The names of the sites crawled.
+    sites: HashSet<String>,
 }
 
 impl<F: Frontier> Keeper<F> {
@@ -543,6 +547,11 @@ impl<F: Frontier> Keeper<F> {
         self.adopt(&seeds);
         let new = self.frontier.push(&seeds)?;
         self.count_new(&new);
+        for (host, site) in self.frontier.queued_hosts()? {
+            if self.sites.contains(&site) {
+                self.adopt_host(&host, &site);
+            }
+        }
         const BATCH: usize = 512;
         while let Some(first) = rx.blocking_recv() {
             let mut cmds = vec![first];
@@ -623,10 +632,14 @@ impl<F: Frontier> Keeper<F> {
     /// counted among the hosts at once, so the crawl does not end before that task asks.
     fn adopt(&mut self, urls: &[NewUrl]) {
         for u in urls {
-            if !self.hosts.contains(&u.host) {
-                self.hosts.insert(u.host.clone());
-                let _ = self.adopt.send((u.host.clone(), u.site.clone()));
-            }
+            self.adopt_host(&u.host, &u.site);
+        }
+    }
+
+    fn adopt_host(&mut self, host: &str, site: &str) {
+        if !self.hosts.contains(host) {
+            self.hosts.insert(host.to_owned());
+            let _ = self.adopt.send((host.to_owned(), site.to_owned()));
         }
     }
 

@@ -1344,3 +1344,53 @@ async fn a_start_url_redirecting_to_another_host_of_the_site_yields_its_pages() 
     assert!(elsewhere.paths().is_empty());
     assert_eq!(report.hosts.len(), 2, "{report:?}");
 }
+
+/// Another host of a site met in an earlier run (its URLs still queued) gets a task in the
+/// next run even though no start URL or link of this run names it.
+#[tokio::test]
+async fn queued_urls_of_another_host_of_the_site_are_crawled_next_run() {
+    let www = Shop::start("127.0.0.2", |p| match p {
+        "/robots.txt" => not_found(),
+        "/" => html(r#"<a href="/p1">1</a><a href="/p2">2</a><a href="/p3">3</a>"#),
+        _ => html("product"),
+    })
+    .await;
+    let target = www.url("/");
+    let bare = Shop::start("127.0.0.1", move |p| match p {
+        "/robots.txt" => not_found(),
+        _ => (
+            StatusCode::MOVED_PERMANENTLY,
+            [("location", target.clone())],
+        )
+            .into_response(),
+    })
+    .await;
+    let mut s = site(vec![bare.url("/")]);
+    s.hosts = vec!["127.0.0.2".into()];
+    let dir = tempfile::tempdir().unwrap();
+    let first = CrawlerConfig {
+        max_pages: 3,
+        lease_batch: 1,
+        ..test_config()
+    };
+    let (_, frontier) = crawl(
+        &first,
+        std::slice::from_ref(&s),
+        MemoryFrontier::new(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(frontier.queued(), 2, "two pages of the other host left");
+    let (_, frontier) = crawl(&test_config(), &[s], frontier, dir.path())
+        .await
+        .unwrap();
+    assert_eq!(frontier.queued(), 0);
+    let mut pages: Vec<_> = www
+        .paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/p"))
+        .collect();
+    pages.sort();
+    assert_eq!(pages, ["/p1", "/p2", "/p3"]);
+}

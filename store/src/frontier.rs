@@ -422,6 +422,25 @@ impl Store {
         Ok(hosts)
     }
 
+    /// Each host with queued URLs, once per site they are of (the crawler gives every such
+    /// host of the sites it crawls a task, also one no start URL names).
+    pub fn frontier_queued_hosts(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let doing = || "listing hosts with queued frontier URLs".to_string();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT host, site FROM frontier WHERE state = 'queued'
+                 ORDER BY host, site",
+            )
+            .doing(doing)?;
+        let hosts = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        Ok(hosts)
+    }
+
     /// The frontier entry of `url`, if any.
     pub fn frontier_url(&self, url: &str) -> Result<Option<FrontierUrl>, StoreError> {
         let sql = format!("SELECT {FRONTIER_COLUMNS} FROM frontier WHERE url = ?1");
