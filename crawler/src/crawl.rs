@@ -22,7 +22,7 @@ use std::num::NonZeroU32;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
-use crate::canon::host_key;
+use crate::canon::{host_key, origin};
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
 use crate::fetch::{
@@ -98,7 +98,7 @@ pub struct CrawlReport {
     pub pages_fetched: u64,
     pub listings: u64,
     /// Visits with no usable answer (refused, transport error, over-size body, 5xx/429 after
-    /// retries), by `scheme://host:port`.
+    /// retries), by host key (host name, and port when not the default).
     pub errors_by_host: BTreeMap<String, u64>,
     /// URLs skipped because robots.txt disallows them.
     pub robots_disallowed: u64,
@@ -277,8 +277,9 @@ struct Host {
     last_done: Option<Instant>,
     /// No request before this (Retry-After).
     not_before: Option<Instant>,
-    robots: RobotsPolicy,
-    robots_fetched: Instant,
+    /// robots.txt per origin (`http://x` and `https://x` share the host, not the file), with
+    /// when it was read.
+    robots: HashMap<String, (RobotsPolicy, Instant)>,
     /// Visits in a row without a usable answer.
     failures: u32,
     parked: Option<String>,
@@ -287,6 +288,25 @@ struct Host {
 }
 
 impl Host {
+    /// Whether robots.txt of `url`'s origin lets it be fetched (not read yet: no).
+    fn allows(&self, url: &Url) -> bool {
+        self.robots
+            .get(&origin(url))
+            .is_some_and(|(p, _)| p.allows(url))
+    }
+
+    /// Whether robots.txt of `url`'s origin has been read.
+    fn knows(&self, url: &Url) -> bool {
+        self.robots.contains_key(&origin(url))
+    }
+
+    /// Whether robots.txt of `url`'s origin must be read (again) before fetching it.
+    fn robots_due(&self, url: &Url, ttl: Duration) -> bool {
+        self.robots
+            .get(&origin(url))
+            .is_none_or(|(_, at)| at.elapsed() > ttl)
+    }
+
     fn set_floor(&mut self, floor: Duration) {
         self.base_delay = floor;
         self.delay = self.delay.max(floor);
@@ -759,8 +779,7 @@ async fn run_host(
         quota: None,
         last_done: None,
         not_before: None,
-        robots: RobotsPolicy::DisallowAll,
-        robots_fetched: Instant::now(),
+        robots: HashMap::new(),
         failures: 0,
         parked: None,
         policy: sh.policy_for(site_ids.first().copied()),
@@ -770,16 +789,8 @@ async fn run_host(
         h.effective_delay_ms = delay_ms;
         h.max_delay_ms = delay_ms;
     });
-    // Alone, robots.txt is read first; in a cluster only by the worker that gets the host's
-    // work, so hosts another worker holds see no request from this one.
-    let mut robots_read = false;
-    if sh.slots.is_none() {
-        if !refresh_robots(&sh, &mut host, &site_ids).await {
-            park(&sh, &mut host, &work).await;
-            return;
-        }
-        robots_read = true;
-    }
+    // robots.txt is read before the first URL of each origin, so only by the worker that
+    // gets the host's work: hosts another worker holds see no request from this one.
     loop {
         let (reply, answer) = oneshot::channel();
         let ask = Cmd::Lease {
@@ -795,13 +806,6 @@ async fn run_host(
             return;
         }
         work.lock().unwrap_or_else(|e| e.into_inner()).queued = leases.into();
-        if !robots_read {
-            if !refresh_robots(&sh, &mut host, &site_ids).await {
-                park(&sh, &mut host, &work).await;
-                return;
-            }
-            robots_read = true;
-        }
         loop {
             let next = {
                 let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
@@ -821,8 +825,8 @@ async fn run_host(
                 park(&sh, &mut host, &work).await;
                 return;
             }
-            if host.robots_fetched.elapsed() > Duration::from_secs(sh.cfg.robots_ttl_s)
-                && !refresh_robots(&sh, &mut host, &site_ids).await
+            if host.robots_due(&lease.url, Duration::from_secs(sh.cfg.robots_ttl_s))
+                && !refresh_robots(&sh, &mut host, &lease.url, &site_ids).await
             {
                 park(&sh, &mut host, &work).await;
                 return;
@@ -1081,14 +1085,21 @@ async fn write_warc(
     (resp, r)
 }
 
-/// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
-/// RFC 9309), applies its Crawl-delay and queues its sitemaps. Returns `false` when nothing
-/// may be fetched from the host now (the host is then parked, its URLs kept for later).
-async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> bool {
-    let (robots, outcome, crawl_delay, unreachable) = fetch_robots(sh, host).await;
-    host.robots_fetched = Instant::now();
+/// Fetches the robots.txt of `url`'s origin (2xx parsed, 4xx allow all, anything else
+/// disallow all, RFC 9309), applies its Crawl-delay to the host and queues its sitemaps.
+/// Returns `false` when nothing may be fetched from the host now (the host is then parked,
+/// its URLs kept for later).
+async fn refresh_robots(sh: &Shared, host: &mut Host, url: &Url, site_ids: &[usize]) -> bool {
+    let robots_url = url.join("/robots.txt").expect("an http(s) URL has a root");
+    let key = origin(url);
+    let (robots, outcome, crawl_delay, unreachable) =
+        fetch_robots(sh, host, robots_url.clone()).await;
+    let cached = host.robots.get_mut(&key);
     // (Unless the answer parked the host: a Retry-After longer than the run can wait.)
-    if unreachable && host.parked.is_none() && !matches!(host.robots, RobotsPolicy::DisallowAll) {
+    if let Some((_, read_at)) = cached.filter(|(p, _)| {
+        unreachable && host.parked.is_none() && !matches!(p, RobotsPolicy::DisallowAll)
+    }) {
+        *read_at = Instant::now();
         // RFC 9309 §2.4: a refresh that finds robots.txt unreachable may keep the copy read
         // before; it is tried again after another robots_ttl_s. Only a host that never had a
         // good copy is held to disallow-all (and parked).
@@ -1098,9 +1109,6 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
         });
         return true;
     }
-    let robots_url = Url::parse(&host.key)
-        .and_then(|u| u.join("/robots.txt"))
-        .expect("a host key is an absolute URL");
     let disallow_all = matches!(robots, RobotsPolicy::DisallowAll);
     if let RobotsPolicy::Parsed(_) = &robots {
         let mut maps = Vec::new();
@@ -1125,7 +1133,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             return false;
         }
     }
-    host.robots = robots;
+    host.robots.insert(key, (robots, Instant::now()));
     let mut capped_from = None;
     // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
     // represent parks the host like any delay above the cap; NaN and negative delays are ignored.
@@ -1175,18 +1183,11 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
 /// The last element says the file was unreachable (5xx, 429, network error), the case where
 /// a good copy read before may stand in for it.
-async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>, bool) {
-    let mut url = match Url::parse(&host.key).and_then(|u| u.join("/robots.txt")) {
-        Ok(u) => u,
-        Err(e) => {
-            return (
-                RobotsPolicy::DisallowAll,
-                format!("disallow-all (bad host: {e})"),
-                None,
-                false,
-            )
-        }
-    };
+async fn fetch_robots(
+    sh: &Shared,
+    host: &mut Host,
+    mut url: Url,
+) -> (RobotsPolicy, String, Option<f32>, bool) {
     let ua = sh.cfg.user_agent_header();
     for _ in 0..=sh.cfg.max_redirects {
         if let Err(why) = host.policy.check_url(&url).await {
@@ -1296,7 +1297,7 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     if lease.url.path() == tests::PANIC_PATH {
         panic!("test panic on {}", lease.url);
     }
-    if !host.robots.allows(&lease.url) {
+    if !host.allows(&lease.url) {
         sh.count_disallowed(&host.key, 1);
         tracing::debug!(url = %lease.url, "{DISALLOWED}");
         out.error = Some(DISALLOWED.into());
@@ -1402,12 +1403,14 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
 
         if let Some(next) = location {
             let next_canon = site.canonical(&next);
-            let same_host = host_key(&next_canon) == host.key;
-            if same_host
+            // Followed here only on an origin whose robots.txt is read; another origin of
+            // this host (http → https) is queued, and its robots.txt read before its visit.
+            let inline = host_key(&next_canon) == host.key && host.knows(&next_canon);
+            if inline
                 && chain.len() <= sh.cfg.max_redirects as usize
                 && !chain.contains(&next_canon.to_string())
                 && site.follows(&next_canon)
-                && host.robots.allows(&next_canon)
+                && host.allows(&next_canon)
                 && sh.first_sight(&next_canon)
             {
                 chain.push(next_canon.to_string());
@@ -1416,8 +1419,9 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
                 validators = (None, None);
                 continue;
             }
-            if !same_host && site.follows(&next_canon) {
-                // Another host of the site is served by its own task, under its own politeness.
+            if !inline && site.follows(&next_canon) {
+                // Another host of the site is served by its own task, under its own
+                // politeness; another origin of this one, by this task after its robots.txt.
                 out.discovered.push(site.new_url(&next_canon, lease.depth));
             }
             break;
@@ -1472,7 +1476,7 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     sh.unknown(&mut out.discovered);
     let before = out.discovered.len();
     out.discovered
-        .retain(|u| u.host != host.key || host.robots.allows(&u.url));
+        .retain(|u| u.host != host.key || !host.knows(&u.url) || host.allows(&u.url));
     let dropped = (before - out.discovered.len()) as u64;
     if dropped > 0 {
         sh.count_disallowed(&host.key, dropped);
@@ -1610,7 +1614,7 @@ mod tests {
         .await
         .expect("the crawl ended")
         .unwrap();
-        let host_a = a.trim_end_matches('/');
+        let host_a = a.trim_start_matches("http://").trim_end_matches('/');
         let failure = report.hosts[host_a].failure.as_deref().unwrap_or_default();
         assert!(failure.contains("test panic"), "{failure} {report:?}");
         let panicked: Vec<_> = frontier

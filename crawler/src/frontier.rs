@@ -36,7 +36,8 @@ pub enum UrlKind {
 pub struct NewUrl {
     /// Canonical (see [`crate::canonicalize`]); the frontier deduplicates on it verbatim.
     pub url: Url,
-    /// Politeness key, `scheme://host:port`.
+    /// Politeness key: the host name, with the port when not the scheme's default (see
+    /// [`crate::canon::host_key`]).
     pub host: String,
     /// Name of the site whose rules apply.
     pub site: String,

@@ -710,13 +710,13 @@ async fn infinite_or_nonsense_crawl_delays_neither_panic_nor_hang() {
         .expect("the crawl hung");
     assert_eq!(report.pages_fetched, 2, "{report:?}");
     for shop in [&inf, &huge] {
-        let h = &report.hosts[&format!("http://{}", shop.addr)];
+        let h = &report.hosts[&shop.addr.to_string()];
         assert_eq!(h.crawl_delay_capped_from_ms, Some(u64::MAX));
         assert!(h.parked.is_some(), "{h:?}");
         assert_eq!(shop.paths(), ["/robots.txt"]);
     }
     assert_eq!(report.hosts_parked, 2);
-    let h = &report.hosts[&format!("http://{}", nan.addr)];
+    let h = &report.hosts[&nan.addr.to_string()];
     assert_eq!(
         (h.effective_delay_ms, h.crawl_delay_capped_from_ms),
         (0, None)
@@ -973,7 +973,7 @@ async fn a_host_that_keeps_failing_is_parked_and_the_others_finish() {
         3,
         "parked after three failures in a row: {pages:?}"
     );
-    let h = &report.hosts[&format!("http://{}", broken.addr)];
+    let h = &report.hosts[&broken.addr.to_string()];
     assert!(
         h.parked.as_deref().is_some_and(|p| p.contains("3 visits")),
         "{h:?}"

@@ -88,7 +88,7 @@ impl UrlKind {
 pub struct DiscoveredUrl {
     /// The canonical URL; the frontier deduplicates on it verbatim.
     pub url: String,
-    /// The politeness key (`scheme://host:port`).
+    /// The politeness key (host name, and port when not the scheme's default).
     pub host: String,
     /// The site (name from `seeds/sites/`) whose rules apply to it.
     pub site: String,
