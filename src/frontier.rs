@@ -130,6 +130,10 @@ impl Frontier for StoreFrontier {
         Ok(self.store.save_site_cookies(site, jar, Utc::now())?)
     }
 
+    fn queued_hosts(&mut self) -> Result<Vec<(String, String)>, FrontierError> {
+        Ok(self.store.frontier_queued_hosts()?)
+    }
+
     fn push(&mut self, urls: &[NewUrl]) -> Result<Vec<(String, usize)>, FrontierError> {
         let rows: Vec<DiscoveredUrl> = urls.iter().map(discovered).collect();
         let new = self.store.frontier_push(&rows, Utc::now())?;

@@ -58,8 +58,20 @@ pub fn canonicalize_with(url: &Url, extra: &[String]) -> Url {
     u
 }
 
-/// The politeness key of a URL: `scheme://host:port` (robots.txt and the delay apply per key).
+/// The politeness key of a URL: its host name, with the port only when it is not the
+/// scheme's default, so `http://x` and `https://x` share one slot (one request in flight,
+/// one delay). robots.txt is per [`origin`].
 pub fn host_key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    // The parser drops a default port, so `port()` is only ever another one.
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    }
+}
+
+/// `scheme://host:port`: what one robots.txt covers (RFC 9309).
+pub fn origin(url: &Url) -> String {
     format!(
         "{}://{}:{}",
         url.scheme(),
@@ -101,6 +113,18 @@ mod tests {
             c("http://s.example/c?page=1"),
             c("http://s.example/c?page=2")
         );
+    }
+
+    #[test]
+    fn http_and_https_of_one_name_share_a_host_key_not_an_origin() {
+        let k = |s: &str| host_key(&Url::parse(s).unwrap());
+        let o = |s: &str| origin(&Url::parse(s).unwrap());
+        assert_eq!(k("http://Shop.example/a"), "shop.example");
+        assert_eq!(k("https://shop.example:443/b"), "shop.example");
+        assert_eq!(k("http://shop.example:8080/"), "shop.example:8080");
+        assert_eq!(k("https://[::1]:8443/"), "[::1]:8443");
+        assert_eq!(o("http://shop.example/a"), "http://shop.example:80");
+        assert_ne!(o("http://shop.example/"), o("https://shop.example/"));
     }
 
     #[test]

@@ -217,9 +217,7 @@ impl Site {
             .iter()
             .map(|p| re("hosts", &host_glob(p)))
             .collect::<Result<_, _>>()?;
-        let spans = |url: &url::Url| {
-            hosts.contains(&crate::canon::host_key(url)) || matches_host(&host_patterns, url)
-        };
+        let spans = |url: &url::Url| on_hosts(&hosts, &host_patterns, url);
         let mut sitemaps = Vec::new();
         for u in &self.sitemaps {
             let bad = |reason: String| SiteConfigError::Field {
@@ -319,7 +317,7 @@ pub(crate) struct CompiledSite {
     pub product_url: Option<Regex>,
     pub include: Vec<Regex>,
     pub exclude: Vec<Regex>,
-    /// `scheme://host:port` of each start URL.
+    /// The host key of each start URL.
     pub hosts: Vec<String>,
     /// The site's `hosts` patterns (anchored regexes on the host name).
     pub host_patterns: Vec<Regex>,
@@ -391,7 +389,7 @@ impl CompiledSite {
 
     /// Whether `url` is on one of the site's hosts: a start URL's, or one its `hosts` name.
     pub fn spans(&self, url: &url::Url) -> bool {
-        self.hosts.contains(&crate::canon::host_key(url)) || matches_host(&self.host_patterns, url)
+        on_hosts(&self.hosts, &self.host_patterns, url)
     }
 
     /// Whether a link found on this site may be followed (host, include and exclude rules).
@@ -428,11 +426,13 @@ fn host_glob(pattern: &str) -> String {
     format!("^{}$", parts.join(".*"))
 }
 
-fn matches_host(patterns: &[Regex], url: &url::Url) -> bool {
+/// An http(s) URL on one of `hosts` (host keys) or a host name `patterns` match.
+fn on_hosts(hosts: &[String], patterns: &[Regex], url: &url::Url) -> bool {
     matches!(url.scheme(), "http" | "https")
-        && url
-            .host_str()
-            .is_some_and(|h| patterns.iter().any(|re| re.is_match(h)))
+        && (hosts.contains(&crate::canon::host_key(url))
+            || url
+                .host_str()
+                .is_some_and(|h| patterns.iter().any(|re| re.is_match(h))))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

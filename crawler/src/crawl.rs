@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use url::Url;
 
 use crate::block::{block_page, Block};
-use crate::canon::host_key;
+use crate::canon::{host_key, origin};
 use crate::config::{CompiledSite, CrawlerConfig, Site, SiteConfigError};
 use crate::evidence::RenderedCapture;
 use crate::evidence::{sha1_base32, Exchange, PreparedExchange, WarcRef, WarcWriter};
@@ -109,7 +109,7 @@ pub struct CrawlReport {
     pub pages_fetched: u64,
     pub listings: u64,
     /// Visits with no usable answer (refused, transport error, over-size body, 5xx/429 after
-    /// retries), by `scheme://host:port`.
+    /// retries), by host key (host name, and port when not the default).
     pub errors_by_host: BTreeMap<String, u64>,
     /// URLs skipped because robots.txt disallows them.
     pub robots_disallowed: u64,
@@ -309,9 +309,9 @@ struct Host {
     last_done: Option<Instant>,
     /// No request before this (Retry-After).
     not_before: Option<Instant>,
-    /// Shared with the gate of a page rendered in the browser.
-    robots: Arc<RobotsPolicy>,
-    robots_fetched: Instant,
+    /// robots.txt per origin (`http://x` and `https://x` share the host, not the file), with
+    /// when it was read; shared with the gate of a page rendered in the browser.
+    robots: HashMap<String, (Arc<RobotsPolicy>, Instant)>,
     /// Visits in a row without a usable answer.
     failures: u32,
     /// Block pages in a row.
@@ -322,6 +322,25 @@ struct Host {
 }
 
 impl Host {
+    /// Whether robots.txt of `url`'s origin lets it be fetched (not read yet: no).
+    fn allows(&self, url: &Url) -> bool {
+        self.robots
+            .get(&origin(url))
+            .is_some_and(|(p, _)| p.allows(url))
+    }
+
+    /// Whether robots.txt of `url`'s origin has been read.
+    fn knows(&self, url: &Url) -> bool {
+        self.robots.contains_key(&origin(url))
+    }
+
+    /// Whether robots.txt of `url`'s origin must be read (again) before fetching it.
+    fn robots_due(&self, url: &Url, ttl: Duration) -> bool {
+        self.robots
+            .get(&origin(url))
+            .is_none_or(|(_, at)| at.elapsed() > ttl)
+    }
+
     fn set_floor(&mut self, floor: Duration) {
         self.base_delay = floor;
         self.delay = self.delay.max(floor);
@@ -505,6 +524,7 @@ async fn crawl_with<F: Frontier + 'static>(
     let (adopt_tx, mut adopted) = mpsc::unbounded_channel::<(String, String)>();
     let keeper = {
         let host_keys: HashSet<String> = hosts.keys().cloned().collect();
+        let site_names: HashSet<String> = sites.iter().map(|s| s.name.clone()).collect();
         let budget = cfg.max_pages;
         let warc = warc.clone();
         let (done_tx, done_rx) = oneshot::channel();
@@ -522,6 +542,7 @@ async fn crawl_with<F: Frontier + 'static>(
                     discovered: 0,
                     polls,
                     adopt: adopt_tx,
+                    sites: site_names,
                 };
                 let result = k.run(rx, seeds);
                 let _ = done_tx.send((result, k.frontier, k.discovered));
@@ -608,6 +629,8 @@ struct Keeper<F> {
     polls: bool,
     /// Where hosts met for the first time in pushed URLs go to get a task (host, site).
     adopt: mpsc::UnboundedSender<(String, String)>,
+    /// The names of the sites crawled.
+    sites: HashSet<String>,
 }
 
 impl<F: Frontier> Keeper<F> {
@@ -619,6 +642,11 @@ impl<F: Frontier> Keeper<F> {
         self.adopt(&seeds);
         let new = self.frontier.push(&seeds)?;
         self.count_new(&new);
+        for (host, site) in self.frontier.queued_hosts()? {
+            if self.sites.contains(&site) {
+                self.adopt_host(&host, &site);
+            }
+        }
         const BATCH: usize = 512;
         while let Some(first) = rx.blocking_recv() {
             let mut cmds = vec![first];
@@ -699,10 +727,14 @@ impl<F: Frontier> Keeper<F> {
     /// counted among the hosts at once, so the crawl does not end before that task asks.
     fn adopt(&mut self, urls: &[NewUrl]) {
         for u in urls {
-            if !self.hosts.contains(&u.host) {
-                self.hosts.insert(u.host.clone());
-                let _ = self.adopt.send((u.host.clone(), u.site.clone()));
-            }
+            self.adopt_host(&u.host, &u.site);
+        }
+    }
+
+    fn adopt_host(&mut self, host: &str, site: &str) {
+        if !self.hosts.contains(host) {
+            self.hosts.insert(host.to_owned());
+            let _ = self.adopt.send((host.to_owned(), site.to_owned()));
         }
     }
 
@@ -823,8 +855,7 @@ async fn run_host(
         quota: None,
         last_done: None,
         not_before: None,
-        robots: Arc::new(RobotsPolicy::DisallowAll),
-        robots_fetched: Instant::now(),
+        robots: HashMap::new(),
         failures: 0,
         blocks: 0,
         parked: None,
@@ -835,16 +866,8 @@ async fn run_host(
         h.effective_delay_ms = delay_ms;
         h.max_delay_ms = delay_ms;
     });
-    // Alone, robots.txt is read first; in a cluster only by the worker that gets the host's
-    // work, so hosts another worker holds see no request from this one.
-    let mut robots_read = false;
-    if sh.slots.is_none() {
-        if !refresh_robots(&sh, &mut host, &site_ids).await {
-            park(&sh, &mut host, &work).await;
-            return;
-        }
-        robots_read = true;
-    }
+    // robots.txt is read before the first URL of each origin, so only by the worker that
+    // gets the host's work: hosts another worker holds see no request from this one.
     loop {
         let (reply, answer) = oneshot::channel();
         let ask = Cmd::Lease {
@@ -860,13 +883,6 @@ async fn run_host(
             return;
         }
         work.lock().unwrap_or_else(|e| e.into_inner()).queued = leases.into();
-        if !robots_read {
-            if !refresh_robots(&sh, &mut host, &site_ids).await {
-                park(&sh, &mut host, &work).await;
-                return;
-            }
-            robots_read = true;
-        }
         loop {
             let next = {
                 let mut w = work.lock().unwrap_or_else(|e| e.into_inner());
@@ -886,8 +902,8 @@ async fn run_host(
                 park(&sh, &mut host, &work).await;
                 return;
             }
-            if host.robots_fetched.elapsed() > Duration::from_secs(sh.cfg.robots_ttl_s)
-                && !refresh_robots(&sh, &mut host, &site_ids).await
+            if host.robots_due(&lease.url, Duration::from_secs(sh.cfg.robots_ttl_s))
+                && !refresh_robots(&sh, &mut host, &lease.url, &site_ids).await
             {
                 park(&sh, &mut host, &work).await;
                 return;
@@ -1273,7 +1289,11 @@ async fn render_visit(
         policy: host.policy,
         resolve: sh.cfg.resolve.clone(),
         host: host.key.clone(),
-        robots: host.robots.clone(),
+        robots: host
+            .robots
+            .get(&origin(&url))
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| Arc::new(RobotsPolicy::DisallowAll)),
         delay: host.delay,
         last: tokio::sync::Mutex::new(None),
         admitted: Default::default(),
@@ -1487,14 +1507,21 @@ fn answer_heads(a: &qsword_render::Answer) -> (Vec<u8>, Vec<u8>) {
     (req.into_bytes(), resp.into_bytes())
 }
 
-/// Fetches the host's robots.txt (2xx parsed, 4xx allow all, anything else disallow all,
-/// RFC 9309), applies its Crawl-delay and queues its sitemaps. Returns `false` when nothing
-/// may be fetched from the host now (the host is then parked, its URLs kept for later).
-async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> bool {
-    let (robots, outcome, crawl_delay, unreachable) = fetch_robots(sh, host).await;
-    host.robots_fetched = Instant::now();
+/// Fetches the robots.txt of `url`'s origin (2xx parsed, 4xx allow all, anything else
+/// disallow all, RFC 9309), applies its Crawl-delay to the host and queues its sitemaps.
+/// Returns `false` when nothing may be fetched from the host now (the host is then parked,
+/// its URLs kept for later).
+async fn refresh_robots(sh: &Shared, host: &mut Host, url: &Url, site_ids: &[usize]) -> bool {
+    let robots_url = url.join("/robots.txt").expect("an http(s) URL has a root");
+    let key = origin(url);
+    let (robots, outcome, crawl_delay, unreachable) =
+        fetch_robots(sh, host, robots_url.clone()).await;
+    let cached = host.robots.get_mut(&key);
     // (Unless the answer parked the host: a Retry-After longer than the run can wait.)
-    if unreachable && host.parked.is_none() && !matches!(*host.robots, RobotsPolicy::DisallowAll) {
+    if let Some((_, read_at)) = cached.filter(|(p, _)| {
+        unreachable && host.parked.is_none() && !matches!(**p, RobotsPolicy::DisallowAll)
+    }) {
+        *read_at = Instant::now();
         // RFC 9309 §2.4: a refresh that finds robots.txt unreachable may keep the copy read
         // before; it is tried again after another robots_ttl_s. Only a host that never had a
         // good copy is held to disallow-all (and parked).
@@ -1504,9 +1531,6 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
         });
         return true;
     }
-    let robots_url = Url::parse(&host.key)
-        .and_then(|u| u.join("/robots.txt"))
-        .expect("a host key is an absolute URL");
     let disallow_all = matches!(robots, RobotsPolicy::DisallowAll);
     if let RobotsPolicy::Parsed(_) = &robots {
         let mut maps = Vec::new();
@@ -1531,7 +1555,7 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
             return false;
         }
     }
-    host.robots = Arc::new(robots);
+    host.robots.insert(key, (Arc::new(robots), Instant::now()));
     let mut capped_from = None;
     // texting_robots reads `Crawl-delay: inf` or `1e40` as an infinite f32: too long to
     // represent parks the host like any delay above the cap; NaN and negative delays are ignored.
@@ -1581,18 +1605,11 @@ async fn refresh_robots(sh: &Shared, host: &mut Host, site_ids: &[usize]) -> boo
 /// robots.txt for the host: 2xx parsed, 4xx allow all, anything else disallow all (RFC 9309).
 /// The last element says the file was unreachable (5xx, 429, network error), the case where
 /// a good copy read before may stand in for it.
-async fn fetch_robots(sh: &Shared, host: &mut Host) -> (RobotsPolicy, String, Option<f32>, bool) {
-    let mut url = match Url::parse(&host.key).and_then(|u| u.join("/robots.txt")) {
-        Ok(u) => u,
-        Err(e) => {
-            return (
-                RobotsPolicy::DisallowAll,
-                format!("disallow-all (bad host: {e})"),
-                None,
-                false,
-            )
-        }
-    };
+async fn fetch_robots(
+    sh: &Shared,
+    host: &mut Host,
+    mut url: Url,
+) -> (RobotsPolicy, String, Option<f32>, bool) {
     let ua = sh.cfg.user_agent_header();
     for _ in 0..=sh.cfg.max_redirects {
         if let Err(why) = host.policy.check_url_with(&url, &sh.cfg.resolve).await {
@@ -1681,7 +1698,7 @@ fn may_hop(
     chain.len() <= sh.cfg.max_redirects as usize
         && chain.iter().filter(|c| *c == next.as_str()).count() < 2
         && site.follows(next)
-        && host.robots.allows(next)
+        && host.allows(next)
         && (back || (next != asked && sh.first_sight(next)))
 }
 
@@ -1723,7 +1740,7 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     if lease.url.path() == tests::PANIC_PATH {
         panic!("test panic on {}", lease.url);
     }
-    if !host.robots.allows(&lease.url) {
+    if !host.allows(&lease.url) {
         sh.count_disallowed(&host.key, 1);
         tracing::debug!(url = %lease.url, "{DISALLOWED}");
         out.error = Some(DISALLOWED.into());
@@ -1839,8 +1856,10 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
 
         if let Some(next) = location {
             let next_canon = site.canonical(&next);
-            let same_host = host_key(&next_canon) == host.key;
-            if same_host
+            // Followed here only on an origin whose robots.txt is read; another origin of
+            // this host (http → https) is queued, and its robots.txt read before its visit.
+            let inline = host_key(&next_canon) == host.key && host.knows(&next_canon);
+            if inline
                 && may_hop(
                     sh,
                     host,
@@ -1859,8 +1878,9 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
                 validators = (None, None);
                 continue;
             }
-            if !same_host && site.follows(&next_canon) {
-                // Another host of the site is served by its own task, under its own politeness.
+            if !inline && site.follows(&next_canon) {
+                // Another host of the site is served by its own task, under its own
+                // politeness; another origin of this one, by this task after its robots.txt.
                 out.discovered.push(site.new_url(&next_canon, lease.depth));
             }
             break;
@@ -1941,7 +1961,7 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
     sh.unknown(&mut out.discovered);
     let before = out.discovered.len();
     out.discovered
-        .retain(|u| u.host != host.key || host.robots.allows(&u.url));
+        .retain(|u| u.host != host.key || !host.knows(&u.url) || host.allows(&u.url));
     let dropped = (before - out.discovered.len()) as u64;
     if dropped > 0 {
         sh.count_disallowed(&host.key, dropped);
@@ -2099,7 +2119,7 @@ mod tests {
         .await
         .expect("the crawl ended")
         .unwrap();
-        let host_a = a.trim_end_matches('/');
+        let host_a = a.trim_start_matches("http://").trim_end_matches('/');
         let failure = report.hosts[host_a].failure.as_deref().unwrap_or_default();
         assert!(failure.contains("test panic"), "{failure} {report:?}");
         let panicked: Vec<_> = frontier

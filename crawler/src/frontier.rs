@@ -9,7 +9,7 @@
 //! records they point to are on disk before `commit` is called. A URL leased but not committed
 //! when the process dies is leased again by the next run (`--resume`).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use qsword_listing::Listing;
@@ -36,7 +36,8 @@ pub enum UrlKind {
 pub struct NewUrl {
     /// Canonical (see [`crate::canonicalize`]); the frontier deduplicates on it verbatim.
     pub url: Url,
-    /// Politeness key, `scheme://host:port`.
+    /// Politeness key: the host name, with the port when not the scheme's default (see
+    /// [`crate::canon::host_key`]).
     pub host: String,
     /// Name of the site whose rules apply.
     pub site: String,
@@ -258,6 +259,13 @@ pub trait Frontier: Send {
         let _ = (site, jar);
         Ok(())
     }
+
+    /// The hosts with queued URLs, with the site(s) they are of: a run gives those of its
+    /// sites a task even when no start URL names them (another host of a site, met in an
+    /// earlier run). The default, for a frontier that cannot tell, is none.
+    fn queued_hosts(&mut self) -> Result<Vec<(String, String)>, FrontierError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A frontier in memory: for tests and crawls that need no resume. Keeps every outcome.
@@ -368,6 +376,16 @@ impl Frontier for MemoryFrontier {
             self.outcomes.push(p);
         }
         Ok(new)
+    }
+
+    fn queued_hosts(&mut self) -> Result<Vec<(String, String)>, FrontierError> {
+        Ok(self
+            .queues
+            .iter()
+            .flat_map(|(h, q)| q.iter().map(move |l| (h.clone(), l.site.clone())))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect())
     }
 
     fn release(&mut self, leases: &[Lease]) -> Result<(), FrontierError> {

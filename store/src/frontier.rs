@@ -88,7 +88,7 @@ impl UrlKind {
 pub struct DiscoveredUrl {
     /// The canonical URL; the frontier deduplicates on it verbatim.
     pub url: String,
-    /// The politeness key (`scheme://host:port`).
+    /// The politeness key (host name, and port when not the scheme's default).
     pub host: String,
     /// The site (name from `seeds/sites/`) whose rules apply to it.
     pub site: String,
@@ -416,6 +416,25 @@ impl Store {
             .doing(doing)?;
         let hosts = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .doing(doing)?
+            .collect::<Result<Vec<_>, _>>()
+            .doing(doing)?;
+        Ok(hosts)
+    }
+
+    /// Each host with queued URLs, once per site they are of (the crawler gives every such
+    /// host of the sites it crawls a task, also one no start URL names).
+    pub fn frontier_queued_hosts(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let doing = || "listing hosts with queued frontier URLs".to_string();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT host, site FROM frontier WHERE state = 'queued'
+                 ORDER BY host, site",
+            )
+            .doing(doing)?;
+        let hosts = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .doing(doing)?
             .collect::<Result<Vec<_>, _>>()
             .doing(doing)?;

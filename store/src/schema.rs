@@ -284,7 +284,19 @@ CREATE TABLE access_log (
     target  TEXT
 );
 "#,
-    // 12: each site's cookie jar (issue 20), so a consent or session cookie outlives the
+    // 12: the crawler's politeness key is the host name (with the port only when it is not
+    // the scheme's default), so http://x and https://x share one slot: `scheme://host:port`
+    // keys are rewritten (a URL queued under the old key would otherwise get a second task).
+    r#"
+UPDATE frontier SET host = CASE
+    WHEN host LIKE 'http://%:80' THEN substr(host, 8, length(host) - 10)
+    WHEN host LIKE 'https://%:443' THEN substr(host, 9, length(host) - 12)
+    WHEN host LIKE 'http://%' THEN substr(host, 8)
+    WHEN host LIKE 'https://%' THEN substr(host, 9)
+    ELSE host
+END;
+"#,
+    // 13: each site's cookie jar (issue 20), so a consent or session cookie outlives the
     // nightly process; the crawler's own JSON, cleared with `qsword cookies clear`.
     r#"
 CREATE TABLE site_cookies (
