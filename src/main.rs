@@ -233,12 +233,16 @@ enum ClusterCommand {
 
 fn main() {
     use std::io::IsTerminal;
+    // Warnings only unless asked (`QSWORD_LOG=info`): commands print their own summary.
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off"));
+    if !std::env::var("QSWORD_LOG").is_ok_and(|v| v.contains("chromiumoxide")) {
+        // The DevTools client warns about protocol messages it does not model (newer
+        // Chromium events) by the hundred; the renderer reports what matters itself.
+        filter = filter.add_directive("chromiumoxide=off".parse().expect("valid directive"));
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            // Warnings only unless asked (`QSWORD_LOG=info`): commands print their own summary.
-            tracing_subscriber::EnvFilter::try_from_env("QSWORD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,html5ever=off")),
-        )
+        .with_env_filter(filter)
         // Colour codes only on a terminal, never into log files or the journal.
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)

@@ -510,6 +510,9 @@ pub struct CrawlerConfig {
     pub render_tabs: usize,
     /// Longest time one rendered page may take, sub-requests included.
     pub render_timeout_ms: u64,
+    /// Quiet time (no request in flight after the load event) that counts as rendered: long
+    /// enough for a shop's price request to start after its scripts ran.
+    pub render_settle_ms: u64,
     /// PEM files of certificate authorities trusted besides the built-in ones (a shop on an
     /// intranet, a test marketplace); relative paths are read from the working directory.
     pub ca_certs: Vec<std::path::PathBuf>,
@@ -552,6 +555,7 @@ impl Default for CrawlerConfig {
             chromium: None,
             render_tabs: 2,
             render_timeout_ms: 20_000,
+            render_settle_ms: 300,
             ca_certs: Vec::new(),
         }
     }

@@ -927,7 +927,7 @@ async fn run_host(
                 // The shop pushes back: halve the pace for the rest of the run and try the
                 // page again after the others already leased.
                 let slower = (host.base_delay * 2).max(Duration::from_millis(100));
-                tracing::warn!(host = %key, url = %out.lease.url, ?slower, "block page: {why}");
+                tracing::info!(host = %key, url = %out.lease.url, ?slower, "block page: {why}");
                 host.set_floor(slower);
                 let slower_ms = slower.as_millis() as u64;
                 sh.host_report(&key, |h| {
@@ -1242,6 +1242,7 @@ async fn renderer(sh: &Shared, si: usize) -> Result<Renderer, String> {
             .unwrap_or_else(|| RenderConfig::default().chromium),
         tabs: sh.cfg.render_tabs.max(1),
         page_timeout: Duration::from_millis(sh.cfg.render_timeout_ms),
+        settle: Duration::from_millis(sh.cfg.render_settle_ms),
         max_dom_bytes: MAX_HTML_BYTES,
         max_answer_bytes: sh.cfg.max_body_bytes as usize,
         user_agent: sh.cfg.user_agent_header(),

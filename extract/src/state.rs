@@ -183,14 +183,18 @@ fn get_str(obj: &Map<String, Value>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| obj.get(*k).and_then(str_of))
 }
 
-/// How product-like an object is: zero unless it has both a name and a price.
+/// How product-like an object is: zero unless it has a name and a price — or, for shops that
+/// send the price by XHR after the page loads, a name, a product id and a brand or model (the
+/// price then comes from the rendered page).
 fn score(obj: &Map<String, Value>) -> usize {
     let has_name = get_str(obj, NAME_KEYS).is_some();
     let has_price = PRICE_KEYS.iter().any(|k| {
         obj.get(*k)
             .is_some_and(|v| str_of(v).is_some() || v.is_object())
     });
-    if !has_name || !has_price {
+    let has = |keys: &[&str]| keys.iter().any(|k| obj.get(*k).and_then(str_of).is_some());
+    let priceless_product = has(SKU_KEYS) && (has(BRAND_KEYS) || has(MODEL_KEYS));
+    if !has_name || !(has_price || priceless_product) {
         return 0;
     }
     let groups: [&[&str]; 8] = [

@@ -627,3 +627,23 @@ fn fields_on_common_shop_software_layouts() {
     assert_eq!(l.brand.as_deref(), Some("某声"));
     assert_eq!(l.mpn.as_deref(), Some("X7-PRO"));
 }
+
+/// A shop that sends the price by XHR: its state names the product but carries no price; the
+/// rendered page shows the price. The state still gives title, brand and id, and the visible
+/// price is read from the page.
+#[test]
+fn a_state_without_a_price_and_a_price_written_by_script() {
+    let html = r#"<html><head><title>插座 - 某商城</title></head><body><h1>公牛 GN-H3 插座</h1>
+<div class="goods-price">拼单价 <span class="price" id="goods-price">¥59.90</span></div>
+<script>window.__INITIAL_STATE__ = {"goods": {"goodsId": "3003", "goodsName": "公牛 GN-H3 插座",
+"brandName": "公牛", "modelNo": "GN-H3", "currency": "CNY"}};</script>
+</body></html>"#;
+    let l = read(html, None);
+    assert_eq!(l.title, "公牛 GN-H3 插座");
+    assert_eq!(l.brand.as_deref(), Some("公牛"));
+    assert_eq!(price(&l), "59.90 CNY");
+    // A name alone (a user, a shop) is not a product.
+    let not = r#"<html><body><script>window.__INITIAL_STATE__ = {"user": {"name": "guest", "id": "7"}};</script></body></html>"#;
+    let page = decode_html(not.as_bytes(), Some("text/html; charset=utf-8"));
+    assert!(extract_listing(&page, &url(), None).is_none());
+}

@@ -664,10 +664,15 @@ impl ShopState {
         };
         let mut base_url = self.base_url.as_str();
         if let Some(v) = &self.vhosts {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name))
+            // HTTP/2 (what a client negotiates over TLS) names the host in `:authority`, which
+            // reaches the handler in the URI, not as a Host header.
+            let host = uri
+                .authority()
+                .map(|a| a.host())
+                .or_else(|| {
+                    let h = headers.get(header::HOST)?.to_str().ok()?;
+                    Some(h.rsplit_once(':').map_or(h, |(name, _)| name))
+                })
                 .unwrap_or("")
                 .to_ascii_lowercase();
             let pq = path_and_query(uri);

@@ -341,8 +341,9 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
 
 /// The embedded-state page of a shop that sends prices by XHR: the state has no price (nor
 /// list price, nor the recommendations' prices, which could equal the offer's), and an inline
-/// script fetches `/api/item/<id>/price` and writes it into the page. Without a browser a
-/// crawler sees no price; with one the rendered DOM shows it exactly.
+/// script renders the title from the state (as single-page shops do) and fetches
+/// `/api/item/<id>/price` and writes it into the page. Without a browser a crawler sees no
+/// price; with one the rendered DOM shows it exactly.
 fn embedded_state_xhr(v: &View) -> (String, String) {
     let o = v.o;
     let mut goods = Map::new();
@@ -377,7 +378,9 @@ fn embedded_state_xhr(v: &View) -> (String, String) {
          <del class=\"list-price\" id=\"goods-list-price\"></del></div>\
          <a class=\"add-cart\" href=\"/cart/add?id={id}\">拼单购买</a></div>\n\
          <script>window.__INITIAL_STATE__ = {state};</script>\n\
-         <script>fetch('/api/item/{id}/price').then(function(r){{return r.json()}}).then(function(p){{\
+         <script>(function(){{var g=window.__INITIAL_STATE__.goods,h=document.createElement('h1');\
+         h.className='goods-title';h.textContent=g.goodsName;document.getElementById('app').prepend(h)}})();\
+         fetch('/api/item/{id}/price').then(function(r){{return r.json()}}).then(function(p){{\
          document.getElementById('goods-price').textContent='{y}'+p.price;\
          if(p.list_price){{document.getElementById('goods-list-price').textContent='{y}'+p.list_price}}}});</script>",
         id = o.item_id,
