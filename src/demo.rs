@@ -322,7 +322,6 @@ pub fn marketsim(args: MarketsimArgs) -> Result<()> {
                 } else {
                     qsword_marketsim::Shapes::default()
                 },
-                ..ServeOptions::default()
             },
         )
         .await

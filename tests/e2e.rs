@@ -504,3 +504,130 @@ async fn the_demo_ends_in_the_console() {
     let (status, _) = common::console::get(&base, "/triage", &session).await;
     assert_eq!(status, 200);
 }
+
+/// Writes a config crawling `running` as an operator would for shops shaped like real ones:
+/// the start URL they would type, the shops' host names, a browser for the shop whose prices
+/// arrive by XHR, the names resolved and the https host's certificate trusted.
+fn write_shaped_config(dir: &Path, running: &RunningMarket) {
+    let sites = dir.join("sites");
+    std::fs::create_dir_all(&sites).unwrap();
+    let mut resolve = toml::Table::new();
+    let mut cas = Vec::new();
+    for shop in running.shops() {
+        let text =
+            std::fs::read_to_string(common::repo().join(format!("seeds/sites/{}.toml", shop.name)))
+                .unwrap();
+        let mut table: toml::Table = toml::from_str(&text).unwrap();
+        table.insert("start_urls".into(), vec![shop.start_url.clone()].into());
+        table.insert("hosts".into(), shop.hosts.clone().into());
+        if shop.needs_browser {
+            table.insert("render".into(), true.into());
+        }
+        std::fs::write(
+            sites.join(format!("{}.toml", shop.name)),
+            toml::to_string(&table).unwrap(),
+        )
+        .unwrap();
+        for (name, ip) in &shop.resolve {
+            resolve.insert(name.clone(), ip.to_string().into());
+        }
+        cas.extend(shop.ca_pem.clone());
+    }
+    let mut crawler = toml::Table::new();
+    crawler.insert("allow_loopback".into(), true.into());
+    crawler.insert("default_delay_ms".into(), 20.into());
+    crawler.insert("render_settle_ms".into(), 100.into());
+    crawler.insert("resolve".into(), resolve.into());
+    crawler.insert("ca_certs".into(), cas.into());
+    let mut cfg = toml::Table::new();
+    cfg.insert("data_dir".into(), "data".into());
+    cfg.insert("sites_dir".into(), "sites".into());
+    cfg.insert("crawler".into(), crawler.into());
+    std::fs::write(dir.join("qsword.toml"), toml::to_string(&cfg).unwrap()).unwrap();
+}
+
+/// Shops shaped like real ones — prices by XHR (rendered in Chromium), a consent wall, a
+/// slider captcha for quick requests, product pages on an `item.` host behind an apex → www
+/// redirect and https — are crawled to the exact ground truth; the consent cookie is kept in
+/// the store for the next night, and `qsword cookies clear` forgets it.
+#[test]
+fn shops_shaped_like_real_ones_are_crawled_to_the_ground_truth() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let cfg = MarketConfig {
+        seed: 11,
+        day: 0,
+        products: 12,
+        ..Default::default()
+    };
+    let market = Arc::new(Market::generate(&cfg));
+    let opts = ServeOptions {
+        shapes: qsword_marketsim::Shapes::all(),
+        ..ServeOptions::default()
+    };
+    let running = rt.block_on(qsword_marketsim::serve(market, opts)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_shaped_config(dir, &running);
+
+    let out = ok(qsword(dir, &["crawl"]));
+    assert!(out.contains("blocked"), "{out}");
+    let rendered: usize = out
+        .split(" rendered")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(rendered > 0, "the XHR shop's pages were rendered: {out}");
+    ok(qsword(dir, &["export", "--output", "listings.jsonl"]));
+    let stored = read_listings(&dir.join("listings.jsonl"));
+    let truth = common::live_by_url(running.truth_with_urls());
+    let mut wrong = Vec::new();
+    for (url, t) in &truth {
+        match stored.get(url) {
+            None => wrong.push(format!("{url}: not stored")),
+            Some(l) if l["price"] != serde_json::to_value(&t.price).unwrap() => {
+                wrong.push(format!("{url}: price {} != {:?}", l["price"], t.price))
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        truth.len(),
+        wrong.join("\n")
+    );
+    // Every shape was met: the item host over https, the rendered XHR shop, the consent wall.
+    assert!(truth
+        .keys()
+        .any(|u| u.starts_with("https://item.jingdong-sim.test:")));
+    let requests = running.requests();
+    let consents = |reqs: &[qsword_marketsim::LoggedRequest]| {
+        reqs.iter()
+            .filter(|r| r.path.starts_with("/consent"))
+            .count()
+    };
+    assert_eq!(consents(&requests), 1, "one consent step, then the cookie");
+    assert!(requests.iter().any(|r| r.path.starts_with("/api/item/")));
+    assert!(requests
+        .iter()
+        .all(|r| !qsword_marketsim::is_disallowed(&r.path)));
+
+    // The cookie outlives the process: the next crawl meets no wall. (Each later crawl also
+    // revisits the consent URL it was sent through, a page like any other: so the walls met
+    // are what one crawl adds over the other.)
+    let listed = ok(qsword(dir, &["cookies", "list"]));
+    assert!(listed.contains("suning-sim"), "{listed}");
+    ok(qsword(dir, &["crawl"]));
+    let with_cookie = consents(&running.requests()) - 1;
+    ok(qsword(dir, &["cookies", "clear", "suning-sim"]));
+    ok(qsword(dir, &["crawl"]));
+    let without = consents(&running.requests()) - 1 - with_cookie;
+    assert_eq!(
+        without,
+        with_cookie + 1,
+        "a cleared jar meets the wall once more than a kept one"
+    );
+    rt.block_on(running.shutdown());
+}

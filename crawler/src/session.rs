@@ -135,3 +135,24 @@ mod tests {
         assert_eq!(h, "consent=yes");
     }
 }
+
+#[cfg(test)]
+mod ip_tests {
+    use super::*;
+
+    #[test]
+    fn a_cookie_of_a_host_named_by_address_survives_a_restart() {
+        let jars = Jars::new(1);
+        let u = Url::parse("http://127.0.0.5:34581/consent?next=/").unwrap();
+        jars.learn(0, &u, ["consent=yes; Path=/; Max-Age=31536000"].into_iter());
+        let saved = jars.export(0).unwrap();
+        let again = Jars::new(1);
+        again.import(0, &saved).unwrap();
+        let page = Url::parse("http://127.0.0.5:34581/item/1.html").unwrap();
+        assert_eq!(
+            again.header(0, &page).as_deref(),
+            Some("consent=yes"),
+            "{saved}"
+        );
+    }
+}
