@@ -1445,27 +1445,18 @@ async fn render_visit(
     if !(200..300).contains(&status) {
         return Ok(out);
     }
-    let read = {
-        let (sh, url, depth) = (sh.clone(), page.final_url.clone(), lease.depth);
-        let dom = page.dom.clone().into_bytes();
-        tokio::task::spawn_blocking(move || {
-            read_page(&sh, si, &url, depth, &dom, Some("text/html; charset=utf-8"))
-        })
-        .await
-    };
-    let read = match read {
-        Ok(r) => r,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
+    let dom = page.dom.clone().into_bytes();
+    let read = read_off_runtime(
+        sh,
+        si,
+        &page.final_url,
+        lease.depth,
+        dom,
+        Some("text/html; charset=utf-8".into()),
+    )
+    .await;
     if let Some(b) = read.block {
-        if b.kind.is_block() {
-            out.state = VisitState::Failed;
-            out.answer = None;
-            out.error = Some(format!("blocked: {}", b.reason));
-            out.blocked = Some(b.reason);
-        } else {
-            out.error = Some(b.reason);
-        }
+        record_block(&mut out, b);
         return Ok(out);
     }
     out.discovered.extend(read.links);
@@ -1909,28 +1900,13 @@ async fn visit(sh: &Arc<Shared>, host: &mut Host, lease: Lease) -> PageOutcome {
         }
         // Charset detection, parsing, links and extraction of up to max_body_bytes are CPU
         // work: on a blocking thread, so the other hosts' tasks keep their pace.
-        let reading = {
-            let (sh, url, depth) = (sh.clone(), url.clone(), lease.depth);
-            tokio::task::spawn_blocking(move || {
-                read_page(&sh, si, &url, depth, &body, content_type.as_deref())
-            })
-            .await
-        };
-        let read = match reading {
-            Ok(r) => r,
-            // A panic on a hostile page is the host task's, as if it had happened here.
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
+        let read = read_off_runtime(sh, si, &url, lease.depth, body, content_type.clone()).await;
         if let Some(b) = read.block {
-            if b.kind.is_block() {
-                // A wall is neither a listing nor a page whose links mean anything.
-                out.state = VisitState::Failed;
-                out.answer = None;
-                out.error = Some(format!("blocked: {}", b.reason));
-                out.blocked = Some(b.reason);
+            let wall = b.kind.is_block();
+            record_block(&mut out, b);
+            if wall {
                 return out;
             }
-            out.error = Some(b.reason);
             break;
         }
         if let Some(next) = read.refresh {
@@ -1978,6 +1954,41 @@ fn decoded_limit(cfg: &CrawlerConfig, kind: UrlKind) -> u64 {
             .max_body_bytes
             .max(crate::sitemap::MAX_DECOMPRESSED_BYTES),
         _ => cfg.max_body_bytes,
+    }
+}
+
+/// [`read_page`] on a blocking thread: charset detection, parsing, links and extraction of up
+/// to max_body_bytes are CPU work, and the other hosts' tasks must keep their pace.
+async fn read_off_runtime(
+    sh: &Arc<Shared>,
+    si: usize,
+    url: &Url,
+    depth: u32,
+    body: Vec<u8>,
+    content_type: Option<String>,
+) -> PageRead {
+    let (sh, url) = (sh.clone(), url.clone());
+    let reading = tokio::task::spawn_blocking(move || {
+        read_page(&sh, si, &url, depth, &body, content_type.as_deref())
+    })
+    .await;
+    match reading {
+        Ok(r) => r,
+        // A panic on a hostile page is the host task's, as if it had happened here.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// A wall is neither a listing nor a page whose links mean anything: the visit is blocked
+/// (tried again, slower); a soft 404 is an answer without a listing.
+fn record_block(out: &mut PageOutcome, b: Block) {
+    if b.kind.is_block() {
+        out.state = VisitState::Failed;
+        out.answer = None;
+        out.error = Some(format!("blocked: {}", b.reason));
+        out.blocked = Some(b.reason);
+    } else {
+        out.error = Some(b.reason);
     }
 }
 

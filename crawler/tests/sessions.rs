@@ -27,6 +27,18 @@ fn home() -> String {
         .collect()
 }
 
+/// `/item/N.html` for the shop's items, else 404.
+fn item_page(path: &str) -> Response {
+    match path
+        .strip_prefix("/item/")
+        .and_then(|r| r.strip_suffix(".html"))
+        .and_then(|n| n.parse().ok())
+    {
+        Some(n) if n <= ITEMS => html(product(n)),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 fn html(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
@@ -82,14 +94,7 @@ async fn consent_shop(seen: Arc<Mutex<Seen>>) -> u16 {
                     ))
                 }
                 "/" => html(home()),
-                p => match p
-                    .strip_prefix("/item/")
-                    .and_then(|r| r.strip_suffix(".html"))
-                    .and_then(|n| n.parse().ok())
-                {
-                    Some(n) if n <= ITEMS => html(product(n)),
-                    _ => StatusCode::NOT_FOUND.into_response(),
-                },
+                p => item_page(p),
             }
         }
     });
@@ -188,14 +193,7 @@ async fn slider_shop(log: Arc<Mutex<Vec<(Instant, bool)>>>) -> String {
             }
             match uri.path() {
                 "/" => html(home()),
-                p => match p
-                    .strip_prefix("/item/")
-                    .and_then(|r| r.strip_suffix(".html"))
-                    .and_then(|n| n.parse().ok())
-                {
-                    Some(n) if n <= ITEMS => html(product(n)),
-                    _ => StatusCode::NOT_FOUND.into_response(),
-                },
+                p => item_page(p),
             }
         }
     });
