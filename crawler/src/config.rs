@@ -513,6 +513,8 @@ pub struct CrawlerConfig {
     /// Quiet time (no request in flight after the load event) that counts as rendered: long
     /// enough for a shop's price request to start after its scripts ran.
     pub render_settle_ms: u64,
+    /// JavaScript heap limit of a rendered page, MiB (a hostile page cannot take the machine).
+    pub render_memory_mb: u64,
     /// PEM files of certificate authorities trusted besides the built-in ones (a shop on an
     /// intranet, a test marketplace); relative paths are read from the working directory.
     pub ca_certs: Vec<std::path::PathBuf>,
@@ -556,6 +558,7 @@ impl Default for CrawlerConfig {
             render_tabs: 2,
             render_timeout_ms: 20_000,
             render_settle_ms: 300,
+            render_memory_mb: 512,
             ca_certs: Vec::new(),
         }
     }

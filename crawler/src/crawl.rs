@@ -1243,6 +1243,7 @@ async fn renderer(sh: &Shared, si: usize) -> Result<Renderer, String> {
         tabs: sh.cfg.render_tabs.max(1),
         page_timeout: Duration::from_millis(sh.cfg.render_timeout_ms),
         settle: Duration::from_millis(sh.cfg.render_settle_ms),
+        memory_mb: Some(sh.cfg.render_memory_mb),
         max_dom_bytes: MAX_HTML_BYTES,
         max_answer_bytes: sh.cfg.max_body_bytes as usize,
         user_agent: sh.cfg.user_agent_header(),
