@@ -71,26 +71,35 @@ static SEL_PASSWORD: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("input[type=password]").unwrap());
 static SEL_MARKED: LazyLock<Selector> = LazyLock::new(|| Selector::parse("[class], [id]").unwrap());
 static SEL_BODY: LazyLock<Selector> = LazyLock::new(|| Selector::parse("body").unwrap());
-static SEL_HIDDEN: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("script, style, noscript, template").unwrap());
 
-/// The visible text of the page's body, whitespace collapsed.
-fn visible_text(doc: &Html) -> String {
+/// The visible text of the page's body, whitespace collapsed, cut after `limit` characters
+/// (a page longer than a wall is not one, whatever else it says).
+fn visible_text(doc: &Html, limit: usize) -> String {
     let Some(body) = doc.select(&SEL_BODY).next() else {
         return String::new();
     };
-    let hidden: Vec<_> = body.select(&SEL_HIDDEN).map(|e| e.id()).collect();
     let mut out = String::new();
+    let mut chars = 0;
     for node in body.descendants() {
-        if let Some(t) = node.value().as_text() {
-            if node.ancestors().any(|a| hidden.contains(&a.id())) {
-                continue;
+        let Some(t) = node.value().as_text() else {
+            continue;
+        };
+        // Script, style and template text sits directly in its element.
+        let hidden = node
+            .parent()
+            .and_then(|p| p.value().as_element().map(|e| e.name()))
+            .is_some_and(|n| matches!(n, "script" | "style" | "noscript" | "template"));
+        if hidden {
+            continue;
+        }
+        for w in t.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
             }
-            for w in t.split_whitespace() {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(w);
+            out.push_str(w);
+            chars += w.chars().count() + 1;
+            if chars > limit {
+                return out;
             }
         }
     }
@@ -100,7 +109,16 @@ fn visible_text(doc: &Html) -> String {
 /// Whether a 200 page stands in for the page asked for; `has_listing` says extraction found a
 /// product on it (a real product page that happens to mention a captcha is not a wall).
 pub fn block_page(doc: &Html, site_cues: &[Regex], has_listing: bool) -> Option<Block> {
-    let text = visible_text(doc);
+    // Most pages are product pages with a listing and no site cue: nothing to read.
+    if site_cues.is_empty() && has_listing {
+        return None;
+    }
+    let limit = if site_cues.is_empty() {
+        WALL_TEXT_CHARS
+    } else {
+        usize::MAX
+    };
+    let text = visible_text(doc, limit);
     if let Some(re) = site_cues.iter().find(|re| re.is_match(&text)) {
         return Some(Block {
             kind: BlockKind::SiteRule,

@@ -1195,15 +1195,20 @@ async fn write_warc(
         .unwrap_or_else(|e| e.into_inner())
         .warcinfo_id()
         .to_owned();
-    let target = url.clone();
-    let compressed = tokio::task::spawn_blocking(move || {
-        let p = PreparedExchange::new(&exchange(&target, &resp), &warcinfo_id);
+    let (resp, prepared) = if resp.body.len() <= INLINE_CPU_BYTES {
+        let p = PreparedExchange::new(&exchange(url, &resp), &warcinfo_id);
         (resp, p)
-    })
-    .await;
-    let (resp, prepared) = match compressed {
-        Ok(r) => r,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    } else {
+        let target = url.clone();
+        let compressed = tokio::task::spawn_blocking(move || {
+            let p = PreparedExchange::new(&exchange(&target, &resp), &warcinfo_id);
+            (resp, p)
+        })
+        .await;
+        match compressed {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     };
     let mut w = sh.warc.lock().unwrap_or_else(|e| e.into_inner());
     let r = prepared.and_then(|p| w.write_prepared(&exchange(url, &resp), p));
@@ -1958,8 +1963,14 @@ fn decoded_limit(cfg: &CrawlerConfig, kind: UrlKind) -> u64 {
     }
 }
 
-/// [`read_page`] on a blocking thread: charset detection, parsing, links and extraction of up
-/// to max_body_bytes are CPU work, and the other hosts' tasks must keep their pace.
+/// Bodies up to this size are read and compressed on the async worker (well under a
+/// millisecond: the hop to a blocking thread would cost more than it saves); larger ones on a
+/// blocking thread, so a hostile multi-megabyte page never holds up the other hosts' timers.
+const INLINE_CPU_BYTES: usize = 256 * 1024;
+
+/// [`read_page`] off the async workers when the body is large: charset detection, parsing,
+/// links and extraction of up to max_body_bytes are CPU work, and the other hosts' tasks must
+/// keep their pace.
 async fn read_off_runtime(
     sh: &Arc<Shared>,
     si: usize,
@@ -1968,6 +1979,9 @@ async fn read_off_runtime(
     body: Vec<u8>,
     content_type: Option<String>,
 ) -> PageRead {
+    if body.len() <= INLINE_CPU_BYTES {
+        return read_page(sh, si, url, depth, &body, content_type.as_deref());
+    }
     let (sh, url) = (sh.clone(), url.clone());
     let reading = tokio::task::spawn_blocking(move || {
         read_page(&sh, si, &url, depth, &body, content_type.as_deref())
