@@ -80,6 +80,18 @@ async fn shop() -> Shop {
     }
 }
 
+/// The shop's site file: its product pages rendered.
+fn xhr_site(shop: &Shop) -> Site {
+    Site {
+        name: "xhr".into(),
+        platform: "xhr".into(),
+        start_urls: vec![format!("{}/", shop.base)],
+        product_url: Some(r"/item/\d+\.html$".into()),
+        render: Some(Render::Products(true)),
+        ..Site::default()
+    }
+}
+
 fn chromium_present() {
     let found = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
@@ -100,14 +112,7 @@ fn which(name: &str) -> bool {
 async fn prices_that_arrive_by_xhr_are_read_from_the_rendered_page_and_kept_as_evidence() {
     chromium_present();
     let shop = shop().await;
-    let site = Site {
-        name: "xhr".into(),
-        platform: "xhr".into(),
-        start_urls: vec![format!("{}/", shop.base)],
-        product_url: Some(r"/item/\d+\.html$".into()),
-        render: Some(Render::Products(true)),
-        ..Site::default()
-    };
+    let site = xhr_site(&shop);
     let cfg = CrawlerConfig {
         allow_loopback: true,
         default_delay_ms: 20,
@@ -176,14 +181,7 @@ async fn prices_that_arrive_by_xhr_are_read_from_the_rendered_page_and_kept_as_e
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_browser_the_page_is_fetched_and_the_report_says_why() {
     let shop = shop().await;
-    let site = Site {
-        name: "xhr".into(),
-        platform: "xhr".into(),
-        start_urls: vec![format!("{}/", shop.base)],
-        product_url: Some(r"/item/\d+\.html$".into()),
-        render: Some(Render::Products(true)),
-        ..Site::default()
-    };
+    let site = xhr_site(&shop);
     let cfg = CrawlerConfig {
         allow_loopback: true,
         default_delay_ms: 0,

@@ -27,6 +27,17 @@ fn home() -> String {
         .collect()
 }
 
+/// A site whose product pages are `/item/N.html`.
+fn item_site(name: &str, start: String) -> Site {
+    Site {
+        name: name.into(),
+        platform: name.into(),
+        start_urls: vec![start],
+        product_url: Some(r"/item/\d+\.html$".into()),
+        ..Site::default()
+    }
+}
+
 /// `/item/N.html` for the shop's items, else 404.
 fn item_page(path: &str) -> Response {
     match path
@@ -111,13 +122,7 @@ async fn a_consent_wall_is_passed_like_a_browser_would_and_the_cookie_is_sent_ba
     let seen = Arc::new(Mutex::new(Seen::default()));
     let port = consent_shop(seen.clone()).await;
     // The shop is named, not numbered: the name resolves through `[crawler] resolve` only.
-    let site = Site {
-        name: "consent".into(),
-        platform: "consent".into(),
-        start_urls: vec![format!("http://consent-shop.test:{port}/")],
-        product_url: Some(r"/item/\d+\.html$".into()),
-        ..Site::default()
-    };
+    let site = item_site("consent", format!("http://consent-shop.test:{port}/"));
     let cfg = CrawlerConfig {
         allow_loopback: true,
         default_delay_ms: 0,
@@ -210,12 +215,8 @@ async fn a_slider_page_slows_the_host_is_tried_again_and_never_becomes_a_listing
     let log = Arc::new(Mutex::new(Vec::new()));
     let start = slider_shop(log.clone()).await;
     let site = Site {
-        name: "slider".into(),
-        platform: "slider".into(),
-        start_urls: vec![start.clone()],
-        product_url: Some(r"/item/\d+\.html$".into()),
         delay_ms: Some(10),
-        ..Site::default()
+        ..item_site("slider", start.clone())
     };
     let cfg = CrawlerConfig {
         allow_loopback: true,
@@ -254,14 +255,10 @@ async fn a_host_that_keeps_walling_is_parked_with_its_urls_kept() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let start = slider_shop(log.clone()).await;
     let site = Site {
-        name: "slider".into(),
-        platform: "slider".into(),
-        start_urls: vec![start.clone()],
-        product_url: Some(r"/item/\d+\.html$".into()),
         delay_ms: Some(0),
         // Every page of this site is a wall by the site's own rule.
         block_text: vec!["公牛|请按住".into()],
-        ..Site::default()
+        ..item_site("slider", start.clone())
     };
     let cfg = CrawlerConfig {
         allow_loopback: true,
@@ -302,14 +299,10 @@ async fn a_sites_requests_go_through_its_proxy() {
         .unwrap();
     let proxy = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // Nothing listens on this port: only the proxy can answer.
     let site = Site {
-        name: "proxied".into(),
-        platform: "proxied".into(),
-        // Nothing listens on this port: only the proxy can answer.
-        start_urls: vec!["http://far-shop.test:9/".into()],
-        product_url: Some(r"/item/\d+\.html$".into()),
         proxy: Some(proxy),
-        ..Site::default()
+        ..item_site("proxied", "http://far-shop.test:9/".to_string())
     };
     let cfg = CrawlerConfig {
         allow_loopback: true,

@@ -298,30 +298,7 @@ fn microdata(v: &View, recs: &[&Offer]) -> (String, String) {
 
 fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     let o = v.o;
-    let mut goods = Map::new();
-    goods.insert("goodsId".into(), json!(o.item_id.to_string()));
-    goods.insert("goodsName".into(), json!(o.title));
-    goods.insert("brandName".into(), json!(o.brand));
-    goods.insert("modelNo".into(), json!(o.model));
-    goods.insert("minGroupPrice".into(), json!(v.price));
-    if let Some(lp) = &v.list_price {
-        goods.insert("marketPrice".into(), json!(lp));
-    }
-    goods.insert("currency".into(), json!("CNY"));
-    goods.insert(
-        "mall".into(),
-        json!({"mallName": v.seller_name, "mallId": v.seller_id.to_string(), "mallUrl": format!("{}/seller/{}", v.site, v.seller_id)}),
-    );
-    let props: Vec<Value> = v
-        .specs
-        .iter()
-        .map(|(k, val)| json!({"name": k, "value": val}))
-        .collect();
-    goods.insert("props".into(), json!(props));
-    goods.insert("images".into(), json!([v.image]));
-    goods.insert("catPath".into(), json!(v.crumbs));
-    goods.insert("desc".into(), json!(v.description));
-    goods.insert("promotion".into(), json!(o.promo));
+    let goods = state_goods(v, true);
     let recommend: Vec<Value> = recs
         .iter()
         .map(|r| json!({"goodsId": r.item_id.to_string(), "goodsName": r.title, "minGroupPrice": r.price.to_string(),
@@ -339,18 +316,21 @@ fn embedded_state(v: &View, recs: &[&Offer]) -> (String, String) {
     (String::new(), main)
 }
 
-/// The embedded-state page of a shop that sends prices by XHR: the state has no price (nor
-/// list price, nor the recommendations' prices, which could equal the offer's), and an inline
-/// script renders the title from the state (as single-page shops do) and fetches
-/// `/api/item/<id>/price` and writes it into the page. Without a browser a crawler sees no
-/// price; with one the rendered DOM shows it exactly.
-fn embedded_state_xhr(v: &View) -> (String, String) {
+/// The embedded state's `goods` object; `priced` adds the price and list price (the XHR shop's
+/// state has neither). Key order is the page's: the pages are byte-for-byte the same each run.
+fn state_goods(v: &View, priced: bool) -> Map<String, Value> {
     let o = v.o;
     let mut goods = Map::new();
     goods.insert("goodsId".into(), json!(o.item_id.to_string()));
     goods.insert("goodsName".into(), json!(o.title));
     goods.insert("brandName".into(), json!(o.brand));
     goods.insert("modelNo".into(), json!(o.model));
+    if priced {
+        goods.insert("minGroupPrice".into(), json!(v.price));
+        if let Some(lp) = &v.list_price {
+            goods.insert("marketPrice".into(), json!(lp));
+        }
+    }
     goods.insert("currency".into(), json!("CNY"));
     goods.insert(
         "mall".into(),
@@ -366,6 +346,17 @@ fn embedded_state_xhr(v: &View) -> (String, String) {
     goods.insert("catPath".into(), json!(v.crumbs));
     goods.insert("desc".into(), json!(v.description));
     goods.insert("promotion".into(), json!(o.promo));
+    goods
+}
+
+/// The embedded-state page of a shop that sends prices by XHR: the state has no price (nor
+/// list price, nor the recommendations' prices, which could equal the offer's), and an inline
+/// script renders the title from the state (as single-page shops do) and fetches
+/// `/api/item/<id>/price` and writes it into the page. Without a browser a crawler sees no
+/// price; with one the rendered DOM shows it exactly.
+fn embedded_state_xhr(v: &View) -> (String, String) {
+    let o = v.o;
+    let mut goods = state_goods(v, false);
     goods.insert(
         "priceApi".into(),
         json!(format!("/api/item/{}/price", o.item_id)),
